@@ -1,0 +1,241 @@
+"""Live checks: validation, analytic shape inference, parameter and MAC counts.
+
+Runs on every edit, so it is analytic (no torch) and caches composite blocks by signature.
+It never raises: everything wrong becomes a Problem naming the node, the param and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from designer.core.design import OUT, Design, Graph, Node
+from designer.core.errors import Problem, ShapeError
+from designer.core.params import freeze
+from designer.core.registry import LayerSpec, Shape, get_spec, has_spec
+
+
+@dataclass
+class NodeInfo:
+    in_shapes: list[Shape]
+    shape: Shape
+    trainable_params: int   # learned parameters (of the layer, frozen or not)
+    buffer_params: int      # statistics counted as non-trainable (BatchNorm running mean/var)
+    macs: int
+
+
+@dataclass
+class Analysis:
+    info: dict[str, NodeInfo] = field(default_factory=dict)   # only nodes whose shape is known
+    problems: list[Problem] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)            # topological, when acyclic
+    input_id: str | None = None
+    output_id: str | None = None
+    live: set[str] = field(default_factory=set)               # nodes that reach the output
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    def shape(self, node_id: str) -> Shape | None:
+        i = self.info.get(node_id)
+        return i.shape if i else None
+
+    def problems_of(self, node_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.node_id == node_id]
+
+
+def shape_str(shape: Shape | None) -> str:
+    return "?" if shape is None else " x ".join(map(str, shape))
+
+
+def input_ports(node: Node, spec: LayerSpec, p: dict, blocks: dict) -> tuple[str, ...]:
+    if spec.role == "custom_block":
+        block = blocks.get(p.get("block"))
+        return tuple(block.port_names()) if block is not None else ()
+    return spec.input_ports(p)
+
+
+def analyze(design: Design) -> Analysis:
+    """Check a whole design: structure, params, shapes, the head against the task."""
+    return analyze_graph(design, [design.input_shape], design.blocks, design=design)
+
+
+def analyze_graph(
+    graph: Graph, entry_shapes: list[Shape], blocks: dict, design: Design | None = None
+) -> Analysis:
+    res = Analysis()
+    specs: dict[str, LayerSpec] = {}
+    params: dict[str, dict] = {}
+    ports: dict[str, tuple[str, ...]] = {}
+    bad_params: set[str] = set()
+
+    def problem(node: Node | None, message: str, param: str | None = None) -> None:
+        res.problems.append(
+            Problem(message, node.id if node else None, node.name if node else None, param)
+        )
+
+    for node in graph.nodes.values():
+        if not has_spec(node.type):
+            problem(node, f"unknown layer type {node.type!r}; delete or replace this node")
+            continue
+        spec = get_spec(node.type)
+        specs[node.id] = spec
+        for name, msg in spec.param_problems(node.params):
+            problem(node, msg, name)
+            bad_params.add(node.id)
+        p = spec.resolve(node.params)
+        params[node.id] = p
+        ports[node.id] = input_ports(node, spec, p, blocks)
+        if spec.role == "custom_block" and p.get("block") not in blocks:
+            problem(node, f"block definition {p.get('block')!r} is missing", "block")
+            bad_params.add(node.id)
+
+    # Edges: each input port takes one connection.
+    feeds: dict[str, dict[str, str]] = {nid: {} for nid in graph.nodes}
+    for e in graph.edges:
+        if e.src not in graph.nodes or e.dst not in graph.nodes:
+            problem(None, f"a connection refers to a missing node ({e.src} -> {e.dst})")
+            continue
+        dst = graph.nodes[e.dst]
+        if e.dst in ports and e.dst_port not in ports[e.dst]:
+            problem(dst, f"has no input {e.dst_port!r} but something is connected to it; "
+                         "remove that connection")
+        elif e.dst_port in feeds[e.dst]:
+            problem(dst, f"input {e.dst_port!r} is connected twice; remove one connection")
+        else:
+            feeds[e.dst][e.dst_port] = e.src
+
+    g = nx.DiGraph()
+    g.add_nodes_from(graph.nodes)
+    g.add_edges_from((e.src, e.dst) for e in graph.edges if e.src in graph.nodes and e.dst in graph.nodes)
+    if not nx.is_directed_acyclic_graph(g):
+        for cycle in nx.simple_cycles(g):
+            names = " -> ".join(graph.nodes[n].name for n in cycle + cycle[:1])
+            first = graph.nodes[cycle[0]]
+            problem(first, f"is part of a cycle ({names}); remove one of these connections")
+            break
+        return res
+    res.order = list(nx.topological_sort(g))
+
+    in_role, out_role = ("input", "output") if design is not None else ("block_input", "block_output")
+    inputs = [n for n in res.order if n in specs and specs[n].role == in_role]
+    outputs = [n for n in res.order if n in specs and specs[n].role == out_role]
+    where = "the design" if design is not None else "the block"
+    if not inputs:
+        problem(None, f"{where} has no input layer; add an Input node")
+    if not outputs:
+        problem(None, f"{where} has no output; add a classification or regression head at the end")
+    if design is not None and len(inputs) > 1:
+        for nid in inputs[1:]:
+            problem(graph.nodes[nid], "a design has one input; delete the extra Input node")
+    if len(outputs) > 1:
+        for nid in outputs[1:]:
+            problem(graph.nodes[nid], f"{where} has more than one output; delete this one")
+    res.input_id = inputs[0] if inputs else None
+    res.output_id = outputs[0] if outputs else None
+    if res.output_id is not None:
+        res.live = nx.ancestors(g, res.output_id) | {res.output_id}
+        for nid in res.order:
+            if nid not in res.live and specs.get(nid) is not None and specs[nid].role != in_role:
+                problem(graph.nodes[nid], "is not connected to the output; connect it or delete it")
+
+    for nid in res.order:
+        spec = specs.get(nid)
+        if spec is None or nid in bad_params:
+            continue
+        node, p = graph.nodes[nid], params[nid]
+        if spec.role == in_role:
+            idx = p.get("index", 1) - 1 if spec.role == "block_input" else 0
+            if idx >= len(entry_shapes):
+                problem(node, "has no matching input of the block")
+                continue
+            shape = tuple(entry_shapes[idx])
+            res.info[nid] = NodeInfo([], shape, 0, 0, 0)
+            continue
+        in_shapes: list[Shape] = []
+        missing = False
+        for port in ports[nid]:
+            src = feeds[nid].get(port)
+            if src is None:
+                label = "its input" if len(ports[nid]) == 1 else f"input {port!r}"
+                problem(node, f"{label} is not connected; connect a layer to it")
+                missing = True
+            elif src not in res.info:
+                missing = True  # upstream already has a problem; don't pile on
+            else:
+                in_shapes.append(res.info[src].shape)
+        if missing:
+            continue
+        try:
+            info = node_info(spec, p, in_shapes, blocks)
+        except ShapeError as exc:
+            problem(node, str(exc), exc.param)
+            continue
+        res.info[nid] = info
+        if design is not None and spec.role == "output":
+            _check_head(design, node, info.shape, problem)
+    return res
+
+
+def _check_head(design: Design, node: Node, shape: Shape, problem) -> None:
+    if len(shape) != 1:
+        problem(node, f"the head needs a flat (N features) input but gets {shape_str(shape)}; "
+                      "add Flatten or GlobalAvgPool and a Linear layer before it")
+    elif design.task == "classification" and shape[0] != design.num_classes:
+        problem(node, f"gets {shape[0]} features but the design has {design.num_classes} classes; "
+                      f"set the last Linear layer's out_features to {design.num_classes} "
+                      "or change the number of classes")
+
+
+_CACHE: dict[tuple, NodeInfo] = {}
+_CACHE_LIMIT = 20000
+
+
+def node_info(spec: LayerSpec, p: dict, in_shapes: list[Shape], blocks: dict) -> NodeInfo:
+    """Shape, parameter and MAC counts of one node (composites via their inner graph)."""
+    if spec.role == "custom_block":
+        block = blocks[p["block"]]
+        return _inner_info(block, in_shapes, blocks, f"block {block.name}")
+    key = (spec.type, freeze(p), tuple(in_shapes))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return NodeInfo(list(in_shapes), cached.shape, cached.trainable_params,
+                        cached.buffer_params, cached.macs)
+    if spec.composite:
+        info = _inner_info(spec.expand(p, in_shapes), in_shapes, blocks, spec.title or spec.type)
+    else:
+        shape = tuple(spec.infer_shape(p, in_shapes))
+        if any(d < 1 for d in shape):
+            raise ShapeError(f"output would be {shape_str(shape)}: the input "
+                             f"{shape_str(in_shapes[0])} is too small for this layer")
+        trainable, buffers = spec.count_params(p, in_shapes)
+        info = NodeInfo(list(in_shapes), shape, trainable, buffers, spec.macs(p, in_shapes, shape))
+    if len(_CACHE) > _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[key] = info
+    return info
+
+
+def _inner_info(graph: Graph, in_shapes: list[Shape], blocks: dict, label: str) -> NodeInfo:
+    inner = analyze_graph(graph, in_shapes, blocks)
+    if inner.problems:
+        raise ShapeError(f"inside {label}: {inner.problems[0]}")
+    out = inner.info[inner.output_id]
+    live = [inner.info[n] for n in inner.live if n in inner.info]
+    return NodeInfo(
+        list(in_shapes),
+        out.shape,
+        sum(i.trainable_params for i in live),
+        sum(i.buffer_params for i in live),
+        sum(i.macs for i in live),
+    )
+
+
+def validate(design: Design) -> list[Problem]:
+    """All problems of a design; never raises."""
+    try:
+        return analyze(design).problems
+    except Exception as exc:  # a bug must not take the editor down; report it on the design
+        return [Problem(f"internal error while checking the design: {exc!r}")]

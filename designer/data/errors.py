@@ -1,0 +1,8 @@
+"""The one exception the data package raises for problems a user can fix."""
+
+
+class DataError(Exception):
+    """A data problem explained for the user: what is wrong and where (file, class, count).
+
+    The app shows the message as is, so it must make sense without a traceback.
+    """

@@ -1,0 +1,255 @@
+"""Composite blocks: one node on the canvas, an inner graph built from its params.
+
+Each block's structure follows the paper and torchvision's implementation, so the standard
+architectures built from them match torchvision layer for layer.
+"""
+
+from __future__ import annotations
+
+from designer.core.builder import GraphBuilder
+from designer.core.design import Graph
+from designer.core.params import Bool, Choice, Float, Int
+from designer.core.registry import LayerSpec, register_layer
+from designer.layers._util import need_image
+
+
+class _Block(LayerSpec):
+    category = "Blocks"
+    composite = True
+
+    def infer_shape(self, p, in_shapes):  # the analysis uses the inner graph; this checks input
+        return need_image(self.title, in_shapes[0])
+
+    def expand(self, p, in_shapes):
+        need_image(self.title, in_shapes[0])
+        g = Graph()
+        b = GraphBuilder(g)
+        x = b.add("BlockInput", name="input", index=1)
+        out = self.build(b, x, p, in_shapes[0])
+        b.add("BlockOutput", out, name="output")
+        return g
+
+    def build(self, b: GraphBuilder, x: str, p: dict, in_shape) -> str:
+        raise TypeError  # every block defines its structure
+
+
+def conv_bn_relu(b, x, out, k, name, stride=1, padding=0, groups=1, act="ReLU", bn_eps=1e-5):
+    """The conv -> BatchNorm -> activation unit that torchvision calls Conv2dNormActivation."""
+    x = b.add("Conv2d", x, name=name, out_channels=out, kernel_size=k, stride=stride,
+              padding=padding, groups=groups, bias=False)
+    x = b.add("BatchNorm", x, name=name.replace("conv", "bn"), eps=bn_eps)
+    return b.add(act, x, name=name.replace("conv", "relu")) if act else x
+
+
+@register_layer
+class InceptionModule(_Block):
+    type = "InceptionModule"
+    title = "Inception module"
+    help = ("GoogLeNet's module: 1x1, 1x1->3x3, 1x1->5x5 and pool->1x1 branches side by side, "
+            "concatenated; the 1x1 'bottlenecks' keep it cheap.")
+    params = (
+        Int("ch1x1", 64, "Filters of the 1x1 branch.", min=1),
+        Int("ch3x3red", 96, "1x1 reduction before the 3x3.", min=1),
+        Int("ch3x3", 128, "Filters of the 3x3 branch.", min=1),
+        Int("ch5x5red", 16, "1x1 reduction before the 5x5.", min=1),
+        Int("ch5x5", 32, "Filters of the 5x5 branch.", min=1),
+        Int("pool_proj", 32, "1x1 filters after the pooling branch.", min=1),
+        Int("branch3_kernel", 5, "Kernel of the third branch (torchvision's GoogLeNet uses 3).",
+            min=1, max=7),
+        Bool("batch_norm", True, "Conv-BatchNorm-ReLU units (torchvision) or Conv-ReLU (paper)."),
+    )
+
+    def build(self, b, x, p, in_shape):
+        def unit(src, out, k, name):
+            if p["batch_norm"]:
+                return conv_bn_relu(b, src, out, k, name, padding=k // 2, bn_eps=1e-3)
+            y = b.add("Conv2d", src, name=name, out_channels=out, kernel_size=k, padding=k // 2)
+            return b.add("ReLU", y, name=name.replace("conv", "relu"))
+
+        b1 = unit(x, p["ch1x1"], 1, "branch1_conv")
+        b2 = unit(unit(x, p["ch3x3red"], 1, "branch2_conv1"), p["ch3x3"], 3, "branch2_conv2")
+        k3 = p["branch3_kernel"]
+        b3 = unit(unit(x, p["ch5x5red"], 1, "branch3_conv1"), p["ch5x5"], k3, "branch3_conv2")
+        pool = b.add("MaxPool2d", x, name="branch4_pool", kernel_size=3, stride=1, padding=1,
+                     ceil_mode=True)
+        b4 = unit(pool, p["pool_proj"], 1, "branch4_conv")
+        return b.add("Concat", [b1, b2, b3, b4], name="concat")
+
+    def summary_text(self, p):
+        return f"{p['ch1x1']}/{p['ch3x3']}/{p['ch5x5']}/{p['pool_proj']}"
+
+
+@register_layer
+class ResidualBasicBlock(_Block):
+    type = "ResidualBasicBlock"
+    title = "Residual basic block"
+    help = ("ResNet-18/34's block: two 3x3 convolutions plus a shortcut; the shortcut becomes a "
+            "1x1 projection when the stride or the channels change.")
+    params = (
+        Int("out_channels", 64, "Output channels.", min=1),
+        Int("stride", 1, "2 halves the height and width.", min=1, max=4),
+    )
+
+    def build(self, b, x, p, in_shape):
+        out, s = p["out_channels"], p["stride"]
+        y = conv_bn_relu(b, x, out, 3, "conv1", stride=s, padding=1)
+        y = conv_bn_relu(b, y, out, 3, "conv2", padding=1, act=None)
+        short = _shortcut(b, x, in_shape[0], out, s)
+        return b.add("ReLU", b.add("Add", [y, short], name="add"), name="relu")
+
+    def summary_text(self, p):
+        return f"{p['out_channels']}" + (f", /{p['stride']}" if p["stride"] != 1 else "")
+
+
+def _shortcut(b, x, c_in, c_out, stride):
+    if stride == 1 and c_in == c_out:
+        return x
+    y = b.add("Conv2d", x, name="downsample_conv", out_channels=c_out, kernel_size=1,
+              stride=stride, bias=False)
+    return b.add("BatchNorm", y, name="downsample_bn")
+
+
+@register_layer
+class ResidualBottleneck(_Block):
+    type = "ResidualBottleneck"
+    title = "Residual bottleneck block"
+    help = ("ResNet-50/101/152's block: 1x1 reduce, 3x3, 1x1 expand (x4), plus a shortcut; "
+            "the stride sits on the 3x3 as in torchvision (ResNet v1.5).")
+    params = (
+        Int("width", 64, "Channels inside the block; the output has width x expansion.", min=1),
+        Int("stride", 1, "2 halves the height and width.", min=1, max=4),
+        Int("expansion", 4, "Output channels = width x expansion.", min=1),
+        Int("groups", 1, "Groups of the 3x3 convolution (ResNeXt).", min=1),
+    )
+
+    def build(self, b, x, p, in_shape):
+        w, s = p["width"], p["stride"]
+        out = w * p["expansion"]
+        y = conv_bn_relu(b, x, w, 1, "conv1")
+        y = conv_bn_relu(b, y, w, 3, "conv2", stride=s, padding=1, groups=p["groups"])
+        y = conv_bn_relu(b, y, out, 1, "conv3", act=None)
+        short = _shortcut(b, x, in_shape[0], out, s)
+        return b.add("ReLU", b.add("Add", [y, short], name="add"), name="relu")
+
+    def summary_text(self, p):
+        return f"{p['width']}x{p['expansion']}" + (f", /{p['stride']}" if p["stride"] != 1 else "")
+
+
+@register_layer
+class DenseLayer(_Block):
+    type = "DenseLayer"
+    title = "Dense layer"
+    help = "DenseNet's layer: BN-ReLU-1x1 conv (bn_size x growth) then BN-ReLU-3x3 conv (growth)."
+    in_palette = False  # used inside DenseBlock
+    params = (
+        Int("growth_rate", 32, "New channels this layer adds.", min=1),
+        Int("bn_size", 4, "Bottleneck width as a multiple of growth_rate.", min=1),
+        Float("drop_rate", 0.0, "Dropout after the layer.", min=0.0, max=1.0),
+    )
+
+    def build(self, b, x, p, in_shape):
+        k = p["growth_rate"]
+        y = b.add("BatchNorm", x, name="norm1")
+        y = b.add("ReLU", y, name="relu1")
+        y = b.add("Conv2d", y, name="conv1", out_channels=p["bn_size"] * k, kernel_size=1, bias=False)
+        y = b.add("BatchNorm", y, name="norm2")
+        y = b.add("ReLU", y, name="relu2")
+        y = b.add("Conv2d", y, name="conv2", out_channels=k, kernel_size=3, padding=1, bias=False)
+        if p["drop_rate"] > 0:
+            y = b.add("Dropout", y, name="dropout", p=p["drop_rate"])
+        return y
+
+
+@register_layer
+class DenseBlock(_Block):
+    type = "DenseBlock"
+    title = "Dense block"
+    help = ("DenseNet's block: each layer sees the concatenation of all earlier outputs and adds "
+            "growth_rate channels.")
+    params = (
+        Int("num_layers", 6, "Number of dense layers.", min=1),
+        Int("growth_rate", 32, "Channels each layer adds.", min=1),
+        Int("bn_size", 4, "Bottleneck width as a multiple of growth_rate.", min=1),
+        Float("drop_rate", 0.0, "Dropout inside each layer.", min=0.0, max=1.0),
+    )
+
+    def build(self, b, x, p, in_shape):
+        for i in range(1, p["num_layers"] + 1):
+            y = b.add("DenseLayer", x, name=f"denselayer{i}", growth_rate=p["growth_rate"],
+                      bn_size=p["bn_size"], drop_rate=p["drop_rate"])
+            x = b.add("Concat", [x, y], name=f"concat{i}")
+        return x
+
+    def summary_text(self, p):
+        return f"{p['num_layers']} x {p['growth_rate']}"
+
+
+@register_layer
+class DenseTransition(_Block):
+    type = "DenseTransition"
+    title = "Dense transition"
+    help = "Between dense blocks: BN-ReLU-1x1 conv compressing the channels, then 2x2 average pooling."
+    params = (Float("compression", 0.5, "Output channels as a fraction of the input's.",
+                    min=0.0, max=1.0, min_exclusive=True),)
+
+    def build(self, b, x, p, in_shape):
+        out = max(1, int(in_shape[0] * p["compression"]))
+        y = b.add("BatchNorm", x, name="norm")
+        y = b.add("ReLU", y, name="relu")
+        y = b.add("Conv2d", y, name="conv", out_channels=out, kernel_size=1, bias=False)
+        return b.add("AvgPool2d", y, name="pool", kernel_size=2, stride=2)
+
+
+@register_layer
+class FireModule(_Block):
+    type = "FireModule"
+    title = "Fire module"
+    help = "SqueezeNet's module: a 1x1 'squeeze' then parallel 1x1 and 3x3 'expand', concatenated."
+    params = (
+        Int("squeeze", 16, "1x1 squeeze filters.", min=1),
+        Int("expand1x1", 64, "1x1 expand filters.", min=1),
+        Int("expand3x3", 64, "3x3 expand filters.", min=1),
+    )
+
+    def build(self, b, x, p, in_shape):
+        s = b.add("ReLU", b.add("Conv2d", x, name="squeeze", out_channels=p["squeeze"],
+                                kernel_size=1), name="squeeze_activation")
+        e1 = b.add("ReLU", b.add("Conv2d", s, name="expand1x1", out_channels=p["expand1x1"],
+                                 kernel_size=1), name="expand1x1_activation")
+        e3 = b.add("ReLU", b.add("Conv2d", s, name="expand3x3", out_channels=p["expand3x3"],
+                                 kernel_size=3, padding=1), name="expand3x3_activation")
+        return b.add("Concat", [e1, e3], name="concat")
+
+    def summary_text(self, p):
+        return f"{p['squeeze']} -> {p['expand1x1']}+{p['expand3x3']}"
+
+
+@register_layer
+class InvertedResidual(_Block):
+    type = "InvertedResidual"
+    title = "Inverted residual"
+    help = ("MobileNetV2's block: 1x1 expand (x expand_ratio), 3x3 depthwise, 1x1 linear "
+            "projection; a shortcut when the stride is 1 and the channels stay the same.")
+    params = (
+        Int("out_channels", 16, "Output channels.", min=1),
+        Int("stride", 1, "1 or 2.", min=1, max=2),
+        Int("expand_ratio", 6, "Hidden channels = input channels x expand_ratio.", min=1),
+        Choice("activation", "ReLU6", "Activation of the expand and depthwise units.",
+               options=("ReLU6", "ReLU")),
+    )
+
+    def build(self, b, x, p, in_shape):
+        c_in = in_shape[0]
+        hidden = c_in * p["expand_ratio"]
+        y = x
+        if p["expand_ratio"] != 1:
+            y = conv_bn_relu(b, y, hidden, 1, "conv_expand", act=p["activation"])
+        y = conv_bn_relu(b, y, hidden, 3, "conv_depthwise", stride=p["stride"], padding=1,
+                         groups=hidden, act=p["activation"])
+        y = conv_bn_relu(b, y, p["out_channels"], 1, "conv_project", act=None)
+        if p["stride"] == 1 and c_in == p["out_channels"]:
+            y = b.add("Add", [x, y], name="add")
+        return y
+
+    def summary_text(self, p):
+        return f"{p['out_channels']}, t={p['expand_ratio']}" + (", /2" if p["stride"] == 2 else "")

@@ -1,0 +1,76 @@
+"""The thesis' shift and scale layers (seed 001): learned constants added to or multiplying the
+input, one per element, per channel or for the whole layer; initialized to the identity."""
+
+from __future__ import annotations
+
+import math
+
+from designer.core.params import Choice
+from designer.core.registry import LayerSpec, register_layer
+
+_MODE = Choice(
+    "mode", "layer", "element: one constant per input element; channel: one per channel; "
+    "layer: one for the whole layer.", options=("element", "channel", "layer"))
+
+_SUPPORT = '''
+class Shift(nn.Module):
+    """Adds learned constants (initialized to 0) to its input."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shift = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.shift
+
+
+class Scale(nn.Module):
+    """Multiplies its input by learned constants (initialized to 1)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(shape))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * self.scale
+'''
+
+
+def _param_shape(mode: str, shape: tuple[int, ...]) -> tuple[int, ...]:
+    if mode == "element":
+        return tuple(shape)
+    if mode == "channel":
+        return (shape[0],) + (1,) * (len(shape) - 1)
+    return (1,)
+
+
+class _ShiftScale(LayerSpec):
+    category = "Shift / scale"
+    params = (_MODE,)
+    support_source = _SUPPORT
+    ctor = ""
+
+    def count_params(self, p, in_shapes):
+        return math.prod(_param_shape(p["mode"], in_shapes[0])), 0
+
+    def emit_module(self, p, in_shapes):
+        return f"{self.ctor}({_param_shape(p['mode'], in_shapes[0])!r})"
+
+    def summary_text(self, p):
+        return f"{p['mode']}-wise"
+
+
+@register_layer
+class Shift(_ShiftScale):
+    type = "Shift"
+    title = "Shift"
+    help = "Adds learned constants: per element, per channel or one for the layer (thesis, seed 001)."
+    ctor = "Shift"
+
+
+@register_layer
+class Scale(_ShiftScale):
+    type = "Scale"
+    title = "Scale"
+    help = "Multiplies by learned constants: per element, per channel or one for the layer."
+    ctor = "Scale"
