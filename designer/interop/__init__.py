@@ -1,0 +1,1 @@
+"""Weights files, torchvision weight mapping, pretrained weights and model exports."""

@@ -1,0 +1,86 @@
+"""Weights files: `.safetensors` in the designer's own names (the compiled module's state_dict
+keys). Loading is all-or-nothing: a missing tensor, an unexpected one or a shape mismatch is
+refused with a message naming the tensor, and the model is left untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class WeightsError(Exception):
+    """A weights file that cannot be used; the message names the file and the tensor."""
+
+
+def state_dict_for_save(module) -> dict:
+    """Contiguous CPU tensors, one per state_dict key (safetensors refuses shared storage)."""
+    return {k: v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
+
+
+def save_weights(module, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+    """Write the module's state_dict atomically (temp file + rename)."""
+    import os
+    import tempfile
+
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        save_file(state_dict_for_save(module), tmp, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_tensors(path: str | Path) -> dict:
+    """Tensors of a .safetensors file, or of a .pt/.pth state_dict loaded with weights_only=True."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such file")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        data = torch.load(str(path), map_location="cpu", weights_only=True)
+    except WeightsError:
+        raise
+    except Exception as exc:  # safetensors/unpickler errors: report, never execute anything
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+            reason = "it holds pickled Python objects, not just tensors (refused for safety)"
+        raise WeightsError(f"{path}: cannot be read as weights: {reason}") from None
+    if isinstance(data, dict) and "state_dict" in data and isinstance(data["state_dict"], dict):
+        data = data["state_dict"]
+    if not isinstance(data, dict) or not all(isinstance(v, torch.Tensor) for v in data.values()):
+        raise WeightsError(f"{path}: is not a state_dict (a mapping of names to tensors)")
+    return data
+
+
+def check_compatible(module, tensors: dict, source: str) -> None:
+    """Raise WeightsError naming the first missing, unexpected or mis-shaped tensor."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in tensors]
+    extra = [k for k in tensors if k not in own]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise WeightsError(f"{source}: the tensor '{missing[0]}' is missing{more}")
+    if extra:
+        more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+        raise WeightsError(f"{source}: the tensor '{extra[0]}' does not belong to this design{more}")
+    for k, v in own.items():
+        if tuple(tensors[k].shape) != tuple(v.shape):
+            raise WeightsError(
+                f"{source}: the tensor '{k}' has shape {tuple(tensors[k].shape)} but the design "
+                f"needs {tuple(v.shape)}")
+
+
+def load_weights(module, path: str | Path) -> None:
+    """Load a weights file into the module with strict=True, or change nothing and raise."""
+    tensors = read_tensors(path)
+    check_compatible(module, tensors, str(path))
+    module.load_state_dict(tensors, strict=True)

@@ -1,0 +1,1 @@
+"""Design templates (installed as `designer_templates`); see designer.templates."""
