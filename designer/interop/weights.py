@@ -84,3 +84,17 @@ def load_weights(module, path: str | Path) -> None:
     tensors = read_tensors(path)
     check_compatible(module, tensors, str(path))
     module.load_state_dict(tensors, strict=True)
+
+
+WEIGHTS_KEY = "weights"  # design.metadata key: weights file, relative to the design file
+
+
+def design_weights_path(design, design_path: str | Path | None) -> Path | None:
+    """The weights file a design refers to (kept beside it), or None if it has none."""
+    ref = design.metadata.get(WEIGHTS_KEY)
+    if not ref:
+        return None
+    ref = Path(ref)
+    if not ref.is_absolute() and design_path is not None:
+        ref = Path(design_path).resolve().parent / ref
+    return ref
