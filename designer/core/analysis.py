@@ -82,10 +82,12 @@ def analyze_graph(
             continue
         spec = get_spec(node.type)
         specs[node.id] = spec
-        for name, msg in spec.param_problems(node.params):
+        wrong = spec.param_problems(node.params)
+        for name, msg in wrong:
             problem(node, msg, name)
             bad_params.add(node.id)
-        p = spec.resolve(node.params)
+        # Ports come from params (Add's num_inputs): use defaults in place of wrong values.
+        p = spec.resolve({k: v for k, v in node.params.items() if k not in dict(wrong)})
         params[node.id] = p
         ports[node.id] = input_ports(node, spec, p, blocks)
         if spec.role == "custom_block" and p.get("block") not in blocks:
@@ -141,11 +143,16 @@ def analyze_graph(
             if nid not in res.live and specs.get(nid) is not None and specs[nid].role != in_role:
                 problem(graph.nodes[nid], "is not connected to the output; connect it or delete it")
 
+    misplaced = {"block_input", "block_output"} if design is not None else {"input", "output"}
     for nid in res.order:
         spec = specs.get(nid)
         if spec is None or nid in bad_params:
             continue
         node, p = graph.nodes[nid], params[nid]
+        if spec.role in misplaced:
+            inside = "inside a block" if design is not None else "in a design, not inside a block"
+            problem(node, f"a {spec.title} belongs only {inside}; delete it")
+            continue
         if spec.role == in_role:
             idx = p.get("index", 1) - 1 if spec.role == "block_input" else 0
             if idx >= len(entry_shapes):
@@ -172,6 +179,9 @@ def analyze_graph(
             info = node_info(spec, p, in_shapes, blocks)
         except ShapeError as exc:
             problem(node, str(exc), exc.param)
+            continue
+        except Exception as exc:  # a layer's bug must not hide the other nodes' results
+            problem(node, f"cannot be checked ({type(exc).__name__}: {exc}); please report this")
             continue
         res.info[nid] = info
         if design is not None and spec.role == "output":

@@ -29,7 +29,24 @@ _EXPORTS = {
     "split_indices": "designer.data.splits",
 }
 
-__all__ = ["DataError", *_EXPORTS]
+__all__ = [
+    "KNOWN_SOURCES",
+    "Augmentation",
+    "DataError",
+    "NormStats",
+    "PreparedData",
+    "Preprocessing",
+    "RawData",
+    "SplitIndices",
+    "augment_batch",
+    "default_data_dir",
+    "iterate_batches",
+    "load_source",
+    "prepare_data",
+    "preview_grid",
+    "split_indices",
+    "to_network_input",
+]
 
 if TYPE_CHECKING:
     from designer.data.augment import Augmentation, augment_batch, preview_grid

@@ -39,6 +39,8 @@ def iterate_batches(
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise DataError(f"the batch size must be a whole number of at least 1, got {batch_size!r}")
+    if isinstance(start_batch, bool) or not isinstance(start_batch, int) or start_batch < 0:
+        raise DataError(f"the batch to start from must be a whole number of at least 0, got {start_batch!r}")
     if len(x) != len(y):
         raise DataError(f"there are {len(x)} inputs but {len(y)} labels")
     augment = augmentation is not None and augmentation.is_active

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from designer.data.cifar_files import CIFAR10, CIFAR100, CifarLayout, read_cifar_folder
+from designer.data.cifar_files import CIFAR10, CIFAR100, read_cifar_folder
 from designer.data.errors import DataError
 from designer.data.idx_files import check_idx_file, gunzip_missing
 from designer.data.rawdata import RawData

@@ -68,6 +68,7 @@ _ALLOWED_GLOBALS = {
     ("numpy._core.multiarray", "scalar"),
     ("numpy.core.numeric", "_frombuffer"),  # what numpy writes with pickle protocol 5
     ("numpy._core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),  # how Python 3 writes bytes (the array buffers) with protocol 2
 }
 
 

@@ -134,7 +134,7 @@ def _decode(path: Path) -> np.ndarray | None:
             if image.mode in _GRAY_MODES:
                 return np.asarray(image.convert("L"))
             return np.asarray(image.convert("RGB"))
-    except Exception:  # Pillow raises many kinds (OSError, ValueError, SyntaxError, ...) for bad files
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds (OSError, ValueError, SyntaxError, ...) for bad files
         return None
 
 

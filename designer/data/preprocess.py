@@ -15,7 +15,11 @@ import torch
 import torch.nn.functional as F
 
 from designer.data.errors import DataError
-from designer.data.settings import check_setting_types, settings_from_dict, settings_to_dict
+from designer.data.settings import (
+    check_setting_types,
+    settings_from_dict,
+    settings_to_dict,
+)
 
 CENTER_CHOICES = ("none", "mean_image", "mean_pixel")
 # ITU-R 601-2 luma, the weights Pillow's "L" conversion uses.
@@ -108,7 +112,10 @@ class NormStats:
                 raise DataError(f"normalization statistics '{key}' must be C×H×W, got shape {tuple(t.shape)}")
             return t
 
-        return cls(rescale=float(data["rescale"]), mean=tensor("mean"), std=tensor("std"))
+        rescale = data.get("rescale")
+        if isinstance(rescale, bool) or not isinstance(rescale, (int, float)) or not rescale > 0:
+            raise DataError(f"normalization statistics 'rescale' must be a number above 0, got {rescale!r}")
+        return cls(rescale=float(rescale), mean=tensor("mean"), std=tensor("std"))
 
 
 def match_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
@@ -188,10 +195,10 @@ def fit_stats(x: torch.Tensor, config: Preprocessing) -> NormStats:
     if len(x) == 0:
         raise DataError("cannot fit normalization statistics: the training split is empty")
     c = x.shape[1]
-    # Sums in float64, chunk by chunk: float32 sums over millions of pixels drift.
+    # Accumulate in float64, chunk by chunk: float32 sums over millions of pixels drift.
     total = torch.zeros(x.shape[1:], dtype=torch.float64)
     for start in range(0, len(x), _CHUNK):
-        total += x[start : start + _CHUNK].double().sum(dim=0)
+        total += x[start : start + _CHUNK].sum(dim=0, dtype=torch.float64)
     mean_image = total / len(x)
     mean_pixel = mean_image.mean(dim=(1, 2), keepdim=True)
     if config.center == "mean_image":
@@ -203,9 +210,10 @@ def fit_stats(x: torch.Tensor, config: Preprocessing) -> NormStats:
         # so standardized training inputs have unit variance per channel.
         around = mean_image if config.center == "mean_image" else mean_pixel
         squares = torch.zeros(c, dtype=torch.float64)
+        around32 = around.float()
         for start in range(0, len(x), _CHUNK):
-            diff = x[start : start + _CHUNK].double() - around
-            squares += diff.pow(2).sum(dim=(0, 2, 3))
+            diff = x[start : start + _CHUNK] - around32
+            squares += diff.pow(2).sum(dim=(0, 2, 3), dtype=torch.float64)
         std = (squares / (len(x) * x.shape[2] * x.shape[3])).sqrt().clamp_min(_STD_FLOOR)
         stats.std = std.view(c, 1, 1).float()
     return stats

@@ -40,7 +40,8 @@ class LeakyReLU(_Activation):
     params = (Float("negative_slope", 0.01, "Slope for x < 0.", min=0.0),)
 
     def emit_module(self, p, in_shapes):
-        return call("nn.LeakyReLU", None if p["negative_slope"] == 0.01 else repr(float(p["negative_slope"])))
+        slope = p["negative_slope"]
+        return "nn.LeakyReLU()" if slope == 0.01 else call("nn.LeakyReLU", repr(float(slope)))
 
 
 @register_layer

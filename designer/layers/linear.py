@@ -63,7 +63,7 @@ class Reshape(LayerSpec):
     title = "Reshape"
     category = "Linear"
     help = "Gives the same values a new shape (per sample); one size may be -1 to be inferred."
-    params = (IntList("shape", [1, 28, 28], "Target shape without the batch size, e.g. [16, 7, 7]."),)
+    params = (IntList("shape", [-1], "Target shape without the batch size, e.g. [16, 7, 7]; -1 = inferred."),)
 
     def infer_shape(self, p, in_shapes):
         total = math.prod(in_shapes[0])
