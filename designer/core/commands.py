@@ -464,7 +464,9 @@ def ungroup_node(design: Design, node_id: str) -> list[str]:
     for n in inner.nodes.values():
         role = get_spec(n.type).role
         if role == "block_input":
-            mapped[n.id] = feeds.get(f"in{n.params.get('index', 1)}")
+            port = f"in{n.params.get('index', 1)}"
+            # Custom blocks name their ports in1, in2...; built-in blocks have the one port "in".
+            mapped[n.id] = feeds.get(port, feeds.get("in") if port == "in1" else None)
         elif role != "block_output":
             new = n.copy()
             new.id = f"tmp{len(added)}"

@@ -185,7 +185,9 @@ def loads(text: str, source: str = "<text>") -> Design:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+        body = text.strip()
+        cut = body[:1] in "{[" and body[-1:] not in "}]"  # opened but never closed
+        hint = " (the file looks truncated)" if cut or exc.pos >= len(text.rstrip()) else ""
         raise DesignFileError(
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}"
         ) from None

@@ -62,7 +62,7 @@ def test_layer_matches_its_module(spec):
     node = design.nodes[layer_id]
     plain_call = spec.emit_forward(spec.resolve(node.params), "m", ["x"], info.in_shapes) == "m(x)"
     if attr is not None and plain_call:  # the module's own output is the layer's output
-        getattr(model, attr).register_forward_hook(lambda m, i, o: seen.setdefault("out", o))
+        getattr(model, attr).register_forward_hook(lambda m, i, o: seen.update(out=o))
     with FlopCounterMode(display=False) as flops:
         out = model(x)
     if "out" in seen:
