@@ -184,3 +184,32 @@ def test_no_user_text_becomes_code(design_name, node_names, description):
     assert all(isinstance(s, (ast.Expr, ast.Assign)) for s in init.body) and len(init.body) == 4
     model = load_source(code.source, code.class_name).build_model()
     assert model(torch.randn(1, 1, 6, 6)).shape == (1, 3)
+
+
+def test_a_custom_block_is_reused_and_generates_one_class():
+    from designer.core.commands import group_nodes
+    from designer.core.design import Node
+
+    d = chain(("Conv2d", {"name": "c1", "out_channels": 3, "padding": 1}), ("ReLU", {"name": "r1"}),
+              ("Conv2d", {"name": "c2", "out_channels": 3, "padding": 1}), ("ReLU", {"name": "r2"}),
+              "Flatten", ("Linear", {"out_features": 10}), input_shape=(3, 8, 8))
+    group_nodes(d, [d.find("c1").id, d.find("r1").id], "ConvRelu")
+    # Replace c2 -> r2 by a second use of the same block.
+    c2, r2 = d.find("c2").id, d.find("r2").id
+    src = d.in_edges(c2)[0].src
+    dst_edge = d.out_edges(r2)[0]
+    for e in d.in_edges(c2) + d.out_edges(c2) + d.out_edges(r2):
+        d.remove_edge(e)
+    d.remove_node(c2)
+    d.remove_node(r2)
+    second = d.add_node(Node("again", "Block", "again", {"block": "ConvRelu"}))
+    from designer.core.design import Edge
+
+    d.add_edge(Edge(src, second.id, "in1"))
+    d.add_edge(Edge(second.id, dst_edge.dst, dst_edge.dst_port))
+    assert analyze(d).problems == []
+    code = generate(d)
+    assert code.source.count("class ConvRelu(nn.Module):") == 1
+    model = compile_design(d, code)
+    assert model(torch.randn(2, 3, 8, 8)).shape == (2, 10)
+    assert summarize(d).total_params == 2 * (3 * 3 * 9 + 3) + 192 * 10 + 10
