@@ -1,0 +1,22 @@
+"""Looking inside a design: filters, top-k activating patches, activation maps, confusion matrix.
+
+Qt-free: everything computes numpy arrays (for the editor's panels) and `designer.viz.render`
+draws them as PNG pictures with Pillow.
+"""
+
+from designer.viz.activations import ActivationMaps, activation_maps
+from designer.viz.confusion import Confusion, confusion_matrix, predict
+from designer.viz.errors import VizError
+from designer.viz.filters import FilterTiles, filter_tiles
+from designer.viz.model import LoadedModel, load_model
+from designer.viz.nodes import candidates, pick_node
+from designer.viz.probe import NodeProbe
+from designer.viz.receptive_field import ReceptiveField, Span, receptive_fields
+from designer.viz.top_patches import RunningTopK, TopPatches, top_patches
+
+__all__ = [
+    "ActivationMaps", "Confusion", "FilterTiles", "LoadedModel", "NodeProbe", "ReceptiveField",
+    "RunningTopK", "Span", "TopPatches", "VizError", "activation_maps", "candidates",
+    "confusion_matrix", "filter_tiles", "load_model", "pick_node", "predict", "receptive_fields",
+    "top_patches",
+]

@@ -1,0 +1,184 @@
+"""The visualize verb: filters, top-k activating patches, activation maps and a confusion
+matrix of a design (with its weights) on a dataset, as PNG pictures."""
+
+from __future__ import annotations
+
+from designer.cli import CliError
+from designer.cli.design_verbs import load, require_valid
+
+SPLITS = ("train", "val", "test")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "visualize", help="draw filters, top activating patches, activation maps, confusion matrix",
+        description="Look inside a design: each output option writes one PNG. Without --node, "
+                    "filters and activations use the first convolution and top patches the last.")
+    p.add_argument("design", metavar="DESIGN")
+    p.add_argument("--weights", metavar="W.safetensors",
+                   help="weights to use (default: the design's own, else freshly initialized)")
+    p.add_argument("--data", metavar="SOURCE",
+                   help="dataset: digits, mnist, fashion_mnist, cifar10, cifar100 or folder:PATH "
+                        "(default: the design's training dataset)")
+    p.add_argument("--split", choices=SPLITS, default="test",
+                   help="which part of the data to use (default: test)")
+    p.add_argument("--node", metavar="NAME", help="the layer to look at")
+    p.add_argument("--filters", metavar="OUT.png", help="the node's filters")
+    p.add_argument("--top-patches", metavar="OUT.png",
+                   help="per channel, the k image patches that activate it most")
+    p.add_argument("--k", type=int, metavar="K", help="patches per channel (default: 9)")
+    p.add_argument("--channels", type=int, metavar="N",
+                   help="show the first N channels (default: 16)")
+    p.add_argument("--activations", metavar="OUT.png", help="the node's output for one image")
+    p.add_argument("--image", metavar="IMG", help="image file for --activations "
+                                                  "(default: the split's first image)")
+    p.add_argument("--confusion", metavar="OUT.png", help="confusion matrix and per-class accuracy")
+    p.set_defaults(func=cmd_visualize)
+
+
+def _check_usage(args) -> None:
+    if not (args.filters or args.top_patches or args.activations or args.confusion):
+        raise CliError("say what to draw: --filters, --top-patches, --activations or "
+                       "--confusion (each takes an OUT.png)", code=2)
+    for flag, value, needs, given in (("--k", args.k, "--top-patches", args.top_patches),
+                                      ("--channels", args.channels, "--top-patches", args.top_patches),
+                                      ("--image", args.image, "--activations", args.activations)):
+        if value is not None and not given:
+            raise CliError(f"{flag} goes with {needs}", code=2)
+    for flag, value in (("--k", args.k), ("--channels", args.channels)):
+        if value is not None and value < 1:
+            raise CliError(f"{flag} must be at least 1, got {value}", code=2)
+
+
+def _data(args, design):
+    """The prepared dataset for the design, or CliError with the data package's message."""
+    from designer.data import DataError, Preprocessing, prepare_data
+
+    training = design.metadata.get("training") or {}
+    source = args.data or training.get("dataset")
+    if not source:
+        raise CliError("say which data to use with --data SOURCE (e.g. --data digits)", code=2)
+    seed = training.get("seed", 0)
+    try:
+        pre = training.get("preprocessing")
+        preprocessing = Preprocessing.from_dict(pre) if isinstance(pre, dict) else None
+        data = prepare_data(
+            source, design.input_shape, preprocessing=preprocessing,
+            num_classes=design.num_classes if design.task == "classification" else None,
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else 0)
+    except DataError as exc:
+        raise CliError(str(exc)) from None
+    x, y = getattr(data, f"{args.split}_x"), getattr(data, f"{args.split}_y")
+    if len(x) == 0:
+        raise CliError(f"the {args.split} split of {data.name} is empty; choose another --split")
+    return data, x, y
+
+
+def _read_image(path: str, design, data):
+    """One image file -> (network input, display image)."""
+    import numpy as np
+    import torch
+    from PIL import Image, UnidentifiedImageError
+
+    from designer.data import DataError, to_network_input
+    from designer.viz.display import display_images
+
+    channels = data.image_shape[0]
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB" if channels == 3 else "L")
+            pixels = np.array(im, dtype=np.uint8)
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such image file") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise CliError(f"{path}: cannot be read as an image ({exc})") from None
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    images = torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0).contiguous()
+    try:
+        x = to_network_input(images, design.input_shape, data.stats)
+    except DataError as exc:
+        raise CliError(f"{path}: {exc}") from None
+    return x[0], display_images(x, data.stats, data.image_shape)[0]
+
+
+def cmd_visualize(args) -> int:
+    _check_usage(args)
+    from designer.viz import VizError
+
+    try:
+        return _visualize(args)
+    except VizError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _visualize(args) -> int:
+    from designer.viz import (
+        activation_maps,
+        confusion_matrix,
+        filter_tiles,
+        load_model,
+        pick_node,
+        top_patches,
+    )
+    from designer.viz.display import as_picture, display_images
+    from designer.viz.render import (
+        render_activations,
+        render_confusion,
+        render_filters,
+        render_top_patches,
+        save_png,
+    )
+
+    design = load(args.design)
+    require_valid(design, args.design)
+    if args.confusion and design.task != "classification":
+        raise CliError(f"{args.design} is a {design.task} design; a confusion matrix needs a "
+                       "classifier")
+    model = load_model(design, args.design, args.weights)
+    res = model.analysis
+    # Choose every node before the slow part, so a wrong name fails at once.
+    filters_node = pick_node(design, res, "filters", args.node) if args.filters else None
+    patches_node = (pick_node(design, res, "top patches", args.node, default="last")
+                    if args.top_patches else None)
+    maps_node = pick_node(design, res, "activations", args.node) if args.activations else None
+    print(f"using {model.weights_note}")
+
+    if filters_node is not None:
+        tiles = filter_tiles(model, filters_node.id)
+        save_png(render_filters(tiles), args.filters)
+        n, per, kh, kw = tiles.weights.shape
+        print(f"wrote {args.filters}: {n} filters of {filters_node.name} ({per} input channel(s), "
+              f"{kh}x{kw}, shown as {tiles.mode})")
+    if not (patches_node or maps_node or args.confusion):
+        return 0
+
+    data, x, y = _data(args, design)
+    where = f"the {args.split} split of {data.name}"
+    shown = display_images(x, data.stats, data.image_shape)
+    if patches_node is not None:
+        k = args.k or 9
+        channels = res.info[patches_node.id].shape[0]
+        chosen = list(range(min(channels, args.channels or 16)))
+        tp = top_patches(model, patches_node.id, x, shown, k=k, channels=chosen)
+        save_png(render_top_patches(tp), args.top_patches)
+        print(f"wrote {args.top_patches}: top {k} patches of {patches_node.name} for "
+              f"{len(chosen)} of {channels} channels over {len(x)} images of {where}")
+    if maps_node is not None:
+        if args.image:
+            image, picture = _read_image(args.image, design, data)
+            source = args.image
+        else:
+            image, picture, source = x[0], shown[0], f"image 0 of {where}"
+        maps = activation_maps(model, maps_node.id, image)
+        save_png(render_activations(maps, as_picture(picture)), args.activations)
+        print(f"wrote {args.activations}: {len(maps.maps)} activation map(s) of {maps_node.name} "
+              f"for {source}")
+    if args.confusion:
+        conf = confusion_matrix(model.module, x, y, data.classes)
+        save_png(render_confusion(conf, args.split), args.confusion)
+        print(f"wrote {args.confusion}: accuracy {conf.accuracy:.1%} on {len(x)} images of {where}")
+        for name, acc, n in zip(conf.classes, conf.per_class_accuracy, conf.support):
+            shown_acc = "-" if n == 0 else f"{acc:.1%}"
+            print(f"  {name}: {shown_acc} of {n}")
+    return 0

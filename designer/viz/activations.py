@@ -1,0 +1,32 @@
+"""Activation maps: a node's output for one input, one map per channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from designer.viz.model import LoadedModel
+from designer.viz.probe import NodeProbe
+
+
+@dataclass
+class ActivationMaps:
+    node_name: str
+    maps: np.ndarray  # C x H x W; a flat output of N features is N maps of 1 x 1
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """One range for all channels, so weak and dead channels look weak and dead."""
+        return float(self.maps.min()), float(self.maps.max())
+
+
+def activation_maps(model: LoadedModel, node_id: str, x: torch.Tensor) -> ActivationMaps:
+    """The node's output for one input `x` (the input shape, without a batch dimension)."""
+    out = NodeProbe(model, node_id)(x.unsqueeze(0))[0].float()
+    if out.dim() == 1:
+        out = out[:, None, None]
+    elif out.dim() == 2:
+        out = out[None]
+    return ActivationMaps(model.design.nodes[node_id].name, out.numpy())
