@@ -11,16 +11,7 @@ import re
 import unicodedata
 
 # Public attributes of torch.nn.Module (a submodule named like one would shadow it).
-_MODULE_ATTRS = frozenset("""
-T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double
-dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule
-half ipu load_state_dict modules mtia named_buffers named_children named_modules named_parameters
-parameters register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
-register_full_backward_hook register_full_backward_pre_hook register_load_state_dict_post_hook
-register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook
-register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict
-to to_empty train training type xpu zero_grad
-""".split())
+_MODULE_ATTRS = frozenset(["T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook", "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module", "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu", "zero_grad"])
 # Names the generated file itself uses in forward() and at module level.
 _FILE_NAMES = frozenset({"self", "torch", "nn", "Tensor", "x", "out", "model", "build_model",
                          "super", "print", "tuple", "int", "float", "list"})

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from designer.core.design import OUT, Design, Graph, Node
+from designer.core.design import Design, Graph, Node
 from designer.core.errors import Problem, ShapeError
 from designer.core.params import freeze
 from designer.core.registry import LayerSpec, Shape, get_spec, has_spec

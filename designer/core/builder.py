@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from designer.core.design import Edge, Graph, Node
 from designer.core.registry import get_spec

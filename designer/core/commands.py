@@ -5,8 +5,9 @@ model; views follow through the model's signals."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from psygnal import Signal
 
@@ -24,7 +25,7 @@ class Command:
     def undo(self, design: Design) -> None:
         raise TypeError(f"{type(self).__name__} has no undo")
 
-    def merge(self, other: "Command") -> bool:
+    def merge(self, other: Command) -> bool:
         """Absorb `other` (pushed right after this one) into this step; True if merged."""
         return False
 

@@ -7,8 +7,9 @@ themselves; edits go through `designer.core.commands` so each one can be undone.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 from psygnal import Signal
@@ -28,7 +29,7 @@ class Node:
     trainable: bool = True
     lr_mult: float = 1.0
 
-    def copy(self) -> "Node":
+    def copy(self) -> Node:
         return replace(self, params=_deep_copy(self.params))
 
 

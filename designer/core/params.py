@@ -3,6 +3,7 @@ and documentation are derived. Values are plain JSON types so they round-trip th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +66,7 @@ class Float(Param):
     def check(self, value):
         if not _is_number(value):
             return f"must be a number, got {value!r}"
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             return f"must be a finite number, got {value}"
         if self.min is not None:
             if self.min_exclusive and value <= self.min:

@@ -8,7 +8,8 @@ the registry loads that package on first use (a plugin import, so the core does 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from designer.core.errors import ShapeError
 from designer.core.params import Param
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 Shape = tuple[int, ...]  # one sample's shape, without the batch dimension
 
-_REGISTRY: dict[str, "LayerSpec"] = {}
+_REGISTRY: dict[str, LayerSpec] = {}
 _BUILTIN_PACKAGE = "designer.layers"
 _loaded = False
 
@@ -97,7 +98,7 @@ class LayerSpec:
         return f"{module}({args[0]})"
 
     # -- composite blocks --------------------------------------------------------------------
-    def expand(self, p: dict[str, Any], in_shapes: list[Shape]) -> "Graph":
+    def expand(self, p: dict[str, Any], in_shapes: list[Shape]) -> Graph:
         """The inner graph of a composite block (BlockInput nodes feed it, BlockOutput ends it)."""
         raise TypeError(f"{self.type} is not a composite block")
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from designer.core.design import BlockDef, Design, Edge, Graph, Node
 from designer.core.errors import DesignFileError

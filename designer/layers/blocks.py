@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from designer.core.builder import GraphBuilder
 from designer.core.design import Graph
-from designer.core.params import Bool, Choice, Float, Int
+from designer.core.params import Bool, Choice, Float, Int, OptionalInt
 from designer.core.registry import LayerSpec, register_layer
 from designer.layers._util import need_image
 
@@ -16,6 +16,9 @@ from designer.layers._util import need_image
 class _Block(LayerSpec):
     category = "Blocks"
     composite = True
+    # Blocks that repeat to form a stage (ResNet's layer1...); designer.core.transfer finds
+    # stages by this and changes their depth.
+    repeatable = False
 
     def infer_shape(self, p, in_shapes):  # the analysis uses the inner graph; this checks input
         return need_image(self.title, in_shapes[0])
@@ -39,6 +42,35 @@ def conv_bn_relu(b, x, out, k, name, stride=1, padding=0, groups=1, act="ReLU", 
               padding=padding, groups=groups, bias=False)
     x = b.add("BatchNorm", x, name=name.replace("conv", "bn"), eps=bn_eps)
     return b.add(act, x, name=name.replace("conv", "relu")) if act else x
+
+
+@register_layer
+class ConvBNAct(_Block):
+    type = "ConvBNAct"
+    title = "Conv-BN-activation"
+    help = ("A convolution without bias, BatchNorm and an activation as one unit (torchvision's "
+            "Conv2dNormActivation, GoogLeNet's BasicConv2d, MobileNet's stem).")
+    params = (
+        Int("out_channels", 32, "Output channels.", min=1),
+        Int("kernel_size", 3, "Kernel height and width.", min=1),
+        Int("stride", 1, "Step between kernel positions.", min=1),
+        OptionalInt("padding", None, "Zeros on each side (empty = (kernel_size - 1) / 2).", min=0),
+        Int("groups", 1, "Channel groups (groups = channels is depthwise).", min=1),
+        Choice("activation", "ReLU", "Activation after the BatchNorm.",
+               options=("ReLU", "ReLU6", "none")),
+        Float("eps", 1e-5, "BatchNorm's eps (GoogLeNet uses 0.001).", min=0.0, min_exclusive=True),
+    )
+
+    def build(self, b, x, p, in_shape):
+        k = p["kernel_size"]
+        pad = (k - 1) // 2 if p["padding"] is None else p["padding"]
+        act = None if p["activation"] == "none" else p["activation"]
+        return conv_bn_relu(b, x, p["out_channels"], k, "conv", stride=p["stride"], padding=pad,
+                            groups=p["groups"], act=act, bn_eps=p["eps"])
+
+    def summary_text(self, p):
+        k, s = p["kernel_size"], p["stride"]
+        return f"{p['out_channels']}, {k}x{k}" + (f", /{s}" if s != 1 else "")
 
 
 @register_layer
@@ -83,6 +115,7 @@ class InceptionModule(_Block):
 class ResidualBasicBlock(_Block):
     type = "ResidualBasicBlock"
     title = "Residual basic block"
+    repeatable = True
     help = ("ResNet-18/34's block: two 3x3 convolutions plus a shortcut; the shortcut becomes a "
             "1x1 projection when the stride or the channels change.")
     params = (
@@ -113,6 +146,7 @@ def _shortcut(b, x, c_in, c_out, stride):
 class ResidualBottleneck(_Block):
     type = "ResidualBottleneck"
     title = "Residual bottleneck block"
+    repeatable = True
     help = ("ResNet-50/101/152's block: 1x1 reduce, 3x3, 1x1 expand (x4), plus a shortcut; "
             "the stride sits on the 3x3 as in torchvision (ResNet v1.5).")
     params = (
@@ -164,6 +198,7 @@ class DenseLayer(_Block):
 class DenseBlock(_Block):
     type = "DenseBlock"
     title = "Dense block"
+    repeatable = True
     help = ("DenseNet's block: each layer sees the concatenation of all earlier outputs and adds "
             "growth_rate channels.")
     params = (
@@ -228,6 +263,7 @@ class FireModule(_Block):
 class InvertedResidual(_Block):
     type = "InvertedResidual"
     title = "Inverted residual"
+    repeatable = True
     help = ("MobileNetV2's block: 1x1 expand (x expand_ratio), 3x3 depthwise, 1x1 linear "
             "projection; a shortcut when the stride is 1 and the channels stay the same.")
     params = (
