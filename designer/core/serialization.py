@@ -5,12 +5,11 @@ what is wrong; saving is atomic (temp file, then rename), so a crash never leave
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from designer.core.atomic import atomic_write_text
 from designer.core.design import BlockDef, Design, Edge, Graph, Node
 from designer.core.errors import DesignFileError
 from designer.core.registry import has_spec
@@ -65,24 +64,6 @@ def design_to_dict(design: Design) -> dict[str, Any]:
 
 def dumps(design: Design) -> str:
     return json.dumps(design_to_dict(design), indent=2, ensure_ascii=False) + "\n"
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename, so readers never see half a file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def save_design(design: Design, path: str | Path) -> None:

@@ -18,20 +18,12 @@ def state_dict_for_save(module) -> dict:
 
 def save_weights(module, path: str | Path, metadata: dict[str, str] | None = None) -> None:
     """Write the module's state_dict atomically (temp file + rename)."""
-    import os
-    import tempfile
-
     from safetensors.torch import save_file
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        save_file(state_dict_for_save(module), tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from designer.core.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        save_file(state_dict_for_save(module), str(tmp), metadata=metadata)
 
 
 def read_tensors(path: str | Path) -> dict:

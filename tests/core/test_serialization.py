@@ -153,8 +153,21 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(serialization.os, "replace", boom)
+    from designer.core import atomic
+
+    monkeypatch.setattr(atomic.os, "replace", boom)
     with pytest.raises(OSError):
         save_design(design, path)
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["d.json"]
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "d.json"
+    save_design(new_from_template("lenet5"), path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
