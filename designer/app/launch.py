@@ -13,18 +13,41 @@ def default_design():
     return new_from_template("lenet5")
 
 
+def make_app():
+    """The QApplication with high-DPI scaling, the app's identity, icon and theme."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from designer.app import settings, theme
+    from designer.app.icon import app_icon
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)  # crisp at 125 % / 150 %
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(settings.APPLICATION)
+    app.setOrganizationName(settings.ORGANIZATION)
+    app.setApplicationDisplayName(settings.APPLICATION)
+    app.setWindowIcon(app_icon())
+    theme.apply_theme(app)
+    theme.follow_system(app)
+    return app
+
+
 def launch(path: str | None = None, screenshot: str | None = None) -> int:
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    app = make_app()
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
 
+    from designer.app.autosave import offer_recovery
     from designer.app.main_window import MainWindow
     from designer.core.errors import DesignFileError
     from designer.core.serialization import load_design
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Network Designer")
-    app.setOrganizationName("netdesigner")
     design, error = None, None
     if path:
         try:
@@ -36,10 +59,12 @@ def launch(path: str | None = None, screenshot: str | None = None) -> int:
             print(f"netdesigner: error: {error}", file=sys.stderr)
             return 1
         QMessageBox.critical(None, "Cannot open design", error)
-    window = MainWindow(design or default_design(), path if design else None)
+    window = MainWindow(design or default_design(), os.path.abspath(path) if design else None)
     if screenshot:
         window.resize(1400, 900)
         window.show()
+        app.processEvents()
+        window.view.show_drawing()  # now that the view has its real size
         app.processEvents()
         ok = window.grab().save(screenshot)
         window.close()
@@ -48,5 +73,9 @@ def launch(path: str | None = None, screenshot: str | None = None) -> int:
             return 1
         print(f"wrote {screenshot}")
         return 0
+    window.restore_layout()
     window.show()
+    window.view.show_drawing()
+    if design is None and not error:
+        QTimer.singleShot(0, lambda: offer_recovery(window))
     return app.exec()

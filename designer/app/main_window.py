@@ -1,50 +1,212 @@
-"""The main window (minimal until the editor lands): the design's summary and problems."""
+"""The main window: assembles canvas, panels, menus, files and autosave. It holds no editing
+logic (that is designer.app.editor) and leaves room for later panels: `add_panel` docks one
+beside the others, `add_workspace` adds a tab next to the canvas."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
+    QHeaderView,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from designer.core.analysis import analyze
+from designer import __version__
+from designer.app import settings
+from designer.app.actions import WindowActions
+from designer.app.autosave import Autosaver
+from designer.app.canvas.breadcrumb import Breadcrumb
+from designer.app.canvas.scene import GraphScene
+from designer.app.canvas.view import CanvasView
+from designer.app.dialogs.prompts import Prompts
+from designer.app.editor import Editor
+from designer.app.files import Files
+from designer.app.panels.inspector import InspectorPanel
+from designer.app.panels.palette import PalettePanel
+from designer.app.panels.problems import ProblemsPanel
+from designer.app.panels.summary import SummaryPanel
 from designer.core.design import Design
-from designer.core.summary import human, summarize
+from designer.core.summary import human
+
+APP_TITLE = "Network Designer"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, design: Design, path: str | None = None) -> None:
+    def __init__(self, design: Design | None = None, path: str | None = None, *,
+                 recovery_dir: Path | None = None, autosave_ms: int | None = None) -> None:
         super().__init__()
-        self.design = design
-        self.path = path
-        self.setWindowTitle(f"{design.name} - Network Designer")
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        self.title = QLabel(central)
-        self.table = QTableWidget(0, 5, central)
-        self.table.setHorizontalHeaderLabels(["Layer", "Type", "Output shape", "Params", "Trainable"])
-        self.problems = QLabel(central)
-        self.problems.setWordWrap(True)
-        layout.addWidget(self.title)
-        layout.addWidget(self.table)
-        layout.addWidget(self.problems)
-        self.setCentralWidget(central)
-        design.changed.connect(self.refresh)
-        self.refresh()
+        self.setObjectName("MainWindow")
+        self.setDockNestingEnabled(True)
+        self.scene = GraphScene(self)
+        self.view = CanvasView(self.scene)
+        self.editor = Editor(self.scene, self.view, self)
+        self.prompts = Prompts(self)
+        self.files = Files(self.editor, self.prompts, self)
+        kwargs = {} if autosave_ms is None else {"interval_ms": autosave_ms}
+        self.autosaver = Autosaver(self.editor, recovery_dir, parent=self, **kwargs)
 
-    def refresh(self) -> None:
-        res = analyze(self.design)
-        s = summarize(self.design, res)
-        self.title.setText(f"<b>{self.design.name}</b> — input {' x '.join(map(str, self.design.input_shape))}")
-        self.table.setRowCount(len(s.rows))
-        for i, r in enumerate(s.rows):
-            shape = "?" if r.output_shape is None else " x ".join(map(str, r.output_shape))
-            for j, v in enumerate([r.name, r.type, shape, f"{r.params:,}", "yes" if r.trainable else "no"]):
-                self.table.setItem(i, j, QTableWidgetItem(v))
-        self.table.resizeColumnsToContents()
-        self.problems.setText("\n".join(str(p) for p in res.problems) or "No problems.")
-        self.statusBar().showMessage(f"{human(s.total_params)} params, {human(s.macs)} MACs")
+        canvas_page = QWidget()
+        column = QVBoxLayout(canvas_page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.breadcrumb = Breadcrumb(self.editor, canvas_page)
+        column.addWidget(self.breadcrumb)
+        column.addWidget(self.view, 1)
+        self.workspace = QTabWidget(self)
+        self.workspace.setDocumentMode(True)
+        self.workspace.setTabBarAutoHide(True)  # a tab bar appears once a second workspace exists
+        self.workspace.addTab(canvas_page, "Design")
+        self.setCentralWidget(self.workspace)
+
+        self.palette_panel = PalettePanel(self)
+        self.inspector = InspectorPanel(self.editor, self)
+        self.problems = ProblemsPanel(self.editor, self)
+        self.summary = SummaryPanel(self.editor, self)
+        self.docks: dict[str, QDockWidget] = {}
+        self.add_panel("Layers", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_panel("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_panel("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.add_panel("Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Problems"], self.docks["Summary"])
+        self.docks["Summary"].raise_()
+        self.resizeDocks([self.docks["Layers"], self.docks["Inspector"]], [220, 300],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Problems"]], [150], Qt.Orientation.Vertical)
+
+        self.totals = QLabel(self)
+        self.zoom_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.totals)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.actions_ = WindowActions(self)
+        self.actions_.build_menus()
+        for dock in self.docks.values():
+            self.actions_.panels_menu.addAction(dock.toggleViewAction())
+
+        self.editor.message.connect(self.show_message)
+        self.editor.refreshed.connect(self._update_status)
+        self.editor.history_changed.connect(self._update_title)
+        self.editor.document_changed.connect(self._update_title)
+        self.editor.frames_changed.connect(self._update_palette)
+        self.editor.refreshed.connect(self._update_palette)
+        self.editor.inspect_requested.connect(lambda _id: self.docks["Inspector"].raise_())
+        self.problems.count_changed.connect(self._problems_counted)
+        self.palette_panel.add_requested.connect(self.editor.add_after_selection)
+        self.scene.context_menu_requested.connect(self._context_menu)
+        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"  Zoom {round(z * 100)}%"))
+        screen = self.screen().availableGeometry()
+        self.resize(min(1400, int(screen.width() * 0.92)), min(900, int(screen.height() * 0.92)))
+        if design is None:
+            from designer.app.launch import default_design
+
+            design = default_design()
+        self.editor.set_document(design, path)
+
+    # -- room for later panels ---------------------------------------------------------------------
+    def add_panel(self, title: str, widget: QWidget,
+                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+        return dock
+
+    def add_workspace(self, title: str, widget: QWidget) -> int:
+        return self.workspace.addTab(widget, title)
+
+    # -- feedback ----------------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+        self.view.show_message(text)
+
+    def _update_status(self) -> None:
+        from designer.core.summary import summarize
+
+        s = self.summary.summary or summarize(self.editor.design, self.editor.analysis)
+        n = len(self.editor.analysis.problems)
+        self.totals.setText(f"{human(s.total_params)} params · {human(s.macs)} MACs · "
+                            + (f"{n} problem{'s' if n != 1 else ''}" if n else "no problems"))
+
+    def _problems_counted(self, count: int) -> None:
+        dock = self.docks["Problems"]
+        had = dock.windowTitle() != "Problems"
+        dock.setWindowTitle(f"Problems ({count})" if count else "Problems")
+        if count and not had:  # problems just appeared: show what is wrong
+            dock.raise_()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.files.display_name()}[*] — {APP_TITLE}")
+        self.setWindowModified(self.editor.is_modified())
+
+    def _update_palette(self) -> None:
+        self.palette_panel.set_context(list(self.editor.design.blocks),
+                                       in_block=bool(self.editor.block_path) and self.editor.editable)
+
+    def _context_menu(self, pos: QPoint, node_id: str) -> None:
+        self.actions_.update()
+        menu = self.actions_.context_menu(node_id)
+        menu.exec(pos)
+        menu.deleteLater()
+
+    # -- help --------------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        rows = self.actions_.shortcut_rows()
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        table = QTableWidget(len(rows), 2, dialog)
+        table.setHorizontalHeaderLabels(["Action", "Keys"])
+        table.verticalHeader().hide()
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for i, (name, keys) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(name))
+            table.setItem(i, 1, QTableWidgetItem(keys))
+        hint = QLabel("Canvas: drag from a port to connect · drag on empty space to select · "
+                      "Ctrl+wheel or pinch to zoom · wheel, middle button or Space+drag to pan · "
+                      "double-click a block to open it")
+        hint.setWordWrap(True)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        layout.addWidget(hint)
+        dialog.resize(520, 560)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_TITLE}",
+                          f"<b>{APP_TITLE}</b> {__version__}<br>Build convolutional networks "
+                          "visually, train them, look inside them, export PyTorch code.")
+
+    # -- window layout (kept between sessions) ---------------------------------------------------
+    def restore_layout(self) -> None:
+        store = settings.store()
+        geometry, state = store.value("window/geometry"), store.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        store = settings.store()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+
+    # -- closing -----------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.save_layout()
+        self.autosaver.close()
+        self.scene.detach()
+        self.scene.blockSignals(True)  # tearing the scene down must not wake the panels
+        event.accept()

@@ -200,6 +200,7 @@ def _check_head(design: Design, node: Node, shape: Shape, problem) -> None:
 
 
 _CACHE: dict[tuple, NodeInfo] = {}
+_OPEN_BLOCKS: set[str] = set()  # custom blocks being analysed, innermost last
 _CACHE_LIMIT = 20000
 
 
@@ -207,7 +208,13 @@ def node_info(spec: LayerSpec, p: dict, in_shapes: list[Shape], blocks: dict) ->
     """Shape, parameter and MAC counts of one node (composites via their inner graph)."""
     if spec.role == "custom_block":
         block = blocks[p["block"]]
-        return _inner_info(block, in_shapes, blocks, f"block {block.name}")
+        if block.name in _OPEN_BLOCKS:  # a hand-edited file can make blocks contain each other
+            raise ShapeError(f"block {block.name} contains itself; remove that block node from it")
+        _OPEN_BLOCKS.add(block.name)
+        try:
+            return _inner_info(block, in_shapes, blocks, f"block {block.name}")
+        finally:
+            _OPEN_BLOCKS.discard(block.name)
     key = (spec.type, freeze(p), tuple(in_shapes))
     cached = _CACHE.get(key)
     if cached is not None:

@@ -24,7 +24,10 @@ class GraphBuilder:
         node = Node(self.graph.new_id(), type_name,
                     self.graph.unique_name(name or type_name.lower()), full)
         self.graph.add_node(node)
-        ports = spec.input_ports(full)
+        if spec.role == "custom_block":  # ports come from the block definition: in1, in2, ...
+            ports = tuple(f"in{i + 1}" for i in range(len(srcs)))
+        else:
+            ports = spec.input_ports(full)
         if len(srcs) > len(ports):
             raise ValueError(f"{type_name} takes {len(ports)} inputs, got {len(srcs)}")
         for src, port in zip(srcs, ports):

@@ -16,8 +16,13 @@ def _eps_kw(p):
     return None if p["eps"] == 1e-5 else repr(float(p["eps"]))
 
 
+class _Norm(LayerSpec):
+    def summary_text(self, p):
+        return ""  # eps and momentum are rarely what a label should show
+
+
 @register_layer
-class BatchNorm(LayerSpec):
+class BatchNorm(_Norm):
     type = "BatchNorm"
     title = "Batch normalization"
     category = "Normalization"
@@ -46,7 +51,7 @@ class BatchNorm(LayerSpec):
 
 
 @register_layer
-class LayerNorm(LayerSpec):
+class LayerNorm(_Norm):
     type = "LayerNorm"
     title = "Layer normalization"
     category = "Normalization"
@@ -86,13 +91,16 @@ class GroupNorm(LayerSpec):
     def count_params(self, p, in_shapes):
         return (2 * in_shapes[0][0] if p["affine"] else 0), 0
 
+    def summary_text(self, p):
+        return f"{p['num_groups']} groups"
+
     def emit_module(self, p, in_shapes):
         return call("nn.GroupNorm", p["num_groups"], in_shapes[0][0], eps=_eps_kw(p),
                     affine=None if p["affine"] else "False")
 
 
 @register_layer
-class InstanceNorm(LayerSpec):
+class InstanceNorm(_Norm):
     type = "InstanceNorm"
     title = "Instance normalization"
     category = "Normalization"

@@ -149,3 +149,19 @@ def test_validation_never_raises(nodes, edges, shape):
     result = validate(d)
     assert isinstance(result, list)
     assert all("internal error" not in p.message and "please report" not in p.message for p in result)
+
+
+def test_blocks_that_contain_each_other_are_a_problem_not_a_crash():
+    from designer.core.design import BlockDef
+
+    d = chain(("Block", {"name": "outer", "block": "A"}), "Flatten", ("Linear", {"out_features": 10}))
+    for name, inner in (("A", "B"), ("B", "A")):
+        block = BlockDef(name)
+        b = GraphBuilder(block)
+        x = b.add("BlockInput", name="input", index=1)
+        y = block.add_node(Node(f"use{inner}", "Block", f"use{inner}", {"block": inner}))
+        block.add_edge(Edge(x, y.id, "in1"))
+        b.add("BlockOutput", y.id, name="output")
+        d.blocks[name] = block
+    msgs = [p.message for p in analyze(d).problems]
+    assert any("contains itself" in m for m in msgs), msgs

@@ -1,0 +1,68 @@
+"""What the canvas shows for each node and edge, derived from the model and the latest analysis."""
+
+from __future__ import annotations
+
+from designer.app.canvas.items import NodeView
+from designer.core.analysis import Analysis, input_ports, shape_str
+from designer.core.design import Graph, Node
+from designer.core.registry import get_spec, has_spec
+
+
+def _problems_by_node(analysis: Analysis) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in analysis.problems:
+        if p.node_id is not None:
+            out.setdefault(p.node_id, []).append(p.message)
+    return out
+
+
+def ports_of(node: Node, blocks: dict) -> tuple[str, ...]:
+    if not has_spec(node.type):
+        return ()
+    spec = get_spec(node.type)
+    return tuple(input_ports(node, spec, spec.resolve(node.params), blocks))
+
+
+def node_views(graph: Graph, analysis: Analysis, blocks: dict) -> dict[str, NodeView]:
+    """One NodeView per node; linear in nodes + edges so relabelling big designs stays fast."""
+    problems = _problems_by_node(analysis)
+    feeds: dict[tuple[str, str], str] = {(e.dst, e.dst_port): e.src for e in graph.edges}
+    views = {}
+    for node in graph.nodes.values():
+        issues = tuple(problems.get(node.id, ()))
+        if not has_spec(node.type):
+            views[node.id] = NodeView(node.name, f"unknown type {node.type}", "?", "Other",
+                                      (), (), None, issues)
+            continue
+        spec = get_spec(node.type)
+        p = spec.resolve(node.params)
+        ports = tuple(input_ports(node, spec, p, blocks))
+        in_shapes = tuple(
+            analysis.shape(feeds[(node.id, port)]) if (node.id, port) in feeds else None
+            for port in ports
+        )
+        try:
+            summary = spec.summary_text(p)
+        except (KeyError, TypeError, ValueError, IndexError):  # a bad param: the badge says which
+            summary = ""
+        subtitle = f"{spec.type} · {summary}" if summary else spec.type
+        out_shape = analysis.shape(node.id)
+        views[node.id] = NodeView(
+            name=node.name,
+            subtitle=subtitle,
+            shape=shape_str(out_shape),
+            category=spec.category,
+            in_ports=ports,
+            in_shapes=in_shapes,
+            out_shape=out_shape,
+            problems=issues,
+            frozen=not node.trainable,
+            opens=spec.composite or spec.role == "custom_block",
+            has_output=spec.role not in ("output", "block_output"),
+        )
+    return views
+
+
+def edge_label(analysis: Analysis, src_id: str) -> tuple[tuple | None, str]:
+    shape = analysis.shape(src_id)
+    return shape, shape_str(shape)

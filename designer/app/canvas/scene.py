@@ -1,0 +1,279 @@
+"""The scene mirrors one graph (the design, a custom block, or a built-in block's expansion).
+
+It subscribes to the graph's signals and keeps node id -> item and edge -> item maps; it turns
+mouse gestures into Qt signals (moved, connect requested, activated) for the editor, and shows
+each analysis as labels and badges. It never changes the graph itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtWidgets import QGraphicsScene
+
+from designer.app.canvas.interactions import ConnectDrag, Interaction, RubberBandSelect
+from designer.app.canvas.items import EdgeItem, NodeItem
+from designer.app.canvas.labels import edge_label, node_views
+from designer.core.analysis import Analysis
+from designer.core.design import Edge, Graph, Node
+
+
+class GraphScene(QGraphicsScene):
+    nodes_moved = Signal(dict)                 # node id -> ((old x, old y), (new x, new y))
+    connect_requested = Signal(str, str, str)  # source id, destination id, destination port
+    node_activated = Signal(str)               # double-click on a node
+    context_menu_requested = Signal(QPoint, str)  # screen position, node id ("" = empty canvas)
+    # selectionChanged, but never while the scene is being destroyed (its destructor clears the
+    # selection, and panels must not ask a half-deleted scene what is selected).
+    selection_changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.graph: Graph | None = None
+        self.readonly = False
+        self.blocks: dict = {}
+        self.node_items: dict[str, NodeItem] = {}
+        self.edge_items: dict[Edge, list[EdgeItem]] = {}
+        self.analysis = Analysis()
+        self.interaction: Interaction | None = None
+        # Set by the editor: why an edge would be refused (None = allowed).
+        self.connection_checker: Callable[[Edge], str | None] | None = None
+        self._press_positions: dict[str, tuple[float, float]] = {}
+        self.selectionChanged.connect(self._relay_selection)
+
+    def _relay_selection(self) -> None:
+        if shiboken6.isValid(self):
+            self.selection_changed.emit()
+
+    # -- binding to a graph ------------------------------------------------------------------------
+    def set_graph(self, graph: Graph | None, readonly: bool = False, blocks: dict | None = None) -> None:
+        self.detach()
+        self.clear()
+        self.node_items.clear()
+        self.edge_items.clear()
+        self.graph, self.readonly, self.blocks = graph, readonly, blocks or {}
+        self.analysis = Analysis()
+        if graph is None:
+            return
+        views = node_views(graph, self.analysis, self.blocks)
+        for node in graph.nodes.values():
+            self._add_node_item(node, views[node.id])
+        for e in graph.edges:
+            self._add_edge_item(e)
+        graph.node_added.connect(self._on_node_added)
+        graph.node_removed.connect(self._on_node_removed)
+        graph.node_changed.connect(self._on_node_changed)
+        graph.edge_added.connect(self._add_edge_item)
+        graph.edge_removed.connect(self._on_edge_removed)
+        self.update_scene_rect()
+
+    def detach(self) -> None:
+        """Stop following the current graph (before showing another one or closing)."""
+        if self.interaction is not None:
+            self.interaction.cancel()
+        g = self.graph
+        if g is None:
+            return
+        for sig, slot in ((g.node_added, self._on_node_added), (g.node_removed, self._on_node_removed),
+                          (g.node_changed, self._on_node_changed), (g.edge_added, self._add_edge_item),
+                          (g.edge_removed, self._on_edge_removed)):
+            sig.disconnect(slot, missing_ok=True)
+        self.graph = None
+
+    def _add_node_item(self, node: Node, view=None) -> NodeItem:
+        if view is None:
+            one = Graph()
+            one.nodes[node.id] = node
+            view = node_views(one, self.analysis, self.blocks)[node.id]
+        item = NodeItem(node.id, view, self.readonly)
+        item.setPos(QPointF(*node.position))
+        self.addItem(item)
+        self.node_items[node.id] = item
+        return item
+
+    def _on_node_added(self, node: Node) -> None:
+        self._add_node_item(node)
+
+    def _on_node_removed(self, node: Node) -> None:
+        item = self.node_items.pop(node.id, None)
+        if item is not None:
+            for e in list(item.edges):  # the model removes edges first; this is a safety net
+                self._drop_edge_item(e)
+            self.removeItem(item)
+
+    def _on_node_changed(self, node: Node, what: str) -> None:
+        item = self.node_items.get(node.id)
+        if item is not None and what == "position":
+            pos = QPointF(*node.position)
+            if item.pos() != pos:
+                item.setPos(pos)
+
+    def _add_edge_item(self, edge: Edge) -> None:
+        src, dst = self.node_items.get(edge.src), self.node_items.get(edge.dst)
+        if src is None or dst is None:  # a dangling edge from a damaged file: analysis reports it
+            return
+        item = EdgeItem(edge, src, dst)
+        item.set_label(*edge_label(self.analysis, edge.src))
+        self.addItem(item)
+        self.edge_items.setdefault(edge, []).append(item)
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        items = self.edge_items.get(edge)
+        if items:
+            self._drop_edge_item(items[-1])
+
+    def _drop_edge_item(self, item: EdgeItem) -> None:
+        item.detach()
+        items = self.edge_items.get(item.edge, [])
+        if item in items:
+            items.remove(item)
+        if not items:
+            self.edge_items.pop(item.edge, None)
+        self.removeItem(item)
+
+    # -- analysis -> labels ------------------------------------------------------------------------
+    def apply_analysis(self, analysis: Analysis) -> None:
+        """Relabel every item from a fresh analysis; items repaint only if their text changed."""
+        self.analysis = analysis
+        if self.graph is None:
+            return
+        for nid, view in node_views(self.graph, analysis, self.blocks).items():
+            item = self.node_items.get(nid)
+            if item is not None:
+                item.set_view(view)
+        for edge, items in self.edge_items.items():
+            shape, text = edge_label(analysis, edge.src)
+            for item in items:
+                item.set_label(shape, text)
+
+    def update_scene_rect(self) -> None:
+        """Room to pan around the drawing, recomputed after structural edits (not during drags)."""
+        rect = self.itemsBoundingRect()
+        if rect.isNull():
+            rect = QRectF(-400, -300, 800, 600)
+        self.setSceneRect(rect.adjusted(-600, -400, 600, 400))
+
+    # -- selection ---------------------------------------------------------------------------------
+    def selected_node_ids(self) -> list[str]:
+        """Selected nodes in the graph's order (the order code is written in)."""
+        chosen = {it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)}
+        return [nid for nid in (self.graph.nodes if self.graph else ()) if nid in chosen]
+
+    def selected_edges(self) -> list[Edge]:
+        return [it.edge for it in self.selectedItems() if isinstance(it, EdgeItem)]
+
+    def set_selection(self, items) -> None:
+        """Select exactly `items`, emitting selectionChanged once."""
+        items = set(items)
+        blocked = self.blockSignals(True)
+        try:
+            for it in self.selectedItems():
+                if it not in items:
+                    it.setSelected(False)
+            for it in items:
+                it.setSelected(True)
+        finally:
+            self.blockSignals(blocked)
+        self.selectionChanged.emit()
+
+    def select_nodes(self, node_ids) -> None:
+        self.set_selection(self.node_items[n] for n in node_ids if n in self.node_items)
+
+    # -- connection checks (asked by ConnectDrag) --------------------------------------------------
+    def connection_problem(self, edge: Edge) -> str | None:
+        if self.readonly:
+            return "this is a read-only view of a built-in block"
+        return self.connection_checker(edge) if self.connection_checker else None
+
+    # -- mouse dispatch ----------------------------------------------------------------------------
+    def end_interaction(self, interaction: Interaction) -> None:
+        if self.interaction is interaction:
+            self.interaction = None
+
+    def port_hit(self, pos: QPointF) -> tuple[NodeItem, str, str] | None:
+        r = 12.0
+        for it in self.items(QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r)):
+            if isinstance(it, NodeItem):
+                hit = it.port_at(it.mapFromScene(pos))
+                if hit:
+                    return it, hit[0], hit[1]
+        return None
+
+    def _view_transform(self):
+        views = self.views()
+        return views[0].transform() if views else None
+
+    def mousePressEvent(self, event) -> None:
+        if self.interaction is not None:
+            self.interaction.cancel()
+        if event.button() == Qt.MouseButton.LeftButton:
+            pos = event.scenePos()
+            hit = None if self.readonly else self.port_hit(pos)
+            if hit is not None:
+                self.interaction = ConnectDrag(self, *hit)
+                event.accept()
+                return
+            transform = self._view_transform()
+            if transform is not None and self.itemAt(pos, transform) is None:
+                mods = event.modifiers()
+                additive = bool(mods & (Qt.KeyboardModifier.ControlModifier
+                                        | Qt.KeyboardModifier.ShiftModifier))
+                if not additive:
+                    self.set_selection(())
+                self.interaction = RubberBandSelect(self, pos, additive)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+        self._press_positions = {
+            it.node_id: (it.pos().x(), it.pos().y())
+            for it in self.selectedItems() if isinstance(it, NodeItem)
+        }
+
+    def mouseMoveEvent(self, event) -> None:
+        if self.interaction is not None and self.interaction.mouse_move(event):
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.interaction is not None and self.interaction.mouse_release(event):
+            return
+        super().mouseReleaseEvent(event)
+        moves = {}
+        for nid, old in self._press_positions.items():
+            item = self.node_items.get(nid)
+            if item is not None:
+                new = (item.pos().x(), item.pos().y())
+                if new != old:
+                    moves[nid] = (old, new)
+        self._press_positions = {}
+        if moves:
+            self.nodes_moved.emit(moves)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        transform = self._view_transform()
+        item = self.itemAt(event.scenePos(), transform) if transform is not None else None
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        if isinstance(item, NodeItem):
+            self.node_activated.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if self.interaction is not None and self.interaction.key_press(event):
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        transform = self._view_transform()
+        item = self.itemAt(event.scenePos(), transform) if transform is not None else None
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        node_id = item.node_id if isinstance(item, NodeItem) else ""
+        if isinstance(item, NodeItem) and not item.isSelected():
+            self.set_selection([item])
+        self.context_menu_requested.emit(event.screenPos(), node_id)
+        event.accept()
+

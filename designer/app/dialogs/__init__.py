@@ -1,0 +1,1 @@
+"""Dialogs: the template gallery and the app's questions (prompts)."""

@@ -1,0 +1,128 @@
+"""File → New from template: the template catalog with title, year, params, MACs and
+description. Params and MACs are computed a template per event-loop turn (the big ones take a
+moment to build), and kept for the session."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from designer.core.analysis import shape_str
+from designer.core.summary import human, summarize
+from designer.templates import Template, list_templates
+
+_STATS: dict[str, tuple[int, int] | str] = {}  # template name -> (params, MACs) or why not
+
+
+def template_stats(t: Template) -> tuple[int, int] | str:
+    if t.name not in _STATS:
+        try:
+            s = summarize(t.build())
+            _STATS[t.name] = (s.total_params, s.macs)
+        except Exception as exc:  # noqa: BLE001 - a broken template must not break the gallery
+            _STATS[t.name] = f"cannot build: {exc}"
+    return _STATS[t.name]
+
+
+class TemplateGallery(QDialog):
+    COLUMNS = ("Template", "Year", "Params", "MACs")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("New from template")
+        self.resize(860, 480)
+        self.templates = sorted(list_templates(), key=lambda t: (t.year or 9999, t.title))
+        self.table = QTableWidget(len(self.templates), len(self.COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for row, t in enumerate(self.templates):
+            cells = (t.title, str(t.year or ""), "…", "…")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        self.details = QLabel(self)
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setMinimumWidth(320)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        body = QHBoxLayout()
+        body.addWidget(self.table, 3)
+        body.addWidget(self.details, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(buttons)
+        self.table.itemSelectionChanged.connect(self._show_details)
+        self.table.itemDoubleClicked.connect(lambda _item: self.accept())
+        self._pending = list(range(len(self.templates)))
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._fill_next)
+        self._timer.start()
+        if self.templates:
+            self.table.selectRow(0)
+
+    def done_filling(self) -> bool:
+        return not self._pending
+
+    def _fill_next(self) -> None:
+        if not self._pending:
+            self._timer.stop()
+            return
+        row = self._pending.pop(0)
+        stats = template_stats(self.templates[row])
+        if isinstance(stats, tuple):
+            self.table.item(row, 2).setText(human(stats[0]))
+            self.table.item(row, 3).setText(human(stats[1]))
+        else:
+            self.table.item(row, 2).setText("—")
+            self.table.item(row, 2).setToolTip(stats)
+        if row == self.table.currentRow():
+            self._show_details()
+
+    def chosen(self) -> str | None:
+        row = self.table.currentRow()
+        return self.templates[row].name if 0 <= row < len(self.templates) else None
+
+    def _show_details(self) -> None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.templates):
+            return
+        t = self.templates[row]
+        stats = _STATS.get(t.name)
+        numbers = (f"{stats[0]:,} parameters · {human(stats[1])} MACs per sample"
+                   if isinstance(stats, tuple) else (stats or "counting…"))
+        parts = [f"<h3>{t.title}</h3>"]
+        if t.year or t.paper:
+            parts.append(f"<p><b>{t.year or ''}</b> {('· ' + t.paper) if t.paper else ''}</p>")
+        parts.append(f"<p>{t.description}</p>")
+        if t.input_shape:
+            parts.append(f"<p>Input {shape_str(tuple(t.input_shape))}</p>")
+        parts.append(f"<p>{numbers}</p>")
+        if t.accuracy:
+            acc = ", ".join(f"{k} {v}" for k, v in t.accuracy.items())
+            parts.append(f"<p>ImageNet accuracy: {acc}</p>")
+        if t.tags:
+            parts.append(f"<p style='color:gray'>{', '.join(t.tags)}</p>")
+        self.details.setText("".join(parts))

@@ -1,0 +1,62 @@
+"""Every question the app asks the user, in one place: the windows call these, and tests answer
+them by replacing this object's methods instead of clicking through modal dialogs."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+
+DESIGN_FILTER = "Network designs (*.json);;All files (*)"
+
+
+class Prompts:
+    def __init__(self, parent: QWidget):
+        self.parent = parent
+
+    def save_changes(self, name: str) -> str:
+        """'save', 'discard' or 'cancel'."""
+        B = QMessageBox.StandardButton
+        answer = QMessageBox.warning(
+            self.parent, "Unsaved changes",
+            f"“{name}” has changes that are not saved. Save them first?",
+            B.Save | B.Discard | B.Cancel, B.Save)
+        return {B.Save: "save", B.Discard: "discard"}.get(answer, "cancel")
+
+    def open_path(self, start: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open design", start, DESIGN_FILTER)
+        return path or None
+
+    def save_path(self, title: str, suggested: str, file_filter: str = DESIGN_FILTER) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
+        return path or None
+
+    def error(self, title: str, message: str) -> None:
+        QMessageBox.critical(self.parent, title, message)
+
+    def text(self, title: str, label: str, default: str) -> str | None:
+        value, ok = QInputDialog.getText(self.parent, title, label, text=default)
+        return value.strip() if ok and value.strip() else None
+
+    def restore(self, description: str) -> bool:
+        B = QMessageBox.StandardButton
+        box = QMessageBox(QMessageBox.Icon.Question, "Restore unsaved work?", description,
+                          B.NoButton, self.parent)
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.exec()
+        return box.clickedButton() is restore
+
+    def choose_template(self) -> str | None:
+        from designer.app.dialogs.gallery import TemplateGallery
+
+        dialog = TemplateGallery(self.parent)
+        try:
+            return dialog.chosen() if dialog.exec() else None
+        finally:
+            dialog.deleteLater()
+
+
+def with_suffix(path: str, suffix: str) -> str:
+    return path if os.path.splitext(path)[1] else path + suffix

@@ -1,0 +1,522 @@
+"""The editor: the one place that turns gestures into commands on the undo stack.
+
+It owns the open document (design, undo stack, file path), the breadcrumb into blocks, and the
+live checks: after every edit it re-analyses the design and pushes labels to the scene and a
+`refreshed` signal to the panels. Items and interactions never edit; they report to the scene,
+whose signals arrive here."""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import QMimeData, QObject, QPointF, Signal
+from PySide6.QtGui import QGuiApplication
+
+from designer.app import clipboard, navigation
+from designer.app.canvas.scene import GraphScene
+from designer.app.canvas.view import CanvasView
+from designer.app.mime import DESIGN_MIME
+from designer.app.navigation import BlockNotOpenable, Frame, Level
+from designer.core import commands as cmds
+from designer.core.analysis import Analysis
+from designer.core.design import Design, Edge, Graph, Node
+from designer.core.errors import ConnectionRefused
+from designer.core.layout import ROW, apply_layout, layered_positions
+from designer.core.registry import get_spec, has_spec
+from designer.core.serialization import clone
+
+# Short base names for new nodes (conv1, fc2...), as people name layers in papers and code.
+_BASE_NAMES = {
+    "Conv2d": "conv", "ConvTranspose2d": "deconv", "Linear": "fc", "MaxPool2d": "pool",
+    "AvgPool2d": "avgpool", "GlobalAvgPool": "gap", "BatchNorm": "bn", "Dropout2d": "dropout",
+    "LocalResponseNorm": "lrn", "InceptionModule": "inception", "ResidualBasicBlock": "res",
+    "ResidualBottleneck": "bottleneck", "DenseBlock": "denseblock", "DenseTransition":
+    "transition", "FireModule": "fire", "InvertedResidual": "ir",
+}
+_UNNUMBERED = {"Input": "input", "ClassificationOutput": "output", "RegressionOutput": "output",
+               "BlockOutput": "output"}
+
+
+def fresh_name(graph: Graph, type_name: str, block: str = "") -> str:
+    taken = {n.name for n in graph.nodes.values()}
+    if type_name in _UNNUMBERED and _UNNUMBERED[type_name] not in taken:
+        return _UNNUMBERED[type_name]
+    base = block or _BASE_NAMES.get(type_name, type_name.lower())
+    for i in itertools.count(1):
+        if f"{base}{i}" not in taken:
+            return f"{base}{i}"
+    raise AssertionError("unreachable")
+
+
+def needs_layout(graph: Graph) -> bool:
+    """A graph from a file or a tool that wrote no positions (all nodes at one spot)."""
+    return len(graph.nodes) > 1 and len({n.position for n in graph.nodes.values()}) == 1
+
+
+def ungroup_in_place(design: Design, node_id: str) -> list[str]:
+    """Ungroup a block node and lay its layers out where it was, moving what is below down."""
+    ox, oy = design.nodes[node_id].position
+    new_ids = cmds.ungroup_node(design, node_id)
+    inside = set(new_ids)
+    part = Graph()
+    part.nodes = {nid: design.nodes[nid] for nid in new_ids}
+    part.edges = [e for e in design.edges if e.src in inside and e.dst in inside]
+    pos = layered_positions(part)
+    extra = max((y for _, y in pos.values()), default=0.0)
+    for n in list(design.nodes.values()):
+        if n.id not in inside and n.position[1] > oy + 1:
+            design.set_node_attr(n.id, "position", (n.position[0], n.position[1] + extra))
+    for nid, (x, y) in pos.items():
+        design.set_node_attr(nid, "position", (ox + x, oy + y))
+    return new_ids
+
+
+def group_and_lay_out(design: Design, node_ids: list[str], name: str) -> str:
+    """Group nodes into a custom block whose interior is laid out afresh (its boundary nodes
+    would otherwise all sit at the origin)."""
+    node_id = cmds.group_nodes(design, node_ids, name)
+    apply_layout(design.blocks[name])
+    return node_id
+
+
+def extract_block(design: Design, node_ids: list[str], name: str):
+    """The block definition grouping `node_ids` would create, leaving the design as it is."""
+    scratch = clone(design)
+    group_and_lay_out(scratch, node_ids, name)
+    return scratch.blocks[name]
+
+
+class Editor(QObject):
+    message = Signal(str)          # feedback to show (a refused connection, a failed step)
+    refreshed = Signal()           # analysis, labels and breadcrumb are up to date
+    document_changed = Signal()    # another design is open (new, open, template, recovery)
+    history_changed = Signal()     # undo/redo availability or texts, modified state
+    frames_changed = Signal()      # the breadcrumb changed (entered or left a block)
+    inspect_requested = Signal(str)  # double-click on a single layer: focus its inspector
+
+    def __init__(self, scene: GraphScene, view: CanvasView, parent=None):
+        super().__init__(parent)
+        self.scene, self.view = scene, view
+        self.design = Design()
+        self.stack = cmds.UndoStack(self.design)
+        self.path: str | None = None
+        self.frames: list[Frame] = []
+        self.levels: list[Level] = []
+        self.analysis = Analysis()
+        self._restored_dirty = False
+        self._paste_count = 0
+        self.stack.changed.connect(self._on_stack_changed)
+        scene.connection_checker = self.connection_problem
+        scene.nodes_moved.connect(self.move_nodes)
+        scene.connect_requested.connect(lambda s, d, p: self.connect(Edge(s, d, p)))
+        scene.node_activated.connect(self.activate)
+        view.layer_dropped.connect(self.add_layer)
+        self.scene.set_graph(self.design, False, self.design.blocks)
+        self.refresh()
+
+    # -- the document ------------------------------------------------------------------------------
+    def set_document(self, design: Design, path: str | None = None, modified: bool = False) -> None:
+        """Show another design; `modified` marks a restored design as unsaved."""
+        self.stack.changed.disconnect(self._on_stack_changed, missing_ok=True)
+        if needs_layout(design):
+            apply_layout(design)
+        for block in design.blocks.values():
+            if needs_layout(block):
+                apply_layout(block)
+        self.design, self.path = design, path
+        self.stack = cmds.UndoStack(design)
+        self.stack.changed.connect(self._on_stack_changed)
+        self._restored_dirty = modified
+        self.frames = []
+        self.scene.set_graph(design, False, design.blocks)
+        self.refresh()
+        self.view.show_drawing()
+        self.document_changed.emit()
+        self.frames_changed.emit()
+        self.history_changed.emit()
+
+    def is_modified(self) -> bool:
+        return self._restored_dirty or not self.stack.is_clean()
+
+    def mark_saved(self, path: str) -> None:
+        self.path = path
+        self._restored_dirty = False
+        self.stack.set_clean()  # emits changed -> history_changed
+
+    def _on_stack_changed(self) -> None:
+        self.refresh()
+        self.history_changed.emit()
+
+    # -- live checks -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-analyse every level of the breadcrumb and relabel the canvas."""
+        frames, self.levels = navigation.resolve(self.design, self.frames)
+        if frames != self.frames:
+            self.frames = frames
+            self.frames_changed.emit()
+        level = self.levels[-1]
+        self.analysis = self.levels[0].analysis
+        if self.scene.graph is not level.graph or self.scene.readonly != (not level.editable):
+            self.scene.set_graph(level.graph, not level.editable, self.design.blocks)
+            self.scene.apply_analysis(level.analysis)
+            self.view.show_drawing()
+        else:
+            self.scene.blocks = self.design.blocks  # undoing a group swaps the definitions
+            self.scene.apply_analysis(level.analysis)
+            self.scene.update_scene_rect()
+        self.refreshed.emit()
+
+    @property
+    def level(self) -> Level:
+        return self.levels[-1]
+
+    @property
+    def graph(self) -> Graph:
+        return self.levels[-1].graph
+
+    @property
+    def editable(self) -> bool:
+        return self.levels[-1].editable
+
+    @property
+    def block_path(self) -> tuple[str, ...]:
+        return tuple(f.block for f in self.frames if f.block)
+
+    def _require_editable(self) -> bool:
+        if not self.editable:
+            self.message.emit("This is a read-only view of a built-in block; go back up "
+                              "(or ungroup the block) to edit its layers.")
+        return self.editable
+
+    # -- pushing commands --------------------------------------------------------------------------
+    def push(self, command: cmds.Command) -> bool:
+        try:
+            self.stack.push(command)
+        except ConnectionRefused as exc:
+            self.message.emit(str(exc))
+            return False
+        return True
+
+    def undo(self) -> None:
+        self.stack.undo()
+
+    def redo(self) -> None:
+        self.stack.redo()
+
+    def end_merge(self) -> None:
+        self.stack.end_merge()
+
+    # -- gestures ----------------------------------------------------------------------------------
+    def connection_problem(self, edge: Edge) -> str | None:
+        try:
+            cmds.check_connect(self.design, edge, self.block_path)
+        except ConnectionRefused as exc:
+            return str(exc)
+        return None
+
+    def connect(self, edge: Edge) -> bool:
+        if not self._require_editable():
+            return False
+        reason = self.connection_problem(edge)
+        if reason:
+            self.message.emit(f"Cannot connect: {reason}")
+            return False
+        return self.push(cmds.Connect(edge, self.block_path))
+
+    def move_nodes(self, moves: dict) -> None:
+        if not self.editable:  # read-only items do not move; put back anything that did
+            for nid in moves:
+                node = self.graph.nodes.get(nid)
+                if node is not None and nid in self.scene.node_items:
+                    self.scene.node_items[nid].setPos(QPointF(*node.position))
+            return
+        count = len(moves)
+        text = f"Move {self.graph.nodes[next(iter(moves))].name}" if count == 1 else f"Move {count} nodes"
+        self.push(cmds.MoveNodes(dict(moves), self.block_path, text))
+
+    def activate(self, node_id: str) -> None:
+        node = self.graph.nodes.get(node_id)
+        if node is None:
+            return
+        if navigation.opens(node):
+            self.open_block(node_id)
+        else:
+            self.inspect_requested.emit(node_id)
+
+    def add_layer(self, type_name: str, block: str = "", pos: QPointF | None = None,
+                  connect_from: str | None = None) -> str | None:
+        """Add a layer (a palette drop or double-click); returns the new node's id."""
+        if not self._require_editable():
+            return None
+        if not has_spec(type_name):
+            self.message.emit(f"Unknown layer type {type_name!r}")
+            return None
+        spec = get_spec(type_name)
+        if block and block not in self.design.blocks:
+            self.message.emit(f"This design has no block named {block!r}")
+            return None
+        if block and self._nests_itself(block):
+            self.message.emit(f"Block {block} cannot be placed inside itself")
+            return None
+        params = spec.defaults()
+        if block:
+            params["block"] = block
+        g = self.graph
+        if pos is None:
+            pos = self.view.mapToScene(self.view.viewport().rect().center())
+        x, y = round(pos.x() / 10) * 10, round(pos.y() / 10) * 10
+        node = Node(g.new_id(), type_name, fresh_name(g, type_name, block), params, (x, y))
+        title = block or spec.title
+        if connect_from is None:
+            ok = self.push(cmds.AddNodes([node], [], self.block_path, f"Add {title}"))
+        else:
+            ports = get_spec(type_name).input_ports(params) if not block else \
+                tuple(self.design.blocks[block].port_names())
+            edges = [Edge(connect_from, node.id, ports[0])] if ports else []
+            ok = self.push(cmds.AddNodes([node], edges, self.block_path, f"Add {title}"))
+        if ok:
+            self.scene.select_nodes([node.id])
+        return node.id if ok else None
+
+    def add_after_selection(self, type_name: str, block: str = "") -> str | None:
+        """Palette double-click: below the one selected node and fed by it, else mid-view."""
+        ids = self.scene.selected_node_ids()
+        if len(ids) == 1 and self.editable:
+            src = self.graph.nodes[ids[0]]
+            spec = get_spec(src.type) if has_spec(src.type) else None
+            if spec is not None and spec.role not in ("output", "block_output"):
+                x, y = src.position
+                return self.add_layer(type_name, block, QPointF(x, y + ROW), connect_from=src.id)
+        return self.add_layer(type_name, block)
+
+    def _nests_itself(self, block: str) -> bool:
+        """Would a `block` node here make a block contain itself (directly or through others)?"""
+        path = set(self.block_path)
+        if not path:
+            return False
+        seen, todo = set(), [block]
+        while todo:
+            name = todo.pop()
+            if name in path:
+                return True
+            if name in seen or name not in self.design.blocks:
+                continue
+            seen.add(name)
+            todo.extend(n.params.get("block") for n in self.design.blocks[name].nodes.values()
+                        if n.type == "Block")
+        return False
+
+    def set_node_attr(self, node_id: str, field: str, value) -> bool:
+        if not self._require_editable():
+            return False
+        if field == "params.block" and self._nests_itself(str(value)):
+            self.message.emit(f"Block {value} cannot be placed inside itself")
+            return False
+        return self.push(cmds.SetNodeAttr(node_id, field, value, self.block_path))
+
+    def set_nodes_trainable(self, node_ids: list[str], value: bool) -> None:
+        if not self._require_editable():
+            return
+        with self.stack.macro(f"{'Unfreeze' if value else 'Freeze'} {len(node_ids)} nodes"):
+            for nid in node_ids:
+                if self.graph.nodes[nid].trainable != value:
+                    self.stack.push(cmds.SetNodeAttr(nid, "trainable", value, self.block_path))
+        self.stack.end_merge()
+
+    def set_setting(self, attr: str, value) -> bool:
+        return self.push(cmds.SetDesignSetting(attr, value))
+
+    # -- selection editing -------------------------------------------------------------------------
+    def select_all(self) -> None:
+        self.scene.set_selection(self.scene.node_items.values())
+
+    def delete_selection(self, text: str | None = None) -> None:
+        if not self._require_editable():
+            return
+        ids = self.scene.selected_node_ids()
+        gone = set(ids)
+        edges = [e for e in self.scene.selected_edges() if e.src not in gone and e.dst not in gone]
+        if not ids and not edges:
+            return
+        parts: list[cmds.Command] = [cmds.Disconnect(e, self.block_path) for e in edges]
+        if ids:
+            parts.append(cmds.RemoveNodes(ids, self.block_path))
+        if text is None:
+            if len(ids) == 1 and not edges:
+                text = f"Delete {self.graph.nodes[ids[0]].name}"
+            elif len(edges) == 1 and not ids:
+                text = "Delete connection"
+            else:
+                text = f"Delete {len(ids) + len(edges)} items"
+        if len(parts) == 1:
+            parts[0].text = text
+            self.push(parts[0])
+        else:
+            with self.stack.macro(text):  # one undo step for the whole selection
+                for c in parts:
+                    self.stack.push(c)
+
+    def copy(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            self.message.emit("Select the layers to copy first")
+            return False
+        text = clipboard.copy_text(self.design, self.graph, ids)
+        mime = QMimeData()
+        mime.setData(DESIGN_MIME, text.encode("utf-8"))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._paste_count = 0
+        return True
+
+    def cut(self) -> None:
+        if self._require_editable() and self.copy():
+            self.delete_selection("Cut")
+
+    def paste(self, text: str | None = None, what: str = "Paste") -> None:
+        if not self._require_editable():
+            return
+        if text is None:
+            mime = QGuiApplication.clipboard().mimeData()
+            if mime is not None and mime.hasFormat(DESIGN_MIME):
+                text = bytes(mime.data(DESIGN_MIME)).decode("utf-8")
+            else:
+                text = mime.text() if mime is not None else ""
+        self._paste_count += 1
+        shift = 40.0 * self._paste_count
+        try:
+            plan = clipboard.plan_paste(self.design, self.graph, text, (shift, shift))
+        except ValueError as exc:
+            self.message.emit(f"Nothing to paste: {exc}")
+            return
+        nested = [n.params.get("block") for n in plan.nodes
+                  if n.type == "Block" and self._nests_itself(str(n.params.get("block")))]
+        if nested:
+            self.message.emit(f"Block {nested[0]} cannot be pasted inside itself")
+            return
+        if plan.blocks:  # the pasted nodes bring custom blocks along: a structural edit
+            def apply(d: Design, plan=plan, path=self.block_path):
+                for name, block in plan.blocks.items():
+                    d.set_block(name, block)
+                cmds.AddNodes(plan.nodes, plan.edges, path).redo(d)
+
+            ok = self.push(cmds.Snapshot(apply, what))
+        else:
+            ok = self.push(cmds.AddNodes(plan.nodes, plan.edges, self.block_path, what))
+        if ok:
+            self.scene.select_nodes([n.id for n in plan.nodes])
+
+    def duplicate(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            self.message.emit("Select the layers to duplicate first")
+            return
+        self._paste_count = 0
+        self.paste(clipboard.copy_text(self.design, self.graph, ids), "Duplicate")
+
+    # -- blocks ------------------------------------------------------------------------------------
+    def _top_level_only(self, what: str) -> bool:
+        if self.frames:
+            self.message.emit(f"{what} works on the design's top level; go back up first")
+            return False
+        return True
+
+    def suggest_block_name(self) -> str:
+        for i in itertools.count(1):
+            if f"block{i}" not in self.design.blocks:
+                return f"block{i}"
+        raise AssertionError("unreachable")
+
+    def group_selection(self, name: str) -> str | None:
+        """Replace the selected nodes by one custom block node; returns its id."""
+        ids = self.scene.selected_node_ids()
+        if not self._top_level_only("Grouping") or not ids:
+            if not ids:
+                self.message.emit("Select the layers to group first")
+            return None
+        if not self.push(cmds.Snapshot(lambda d: group_and_lay_out(d, ids, name),
+                                       f"Group into {name}")):
+            return None
+        new = [n.id for n in self.design.nodes.values()
+               if n.type == "Block" and n.params.get("block") == name]
+        self.scene.select_nodes(new)
+        return new[0] if new else None
+
+    def ungroup_selection(self) -> list[str]:
+        ids = self.scene.selected_node_ids()
+        if not self._top_level_only("Ungrouping"):
+            return []
+        blocks = [n for n in ids if navigation.opens(self.design.nodes[n])]
+        if len(blocks) != 1:
+            self.message.emit("Select one block to ungroup")
+            return []
+        node = self.design.nodes[blocks[0]]
+        before = set(self.design.nodes)
+        if not self.push(cmds.Snapshot(lambda d: ungroup_in_place(d, node.id), f"Ungroup {node.name}")):
+            return []
+        new = [n for n in self.design.nodes if n not in before]
+        self.scene.select_nodes(new)
+        return new
+
+    def save_selection_as_block(self, name: str) -> bool:
+        """Add a block definition made from the selection to the palette, keeping the layers."""
+        ids = self.scene.selected_node_ids()
+        if not self._top_level_only("Saving a block") or not ids:
+            if not ids:
+                self.message.emit("Select the layers to save as a block first")
+            return False
+        try:
+            block = extract_block(self.design, ids, name)
+        except ConnectionRefused as exc:
+            self.message.emit(str(exc))
+            return False
+        ok = self.push(cmds.Snapshot(lambda d: d.set_block(name, block), f"Save block {name}"))
+        if ok:
+            self.message.emit(f"Block {name} is in the palette under “Blocks of this design”")
+        return ok
+
+    # -- breadcrumb --------------------------------------------------------------------------------
+    def open_block(self, node_id: str) -> bool:
+        node = self.graph.nodes.get(node_id)
+        if node is None:
+            return False
+        try:
+            navigation.enter(self.design, self.level, node)
+        except BlockNotOpenable as exc:
+            self.message.emit(str(exc))
+            return False
+        block = node.params.get("block") if get_spec(node.type).role == "custom_block" else None
+        self.frames = [*self.frames, Frame(node_id, node.name, block)]
+        self.refresh()
+        self.frames_changed.emit()
+        return True
+
+    def go_to_level(self, depth: int) -> None:
+        """Show breadcrumb level `depth` (0 = the design)."""
+        if depth < len(self.frames):
+            self.frames = self.frames[:depth]
+            self.refresh()
+            self.frames_changed.emit()
+
+    def go_up(self) -> None:
+        if self.frames:
+            self.go_to_level(len(self.frames) - 1)
+
+    def reveal(self, node_id: str) -> None:
+        """Select a node of the current level and scroll to it (problems panel clicks)."""
+        item = self.scene.node_items.get(node_id)
+        if item is None:
+            return
+        self.scene.select_nodes([node_id])
+        self.view.ensureVisible(item, 80, 80)
+
+    def arrange(self) -> None:
+        """Automatic layered layout of the current level, as one undoable step."""
+        if not self._require_editable():
+            return
+        positions = layered_positions(self.graph)
+        moves = {nid: (self.graph.nodes[nid].position, pos) for nid, pos in positions.items()
+                 if tuple(self.graph.nodes[nid].position) != tuple(pos)}
+        if moves:
+            self.push(cmds.MoveNodes(moves, self.block_path, "Arrange"))
+            self.view.fit_all()

@@ -1,0 +1,82 @@
+"""Export: the design as a standalone PyTorch file, and the canvas as a PNG or SVG diagram."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSaveFile, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtSvg import QSvgGenerator
+
+from designer.core.design import Design
+from designer.core.serialization import atomic_write_text
+
+MARGIN = 24.0
+
+
+def export_python(design: Design, path: str) -> str:
+    """Write the generated source; raises CodegenError listing the problems of an invalid design."""
+    from designer.codegen import generate
+
+    code = generate(design)
+    atomic_write_text(path, code.source)
+    return code.class_name
+
+
+def _drawing_rect(scene) -> QRectF:
+    return scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+
+
+def _render(scene, painter: QPainter, target: QRectF, source: QRectF) -> None:
+    selected = scene.selectedItems()
+    for it in selected:  # a diagram shows the design, not the selection
+        it.setSelected(False)
+    try:
+        painter.fillRect(target, scene.palette().color(QPalette.ColorRole.Base))
+        scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
+    finally:
+        for it in selected:
+            it.setSelected(True)
+
+
+def render_image(scene, scale: float = 2.0) -> QImage:
+    source = _drawing_rect(scene)
+    size = QSize(max(1, round(source.width() * scale)), max(1, round(source.height() * scale)))
+    image = QImage(size, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    _render(scene, painter, QRectF(0, 0, size.width(), size.height()), source)
+    painter.end()
+    return image
+
+
+def _save_bytes(path: str, data: bytes) -> None:
+    out = QSaveFile(path)  # atomic: written beside the target, renamed on commit
+    if not out.open(QIODevice.OpenModeFlag.WriteOnly):
+        raise OSError(out.errorString())
+    out.write(QByteArray(data))
+    if not out.commit():
+        raise OSError(out.errorString())
+
+
+def export_png(scene, path: str, scale: float = 2.0) -> None:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not render_image(scene, scale).save(buffer, "PNG"):
+        raise OSError("the image could not be encoded as PNG")
+    _save_bytes(path, bytes(buffer.data()))
+
+
+def export_svg(scene, path: str, title: str = "") -> None:
+    source = _drawing_rect(scene)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buffer)
+    gen.setSize(QSize(round(source.width()), round(source.height())))
+    gen.setViewBox(QRectF(0, 0, source.width(), source.height()))
+    gen.setTitle(title)
+    gen.setDescription("Network Designer diagram")
+    painter = QPainter(gen)
+    _render(scene, painter, QRectF(0, 0, source.width(), source.height()), source)
+    painter.end()
+    _save_bytes(path, bytes(buffer.data()))

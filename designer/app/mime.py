@@ -1,0 +1,28 @@
+"""MIME types for drags from the palette and for the clipboard."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QMimeData
+
+LAYER_MIME = "application/x-netdesigner-layer"    # {"type": ..., "block": ...} from the palette
+DESIGN_MIME = "application/x-netdesigner-design"  # copied nodes, as a design file's JSON
+
+
+def layer_mime(type_name: str, block: str = "") -> QMimeData:
+    mime = QMimeData()
+    mime.setData(LAYER_MIME, json.dumps({"type": type_name, "block": block}).encode())
+    mime.setText(type_name if not block else f"{type_name}:{block}")
+    return mime
+
+
+def read_layer_mime(mime: QMimeData) -> tuple[str, str] | None:
+    """(layer type, custom block name or '') carried by a palette drag, or None."""
+    if not mime.hasFormat(LAYER_MIME):
+        return None
+    try:
+        data = json.loads(bytes(mime.data(LAYER_MIME)).decode())
+        return str(data["type"]), str(data.get("block") or "")
+    except (ValueError, KeyError, TypeError):
+        return None

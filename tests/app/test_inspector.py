@@ -1,0 +1,184 @@
+"""The inspector: edits change the model and the shape labels downstream; invalid values are
+shown in red with the reason and not applied; design settings when nothing is selected."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from designer.core.serialization import design_to_dict
+
+
+def select(window, name):
+    node = window.editor.design.find(name)
+    window.scene.select_nodes([node.id])
+    return node
+
+
+def test_param_edit_changes_model_and_downstream_labels(window):
+    design = window.editor.design
+    conv = select(window, "conv1")
+    relu = design.find("relu1")
+    field = window.inspector.fields["params.out_channels"]
+    spin = field.editor
+    spin.setFocus()
+    spin.selectAll()
+    QTest.keyClicks(spin, "12")  # typed: "1" then "12", each applied as it is typed
+
+    assert design.nodes[conv.id].params["out_channels"] == 12
+    assert window.scene.node_items[conv.id].view.shape == "12 x 8 x 8"
+    assert window.scene.node_items[relu.id].view.shape == "12 x 8 x 8"
+    flatten = design.find("flatten")
+    assert window.scene.node_items[flatten.id].view.shape == "768"
+    edge_items = window.scene.edge_items
+    assert {it.label for e, items in edge_items.items() if e.src == relu.id for it in items} == {"12 x 8 x 8"}
+    # Consecutive edits of one field are one undo step.
+    assert window.editor.stack.undo_text() == "Change out_channels"
+    window.editor.undo()
+    assert design.nodes[conv.id].params["out_channels"] == 4
+    assert window.scene.node_items[flatten.id].view.shape == "256"
+    assert spin.value() == 4
+
+
+def test_invalid_value_is_shown_in_red_and_not_applied(window):
+    design = window.editor.design
+    conv = select(window, "conv1")
+    field = window.inspector.fields["params.kernel_size"]
+    edit = field.editor
+    edit.setFocus()
+    edit.selectAll()
+    QTest.keyClicks(edit, "0")
+    assert field.has_error() and "at least 1" in field.error.text()
+    assert "e03131" in edit.styleSheet()
+    assert design.nodes[conv.id].params["kernel_size"] == 3
+    edit.selectAll()
+    QTest.keyClicks(edit, "3, a")
+    assert field.has_error() and "[h, w]" in field.error.text()
+    assert design.nodes[conv.id].params["kernel_size"] == 3
+    edit.selectAll()
+    QTest.keyClicks(edit, "3x5")
+    assert not field.has_error()
+    assert design.nodes[conv.id].params["kernel_size"] == [3, 5]
+
+
+def test_float_field_validates(window):
+    design = window.editor.design
+    window.editor.add_after_selection("Dropout")
+    node_id = window.scene.selected_node_ids()[0]
+    field = window.inspector.fields["params.p"]
+    field.editor.setFocus()
+    field.editor.selectAll()
+    QTest.keyClicks(field.editor, "2")
+    assert field.has_error() and "at most 1" in field.error.text()
+    assert design.nodes[node_id].params["p"] == 0.5
+    QTest.keyClicks(field.editor, "x")
+    assert "float expected" in field.error.text()
+    field.editor.selectAll()
+    QTest.keyClicks(field.editor, "0.25")
+    assert design.nodes[node_id].params["p"] == 0.25
+
+
+def test_name_trainable_and_lr_multiplier(window):
+    design = window.editor.design
+    conv = select(window, "conv1")
+    name = window.inspector.fields["name"]
+    name.editor.setFocus()
+    name.editor.selectAll()
+    QTest.keyClicks(name.editor, "relu1")
+    assert name.has_error() and "already called relu1" in name.error.text()
+    QTest.keyClick(name.editor, Qt.Key.Key_Return)
+    assert design.nodes[conv.id].name == "conv1"
+    name.editor.selectAll()
+    QTest.keyClicks(name.editor, "stem")
+    assert design.nodes[conv.id].name == "conv1"  # a name is applied on Enter, not per letter
+    QTest.keyClick(name.editor, Qt.Key.Key_Return)
+    assert design.nodes[conv.id].name == "stem"
+    assert window.scene.node_items[conv.id].view.name == "stem"
+
+    window.inspector.fields["trainable"].editor.click()
+    assert design.nodes[conv.id].trainable is False
+    assert window.scene.node_items[conv.id].view.frozen
+    lr = window.inspector.fields["lr_mult"].editor
+    lr.setFocus()
+    lr.selectAll()
+    QTest.keyClicks(lr, "0.1")
+    assert design.nodes[conv.id].lr_mult == 0.1
+
+
+def test_choice_and_bool_params(window):
+    design = window.editor.design
+    conv = select(window, "conv1")
+    window.inspector.fields["params.bias"].editor.click()
+    assert design.nodes[conv.id].params["bias"] is False
+    window.editor.add_after_selection("GELU")
+    gelu = window.scene.selected_node_ids()[0]
+    combo = window.inspector.fields["params.approximate"].editor
+    combo.setCurrentIndex(combo.findText("tanh"))
+    assert design.nodes[gelu].params["approximate"] == "tanh"
+
+
+def test_design_settings_when_nothing_is_selected(window):
+    design = window.editor.design
+    window.scene.select_nodes([])
+    assert set(window.inspector.fields) == {"name", "description", "input_shape", "task", "num_classes"}
+    classes = window.inspector.fields["num_classes"].editor
+    classes.setFocus()
+    classes.selectAll()
+    QTest.keyClicks(classes, "5")
+    assert design.num_classes == 5
+    head = design.find("output")
+    assert window.scene.node_items[head.id].view.problems  # 10 features for 5 classes
+    assert window.problems.count() == 1 and "5 classes" in window.problems.item(0).text()
+
+    shape = window.inspector.fields["input_shape"]
+    shape.editor.setFocus()
+    shape.editor.selectAll()
+    QTest.keyClicks(shape.editor, "3, 16")
+    assert shape.has_error() and "three positive numbers" in shape.error.text()
+    QTest.keyClick(shape.editor, Qt.Key.Key_Return)
+    assert design.input_shape == (3, 8, 8)
+    QTest.keyClicks(shape.editor, ", 16")
+    assert not shape.has_error()
+    QTest.keyClick(shape.editor, Qt.Key.Key_Return)
+    assert design.input_shape == (3, 16, 16)
+    conv = design.find("conv1")
+    assert window.scene.node_items[conv.id].view.shape == "4 x 16 x 16"
+
+
+def test_problem_click_selects_the_node(window):
+    design = window.editor.design
+    fc = select(window, "fc1")
+    before = design_to_dict(design)
+    window.editor.set_node_attr(fc.id, "params.out_features", 7)
+    assert window.problems.count() == 1
+    item = window.problems.item(0)
+    window.scene.select_nodes([])
+    window.problems.itemClicked.emit(item)
+    assert window.scene.selected_node_ids() == [design.find("output").id]
+    assert window.scene.node_items[design.find("output").id].badge.isVisible()
+    assert "7 features" in window.scene.node_items[design.find("output").id].badge.toolTip()
+    window.editor.undo()
+    assert design_to_dict(design) == before
+    assert window.problems.item(0).flags() == Qt.ItemFlag.NoItemFlags  # "No problems"
+
+
+def test_summary_panel_and_status_bar(window):
+    s = window.summary.summary
+    assert [r.name for r in s.rows] == ["conv1", "relu1", "flatten", "fc1", "output"]
+    assert window.summary.model.rowCount() == 5
+    assert f"{s.total_params:,}" in window.summary.totals.text()
+    assert window.totals.text().startswith(f"{s.total_params / 1000:.3g}k params")
+
+
+def test_freezing_several_layers_is_one_step(window):
+    design = window.editor.design
+    ids = [design.find(n).id for n in ("conv1", "fc1")]
+    window.scene.select_nodes(ids)
+    box = window.inspector._multi
+    assert box is not None and box.checkState() == Qt.CheckState.Checked
+    box.click()
+    assert [design.nodes[i].trainable for i in ids] == [False, False]
+    assert window.editor.stack.undo_text() == "Freeze 2 nodes"
+    assert window.summary.summary.non_trainable_params > 0
+    window.editor.undo()
+    assert [design.nodes[i].trainable for i in ids] == [True, True]
