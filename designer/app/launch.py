@@ -78,4 +78,17 @@ def launch(path: str | None = None, screenshot: str | None = None) -> int:
     window.view.show_drawing()
     if design is None and not error:
         QTimer.singleShot(0, lambda: offer_recovery(window))
-    return app.exec()
+    code = app.exec()
+    release_clipboard(app)
+    return code
+
+
+def release_clipboard(app) -> None:
+    """Drop copied layers we still own before Python tears Qt down: a QMimeData wrapper that
+    outlives the QApplication crashes the interpreter at exit (seen with torch loaded)."""
+    from designer.app.mime import DESIGN_MIME
+
+    clipboard = app.clipboard()
+    mime = clipboard.mimeData()
+    if clipboard.ownsClipboard() or (mime is not None and mime.hasFormat(DESIGN_MIME)):
+        clipboard.clear()

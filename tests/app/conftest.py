@@ -104,3 +104,13 @@ def make_window(qtbot, recovery_dir):
 @pytest.fixture
 def window(make_window):
     return make_window()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_clipboard_at_exit(qapp):
+    """What the app does when it quits (launch.release_clipboard); without it, copied layers
+    still on the clipboard crash the interpreter at exit once torch is loaded."""
+    yield
+    from designer.app.launch import release_clipboard
+
+    release_clipboard(qapp)
