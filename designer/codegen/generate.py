@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from designer import __version__
+from designer.codegen.block_classes import PLACEHOLDER, Use, merge_uses
 from designer.codegen.names import attr_name, class_name, doc_text
 from designer.core.analysis import Analysis, analyze, analyze_graph, input_ports
 from designer.core.design import Design, Graph
@@ -47,33 +48,96 @@ def _dims(shape: Shape) -> str:
     return " x ".join(["N", *map(str, shape)])
 
 
+@dataclass
+class _BlockUse:
+    """One distinct use of a block (type, params, input shapes) found in the design."""
+
+    key: tuple
+    group: str                 # block type, or "Block:<name>" for a custom block
+    title: str
+    doc: str
+    graph: Graph
+    analysis: Analysis
+    in_shapes: list[Shape]
+    ints: dict[str, int]
+    floats: dict[str, float]
+    children: list[tuple] = field(default_factory=list)
+
+
 class _FileWriter:
     def __init__(self, design: Design):
         self.design = design
         self.class_names: set[str] = set()
-        self.block_classes: dict[tuple, str] = {}
+        self.uses: dict[tuple, _BlockUse] = {}
+        self.calls: dict[tuple, str] = {}  # use key -> constructor call
         self.chunks: list[str] = []        # class sources, dependencies first
         self.support: list[str] = []
 
     # -- classes for composite nodes ------------------------------------------------------------
-    def block_class(self, node_type: str, p: dict, in_shapes: list[Shape]) -> str:
-        spec = get_spec(node_type)
-        if spec.role == "custom_block":
-            block = self.design.blocks[p["block"]]
-            key = ("Block", p["block"], tuple(in_shapes))
-            title, graph, doc = block.name, block, block.description or f"Custom block {block.name}."
-        else:
-            key = (node_type, freeze(p), tuple(in_shapes))
-            title, graph, doc = spec.type, None, spec.help
-        if key in self.block_classes:
-            return self.block_classes[key]
-        graph = graph if graph is not None else spec.expand(p, in_shapes)
-        name = class_name(title, self.class_names, fallback="Block")
-        self.block_classes[key] = name
-        res = analyze_graph(graph, in_shapes, self.design.blocks)
-        src, _ = self.graph_class(graph, res, name, doc, n_inputs=len(in_shapes))
-        self.chunks.append(src)
-        return name
+    def _key(self, node_type: str, p: dict, in_shapes: list[Shape]) -> tuple:
+        if get_spec(node_type).role == "custom_block":
+            return ("Block", p["block"], tuple(in_shapes))
+        return (node_type, freeze(p), tuple(in_shapes))
+
+    def discover(self, graph: Graph, res: Analysis) -> list[tuple]:
+        """Record every block used in `graph` (recursively); return the keys used directly."""
+        keys = []
+        for nid in res.order:
+            if nid not in res.live or nid not in res.info:
+                continue
+            node = graph.nodes[nid]
+            spec = get_spec(node.type)
+            if not (spec.composite or spec.role == "custom_block"):
+                continue
+            p = spec.resolve(node.params)
+            in_shapes = res.info[nid].in_shapes
+            key = self._key(node.type, p, in_shapes)
+            keys.append(key)
+            if key in self.uses:
+                continue
+            if spec.role == "custom_block":
+                block = self.design.blocks[p["block"]]
+                group, title, inner = f"Block:{block.name}", block.name, block
+                doc = block.description or f"Custom block {block.name}."
+                params = {}
+            else:
+                group, title, inner, doc = spec.type, spec.type, spec.expand(p, in_shapes), spec.help
+                params = {prm.name: p[prm.name] for prm in spec.params}
+            inner_res = analyze_graph(inner, in_shapes, self.design.blocks)
+            ints = {}
+            for i, shape in enumerate(in_shapes):
+                word = "channels" if len(shape) == 3 else "features"
+                ints[f"in_{word}" if len(in_shapes) == 1 else f"in{i + 1}_{word}"] = shape[0]
+            ints.update({k: v for k, v in params.items() if isinstance(v, int) and not isinstance(v, bool)})
+            floats = {k: float(v) for k, v in params.items() if isinstance(v, float)}
+            use = _BlockUse(key, group, title, doc, inner, inner_res, list(in_shapes), ints, floats)
+            self.uses[key] = use
+            use.children = self.discover(inner, inner_res)
+        return keys
+
+    def write_block_classes(self) -> None:
+        """All block classes, innermost first, merging uses of one type into one class."""
+        level: dict[tuple, int] = {}
+
+        def depth(key):
+            if key not in level:
+                level[key] = 1 + max((depth(c) for c in self.uses[key].children), default=-1)
+            return level[key]
+
+        groups: dict[tuple[int, str], list[_BlockUse]] = {}
+        for key, use in self.uses.items():
+            groups.setdefault((depth(key), use.group), []).append(use)
+        for (_, _), uses in sorted(groups.items(), key=lambda kv: kv[0][0]):
+            merged = merge_uses(
+                [Use(u.key, self.graph_class(u.graph, u.analysis, PLACEHOLDER, u.doc,
+                                             n_inputs=len(u.in_shapes))[0], u.ints, u.floats)
+                 for u in uses],
+                uses[0].title,
+                lambda title: class_name(title, self.class_names, fallback="Block"),
+            )
+            for cls in merged:
+                self.chunks.append(cls.source)
+                self.calls.update(cls.calls)
 
     # -- one class from one graph ---------------------------------------------------------------
     def graph_class(self, graph: Graph, res: Analysis, name: str, doc: str,
@@ -122,8 +186,7 @@ class _FileWriter:
             for s in srcs:
                 remaining[s] -= 1
             if spec.composite or spec.role == "custom_block":
-                cls = self.block_class(node.type, p, info.in_shapes)
-                module_src = f"{cls}()"
+                module_src = self.calls[self._key(node.type, p, info.in_shapes)]
             else:
                 module_src = spec.emit_module(p, info.in_shapes)
                 if spec.support_source and spec.support_source not in self.support:
@@ -170,6 +233,8 @@ def generate(design: Design, analysis: Analysis | None = None) -> GeneratedCode:
     doc = doc_text(design.name) or cls
     if design.description:
         doc += ": " + doc_text(design.description)
+    w.discover(design, res)
+    w.write_block_classes()
     main_src, attrs = w.graph_class(design, res, cls, doc, n_inputs=1)
     shape = ", ".join(map(str, design.input_shape))
     header = (
