@@ -16,6 +16,7 @@ VERB_MODULES = [
     "designer.cli.new_verb",
     "designer.cli.design_verbs",
     "designer.cli.export_verb",
+    "designer.cli.train_verb",
     "designer.cli.transfer_verb",
     "designer.cli.viz_verb",
 ]

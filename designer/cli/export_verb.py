@@ -1,26 +1,136 @@
-"""The export verb: a design (and its weights) to standalone code and model files."""
+"""The export verb: a design (and its weights) to standalone code, model files and a training script."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from designer.cli import CliError
 from designer.cli.design_verbs import load, require_valid, write_text
 
+MODEL_FORMATS = ("state_dict", "torchscript", "onnx", "pt2")
+
 
 def register(sub) -> None:
-    p = sub.add_parser("export", help="write the design as standalone PyTorch code (and more)")
+    p = sub.add_parser("export", help="write the design as standalone PyTorch code, model files or a training script")
     p.add_argument("design", metavar="DESIGN")
-    p.add_argument("--code", metavar="OUT.py", help="standalone PyTorch source")
+    p.add_argument("--code", metavar="OUT.py", help="standalone PyTorch source (build_model())")
+    p.add_argument("--weights", metavar="W.safetensors",
+                   help="trained weights for the model exports, e.g. RUN/best.safetensors "
+                        "(default: the design's own weights, else fresh ones)")
+    p.add_argument("--state-dict", metavar="OUT.safetensors",
+                   help="the weights, loadable with strict=True into the exported code's build_model()")
+    p.add_argument("--torchscript", metavar="OUT.pt", help="TorchScript (torch.jit.load)")
+    p.add_argument("--onnx", metavar="OUT.onnx", help="ONNX, dynamic batch size")
+    p.add_argument("--pt2", metavar="OUT.pt2", help="torch.export program (torch.export.load)")
+    p.add_argument("--train-script", metavar="OUT.py",
+                   help="a standalone training script with the design's training settings; runs with "
+                        "python or torchrun (DistributedDataParallel)")
+    p.add_argument("--config", metavar="SETTINGS.json",
+                   help="training settings for --train-script on top of the design's, e.g. a run's config.json")
     p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args) -> int:
     from designer.codegen import generate
 
-    if not args.code:
-        raise CliError("say what to export, e.g. --code OUT.py", code=2)
+    wanted_models = [f for f in MODEL_FORMATS if getattr(args, f)]
+    if not (args.code or args.train_script or wanted_models):
+        raise CliError("say what to export: --code, --state-dict, --torchscript, --onnx, --pt2 or "
+                       "--train-script", code=2)
+    if args.config and not args.train_script:
+        raise CliError("--config is for --train-script", code=2)
+    if args.weights and not wanted_models:
+        raise CliError("--weights is for the model exports (--state-dict, --torchscript, --onnx, --pt2)", code=2)
     design = load(args.design)
     res = require_valid(design, args.design)
     code = generate(design, res)
-    write_text(args.code, code.source)
-    print(f"wrote {args.code} (class {code.class_name})")
+    for out in [args.code, args.train_script, *(getattr(args, f) for f in wanted_models)]:
+        if out:
+            _make_parent(out)
+    if args.code:
+        write_text(args.code, code.source)
+        print(f"wrote {args.code} (class {code.class_name})")
+    if wanted_models:
+        _export_models(args, design, code, wanted_models)
+    if args.train_script:
+        _export_train_script(args, design, code)
     return 0
+
+
+def _make_parent(path: str) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create the folder for {path}: {exc.strerror or exc}") from None
+
+
+def _model_with_weights(args, design, code):
+    from designer.codegen import compile_design
+    from designer.interop.weights import WeightsError, design_weights_path, load_weights
+
+    model = compile_design(design, code)
+    source = args.weights or design_weights_path(design, args.design)
+    if source is None:
+        print("note: no --weights and the design has none of its own: exporting fresh (untrained) weights")
+        return model
+    try:
+        load_weights(model, source)
+    except WeightsError as exc:
+        raise CliError(str(exc)) from None
+    print(f"weights: {source}")
+    return model
+
+
+def _export_models(args, design, code, formats) -> None:
+    from designer.interop import exports
+
+    model = _model_with_weights(args, design, code).eval()
+    example = exports.example_input(tuple(design.input_shape))
+    try:
+        for fmt in formats:
+            out = getattr(args, fmt)
+            if fmt == "state_dict":
+                exports.export_state_dict(model, out)
+                note = "safetensors; load into build_model() with strict=True"
+            elif fmt == "torchscript":
+                note = f"TorchScript, by torch.jit.{exports.export_torchscript(model, out, example)}"
+            elif fmt == "onnx":
+                how = exports.export_onnx(model, out, example)
+                note = f"ONNX opset {exports.ONNX_OPSET}, {how} exporter, checked with onnx.checker"
+            else:
+                exports.export_pt2(model, out, example)
+                note = "torch.export program"
+            print(f"wrote {out} ({note})")
+    except exports.ExportError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write the export: {exc.strerror or exc}") from None
+
+
+def _export_train_script(args, design, code) -> None:
+    from designer.codegen import generate
+    from designer.interop.train_script import render_train_script
+    from designer.training.config import ConfigError, config_for_design
+    from designer.training.model import node_settings, with_dropout
+
+    overrides = {}
+    if args.config:
+        import json
+
+        try:
+            overrides = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CliError(f"cannot read the settings in {args.config}: {exc}", code=2) from None
+    try:
+        config = config_for_design(design, overrides)
+    except ConfigError as exc:
+        raise CliError(str(exc), code=2 if args.config else 1) from None
+    trained = with_dropout(design, config.dropout)  # a searched dropout rate goes into the model code
+    if trained is not design:
+        code = generate(trained)
+    settings = {**config.to_dict(), "loss": config.resolved_loss(design.task)}
+    text = render_train_script(code, settings, node_settings(design, code, only_changed=True),
+                               design.num_classes if design.task == "classification" else None, design.name)
+    write_text(args.train_script, text)
+    print(f"wrote {args.train_script} (run: python {args.train_script} --data {config.dataset} --out run, "
+          f"or torchrun --standalone --nproc-per-node=N {args.train_script} ...)")

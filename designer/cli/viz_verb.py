@@ -58,7 +58,7 @@ def _data(args, design):
     source = args.data or training.get("dataset")
     if not source:
         raise CliError("say which data to use with --data SOURCE (e.g. --data digits)", code=2)
-    seed = training.get("seed", 0)
+    seed = training.get("split_seed", 0)  # the split training uses, whatever its run seed
     try:
         pre = training.get("preprocessing")
         preprocessing = Preprocessing.from_dict(pre) if isinstance(pre, dict) else None

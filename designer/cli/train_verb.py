@@ -1,0 +1,286 @@
+"""The train and search verbs: training runs from the terminal, with a progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import time
+from pathlib import Path
+
+from designer.cli import CliError
+from designer.cli.design_verbs import load, require_valid
+
+EXIT_CODES = {"completed": 0, "early_stopped": 0, "cancelled": 130}
+
+
+def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
+    p.add_argument("--data", metavar="SOURCE",
+                   help="digits (default; offline), mnist, fashion_mnist, cifar10, cifar100, or an image "
+                        "folder with one subfolder per class (folder:PATH)")
+    p.add_argument("--data-dir", metavar="DIR", help="where the named datasets are (and are downloaded to)")
+    p.add_argument("--epochs", type=int, metavar="N", help=epochs_help)
+    p.add_argument("--batch-size", type=int, metavar="B")
+    p.add_argument("--lr", type=float, metavar="LR", help="learning rate")
+    p.add_argument("--optimizer", metavar="NAME", help="sgd, momentum, nesterov, rmsprop, adam or adamw")
+    p.add_argument("--schedule", metavar="NAME",
+                   help="learning-rate schedule: constant, step, exponential, cosine, cyclic or plateau")
+    p.add_argument("--weight-decay", type=float, metavar="WD")
+    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--device", metavar="DEV", help="auto (default: CUDA, MPS, else CPU), cpu, cuda, mps")
+    p.add_argument("--config", metavar="SETTINGS.json",
+                   help="more training settings as a JSON object (flags override it)")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a design; writes metrics, checkpoints and weights to a run directory",
+                       description="Train DESIGN. Without flags, the design's template settings apply "
+                                   "(dataset, optimizer, learning rate, schedule, epochs, augmentation).")
+    p.add_argument("design", metavar="DESIGN")
+    p.add_argument("--run-dir", required=True, metavar="DIR", help="where the run's files go")
+    _settings_arguments(p)
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--weights", metavar="W.safetensors",
+                       help="start from these weights (default: the design's own weights, if it has them)")
+    start.add_argument("--fresh", action="store_true", help="start from fresh weights even if the design has some")
+    p.add_argument("--overfit", type=int, metavar="N",
+                   help="sanity check: train on N samples until all are right (or --epochs, default 200, pass)")
+    p.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("search", help="random hyperparameter search: N trials of K epochs, ranked",
+                       description="Random search over learning rate and weight decay (log-uniform), dropout "
+                                   "rate and batch size; each trial is a run directory under --run-dir.")
+    s.add_argument("design", metavar="DESIGN")
+    s.add_argument("--run-dir", required=True, metavar="DIR", help="the trials go to DIR/trial_01, ...")
+    s.add_argument("--trials", type=int, default=10, metavar="N", help="number of trials (default 10)")
+    _settings_arguments(s, epochs_help="epochs per trial (default 3)")
+    s.add_argument("--lr-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 1e-4 1e-1")
+    s.add_argument("--weight-decay-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 1e-6 1e-2")
+    s.add_argument("--dropout-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 0 0.6")
+    s.add_argument("--batch-sizes", metavar="B,B,...", help="default 16,32,64,128")
+    s.set_defaults(func=cmd_search)
+
+
+def _overrides(args) -> dict:
+    import json
+
+    settings: dict = {}
+    if args.config:
+        try:
+            settings = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CliError(f"cannot read {args.config}: {exc.strerror or exc}", code=2) from None
+        except ValueError as exc:
+            raise CliError(f"{args.config} is not valid JSON: {exc}", code=2) from None
+        if not isinstance(settings, dict):
+            raise CliError(f"{args.config} must hold a JSON object of training settings", code=2)
+    flags = {"dataset": args.data, "data_dir": args.data_dir, "epochs": args.epochs, "batch_size": args.batch_size,
+             "lr": args.lr, "optimizer": args.optimizer, "schedule": args.schedule,
+             "weight_decay": args.weight_decay, "seed": args.seed, "device": args.device}
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    return settings
+
+
+def _config(design, overrides: dict):
+    from designer.training.config import ConfigError, config_for_design
+
+    try:
+        return config_for_design(design, overrides)
+    except ConfigError as exc:
+        raise CliError(str(exc), code=2) from None
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(control):
+    """The first Ctrl-C asks the run to stop cleanly (checkpoint, resumable); a second one interrupts."""
+    def handler(signum, frame):
+        if control.cancelled:
+            raise KeyboardInterrupt
+        print("\nstopping after this step (Ctrl-C again to interrupt)...", file=sys.stderr)
+        control.cancel()
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave Ctrl-C alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _starting_weights(args, design):
+    """--weights, else the design's own weights (unless --fresh). A resumed run uses them only
+    if it stopped before its first checkpoint."""
+    from designer.interop.weights import design_weights_path
+
+    if args.weights:
+        return args.weights
+    own = None if args.fresh else design_weights_path(design, args.design)
+    if own is None:
+        return None
+    if not own.is_file():
+        raise CliError(f"{args.design} refers to the weights file {own}, which does not exist; "
+                       f"pass --fresh to train from fresh weights", code=1)
+    if not args.resume:
+        print(f"starting from the design's own weights ({own}); pass --fresh for fresh ones")
+    return own
+
+
+def cmd_train(args) -> int:
+    from designer.training.config import ConfigError, TrainConfig
+    from designer.training.control import TrainingControl
+    from designer.training.engine import Trainer
+    from designer.training.model import TrainingError
+    from designer.training.rundir import RunDir
+
+    design = load(args.design)
+    require_valid(design, args.design)
+    overrides = _overrides(args)
+    if args.overfit is not None:
+        if args.overfit < 1:
+            raise CliError(f"--overfit needs a number of samples of at least 1, got {args.overfit}", code=2)
+        overrides = {**overrides, "overfit_samples": args.overfit, "epochs": args.epochs or 200,
+                     "early_stopping_patience": 0}
+    config = _config(design, overrides)
+    if args.resume:
+        # A resumed run keeps its settings; flags given now must agree with them.
+        saved = RunDir(args.run_dir).read_json(RunDir.CONFIG) if Path(args.run_dir).is_dir() else None
+        try:
+            config = TrainConfig.from_dict(saved).with_changes(**overrides) if saved and overrides else None
+        except ConfigError as exc:
+            raise CliError(str(exc), code=2) from None
+    weights = _starting_weights(args, design)
+    control = TrainingControl()
+    try:
+        trainer = Trainer(design, config, args.run_dir, resume=args.resume, control=control, weights=weights)
+    except TrainingError as exc:
+        raise CliError(str(exc)) from None
+    bar = ProgressBar()
+    with _ctrl_c_cancels(control):
+        end = trainer.run_to_end(bar.show)
+    return EXIT_CODES.get(end.status, 1) if not end.overfit else (0 if end.overfit["reached"] else 1)
+
+
+def cmd_search(args) -> int:
+    from designer.training.config import ConfigError
+    from designer.training.control import TrainingControl
+    from designer.training.model import TrainingError
+    from designer.training.search import SearchSpace, format_table, random_search
+
+    design = load(args.design)
+    require_valid(design, args.design)
+    overrides = _overrides(args)
+    epochs = overrides.pop("epochs", 3)
+    config = _config(design, overrides)
+    space_args = {}
+    if args.lr_range:
+        space_args["lr"] = tuple(args.lr_range)
+    if args.weight_decay_range:
+        space_args["weight_decay"] = tuple(args.weight_decay_range)
+    if args.dropout_range:
+        space_args["dropout"] = tuple(args.dropout_range)
+    if args.batch_sizes:
+        try:
+            space_args["batch_sizes"] = tuple(int(b) for b in args.batch_sizes.split(","))
+        except ValueError:
+            raise CliError(f"--batch-sizes must be whole numbers separated by commas, got {args.batch_sizes!r}",
+                           code=2) from None
+    try:
+        space = SearchSpace(**space_args)
+    except ConfigError as exc:
+        raise CliError(str(exc), code=2) from None
+    control = TrainingControl()
+
+    def show(trial: int, event) -> None:
+        if event.kind == "start":
+            print(f"trial {trial}/{args.trials} ({event.run_dir})", flush=True)
+        elif event.kind == "epoch":
+            acc = f"{event.val_accuracy:.2%}" if event.val_accuracy is not None else "-"
+            print(f"  epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f}, val accuracy {acc}",
+                  flush=True)
+        elif event.kind == "end" and event.message:
+            print(f"  {event.status}: {event.message}", flush=True)
+
+    try:
+        with _ctrl_c_cancels(control):
+            trials = random_search(design, config, args.run_dir, trials=args.trials, epochs=epochs, space=space,
+                                   seed=config.seed, control=control, on_event=show)
+    except TrainingError as exc:
+        raise CliError(str(exc)) from None
+    print()
+    print(format_table(trials))
+    print(f"\nresults: {Path(args.run_dir) / 'search.json'}")
+    return 130 if control.cancelled else 0
+
+
+class ProgressBar:
+    """Training progress in the terminal: a bar redrawn in place (at most ~10 times a second) on a
+    terminal, and one line per epoch either way."""
+
+    WIDTH = 24
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty()
+        self._drawn_at = 0.0
+        self._drawn = False
+
+    def show(self, event) -> None:
+        getattr(self, f"_{event.kind}", lambda e: None)(event)
+
+    def _write(self, text: str) -> None:
+        if self._drawn:
+            self.stream.write("\r\033[K")
+            self._drawn = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _start(self, e) -> None:
+        self.run_dir = e.run_dir
+        where = f"resuming after epoch {e.start_epoch}" if e.start_epoch or e.start_batch else "training"
+        self._write(f"{where} on {e.dataset} ({e.train_samples} training / {e.val_samples} validation / "
+                    f"{e.test_samples} test samples, {len(e.classes)} classes), {e.trainable_params:,} "
+                    f"trainable parameters, device {e.device}")
+
+    def _log(self, e) -> None:
+        self._write(f"note: {e.message}")
+
+    def _step(self, e) -> None:
+        now = time.monotonic()
+        if not self.live or (now - self._drawn_at < 0.1 and e.batch != e.batches):
+            return
+        self._drawn_at = now
+        filled = round(self.WIDTH * e.batch / e.batches)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        self.stream.write(f"\r\033[Kepoch {e.epoch} [{bar}] {e.batch}/{e.batches}  loss {e.loss_ema:.4f}  "
+                          f"lr {e.lr:.2e}")
+        self.stream.flush()
+        self._drawn = True
+
+    def _state(self, e) -> None:
+        self._write("paused" if e.state == "paused" else "resumed")
+
+    def _epoch(self, e) -> None:
+        def pct(x):
+            return f"{x:.2%}" if x is not None else "-"
+
+        val = f"val loss {e.val_loss:.4f} acc {pct(e.val_accuracy)}" if e.val_loss is not None else "no validation"
+        extra = f"  overfit sample acc {pct(e.overfit_accuracy)}" if e.overfit_accuracy is not None else ""
+        self._write(f"epoch {e.epoch}/{e.epochs}  train loss {e.train_loss:.4f} acc {pct(e.train_accuracy)}  {val}  "
+                    f"lr {e.lr:.2e}  {e.samples_per_second:,.0f} samples/s  {e.seconds:.1f}s"
+                    f"{'  *' if e.best else ''}{extra}")
+
+    def _end(self, e) -> None:
+        if e.message:
+            self._write(f"{e.status}: {e.message}")
+        if e.test_accuracy is not None:
+            self._write(f"test accuracy {e.test_accuracy:.2%} (loss {e.test_loss:.4f})"
+                        + (f", best validation accuracy {e.best_val_accuracy:.2%} at epoch {e.best_epoch}"
+                           if e.best_val_accuracy is not None else "")
+                        + f"; {e.epochs_run} epoch(s) in {e.seconds:.1f}s")
+        elif not e.message:
+            self._write(e.status)
+        self._write(f"run directory: {getattr(self, 'run_dir', '?')}")
