@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from designer.core.settings import check_setting_types
 from designer.data import DataError
 from designer.data.augment import Augmentation
 from designer.data.preprocess import Preprocessing
@@ -86,7 +84,7 @@ class TrainConfig:
     overfit_samples: int = 0
 
     def __post_init__(self) -> None:
-        _check_types(self)
+        check_setting_types(self, "training", ConfigError)
         _check_values(self)
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,32 +134,6 @@ def config_for_design(design, overrides: Mapping[str, Any] | None = None) -> Tra
     if not overrides:
         return base
     return TrainConfig.from_dict({**base.to_dict(), **overrides})
-
-
-_DESCRIPTIONS = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
-                 dict: "a mapping"}
-
-
-def _check_types(cfg: TrainConfig) -> None:
-    hints = typing.get_type_hints(TrainConfig)
-    for f in fields(cfg):
-        value = getattr(cfg, f.name)
-        expected = hints[f.name]
-        options = typing.get_args(expected) if isinstance(expected, types.UnionType) else (expected,)
-        if value is None and type(None) in options:
-            continue
-        kind = next(t for t in options if t is not type(None))
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            object.__setattr__(cfg, f.name, float(value))  # JSON writers drop the ".0"
-            value = float(value)
-        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
-        if not ok:
-            wanted = _DESCRIPTIONS.get(kind, f"{kind.__name__} settings")
-            if type(None) in options:
-                wanted += " or null"
-            raise ConfigError(f"training setting '{f.name}' must be {wanted}, got {value!r}")
-        if kind is float and not math.isfinite(value):
-            raise ConfigError(f"training setting '{f.name}' must be a finite number, got {value!r}")
 
 
 def _check_values(c: TrainConfig) -> None:
