@@ -53,7 +53,7 @@ def recipe(lr: float, *, epochs: int = 90, schedule: str = "step", step_size: in
         "batch_size": batch_size,
         "augmentation": {"horizontal_flip": True, "zoom_range": 0.3},
         # Fixed per-channel normalization of 0..1 pixels that torchvision's weights expect.
-        "normalize": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
+        "preprocessing": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
     }
     if schedule == "step":
         settings.update(step_size=step_size, gamma=gamma)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _DESCRIPTIONS = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
-                 dict: "a mapping"}
+                 dict: "a mapping", list: "a list"}
 
 
 def check_setting_types(obj: Any, what: str, error: type[Exception] = ValueError) -> None:

@@ -36,11 +36,16 @@ class Preprocessing:
     center: "none", "mean_image" (subtract the mean training image) or
         "mean_pixel" (subtract the per-channel mean of the training pixels).
     standardize: divide each channel by its training standard deviation.
+    mean, std: fixed per-channel statistics of rescaled pixels (e.g. ImageNet's, which
+        torchvision's pretrained weights expect), used instead of fitted ones; one value per
+        channel, or one for all.
     """
 
     rescale: float = 1 / 255
     center: str = "none"
     standardize: bool = False
+    mean: list | None = None
+    std: list | None = None
 
     def __post_init__(self) -> None:
         check_setting_types(self, "preprocessing")
@@ -50,6 +55,27 @@ class Preprocessing:
             raise DataError(
                 f"preprocessing setting 'center' must be one of {', '.join(CENTER_CHOICES)}, got {self.center!r}"
             )
+        self._check_fixed_statistics()
+
+    def _check_fixed_statistics(self) -> None:
+        if self.mean is None and self.std is None:
+            return
+        if self.mean is None or self.std is None:
+            raise DataError("preprocessing settings 'mean' and 'std' go together; give both or neither")
+        for key in ("mean", "std"):
+            values = getattr(self, key)
+            if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                     and math.isfinite(v) for v in values):
+                raise DataError(f"preprocessing setting '{key}' must be a list of numbers, one per "
+                                f"channel, got {values!r}")
+        if len(self.mean) != len(self.std):
+            raise DataError(f"preprocessing setting 'mean' has {len(self.mean)} values but 'std' "
+                            f"has {len(self.std)}")
+        if not all(v > 0 for v in self.std):
+            raise DataError(f"preprocessing setting 'std' must be above 0 for every channel, got {self.std}")
+        if self.center != "none" or self.standardize:
+            raise DataError("preprocessing settings 'mean' and 'std' replace fitted statistics; set "
+                            "center to none and standardize to false, or drop mean and std")
 
     def to_dict(self) -> dict[str, Any]:
         return settings_to_dict(self)
@@ -190,6 +216,8 @@ def to_float_images(images: torch.Tensor, shape: tuple[int, int, int], rescale: 
 def fit_stats(x: torch.Tensor, config: Preprocessing) -> NormStats:
     """Fit centering/standardization statistics on rescaled training images (N×C×H×W)."""
     stats = NormStats(rescale=config.rescale)
+    if config.mean is not None:
+        return _fixed_stats(config, x.shape[1])
     if config.center == "none" and not config.standardize:
         return stats
     if len(x) == 0:
@@ -217,6 +245,18 @@ def fit_stats(x: torch.Tensor, config: Preprocessing) -> NormStats:
         std = (squares / (len(x) * x.shape[2] * x.shape[3])).sqrt().clamp_min(_STD_FLOOR)
         stats.std = std.view(c, 1, 1).float()
     return stats
+
+
+def _fixed_stats(config: Preprocessing, channels: int) -> NormStats:
+    if len(config.mean) not in (1, channels):
+        raise DataError(f"preprocessing settings 'mean' and 'std' have {len(config.mean)} values but "
+                        f"the images have {channels} channel(s)")
+
+    def per_channel(values: list) -> torch.Tensor:
+        t = torch.tensor(values, dtype=torch.float32)
+        return t.expand(channels).reshape(channels, 1, 1).clone()
+
+    return NormStats(config.rescale, per_channel(config.mean), per_channel(config.std))
 
 
 def to_network_input(

@@ -433,9 +433,9 @@ def prepare(args, s):
     if pre["standardize"]:
         around = mean_image if pre["center"] == "mean_image" else mean_pixel
         std = (train_x - around).pow(2).mean((0, 2, 3)).sqrt().clamp_min(1e-7).view(-1, 1, 1)
-    if s["normalize"]:  # fixed statistics (e.g. ImageNet's) instead of fitted ones
-        mean = torch.tensor(s["normalize"]["mean"]).expand(shape[0]).reshape(-1, 1, 1)
-        std = torch.tensor(s["normalize"]["std"]).expand(shape[0]).reshape(-1, 1, 1)
+    if pre.get("mean") is not None:  # fixed statistics (e.g. ImageNet's) instead of fitted ones
+        mean = torch.tensor(pre["mean"]).expand(shape[0]).reshape(-1, 1, 1)
+        std = torch.tensor(pre["std"]).expand(shape[0]).reshape(-1, 1, 1)
     return (Images(train_x, train_y, mean, std, augmentation(s, shape)),
             Images(val_x, val_y, mean, std), Images(test_x, test_y, mean, std))
 

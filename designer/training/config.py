@@ -31,7 +31,6 @@ class TrainConfig:
         preprocessing, augmentation.
     loss: "auto" (cross-entropy for classification, MSE for regression), "cross_entropy",
         "binary_cross_entropy" (one sigmoid per class) or "mse".
-    normalize: fixed per-channel statistics, {"mean": [...], "std": [...]} on rescaled pixels
         (e.g. ImageNet's), instead of statistics fitted by preprocessing.
     optimizer: sgd, momentum (SGD with momentum), nesterov, rmsprop, adam or adamw; lr;
         momentum (None: 0.9 for momentum and nesterov, 0 for sgd and rmsprop); beta1/beta2/eps
@@ -55,7 +54,6 @@ class TrainConfig:
     split_seed: int = 0
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     augmentation: Augmentation = field(default_factory=Augmentation)
-    normalize: dict | None = None
     loss: str = "auto"
     optimizer: str = "adam"
     lr: float = 0.001
@@ -198,25 +196,3 @@ def _check_values(c: TrainConfig) -> None:
     at_least("overfit_samples", 0)
     if c.dropout is not None:
         fraction("dropout")
-    if c.normalize is not None:
-        _check_normalize(c)
-
-
-def _check_normalize(c: TrainConfig) -> None:
-    n = c.normalize
-    where = "training setting 'normalize'"
-    if set(n) != {"mean", "std"}:
-        raise ConfigError(f"{where} must have exactly the keys mean and std, got {', '.join(map(str, n)) or 'none'}")
-    for key in ("mean", "std"):
-        values = n[key]
-        if (not isinstance(values, list) or not values
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
-            raise ConfigError(f"{where}: '{key}' must be a list of numbers, one per channel, got {values!r}")
-    if len(n["mean"]) != len(n["std"]):
-        raise ConfigError(f"{where}: mean has {len(n['mean'])} values but std has {len(n['std'])}")
-    if not all(v > 0 for v in n["std"]):
-        raise ConfigError(f"{where}: every std must be above 0, got {n['std']}")
-    if c.preprocessing.center != "none" or c.preprocessing.standardize:
-        raise ConfigError(f"{where} replaces the fitted statistics; set preprocessing center to none and "
-                          f"standardize to false, or drop normalize")
-

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from designer.codegen import CodegenError, generate
 from designer.core.design import Design
 from designer.core.errors import DesignFileError
 from designer.core.serialization import dumps, loads
-from designer.data import DataError, NormStats, PreparedData, iterate_batches, prepare_data
+from designer.data import DataError, PreparedData, iterate_batches, prepare_data
 from designer.interop.train_script import LrSchedule, compute_loss
 from designer.interop.weights import WeightsError, load_weights, save_weights
 from designer.training.config import ConfigError, TrainConfig
@@ -407,28 +406,7 @@ def prepare_for(design: Design, config: TrainConfig) -> PreparedData:
         test_fraction=config.test_fraction, seed=config.split_seed, data_dir=config.data_dir,
         limit=config.overfit_samples or None,
     )
-    return data if config.normalize is None else _with_fixed_statistics(data, config.normalize)
-
-
-def _with_fixed_statistics(data: PreparedData, normalize: dict) -> PreparedData:
-    """Normalize with given per-channel mean/std (e.g. ImageNet's) instead of fitted ones; the
-    config made sure preprocessing fitted none, so the inputs are rescaled pixels."""
-    channels = data.image_shape[0]
-    if len(normalize["mean"]) not in (1, channels):
-        raise TrainingError(
-            f"training setting 'normalize' has {len(normalize['mean'])} values per statistic but the "
-            f"images have {channels} channel(s)")
-
-    def per_channel(values: list) -> torch.Tensor:
-        return torch.tensor(values, dtype=torch.float32).expand(channels).reshape(channels, 1, 1).clone()
-
-    stats = NormStats(rescale=data.stats.rescale, mean=per_channel(normalize["mean"]), std=per_channel(normalize["std"]))
-
-    def apply(x: torch.Tensor) -> torch.Tensor:
-        return stats.normalize(x.reshape(len(x), *data.image_shape)).reshape(x.shape)
-
-    return replace(data, train_x=apply(data.train_x), val_x=apply(data.val_x), test_x=apply(data.test_x),
-                   stats=stats)
+    return data
 
 
 def _check_head(design: Design, loss_kind: str, features: int, data: PreparedData) -> None:

@@ -134,3 +134,17 @@ def test_stats_from_a_damaged_file_are_refused_by_name():
         NormStats.from_dict({"mean": None})
     with pytest.raises(DataError, match="'std'"):
         NormStats.from_dict({"rescale": 1.0, "std": [1.0, 2.0]})
+
+
+def test_fixed_statistics_replace_fitted_ones():
+    """ImageNet-style fixed mean/std: per channel (or one for all), never fitted."""
+    import torch
+
+    from designer.data.preprocess import Preprocessing, fit_stats
+
+    x = torch.rand(6, 3, 4, 4)
+    stats = fit_stats(x, Preprocessing(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]))
+    assert torch.allclose(stats.mean.flatten(), torch.tensor([0.485, 0.456, 0.406]))
+    assert torch.allclose(stats.normalize(x)[:, 1], (x[:, 1] - 0.456) / 0.224)
+    one = fit_stats(x, Preprocessing(mean=[0.5], std=[0.25]))
+    assert one.mean.shape == (3, 1, 1) and torch.all(one.std == 0.25)

@@ -42,12 +42,12 @@ def test_whole_numbers_are_accepted_for_numbers():
     ({"augmentation": "lots"}, "augmentation settings must be a mapping"),
     ([1, 2], "must be a mapping of setting names to values"),
     ({"optimizer": "nesterov", "momentum": 0}, "'nesterov' needs a momentum above 0"),
-    ({"normalize": {"mean": [0.5]}}, "'normalize' must have exactly the keys mean and std"),
-    ({"normalize": {"mean": [0.5, 0.5], "std": [0.2]}}, "mean has 2 values but std has 1"),
-    ({"normalize": {"mean": [0.5], "std": [0]}}, "every std must be above 0"),
-    ({"normalize": {"mean": ["a"], "std": [1]}}, "'mean' must be a list of numbers"),
-    ({"normalize": {"mean": [0.5], "std": [0.5]}, "preprocessing": {"standardize": True}},
-     "'normalize' replaces the fitted statistics"),
+    ({"preprocessing": {"mean": [0.5]}}, "'mean' and 'std' go together"),
+    ({"preprocessing": {"mean": [0.5, 0.5], "std": [0.2]}}, "'mean' has 2 values but 'std' has 1"),
+    ({"preprocessing": {"mean": [0.5], "std": [0]}}, "'std' must be above 0"),
+    ({"preprocessing": {"mean": ["a"], "std": [1]}}, "'mean' must be a list of numbers"),
+    ({"preprocessing": {"mean": [0.5], "std": [0.5], "standardize": True}},
+     "'mean' and 'std' replace fitted statistics"),
 ])
 def test_bad_settings_are_refused_with_the_setting_named(data, message):
     with pytest.raises(ConfigError) as info:

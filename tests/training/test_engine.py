@@ -266,11 +266,12 @@ def test_starting_from_weights(design, tmp_path):
 
 
 def test_fixed_normalization_statistics(tmp_path):
-    config = tiny_config(epochs=1, normalize={"mean": [0.25], "std": [0.5]}, augmentation={})
+    config = tiny_config(epochs=1, preprocessing={"mean": [0.25], "std": [0.5]}, augmentation={})
     trainer = Trainer(tiny_design(), config, tmp_path / "run")
     plain = Trainer(tiny_design(), tiny_config(epochs=1, augmentation={}), tmp_path / "plain")
     assert torch.allclose(trainer.data.train_x, (plain.data.train_x - 0.25) / 0.5)
     saved = RunDir(tmp_path / "run").read_json("data.json")["stats"]
     assert saved["mean"] == [[[0.25]]] and saved["std"] == [[[0.5]]]
-    with pytest.raises(TrainingError, match="3 values per statistic but the images have 1 channel"):
-        Trainer(tiny_design(), tiny_config(normalize={"mean": [0.1, 0.2, 0.3], "std": [1, 1, 1]}), tmp_path / "x")
+    with pytest.raises(TrainingError, match="have 3 values but the images have 1 channel"):
+        Trainer(tiny_design(), tiny_config(preprocessing={"mean": [0.1, 0.2, 0.3], "std": [1, 1, 1]}),
+                tmp_path / "x")
