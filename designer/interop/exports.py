@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
+from designer.core.atomic import atomic_path
 from designer.interop.weights import save_weights
 
 ONNX_OPSET = 18
@@ -37,16 +36,8 @@ def example_input(input_shape: tuple[int, ...], batch: int = 2) -> torch.Tensor:
 
 def _atomic(path: str | Path, write: Callable[[str], None]) -> None:
     """Write through a temp file in the same folder, then rename: a failed export leaves nothing."""
-    path = Path(path)
-    # The temp name keeps the extension: torch.export.save checks for ".pt2".
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        write(str(tmp))
 
 
 def _reason(exc: BaseException) -> str:

@@ -20,13 +20,12 @@ import math
 import os
 import pickle
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from designer.core.serialization import atomic_write_text
+from designer.core.atomic import atomic_path, atomic_write_text
 
 
 class RunDirError(Exception):
@@ -126,18 +125,12 @@ class RunDir:
         """``target`` becomes a copy of ``source``, atomically: a hard link where the file system
         allows (no second write of a large weights file; replacing ``source`` later with
         os.replace leaves the link's content alone), else a real copy."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{target}.", suffix=".tmp", dir=self.path)
-        os.close(fd)
-        os.unlink(tmp)
-        try:
+        with atomic_path(self.file(target)) as tmp:
+            tmp.unlink()
             try:
                 os.link(self.file(source), tmp)
             except OSError:
                 shutil.copyfile(self.file(source), tmp)
-            os.replace(tmp, self.file(target))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
     def write_result(self, end) -> None:
         """result.json from a run's EndEvent."""
@@ -150,14 +143,8 @@ class RunDir:
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         """torch.save of plain tensors, numbers and dicts (loadable with weights_only=True), atomically."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.CHECKPOINT}.", suffix=".tmp", dir=self.path)
-        os.close(fd)
-        try:
+        with atomic_path(self.file(self.CHECKPOINT)) as tmp:
             torch.save(state, tmp)
-            os.replace(tmp, self.file(self.CHECKPOINT))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
     def load_checkpoint(self) -> dict[str, Any] | None:
         path = self.file(self.CHECKPOINT)

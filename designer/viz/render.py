@@ -7,13 +7,12 @@ by a thin border, and labelled wherever the label fits under its tile.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from designer.core.atomic import atomic_path
 from designer.viz.activations import ActivationMaps
 from designer.viz.confusion import Confusion
 from designer.viz.errors import VizError
@@ -233,13 +232,7 @@ def save_png(image: Image.Image, path: str | Path) -> None:
     """Write atomically (temp file + rename), so a failed write never leaves half a picture."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with atomic_path(path) as tmp:
+            image.save(tmp, format="PNG")
     except OSError as exc:
-        raise VizError(f"cannot write {path}: {exc.strerror or exc}") from None
-    os.close(fd)
-    try:
-        image.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise VizError(f"cannot write {path}: {exc.strerror or exc}") from None
