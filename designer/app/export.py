@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSaveFile, QSize, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtSvg import QSvgGenerator
 
+from designer.core.atomic import atomic_path, atomic_write_text
 from designer.core.design import Design
-from designer.core.serialization import atomic_write_text
 
 MARGIN = 24.0
 
@@ -50,12 +50,8 @@ def render_image(scene, scale: float = 2.0) -> QImage:
 
 
 def _save_bytes(path: str, data: bytes) -> None:
-    out = QSaveFile(path)  # atomic: written beside the target, renamed on commit
-    if not out.open(QIODevice.OpenModeFlag.WriteOnly):
-        raise OSError(out.errorString())
-    out.write(QByteArray(data))
-    if not out.commit():
-        raise OSError(out.errorString())
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def export_png(scene, path: str, scale: float = 2.0) -> None:
