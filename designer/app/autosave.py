@@ -95,10 +95,7 @@ class Autosaver(QObject):
 
     def discard(self) -> None:
         for f in (self.design_file, self.info_file):
-            try:
-                f.unlink()
-            except FileNotFoundError:
-                pass
+            f.unlink(missing_ok=True)
         self._written = 0
 
     def close(self) -> None:
@@ -128,10 +125,7 @@ class Recovery:
 
     def discard(self) -> None:
         for f in (self.design_file, self.info_file):
-            try:
-                f.unlink()
-            except FileNotFoundError:
-                pass
+            f.unlink(missing_ok=True)
         self.lock.unlock()
 
     def release(self) -> None:

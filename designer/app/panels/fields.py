@@ -6,6 +6,7 @@ itself and reports nothing, so an invalid value never reaches the design."""
 
 from __future__ import annotations
 
+import abc
 import re
 from collections.abc import Callable
 from typing import Any
@@ -77,7 +78,7 @@ def parse(param: P.Param, text: str) -> tuple[Any, str | None]:
     return (None, problem) if problem else (value, None)
 
 
-class Field:
+class Field(abc.ABC):
     """One editor row: the input widget and, under it, the red reason when invalid."""
 
     def __init__(self, editor: QWidget, on_change: Callable[[Any], None],
@@ -119,8 +120,9 @@ class Field:
         finally:
             self.updating = False
 
+    @abc.abstractmethod
     def _show(self, value: Any) -> None:
-        raise NotImplementedError
+        """Put a model value into the editor widget."""
 
     def set_enabled(self, enabled: bool) -> None:
         self.editor.setEnabled(enabled)
