@@ -11,6 +11,7 @@ from typing import Any
 
 from psygnal import Signal
 
+from designer.core.analysis import analyze, input_ports
 from designer.core.design import BlockDef, Design, Edge, Graph, Node
 from designer.core.errors import ConnectionRefused
 from designer.core.registry import get_spec
@@ -112,11 +113,7 @@ def check_connect(design: Design, edge: Edge, path: tuple[str, ...] = ()) -> Non
         raise ConnectionRefused("both ends of a connection must be nodes of this graph")
     dst = g.nodes[edge.dst]
     spec = get_spec(dst.type)
-    if spec.role == "custom_block":
-        block = design.blocks.get(dst.params.get("block"))
-        ports = block.port_names() if block else []
-    else:
-        ports = spec.input_ports(spec.resolve(dst.params))
+    ports = input_ports(dst, spec, spec.resolve(dst.params), design.blocks)
     if get_spec(g.nodes[edge.src].type).role in ("output", "block_output"):
         raise ConnectionRefused(f"{g.nodes[edge.src].name} is an output; nothing can follow it")
     g.check_connect(edge, ports)
@@ -441,8 +438,6 @@ def group_nodes(design: Design, node_ids: Iterable[str], block_name: str) -> str
 
 def ungroup_node(design: Design, node_id: str) -> list[str]:
     """Replace a block node (custom or built-in) by its inner layers; return the new node ids."""
-    from designer.core.analysis import analyze
-
     node = design.nodes[node_id]
     spec = get_spec(node.type)
     p = spec.resolve(node.params)
