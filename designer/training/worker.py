@@ -1,16 +1,20 @@
 """Training in a spawned worker process, so a UI stays responsive.
 
-The worker runs the same Trainer and sends every event, as a small dict, over a queue; the
-caller drains it with poll() (e.g. from a QTimer). Cancel sets an Event the loop checks every
-step, and terminates the worker if it has not finished within a grace period; pause/resume is a
-second Event. A worker that crashes or is killed is reported as an EndEvent with status
-"crashed" (its last checkpoint is kept, so the run can be resumed); the caller never hangs.
+The worker runs the same Trainer and sends every event, as a small dict, through a one-way pipe
+(from a sender thread, so training never waits for the reader); the caller drains it with poll()
+(e.g. from a QTimer). Cancel sets an Event the loop checks every step, and terminates the worker if
+it has not finished within a grace period; pause/resume is a second Event. A worker that crashes or
+is killed is reported as an EndEvent with status "crashed" (its last checkpoint is kept, so the run
+can be resumed); the caller never hangs. The parent closes its copy of the pipe's writing end, so
+a worker that dies halfway through a message reads as end-of-file, not as a message still coming
+(an mp.Queue keeps both ends open in the parent, and its reader then waits forever).
 """
 
 from __future__ import annotations
 
 import queue as queue_module
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -31,9 +35,37 @@ from designer.training.rundir import RunDir
 _CONTEXT = mp.get_context("spawn")  # fork would copy the parent's threads and Qt state
 
 
-def _worker_main(design_text, config_dict, run_dir, resume, weights, events, cancel_event, pause_event):
+class _Sender:
+    """The worker's end of the pipe: put() never blocks the training loop; a thread sends."""
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+        self._queue: queue_module.SimpleQueue = queue_module.SimpleQueue()
+        self._thread = threading.Thread(target=self._send_all, name="events-sender", daemon=True)
+        self._thread.start()
+
+    def put(self, data: dict) -> None:
+        self._queue.put(data)
+
+    def _send_all(self) -> None:
+        while (data := self._queue.get()) is not None:
+            try:
+                self._connection.send(data)
+            except OSError:  # the parent is gone: nobody is listening any more
+                return
+
+    def close(self) -> None:
+        """Send what is queued, then close the pipe (the parent then reads end-of-file)."""
+        self._queue.put(None)
+        self._thread.join()
+        self._connection.close()
+
+
+def _worker_main(design_text, config_dict, run_dir, resume, weights, connection, cancel_event,
+                 pause_event):
     """The worker process: train, sending each event as a dict; the last one is always "end"."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the parent's to handle
+    events = _Sender(connection)
     try:
         from designer.core.serialization import loads
         from designer.training.engine import Trainer
@@ -52,8 +84,7 @@ def _worker_main(design_text, config_dict, run_dir, resume, weights, events, can
     except Exception as exc:  # noqa: BLE001 - reported to the caller rather than lost
         events.put(event_to_dict(EndEvent("failed", f"the training process failed: {exc}")))
     finally:
-        events.close()
-        events.join_thread()  # everything put reaches the pipe before the process exits
+        events.close()  # everything put reaches the pipe before the process exits
 
 
 class TrainingProcess:
@@ -65,6 +96,8 @@ class TrainingProcess:
         proc.pause(); proc.resume(); proc.cancel()
     """
 
+    target = staticmethod(_worker_main)  # what the process runs (a test plays a dying worker)
+
     def __init__(self, design, config: TrainConfig | None, run_dir: str | Path, *, resume: bool = False,
                  weights: str | Path | None = None) -> None:
         self.run_dir = Path(run_dir)
@@ -73,7 +106,7 @@ class TrainingProcess:
             config.to_dict() if config is not None else None,
             str(run_dir), resume, None if weights is None else str(weights),
         )
-        self._events = _CONTEXT.Queue()
+        self._events, self._writer = _CONTEXT.Pipe(duplex=False)
         self._cancel = _CONTEXT.Event()
         self._pause = _CONTEXT.Event()
         self._process = None
@@ -91,10 +124,11 @@ class TrainingProcess:
 
     def start(self) -> None:
         self._process = _CONTEXT.Process(
-            target=_worker_main, args=(*self._args, self._events, self._cancel, self._pause),
+            target=self.target, args=(*self._args, self._writer, self._cancel, self._pause),
             name="netdesigner-training", daemon=True,
         )
         self._process.start()
+        self._writer.close()  # the worker holds the only writing end now (see the module doc)
 
     def pause(self) -> None:
         self._pause.set()
@@ -102,20 +136,31 @@ class TrainingProcess:
     def resume(self) -> None:
         self._pause.clear()
 
-    def poll(self, timeout: float = 0.0) -> list[Event]:
-        """The events that arrived (waiting up to ``timeout`` for the first); ends with an
-        EndEvent once the run is over, including when the worker died without sending one."""
+    def _receive(self, timeout: float) -> dict | None:
+        """The next message, waiting up to ``timeout``; None when there is none yet or the pipe
+        is closed (the worker has exited, or died halfway through a message)."""
+        if self._events.closed:
+            return None
+        try:
+            if not self._events.poll(timeout):
+                return None
+            return self._events.recv()
+        except (EOFError, OSError):
+            self._events.close()
+            return None
+
+    def poll(self, timeout: float = 0.0, limit: int | None = None) -> list[Event]:
+        """The events that arrived (waiting up to ``timeout`` for the first, at most ``limit``);
+        ends with an EndEvent once the run is over, including when the worker died without
+        sending one."""
         if self.result is not None or self._process is None:
             return []
         events: list[Event] = []
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                wait = max(0.0, deadline - time.monotonic()) if not events else 0.0
-                data = self._events.get(timeout=wait) if wait > 0 else self._events.get_nowait()
-            except queue_module.Empty:
-                break
-            except (EOFError, OSError):  # the pipe broke: the worker is gone
+        while limit is None or len(events) < limit:
+            wait = max(0.0, deadline - time.monotonic()) if not events else 0.0
+            data = self._receive(wait)
+            if data is None:
                 break
             event = event_from_dict(data)
             events.append(event)
@@ -123,7 +168,7 @@ class TrainingProcess:
             if isinstance(event, EndEvent):
                 self._finish(event)
                 return events
-        if not self._process.is_alive():
+        if (limit is None or len(events) < limit) and not self._process.is_alive():
             events.extend(self._drain_after_exit(None))
         return events
 
@@ -137,11 +182,8 @@ class TrainingProcess:
         """The events left in the queue of a worker that has exited, ending with its EndEvent or,
         if it sent none, with ``end`` (default: a "crashed" one describing the exit)."""
         events: list[Event] = []
-        while True:  # the worker flushed its queue before exiting; take what is left
-            try:
-                event = event_from_dict(self._events.get(timeout=0.1))
-            except (queue_module.Empty, EOFError, OSError):
-                break
+        while (data := self._receive(0.1)) is not None:  # what the worker sent before exiting
+            event = event_from_dict(data)
             events.append(event)
             self._note(event)
             if isinstance(event, EndEvent):
@@ -188,6 +230,7 @@ class TrainingProcess:
 
     def _finish(self, end: EndEvent) -> None:
         self.result = end
+        self._events.close()
         self._process.join(5.0)
         if self._process.is_alive():
             self._stop_process()

@@ -117,3 +117,30 @@ def _no_leftover_workers():
         if child.name == "netdesigner-training":
             child.kill()
             raise AssertionError("a training worker was left running")
+
+
+def _dies_halfway_through_a_message(design_text, config, run_dir, resume, weights, connection,
+                                    cancel_event, pause_event):
+    """A worker killed while sending a large message: the length header and part of the bytes
+    reach the pipe, then the process is gone."""
+    import pickle
+    import struct
+
+    connection.send({"kind": "log", "message": "started"})
+    payload = pickle.dumps({"kind": "end", "status": "completed", "confusion": [[i] * 500 for i in range(500)]})
+    os.write(connection.fileno(), struct.pack("!i", len(payload)) + payload[:4096])
+    os._exit(1)
+
+
+class _DyingProcess(TrainingProcess):
+    target = staticmethod(_dies_halfway_through_a_message)
+
+
+def test_a_worker_that_dies_halfway_through_a_message_never_leaves_the_caller_waiting(tmp_path):
+    proc = _DyingProcess(tiny_design(), tiny_config(), tmp_path / "run")
+    proc.start()
+    started = time.monotonic()
+    events = proc.wait(timeout=WAIT)
+    assert time.monotonic() - started < 30
+    assert [e.kind for e in events] == ["log", "end"]
+    assert events[-1].status == "crashed" and "exited with code 1" in events[-1].message
