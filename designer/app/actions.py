@@ -86,6 +86,18 @@ class WindowActions:
         self.actual_size = act("&Actual size", view.reset_zoom, "Ctrl+1")
         self.arrange = act("A&rrange layers", ed.arrange, "Ctrl+L",
                            tip="Automatic layout: top to bottom, branches side by side")
+        # Run
+        self.train = act("&Train", lambda: w.show_training().train(), "F5",
+                         tip="Train the design as it is now, in the background")
+        self.pause_run = act("&Pause or resume", lambda: w.show_training().toggle_pause(), "F6")
+        self.stop_run = act("&Stop", lambda: w.show_training().stop(), "Shift+F5",
+                            tip="Stop after this step, keeping a checkpoint")
+        self.resume_run = act("&Resume run", lambda: w.show_training().resume_run(),
+                              tip="Continue a stopped or crashed run from its checkpoint")
+        self.overfit = act("&Overfit 20 samples", lambda: w.show_training().overfit(),
+                           tip="Sanity check: can the design learn 20 samples by heart?")
+        self.open_runs = act("Open run &folder…", lambda: w.show_training().open_run_folder(),
+                             tip="Show runs trained elsewhere, e.g. by netdesigner train --run-dir")
         self.shortcuts = act("&Keyboard shortcuts", w.show_shortcuts, SK.HelpContents)
         self.about = act("&About Network Designer", w.show_about)
         self.recent_menu = QMenu("Open &recent", w)
@@ -135,6 +147,10 @@ class WindowActions:
         m.addAction(self.arrange)
         m.addSeparator()
         self.panels_menu = m.addMenu("&Panels")
+        run = bar.addMenu("&Run")
+        run.addActions([self.train, self.pause_run, self.stop_run, self.resume_run])
+        run.addSeparator()
+        run.addActions([self.overfit, self.open_runs])
         themes = m.addMenu("&Theme")
         for mode, label in (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark")):
             a = themes.addAction(label)

@@ -66,6 +66,14 @@ class MainWindow(QMainWindow):
         self.workspace.setDocumentMode(True)
         self.workspace.setTabBarAutoHide(True)  # a tab bar appears once a second workspace exists
         self.workspace.addTab(canvas_page, "Design")
+        # The Training workspace is built the first time it is shown (it imports torch, which
+        # would double the app's start-up time).
+        self.training = None
+        self._docks_shown: list[QDockWidget] = []
+        self._training_page = QWidget()
+        QVBoxLayout(self._training_page).setContentsMargins(0, 0, 0, 0)
+        self.add_workspace("Training", self._training_page)
+        self.workspace.currentChanged.connect(self._workspace_shown)
         self.setCentralWidget(self.workspace)
 
         self.palette_panel = PalettePanel(self)
@@ -85,6 +93,9 @@ class MainWindow(QMainWindow):
 
         self.totals = QLabel(self)
         self.zoom_label = QLabel(self)
+        self.training_status = QLabel(self)
+        self.training_status.setObjectName("training-status")
+        self.statusBar().addPermanentWidget(self.training_status)
         self.statusBar().addPermanentWidget(self.totals)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.actions_ = WindowActions(self)
@@ -123,6 +134,43 @@ class MainWindow(QMainWindow):
 
     def add_workspace(self, title: str, widget: QWidget) -> int:
         return self.workspace.addTab(widget, title)
+
+    def training_workspace(self):
+        """The Training workspace, built on first use."""
+        if self.training is None:
+            from PySide6.QtGui import QCursor
+            from PySide6.QtWidgets import QApplication
+
+            from designer.app.training.workspace import TrainingWorkspace
+
+            QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+            try:
+                self.training = TrainingWorkspace(self)
+            finally:
+                QApplication.restoreOverrideCursor()
+            self._training_page.layout().addWidget(self.training)
+            self.training.status_text.connect(self.training_status.setText)
+        return self.training
+
+    def show_training(self):
+        """Bring the Training workspace to the front (building it if needed)."""
+        workspace = self.training_workspace()
+        self.workspace.setCurrentWidget(self._training_page)
+        return workspace
+
+    def _workspace_shown(self, index: int) -> None:
+        """The design's panels belong to the Design tab: hidden while another workspace is
+        shown (and back as they were when the user returns)."""
+        design = self.workspace.widget(index) is not self._training_page
+        if not design:
+            self.training_workspace()
+            self._docks_shown = [d for d in self.docks.values() if d.isVisible()]
+            for dock in self._docks_shown:
+                dock.hide()
+        else:
+            for dock in self._docks_shown:
+                dock.show()
+            self._docks_shown = []
 
     # -- feedback ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
@@ -202,10 +250,15 @@ class MainWindow(QMainWindow):
 
     # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        if self.training is not None and not self.training.confirm_close():
+            event.ignore()
+            return
         if not self.files.maybe_save():
             event.ignore()
             return
         self.save_layout()
+        if self.training is not None:
+            self.training.dispose()
         self.autosaver.close()
         self.scene.detach()
         self.scene.blockSignals(True)  # tearing the scene down must not wake the panels

@@ -206,6 +206,13 @@ class TrainingProcess:
             events.extend(self.poll(timeout=0.2))
         return events
 
+    def request_stop(self) -> None:
+        """Ask the run to stop after its current step, without waiting (a UI keeps polling and
+        sees the "cancelled" end arrive); cancel() is the waiting form."""
+        if self._process is not None and self.result is None:
+            self._cancel.set()
+            self._pause.clear()
+
     def cancel(self, grace: float = 10.0) -> list[Event]:
         """Ask the run to stop (it checkpoints and ends "cancelled"); if it has not ended within
         ``grace`` seconds, terminate it. Returns the events received meanwhile."""

@@ -25,6 +25,7 @@ def recovery_dir(tmp_path, monkeypatch):
     folder = tmp_path / "recovery"
     monkeypatch.setenv("NETDESIGNER_RECOVERY_DIR", str(folder))
     monkeypatch.setenv("NETDESIGNER_THEME", "light")
+    monkeypatch.setenv("NETDESIGNER_UNSAVED_RUNS", str(tmp_path / "unsaved-runs"))
     return folder
 
 
@@ -56,7 +57,8 @@ class Answers:
         self.asked: list[tuple[str, tuple]] = []
         self.errors: list[str] = []
         self.replies: dict[str, object] = {"save_changes": "discard"}
-        for name in ("save_changes", "open_path", "save_path", "text", "restore", "choose_template"):
+        for name in ("save_changes", "open_path", "save_path", "text", "restore", "choose_template",
+                     "confirm", "choose", "open_folder"):
             setattr(prompts, name, self._make(name))
         prompts.error = lambda title, message: self.errors.append(message)
 

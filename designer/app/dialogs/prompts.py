@@ -48,6 +48,28 @@ class Prompts:
         box.exec()
         return box.clickedButton() is restore
 
+    def confirm(self, title: str, message: str, action: str = "OK") -> bool:
+        """A yes/no question whose yes button says what it does ("Delete")."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, message, QMessageBox.StandardButton.NoButton,
+                          self.parent)
+        yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is yes
+
+    def choose(self, title: str, message: str, options: list[tuple[str, str]]) -> str | None:
+        """One of several answers: options are (key, button text); None when cancelled."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, message, QMessageBox.StandardButton.NoButton,
+                          self.parent)
+        buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): key for key, text in options}
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return buttons.get(box.clickedButton())
+
+    def open_folder(self, title: str, start: str) -> str | None:
+        path = QFileDialog.getExistingDirectory(self.parent, title, start)
+        return path or None
+
     def choose_template(self) -> str | None:
         from designer.app.dialogs.gallery import TemplateGallery
 

@@ -1,0 +1,351 @@
+"""Live training curves with pyqtgraph: step loss with its moving average, epoch losses and
+accuracies, and the learning rate, for the live run and any runs overlaid beside it.
+
+Events append to growing numpy buffers; a QTimer pushes dirty curves to their PlotDataItems at
+25 Hz, not once per event, and pyqtgraph's own peak downsampling and clip-to-view keep a curve of
+100k steps cheap to draw. Hovering a plot shows each curve's value at the cursor; the right-click
+menu's "Export..." (pyqtgraph's) saves a plot as PNG, SVG or CSV.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+# pyqtgraph 0.14's LabelItem creates its text item (which can ask for the size hint, e.g. when a
+# legend gains an entry while its layout is active) before it sets _sizeHint; a class-level
+# default answers that early call the way the method does for an unknown hint.
+if not hasattr(pg.LabelItem, "_sizeHint"):
+    pg.LabelItem._sizeHint = {}
+
+REFRESH_MS = 40
+# A qualitative palette (Tableau 10): neighbouring runs stay distinguishable.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+X_AXES = ("step", "epoch", "time")
+DEFAULT_SMOOTHING = 0.99
+
+
+def smooth(values: np.ndarray, coefficient: float) -> np.ndarray:
+    """The bias-corrected exponential moving average (TensorBoard's smoothing, and the engine's
+    loss_ema at 0.99), as one vectorized filter pass; NaNs are carried over, not smeared."""
+    values = np.asarray(values, dtype=np.float64)
+    if coefficient <= 0 or not len(values):
+        return values
+    from scipy.signal import lfilter
+
+    finite = np.isfinite(values)
+    raw = lfilter([1 - coefficient], [1, -coefficient], np.where(finite, values, 0.0))
+    weight = lfilter([1 - coefficient], [1, -coefficient], finite.astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = raw / weight
+    out[~finite] = np.nan
+    return out
+
+
+class Buffer:
+    """A float64 array that grows by doubling, so appending per event stays O(1)."""
+
+    def __init__(self) -> None:
+        self._data = np.empty(256)
+        self.size = 0
+
+    def append(self, value: float | None) -> None:
+        if self.size == len(self._data):
+            self._data = np.concatenate([self._data, np.empty(len(self._data))])
+        self._data[self.size] = np.nan if value is None else value
+        self.size += 1
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._data[: self.size]
+
+
+STEP_SERIES = ("step", "loss", "loss_ema", "lr")
+EPOCH_SERIES = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "lr", "seconds")
+
+
+class RunCurves:
+    """One run's metrics as arrays: its step records and its epoch records (the same dicts as
+    metrics.jsonl lines and as the worker's events)."""
+
+    def __init__(self, key: str, name: str, color: str) -> None:
+        self.key, self.name, self.color = key, name, color
+        self.steps = {k: Buffer() for k in STEP_SERIES}
+        self.epochs = {k: Buffer() for k in EPOCH_SERIES}
+        self.steps_per_epoch: int | None = None
+        self.dirty = True
+
+    def add(self, record: dict) -> None:
+        kind = record.get("kind")
+        if kind == "step":
+            for k in STEP_SERIES:
+                self.steps[k].append(record.get(k))
+            if record.get("batches"):
+                self.steps_per_epoch = int(record["batches"])
+        elif kind == "epoch":
+            for k in EPOCH_SERIES:
+                self.epochs[k].append(record.get(k))
+            if self.steps_per_epoch is None:
+                steps = self.steps["step"].values
+                if len(steps):  # the steps of the first epoch, counted from the records
+                    self.steps_per_epoch = int(steps[-1]) // max(1, int(record.get("epoch", 1)))
+        elif kind == "start" and record.get("steps_per_epoch"):
+            self.steps_per_epoch = int(record["steps_per_epoch"])
+        else:
+            return
+        self.dirty = True
+
+    def epoch_x(self, axis: str) -> np.ndarray:
+        epochs = self.epochs["epoch"].values
+        if axis == "time":
+            return np.cumsum(np.nan_to_num(self.epochs["seconds"].values))
+        if axis == "step" and self.steps_per_epoch:
+            return epochs * self.steps_per_epoch
+        return epochs
+
+    def step_x(self, axis: str) -> np.ndarray:
+        steps = self.steps["step"].values
+        if axis == "epoch" and self.steps_per_epoch:
+            return steps / self.steps_per_epoch
+        if axis == "time":
+            seconds = np.nansum(self.epochs["seconds"].values)
+            done = len(self.epochs["epoch"].values) * (self.steps_per_epoch or 0)
+            return steps * (seconds / done) if done else np.full(len(steps), np.nan)
+        return steps
+
+
+def adopt_popups(owner: QWidget, before: set) -> None:
+    """Give the parentless menus and forms pyqtgraph made since ``before`` a Qt parent, so they
+    are deleted with the plots' window instead of lingering as top-level widgets (they keep
+    their popup window flags, so they still open as menus)."""
+    for widget in QApplication.topLevelWidgets():
+        if widget not in before and widget is not owner and widget.parent() is None \
+                and not widget.isVisible() and widget is not owner.window():
+            widget.setParent(owner, widget.windowFlags())
+
+
+class _Plot:
+    """One PlotWidget with a legend and a hover read-out of every curve at the cursor."""
+
+    def __init__(self, title: str, y_label: str, *, log_y: bool = False) -> None:
+        self.widget = pg.PlotWidget(title=title)
+        self.item = self.widget.getPlotItem()
+        self.item.showGrid(x=True, y=True, alpha=0.25)
+        self.item.setLabel("left", y_label)
+        self.item.getAxis("left").enableAutoSIPrefix(False)  # 0.9, not "900 (x0.001)"
+        self.item.setDownsampling(auto=True, mode="peak")
+        self.item.setClipToView(True)
+        self.item.setLogMode(y=log_y)
+        self.legend = self.item.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self.hover = pg.TextItem(anchor=(0, 1), color="#333", fill=pg.mkBrush(255, 255, 255, 220))
+        self.hover.setZValue(100)
+        self.item.addItem(self.hover, ignoreBounds=True)
+        self.hover.hide()
+        self.widget.scene().sigMouseMoved.connect(self._hovered)
+
+    def curve(self, key: tuple[str, str], label: str, color: str, *, dashed: bool = False,
+              width: float = 2.0, alpha: int = 255) -> pg.PlotDataItem:
+        item = self.curves.get(key)
+        if item is None:
+            qcolor = pg.mkColor(color)
+            qcolor.setAlpha(alpha)
+            style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+            item = self.item.plot([], [], pen=pg.mkPen(qcolor, width=width, style=style), name=label)
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            self.curves[key] = item
+        return item
+
+    def remove(self, run_key: str) -> None:
+        for key in [k for k in self.curves if k[0] == run_key]:
+            item = self.curves.pop(key)
+            self.item.removeItem(item)
+            self.legend.removeItem(item)
+
+    def _hovered(self, pos) -> None:
+        if not self.item.sceneBoundingRect().contains(pos) or not self.curves:
+            self.hover.hide()
+            return
+        point = self.item.vb.mapSceneToView(pos)
+        lines = []
+        for item in self.curves.values():
+            x, y = item.getOriginalDataset()
+            if x is None or not len(x):
+                continue
+            i = int(np.clip(np.searchsorted(x, point.x()), 0, len(x) - 1))
+            if np.isfinite(y[i]):
+                lines.append(f"{item.name()}: {y[i]:.4g}  (x {x[i]:.4g})")
+        if not lines:
+            self.hover.hide()
+            return
+        self.hover.setText("\n".join(lines))
+        self.hover.setPos(point)
+        self.hover.show()
+
+
+class TrainingPlots(QWidget):
+    """The four plots, the smoothing slider and the x-axis choice; runs are added by key."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        before = set(QApplication.topLevelWidgets())
+        pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+        self.step_loss = _Plot("Loss per step (moving average)", "loss")
+        self.epoch_loss = _Plot("Loss per epoch (dashed: training, solid: validation)", "loss")
+        self.accuracy = _Plot("Accuracy (dashed: training, solid: validation)", "accuracy")
+        self.lr = _Plot("Learning rate", "learning rate")
+        self.plots = (self.step_loss, self.epoch_loss, self.accuracy, self.lr)
+        self.runs: dict[str, RunCurves] = {}
+        self.smoothing = DEFAULT_SMOOTHING
+        self.x_axis = "step"
+
+        self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
+        self.smooth_slider.setRange(0, 999)
+        self.smooth_slider.setValue(round(DEFAULT_SMOOTHING * 1000))
+        self.smooth_slider.setToolTip("Moving-average coefficient of the step loss (0: raw)")
+        self.smooth_label = QLabel()
+        self.smooth_slider.valueChanged.connect(self._smoothing_moved)
+        self.x_combo = QComboBox()
+        self.x_combo.addItems(["by step", "by epoch", "by time (s)"])
+        self.x_combo.currentIndexChanged.connect(lambda i: self.set_x_axis(X_AXES[i]))
+
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Smoothing"))
+        controls.addWidget(self.smooth_slider, 1)
+        controls.addWidget(self.smooth_label)
+        controls.addSpacing(16)
+        controls.addWidget(QLabel("x axis"))
+        controls.addWidget(self.x_combo)
+        grid = QGridLayout()
+        for i, plot in enumerate(self.plots):
+            grid.addWidget(plot.widget, i // 2, i % 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addLayout(grid, 1)
+        self._smoothing_moved(self.smooth_slider.value())
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self._popups_before = before
+        adopt_popups(self, before)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # pyqtgraph's legends make one more parentless widget when first shown
+        QTimer.singleShot(0, lambda: adopt_popups(self, self._popups_before))
+
+    # -- runs ---------------------------------------------------------------------------------
+    def add_run(self, key: str, name: str, records: list[dict] = ()) -> RunCurves:
+        """Show a run (replacing what was shown under ``key``), with its records so far."""
+        self.remove_run(key)
+        used = {r.color for r in self.runs.values()}
+        color = next((c for c in PALETTE if c not in used), PALETTE[len(self.runs) % len(PALETTE)])
+        run = RunCurves(key, name, color)
+        for record in records:
+            run.add(record)
+        self.runs[key] = run
+        self.refresh()
+        return run
+
+    def add_record(self, key: str, record: dict) -> None:
+        run = self.runs.get(key)
+        if run is not None:
+            run.add(record)
+
+    def remove_run(self, key: str) -> None:
+        if self.runs.pop(key, None) is not None:
+            for plot in self.plots:
+                plot.remove(key)
+
+    def clear(self) -> None:
+        for key in list(self.runs):
+            self.remove_run(key)
+
+    def rename_run(self, key: str, name: str) -> None:
+        run = self.runs.get(key)
+        if run is not None:
+            records_name = run.name
+            if records_name != name:
+                run.name = name
+                for plot in self.plots:
+                    plot.remove(key)
+                run.dirty = True
+                self.refresh()
+
+    # -- display ------------------------------------------------------------------------------
+    def set_x_axis(self, axis: str) -> None:
+        self.x_axis = axis
+        label = {"step": "step", "epoch": "epoch", "time": "seconds"}[axis]
+        for plot in self.plots:
+            plot.item.setLabel("bottom", label)
+        self._redraw_all()
+
+    def _smoothing_moved(self, value: int) -> None:
+        self.smoothing = value / 1000
+        self.smooth_label.setText(f"{self.smoothing:.3f}")
+        for run in self.runs.values():
+            run.dirty = True
+
+    def _redraw_all(self) -> None:
+        for run in self.runs.values():
+            run.dirty = True
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Push the curves of runs whose data changed since the last refresh."""
+        drawn = False
+        several = len(self.runs) > 1
+        for run in self.runs.values():
+            if not run.dirty:
+                continue
+            run.dirty = False
+            drawn = True
+            self._draw(run, several)
+        if drawn:
+            self.changed.emit()
+
+    def _draw(self, run: RunCurves, several: bool) -> None:
+        k, c = run.key, run.color
+        sx = run.step_x(self.x_axis)
+        loss = run.steps["loss"].values
+        if not several:  # the raw loss, faint, behind its average (too busy with several runs)
+            self.step_loss.curve((k, "raw"), f"{run.name} (raw)", c, width=1, alpha=70).setData(sx, loss)
+        smoothed = smooth(loss, self.smoothing)
+        self.step_loss.curve((k, "ema"), run.name, c).setData(sx, smoothed)
+        ex = run.epoch_x(self.x_axis)
+        e = run.epochs
+        for plot, train, val in ((self.epoch_loss, "train_loss", "val_loss"),
+                                 (self.accuracy, "train_accuracy", "val_accuracy")):
+            plot.curve((k, train), f"{run.name} training", c, dashed=True).setData(ex, e[train].values)
+            plot.curve((k, val), f"{run.name} validation", c).setData(ex, e[val].values)
+        self.lr.curve((k, "lr"), run.name, c).setData(sx, run.steps["lr"].values)
+
+    def dispose(self) -> None:
+        """The window is closing: no more redraws."""
+        self._timer.stop()
+
+    def point_counts(self) -> dict[str, int]:
+        """How many points each plot holds (tests and the status bar)."""
+        out = {}
+        for name, plot in zip(("step_loss", "epoch_loss", "accuracy", "lr"), self.plots):
+            out[name] = sum(len(x) for item in plot.curves.values()
+                            if (x := item.getOriginalDataset()[0]) is not None)
+        return out

@@ -1,0 +1,534 @@
+"""The Training workspace: the data, the settings, run control with progress, live curves, the
+Runs list with overlays and settings comparison, and each run's results.
+
+It trains the design as it is when Train is pressed (a copy goes to the worker and into the run's
+design.json); the user keeps editing meanwhile, and the Runs list marks runs whose network
+differs from the one on the canvas. Runs live in ``runs/<design>/`` beside the saved design
+file, or in a per-user folder while the design is unsaved (saving offers to move them)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.app.training.controller import RunController
+from designer.app.training.data_panel import DataPanel
+from designer.app.training.plots import TrainingPlots
+from designer.app.training.results import ResultsView
+from designer.app.training.runs_panel import RunsTable, SettingsComparison
+from designer.app.training.settings_form import SettingsForm
+from designer.core.serialization import dumps, loads
+from designer.training.config import ConfigError, TrainConfig, config_for_design
+from designer.training.events import event_to_dict
+from designer.training.rundir import RunDirError
+from designer.training.runs import (
+    RunInfo,
+    delete_run,
+    list_runs,
+    move_runs,
+    network_fingerprint,
+    new_run_path,
+    read_metrics,
+    read_run,
+    rename_run,
+    runs_folder_for,
+)
+
+UNSAVED_RUNS_ENV = "NETDESIGNER_UNSAVED_RUNS"
+OVERFIT_SAMPLES = 20
+OVERFIT_MAX_EPOCHS = 200
+
+
+def unsaved_runs_folder(design_name: str) -> Path:
+    """Where the runs of a design that has no file yet go (per user)."""
+    base = os.environ.get(UNSAVED_RUNS_ENV) or os.path.join(
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation), "runs")
+    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in design_name.lower()) or "design"
+    return Path(base) / slug
+
+
+class TrainingWorkspace(QWidget):
+    status_text = Signal(str)    # progress for the status bar (shown while another tab is open)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.setObjectName("training-workspace")
+        self.window_ = window
+        self.editor = window.editor
+        self.prompts = window.prompts
+        self.controller = RunController(self)
+        self.extra_runs: list[Path] = []   # run folders opened from elsewhere (Runs → Open)
+        self.runs: list[RunInfo] = []
+        self._design_for: int | None = None
+
+        design = self.editor.design
+        self.form = SettingsForm(self._default_config(design))
+        self.data = DataPanel()
+        self.plots = TrainingPlots()
+        self.runs_table = RunsTable()
+        self.results = ResultsView()
+        self.comparison = SettingsComparison()
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+
+        # -- control bar
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("train-button")
+        self.train_button.setToolTip("Train the design as it is now (F5)")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after this step, keeping a checkpoint to resume from")
+        self.resume_button = QPushButton("Resume run")
+        self.resume_button.setToolTip("Continue the selected (or last) stopped or crashed run")
+        self.overfit_button = QPushButton(f"Overfit {OVERFIT_SAMPLES} samples")
+        self.overfit_button.setToolTip("Sanity check: can the design learn 20 samples by heart?")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("training-progress")
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        self.progress.setValue(0)
+        self.state_label = QLabel()
+        self.state_label.setWordWrap(True)
+        self.state_label.setObjectName("training-state")
+        self.train_button.clicked.connect(self.train)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(lambda: self.resume_run())
+        self.overfit_button.clicked.connect(self.overfit)
+        bar = QHBoxLayout()
+        for b in (self.train_button, self.pause_button, self.stop_button, self.resume_button,
+                  self.overfit_button):
+            bar.addWidget(b)
+        bar.addWidget(self.progress, 1)
+
+        # -- layout: settings on the left, plots and runs on the right
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.addWidget(self.data)
+        column.addWidget(self.form)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(390)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.runs_table, "Runs")
+        self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.comparison, "Compare settings")
+        self.tabs.addTab(self.log, "Log")
+        right = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(bar)
+        top_layout.addWidget(self.state_label)
+        top_layout.addWidget(self.plots, 1)
+        right.addWidget(top)
+        right.addWidget(self.tabs)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([410, 1000])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+
+        # -- wiring
+        self.form.changed.connect(self._config_changed)
+        self.data.source_changed.connect(self._source_changed)
+        self.data.fix_head.connect(self.fix_head)
+        self.controller.event.connect(self._event)
+        self.controller.progress.connect(self._progress)
+        self.controller.ended.connect(self._ended)
+        self.controller.state_changed.connect(self._update_buttons)
+        self.runs_table.selection_changed_runs.connect(self._selection_changed)
+        self.runs_table.rename_requested.connect(self.rename)
+        self.runs_table.delete_requested.connect(self.delete)
+        self.runs_table.resume_requested.connect(self.resume_run)
+        self.runs_table.use_weights_requested.connect(self.use_weights)
+        self.runs_table.export_requested.connect(self.export_run)
+        self.editor.document_changed.connect(self._document_changed)
+        self.editor.refreshed.connect(self._design_refreshed)
+        window.files.saved.connect(self._saved)
+        self._folder = self.runs_folder()
+        self._document_changed()
+
+    # -- where runs are -----------------------------------------------------------------------
+    def runs_folder(self) -> Path:
+        if self.editor.path:
+            return runs_folder_for(self.editor.path)
+        return unsaved_runs_folder(self.editor.design.name)
+
+    def refresh_runs(self) -> None:
+        runs = list_runs(self.runs_folder())
+        known = {r.path for r in runs}
+        for path in self.extra_runs:
+            if path not in known and path.exists():
+                try:
+                    runs.append(read_run(path))
+                except RunDirError:
+                    continue
+        self.runs = runs
+        live = self.controller.run_dir if self.controller.running else None
+        self.runs_table.show_runs(runs, self._fingerprint(), live)
+
+    def _fingerprint(self) -> str | None:
+        try:
+            return network_fingerprint(dumps(self.editor.design))
+        except (TypeError, ValueError):
+            return None
+
+    def open_run_folder(self, path: str | None = None) -> None:
+        """Add a run directory (or a folder of runs, e.g. the CLI's) to the list."""
+        path = path or self.prompts.open_folder("Open run folder", str(self.runs_folder()))
+        if not path:
+            return
+        folder = Path(path)
+        try:
+            found = [read_run(folder).path]
+        except RunDirError:
+            found = [r.path for r in list_runs(folder)]
+        if not found:
+            self.prompts.error("Open run folder", f"{folder} holds no training run (a run folder "
+                               "has a config.json, as netdesigner train --run-dir writes).")
+            return
+        self.extra_runs.extend(p for p in found if p not in self.extra_runs)
+        self.refresh_runs()
+        self.runs_table.select_paths(set(found))
+
+    # -- the design ---------------------------------------------------------------------------
+    def _default_config(self, design) -> TrainConfig:
+        try:
+            return config_for_design(design)
+        except ConfigError as exc:
+            self.editor.message.emit(f"The design's training settings are not valid ({exc}); "
+                                     "using the defaults")
+            return TrainConfig()
+
+    def _document_changed(self) -> None:
+        """Another design is open: its template's settings, its runs."""
+        if id(self.editor.design) == self._design_for:
+            return
+        self._design_for = id(self.editor.design)
+        config = self._default_config(self.editor.design)
+        self.form.set_config(config)
+        self.extra_runs = []
+        self._folder = self.runs_folder()
+        self.plots.clear()
+        if self.controller.running:  # the live run keeps its curves
+            self.plots.add_run(str(self.controller.run_dir), self.controller.run_dir.name,
+                               read_metrics(self.controller.run_dir))
+        self._design_refreshed()
+        self.refresh_runs()
+
+    def _design_refreshed(self) -> None:
+        design = self.editor.design
+        self.data.set_head_classes(self._head_classes())
+        self._mark_stale()
+        del design
+
+    def _mark_stale(self) -> None:
+        if self.runs:
+            live = self.controller.run_dir if self.controller.running else None
+            self.runs_table.show_runs(self.runs, self._fingerprint(), live)
+
+    def _head_classes(self) -> int | None:
+        analysis = self.editor.analysis
+        design = self.editor.design
+        if design.task != "classification" or analysis.problems:
+            return None
+        info = analysis.info.get(analysis.output_id)
+        shape = info.shape if info is not None else None
+        return shape[0] if shape is not None and len(shape) == 1 else None
+
+    def fix_head(self, classes: int) -> None:
+        """Set the design's classes and the head layer's outputs to ``classes``: one undo step."""
+        from designer.core import commands as cmds
+
+        head = self._head_layer()
+        editor = self.editor
+        with editor.stack.macro(f"Set the head to {classes} classes"):
+            editor.stack.push(cmds.SetDesignSetting("num_classes", classes))
+            if head is not None:
+                editor.stack.push(cmds.SetNodeAttr(head.id, "params.out_features", classes))
+        editor.stack.end_merge()
+        editor.message.emit(f"The head now gives {classes} classes"
+                            + (f" ({head.name})" if head is not None else ""))
+
+    def _head_layer(self):
+        """The layer whose outputs are the class scores: walking back from the output node
+        through layers without an output size (softmax, dropout, activations)."""
+        design = self.editor.design
+        output = design.nodes.get(self.editor.analysis.output_id)
+        node = output
+        while node is not None:
+            if "out_features" in node.params:
+                return node
+            inputs = design.in_edges(node.id)
+            node = design.nodes[inputs[0].src] if len(inputs) == 1 else None
+        return None
+
+    # -- settings -----------------------------------------------------------------------------
+    def _config_changed(self, config: TrainConfig | None) -> None:
+        if config is not None:
+            self.data.set_source(config.dataset, config.data_dir,
+                                 (config.val_fraction, config.test_fraction, config.split_seed))
+            self.data.set_augmentation(config.augmentation)
+        self._update_buttons()
+
+    def _source_changed(self, dataset: str, data_dir) -> None:
+        config = self.form.config or self.form._base
+        self.form.set_config(config.with_changes(dataset=dataset, data_dir=data_dir))
+
+    # -- run control --------------------------------------------------------------------------
+    def _why_not_ready(self) -> str | None:
+        if self.controller.running:
+            return "A run is in progress; stop it first."
+        if self.form.config is None:
+            return "A training setting is not valid (shown in red)."
+        if self.editor.analysis.problems:
+            n = len(self.editor.analysis.problems)
+            return f"The design has {n} problem{'s' if n != 1 else ''}; see the Problems panel."
+        return self.data.head_mismatch
+
+    def train(self, *, overfit: bool = False) -> bool:
+        problem = self._why_not_ready()
+        if problem:
+            self._say(problem, error=True)
+            return False
+        config = self.form.config
+        prefix = "run"
+        if overfit:
+            config = config.with_changes(overfit_samples=OVERFIT_SAMPLES, epochs=OVERFIT_MAX_EPOCHS,
+                                         early_stopping_patience=0)
+            prefix = "overfit"
+        design = loads(dumps(self.editor.design))  # the design as it is now
+        run_dir = new_run_path(self.runs_folder(), prefix)
+        self._start(design, config, run_dir, kind="overfit" if overfit else "train")
+        return True
+
+    def overfit(self) -> bool:
+        return self.train(overfit=True)
+
+    def _start(self, design, config, run_dir: Path, *, resume: bool = False, kind: str = "train"):
+        self.log.appendPlainText(f"{'Resuming' if resume else 'Starting'} {run_dir}")
+        self.controller.start(design, config, run_dir, resume=resume, kind=kind)
+        records = read_metrics(run_dir) if resume else []
+        self.plots.add_run(str(run_dir), run_dir.name, records)
+        self.progress.setFormat("starting…")
+        self._say(f"{'Resuming' if resume else 'Training'} {run_dir.name}…")
+        self._update_buttons()
+
+    def toggle_pause(self) -> None:
+        if self.controller.paused:
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def stop(self) -> None:
+        if self.controller.running:
+            self.controller.stop()
+            self._say("Stopping after this step (a checkpoint is kept, so the run can be resumed)…")
+
+    def resume_run(self, path: Path | None = None) -> bool:
+        """Continue a stopped, cancelled or crashed run from its checkpoint."""
+        if self.controller.running:
+            self._say("A run is in progress; stop it first.", error=True)
+            return False
+        if path is None:
+            chosen = [r for r in self.runs if r.path in self.runs_table.selected() and r.resumable]
+            candidates = chosen or [r for r in self.runs if r.resumable]
+            if not candidates:
+                self._say("No stopped or crashed run to resume.", error=True)
+                return False
+            path = candidates[-1].path
+        self._start(None, None, Path(path), resume=True)
+        return True
+
+    # -- events -------------------------------------------------------------------------------
+    def _event(self, event) -> None:
+        key = str(self.controller.run_dir)
+        kind = event.kind
+        if kind in ("step", "epoch", "start"):
+            self.plots.add_record(key, event_to_dict(event))
+        if kind == "start":
+            self.log.appendPlainText(
+                f"{event.dataset}: {event.train_samples} training, {event.val_samples} validation, "
+                f"{event.test_samples} test samples; {event.trainable_params:,} trainable "
+                f"parameters on {event.device}")
+            self.refresh_runs()
+        elif kind == "log":
+            self.log.appendPlainText(event.message)
+        elif kind == "epoch":
+            val = "" if event.val_accuracy is None else f", validation accuracy {event.val_accuracy:.4f}"
+            self.log.appendPlainText(f"epoch {event.epoch}/{event.epochs}: loss {event.train_loss:.4f}"
+                                     f"{val}{' (best)' if event.best else ''}")
+            self.refresh_runs()
+
+    def _progress(self, p) -> None:
+        if p.steps_total:
+            self.progress.setRange(0, p.steps_total)
+            self.progress.setValue(p.step)
+        text = p.text()
+        self.progress.setFormat(text)
+        self.status_text.emit(f"Training {self.controller.run_dir.name}: {text}")
+        self.pause_button.setText("Resume" if p.paused else "Pause")
+
+    def _ended(self, end) -> None:
+        run_dir = self.controller.run_dir
+        self.plots.refresh()  # the last points, without waiting for the next tick
+        self.refresh_runs()
+        self.progress.setFormat(end.status)
+        if end.status == "crashed":
+            self._say(f"{run_dir.name} crashed — {end.message}. Press Resume run to continue it "
+                      "from its last checkpoint.", error=True)
+        elif end.ok:
+            acc = "" if end.test_accuracy is None else f"; test accuracy {100 * end.test_accuracy:.2f}%"
+            self._say(f"{run_dir.name} {end.status.replace('_', ' ')}{acc}")
+        else:
+            self._say(f"{run_dir.name} {end.status}: {end.message}", error=end.status != "cancelled")
+        self.log.appendPlainText(f"{end.status}: {end.message}" if end.message else end.status)
+        self.status_text.emit(f"{run_dir.name}: {end.status}")
+        self.runs_table.select_paths({run_dir})
+        run = next((r for r in self.runs if r.path == run_dir), None)
+        self.results.show_run(run)
+        if end.ok or end.overfit:
+            self.tabs.setCurrentWidget(self.results)
+        self._update_buttons()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet("color: #e03131;" if error else "")
+        self.editor.message.emit(text)
+
+    def _update_buttons(self) -> None:
+        running = self.controller.running
+        self.train_button.setEnabled(not running and self.form.config is not None)
+        self.overfit_button.setEnabled(not running and self.form.config is not None)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.resume_button.setEnabled(not running and any(r.resumable for r in self.runs))
+        if not running:
+            self.pause_button.setText("Pause")
+
+    # -- the runs list ------------------------------------------------------------------------
+    def _selection_changed(self, paths: list[Path]) -> None:
+        live = str(self.controller.run_dir) if self.controller.running else None
+        for key in list(self.plots.runs):
+            if key != live and Path(key) not in paths:
+                self.plots.remove_run(key)
+        for path in paths:
+            if str(path) not in self.plots.runs:
+                self.plots.add_run(str(path), path.name, read_metrics(path))
+        chosen = [r for r in self.runs if r.path in paths]
+        self.results.show_run(chosen[-1] if chosen else None)
+        self.comparison.compare(chosen)
+        self._update_buttons()
+
+    def rename(self, path: Path, name: str) -> None:
+        try:
+            new = rename_run(path, name)
+        except RunDirError as exc:
+            self.prompts.error("Cannot rename the run", str(exc))
+            self.refresh_runs()
+            return
+        self.extra_runs = [new if p == path else p for p in self.extra_runs]
+        if str(path) in self.plots.runs:
+            self.plots.remove_run(str(path))
+            self.plots.add_run(str(new), new.name, read_metrics(new))
+        self.refresh_runs()
+
+    def delete(self, paths: list[Path]) -> None:
+        names = ", ".join(p.name for p in paths)
+        if not self.prompts.confirm("Delete runs", f"Delete {names} and everything in "
+                                    f"{'its folder' if len(paths) == 1 else 'their folders'}? "
+                                    "This cannot be undone.", "Delete"):
+            return
+        for path in paths:
+            try:
+                delete_run(path)
+            except RunDirError as exc:
+                self.prompts.error("Cannot delete the run", str(exc))
+            self.plots.remove_run(str(path))
+        self.extra_runs = [p for p in self.extra_runs if p not in paths]
+        self.refresh_runs()
+
+    def use_weights(self, path: Path) -> None:
+        self.editor.message.emit(f"Weights of {path.name}: loading them into the design is not "
+                                 "available yet; use `netdesigner export --run` for now")
+
+    def export_run(self, path: Path) -> None:
+        self.editor.message.emit(f"Export of {path.name}: use `netdesigner export` for now")
+
+    # -- saving and closing -------------------------------------------------------------------
+    def dispose(self) -> None:
+        """The window is closing: no more redraws."""
+        self.plots.dispose()
+
+    def _saved(self, path: str) -> None:
+        old, new = self._folder, runs_folder_for(path)
+        self._folder = new
+        if old == new or not list_runs(old):
+            self.refresh_runs()
+            return
+        if self.controller.running and self.controller.run_dir.parent == old:
+            self.refresh_runs()
+            return  # moving a folder a worker is writing into would lose its files
+        if self.prompts.confirm("Move runs", f"Move this design's runs from {old} to {new}, "
+                                "beside the saved file?", "Move"):
+            try:
+                move_runs(old, new)
+            except RunDirError as exc:
+                self.prompts.error("Cannot move the runs", str(exc))
+        self.refresh_runs()
+
+    def confirm_close(self) -> bool:
+        """Closing the app while training: stop (keeping a checkpoint), keep training in the
+        background until the run completes, or stay. True when the window may close."""
+        if not self.controller.running:
+            return True
+        answer = self.prompts.choose(
+            "Training in progress",
+            f"{self.controller.run_dir.name} is still training. Stop it (a checkpoint is kept, so "
+            "it can be resumed), or keep it training in the background until it completes?",
+            [("stop", "Stop training"), ("background", "Keep training in the background")])
+        if answer is None:
+            return False
+        run_dir = self.controller.run_dir
+        self.controller.stop_now()
+        if answer == "background":
+            continue_in_background(run_dir)
+        return True
+
+
+def continue_in_background(run_dir: Path) -> subprocess.Popen:
+    """Resume a stopped run in a detached `netdesigner train --resume` that outlives the app;
+    its output goes to train.log in the run directory."""
+    log = open(run_dir / "train.log", "ab")  # noqa: SIM115 - handed to the child process
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "designer", "train", str(run_dir / "design.json"),
+             "--run-dir", str(run_dir), "--resume"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=str(run_dir))
+    finally:
+        log.close()
