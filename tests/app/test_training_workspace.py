@@ -130,7 +130,7 @@ def test_an_invalid_setting_is_refused_with_the_engines_reason(ws):
 
 def test_rows_that_do_not_apply_to_the_optimizer_are_hidden(ws):
     form = ws.form
-    visible = lambda key: form.fields[key].isVisibleTo(ws)  # noqa: E731
+    visible = lambda key: form.fields[key].isVisibleTo(ws)
     form.fields["optimizer"].editor.setCurrentText("rmsprop")
     assert visible("rmsprop_alpha") and not visible("beta1")
     form.fields["optimizer"].editor.setCurrentText("adam")
