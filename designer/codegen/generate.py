@@ -239,9 +239,10 @@ class _FileWriter:
                 break
             if len(srcs) == 1 and len(consumers[srcs[0]]) == 1:
                 target = args[0]  # the input's only reader: the variable moves on
+            elif len(srcs) > 1 and free("x"):
+                target = "x"  # branches merged: back to the main line
             else:
-                reusable = [a for a in args if free(a)] if len(srcs) > 1 else []
-                target = "x" if "x" in reusable else reusable[0] if reusable else new_variable(nid)
+                target = new_variable(nid)
             fwd.append(f"{target} = {expr}")
             var[nid], holder[target] = target, nid
             if comments and info.shape != last_comment:

@@ -60,7 +60,8 @@ class InceptionModule(nn.Module):
     ) -> None:
         super().__init__()
 
-        def norm(channels: int) -> nn.Module:  # the paper's units have no BatchNorm
+        # batch_norm=False gives the paper's units: a convolution with a bias, then ReLU.
+        def norm(channels: int) -> nn.Module:
             return nn.BatchNorm2d(channels, eps=0.001) if batch_norm else nn.Identity()
 
         bias = not batch_norm
