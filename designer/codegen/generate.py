@@ -145,7 +145,7 @@ class _FileWriter:
                     use = self.custom[same[0]]
                     source, _ = self.graph_class(use.graph, use.analysis, "{name}", use.doc,
                                                  len(use.in_shapes))
-                self.chunks.append(source.replace("{name}", name, 1))
+                self.chunks.append(source.replace("{name}", name))
                 self.calls.update({key: f"{name}()" for key in same})
 
     # -- one class from one graph ---------------------------------------------------------------

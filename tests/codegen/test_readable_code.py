@@ -119,3 +119,20 @@ def test_activations_run_in_place_only_where_nothing_else_reads_their_input():
     (out, x_grad, p_grads), (want, want_x_grad, want_p_grads) = grads
     assert torch.equal(out, want) and torch.equal(x_grad, want_x_grad)
     assert all(torch.equal(a, b) for a, b in zip(p_grads, want_p_grads))
+
+
+def test_long_statements_are_broken_as_black_breaks_them():
+    design = Design("Wide", input_shape=(2, 4, 4), num_classes=2)
+    b = GraphBuilder(design)
+    x = b.add("Input", name="input")
+    branches = [b.add("Conv2d", x, name=f"a_rather_long_branch_name_{i}", out_channels=1,
+                      kernel_size=1) for i in range(8)]
+    y = b.add("Flatten", b.add("Concat", branches, name="concat", num_inputs=8), name="flatten")
+    b.add("ClassificationOutput", b.add("Linear", y, name="fc", out_features=2), name="output")
+    code = generate(design)
+    lines = code.source.splitlines()
+    assert max(map(len, lines)) <= 100
+    start = lines.index("        x = torch.cat(")
+    assert lines[start + 1].strip() == "["
+    assert lines[start + 2] == "                a_rather_long_branch_name_0,"
+    assert compile_design(design, code)(torch.randn(1, 2, 4, 4)).shape == (1, 2)
