@@ -35,6 +35,10 @@ class LayerSpec:
     composite = False      # a block with an inner graph (see `expand`)
     in_palette = True      # boundary nodes of block graphs are not offered to users
     support_source = ""    # helper class source the generated file needs (e.g. Shift)
+    # forward() returns a new tensor that autograd does not keep for the backward pass, so an
+    # in-place activation may overwrite it when nothing else reads it (torchvision's
+    # conv -> bn -> ReLU(inplace=True)). Activations keep their output, views share their input.
+    fresh_output = False
     # Structural role: "input", "output" (a head), "block_input", "block_output",
     # "custom_block" (a node standing for a user's BlockDef), or "" for ordinary layers.
     role = ""
@@ -90,6 +94,15 @@ class LayerSpec:
     def emit_module(self, p: dict[str, Any], in_shapes: list[Shape]) -> str | None:
         """Source of the submodule's constructor, or None for a layer without a module."""
         return None
+
+    def emit_inplace_module(self, p: dict[str, Any], in_shapes: list[Shape]) -> str | None:
+        """Source of a constructor that overwrites its input (`nn.ReLU(inplace=True)`), or None
+        if the layer has no such form."""
+        return None
+
+    def support_classes(self) -> tuple[str, ...]:
+        """Sources of the classes the generated file needs for this layer, dependencies first."""
+        return (self.support_source,) if self.support_source else ()
 
     def emit_forward(
         self, p: dict[str, Any], module: str, args: list[str], in_shapes: list[Shape]

@@ -10,24 +10,32 @@ from designer.layers._util import call
 class _Activation(LayerSpec):
     category = "Activation"
     ctor = ""
+    has_inplace = False  # the nn module takes inplace=True
 
     def emit_module(self, p, in_shapes):
         return f"{self.ctor}()"
+
+    def emit_inplace_module(self, p, in_shapes):
+        return f"{self.ctor}(inplace=True)" if self.has_inplace else None
 
     def summary_text(self, p):
         return ""
 
 
-def _simple(type_name: str, ctor: str, help_text: str):
+def _simple(type_name: str, ctor: str, help_text: str, has_inplace: bool = False):
     cls = type(type_name, (_Activation,), {"type": type_name, "title": type_name, "ctor": ctor,
-                                           "help": help_text, "__module__": __name__})
+                                           "help": help_text, "has_inplace": has_inplace,
+                                           "__module__": __name__})
     register_layer(cls)
     return cls
 
 
-ReLU = _simple("ReLU", "nn.ReLU", "max(0, x): the default choice.")
-ReLU6 = _simple("ReLU6", "nn.ReLU6", "min(max(0, x), 6): MobileNet's activation.")
-SELU = _simple("SELU", "nn.SELU", "Self-normalizing ELU (lambda 1.0507, alpha 1.6733); can replace BatchNorm.")
+ReLU = _simple("ReLU", "nn.ReLU", "max(0, x): the default choice.", has_inplace=True)
+ReLU6 = _simple("ReLU6", "nn.ReLU6", "min(max(0, x), 6): MobileNet's activation.",
+                has_inplace=True)
+SELU = _simple("SELU", "nn.SELU",
+               "Self-normalizing ELU (lambda 1.0507, alpha 1.6733); can replace BatchNorm.",
+               has_inplace=True)
 Sigmoid = _simple("Sigmoid", "nn.Sigmoid", "1 / (1 + exp(-x)), squashes to (0, 1).")
 Tanh = _simple("Tanh", "nn.Tanh", "Squashes to (-1, 1).")
 
@@ -39,9 +47,13 @@ class LeakyReLU(_Activation):
     help = "Like ReLU but with a small slope for negative inputs."
     params = (Float("negative_slope", 0.01, "Slope for x < 0.", min=0.0),)
 
-    def emit_module(self, p, in_shapes):
+    def emit_module(self, p, in_shapes, inplace=None):
         slope = p["negative_slope"]
-        return "nn.LeakyReLU()" if slope == 0.01 else call("nn.LeakyReLU", repr(float(slope)))
+        args = () if slope == 0.01 else (repr(float(slope)),)
+        return call("nn.LeakyReLU", *args, inplace=inplace)
+
+    def emit_inplace_module(self, p, in_shapes):
+        return self.emit_module(p, in_shapes, inplace=True)
 
 
 @register_layer
@@ -87,8 +99,12 @@ class ELU(_Activation):
     help = "Exponential linear unit: smooth, negative values saturate at -alpha."
     params = (Float("alpha", 1.0, "Saturation value for negative inputs.", min=0.0),)
 
-    def emit_module(self, p, in_shapes):
-        return call("nn.ELU", alpha=None if p["alpha"] == 1.0 else repr(float(p["alpha"])))
+    def emit_module(self, p, in_shapes, inplace=None):
+        return call("nn.ELU", alpha=None if p["alpha"] == 1.0 else repr(float(p["alpha"])),
+                    inplace=inplace)
+
+    def emit_inplace_module(self, p, in_shapes):
+        return self.emit_module(p, in_shapes, inplace=True)
 
 
 @register_layer

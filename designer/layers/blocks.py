@@ -1,7 +1,9 @@
 """Composite blocks: one node on the canvas, an inner graph built from its params.
 
 Each block's structure follows the paper and torchvision's implementation, so the standard
-architectures built from them match torchvision layer for layer.
+architectures built from them match torchvision layer for layer. Generated code builds a block
+with its class in block_modules.py, named after the block type: the same network as the inner
+graph, written the way torchvision writes it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from designer.core.builder import GraphBuilder
 from designer.core.design import Graph
 from designer.core.params import Bool, Choice, Float, Int, OptionalInt
 from designer.core.registry import LayerSpec, register_layer
+from designer.layers import module_source
 from designer.layers._util import need_image
 
 
@@ -34,6 +37,13 @@ class _Block(LayerSpec):
 
     def build(self, b: GraphBuilder, x: str, p: dict, in_shape) -> str:
         raise TypeError  # every block defines its structure
+
+    # -- code: the block's own class, constructed from the input channels and the params -------
+    def emit_module(self, p, in_shapes):
+        return module_source.constructor_call(self.type, {"in_channels": in_shapes[0][0], **p})
+
+    def support_classes(self):
+        return module_source.class_sources(self.type)
 
 
 def conv_bn_relu(b, x, out, k, name, stride=1, padding=0, groups=1, act="ReLU", bn_eps=1e-5):

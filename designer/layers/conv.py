@@ -24,6 +24,7 @@ class Conv2d(LayerSpec):
     type = "Conv2d"
     title = "Convolution 2D"
     category = "Convolution"
+    fresh_output = True
     help = "Slides out_channels learned kernels over the image. Padding 'same' keeps H x W (stride 1)."
     params = (
         Int("out_channels", 16, "Number of filters (output channels).", min=1),
@@ -102,6 +103,7 @@ class ConvTranspose2d(LayerSpec):
     type = "ConvTranspose2d"
     title = "Transposed convolution 2D"
     category = "Convolution"
+    fresh_output = True
     help = "Learned upsampling (a 'deconvolution'), as in encoder-decoder networks like SegNet."
     params = (
         Int("out_channels", 16, "Number of output channels.", min=1),

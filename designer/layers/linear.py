@@ -15,6 +15,7 @@ class Linear(LayerSpec):
     type = "Linear"
     title = "Linear (fully connected)"
     category = "Linear"
+    fresh_output = True
     help = "Every output is a learned weighted sum of all inputs (Keras: Dense)."
     params = (
         Int("out_features", 10, "Number of outputs.", min=1),

@@ -12,6 +12,7 @@ _NUM = Int("num_inputs", 2, "Number of input ports.", min=2, max=16)
 
 class _Merge(LayerSpec):
     category = "Merge"
+    fresh_output = True  # x + y and torch.cat keep nothing for the backward pass
     params = (_NUM,)
 
     def input_ports(self, p):

@@ -17,6 +17,8 @@ def _eps_kw(p):
 
 
 class _Norm(LayerSpec):
+    fresh_output = True
+
     def summary_text(self, p):
         return ""  # eps and momentum are rarely what a label should show
 
@@ -70,6 +72,7 @@ class LayerNorm(_Norm):
 @register_layer
 class GroupNorm(LayerSpec):
     type = "GroupNorm"
+    fresh_output = True
     title = "Group normalization"
     category = "Normalization"
     help = "Normalizes groups of channels per sample; works with small batches."

@@ -10,6 +10,7 @@ from designer.layers._util import call, conv_out, need_image, shape_str, size_sr
 
 class _Pool2d(LayerSpec):
     category = "Pooling"
+    fresh_output = True
     ctor = ""
 
     def _window(self, p):

@@ -213,3 +213,17 @@ def test_a_custom_block_is_reused_and_generates_one_class():
     model = compile_design(d, code)
     assert model(torch.randn(2, 3, 8, 8)).shape == (2, 10)
     assert summarize(d).total_params == 2 * (3 * 3 * 9 + 3) + 192 * 10 + 10
+
+
+def test_googlenet_reads_like_torchvision():
+    """One class per block type, built from its params: torchvision's
+    `Inception(192, 64, 96, 128, 16, 32, 32)`."""
+    design = new_from_template("googlenet", input_size=64)
+    code = generate(design)
+    assert code.source.count("class InceptionModule(nn.Module):") == 1
+    assert code.source.count("class ConvBNAct(nn.Module):") == 1
+    call = "InceptionModule(192, 64, 96, 128, 16, 32, 32, branch3_kernel=3)"
+    assert f"self.inception3a = {call}" in code.source
+    assert "self.conv1 = ConvBNAct(3, 64, kernel_size=7, stride=2, eps=0.001)" in code.source
+    model = compile_design(design, code).eval()
+    assert model(torch.randn(1, 3, 64, 64)).shape == (1, 1000)

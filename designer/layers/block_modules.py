@@ -1,0 +1,323 @@
+"""The PyTorch classes that generated code uses for the built-in blocks, written as torchvision
+writes its models. The code generator copies a block's class (and the classes it uses) into the
+generated file as text, so the design model never imports this module or torch.
+
+Each class is the twin of its spec's `build()` in blocks.py: the same submodules under the same
+names in the same order (so state_dict keys and torchvision's weights map as for the inner graph)
+and the same computation. Its constructor takes `in_channels` and then the block's params under
+their own names, with the spec's defaults. tests/layers/test_block_modules.py checks all of this.
+"""
+
+import torch
+from torch import Tensor, nn
+
+
+class ConvBNAct(nn.Module):
+    """A convolution without bias, BatchNorm and an activation (ReLU, ReLU6 or none)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | None = None,
+        groups: int = 1,
+        activation: str = "ReLU",
+        eps: float = 1e-5,
+    ) -> None:
+        super().__init__()
+        if padding is None:
+            padding = (kernel_size - 1) // 2
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
+                              padding=padding, groups=groups, bias=False)
+        self.bn = nn.BatchNorm2d(out_channels, eps=eps)
+        activations = {"ReLU": nn.ReLU, "ReLU6": nn.ReLU6}
+        self.relu = activations[activation](inplace=True) if activation != "none" else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv(x)
+        x = self.bn(x)
+        if self.relu is not None:
+            x = self.relu(x)
+        return x
+
+
+class InceptionModule(nn.Module):
+    """GoogLeNet's Inception module: four branches side by side, concatenated."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        ch1x1: int,
+        ch3x3red: int,
+        ch3x3: int,
+        ch5x5red: int,
+        ch5x5: int,
+        pool_proj: int,
+        branch3_kernel: int = 5,
+        batch_norm: bool = True,
+    ) -> None:
+        super().__init__()
+
+        # batch_norm=False gives the paper's units: a convolution with a bias, then ReLU.
+        def norm(channels: int) -> nn.Module:
+            return nn.BatchNorm2d(channels, eps=0.001) if batch_norm else nn.Identity()
+
+        bias = not batch_norm
+        self.branch1_conv = nn.Conv2d(in_channels, ch1x1, kernel_size=1, bias=bias)
+        self.branch1_bn = norm(ch1x1)
+        self.branch1_relu = nn.ReLU(inplace=True)
+        self.branch2_conv1 = nn.Conv2d(in_channels, ch3x3red, kernel_size=1, bias=bias)
+        self.branch2_bn1 = norm(ch3x3red)
+        self.branch2_relu1 = nn.ReLU(inplace=True)
+        self.branch2_conv2 = nn.Conv2d(ch3x3red, ch3x3, kernel_size=3, padding=1, bias=bias)
+        self.branch2_bn2 = norm(ch3x3)
+        self.branch2_relu2 = nn.ReLU(inplace=True)
+        self.branch3_conv1 = nn.Conv2d(in_channels, ch5x5red, kernel_size=1, bias=bias)
+        self.branch3_bn1 = norm(ch5x5red)
+        self.branch3_relu1 = nn.ReLU(inplace=True)
+        self.branch3_conv2 = nn.Conv2d(ch5x5red, ch5x5, kernel_size=branch3_kernel,
+                                       padding=branch3_kernel // 2, bias=bias)
+        self.branch3_bn2 = norm(ch5x5)
+        self.branch3_relu2 = nn.ReLU(inplace=True)
+        self.branch4_pool = nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True)
+        self.branch4_conv = nn.Conv2d(in_channels, pool_proj, kernel_size=1, bias=bias)
+        self.branch4_bn = norm(pool_proj)
+        self.branch4_relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        branch1 = self.branch1_relu(self.branch1_bn(self.branch1_conv(x)))
+        branch2 = self.branch2_relu1(self.branch2_bn1(self.branch2_conv1(x)))
+        branch2 = self.branch2_relu2(self.branch2_bn2(self.branch2_conv2(branch2)))
+        branch3 = self.branch3_relu1(self.branch3_bn1(self.branch3_conv1(x)))
+        branch3 = self.branch3_relu2(self.branch3_bn2(self.branch3_conv2(branch3)))
+        branch4 = self.branch4_pool(x)
+        branch4 = self.branch4_relu(self.branch4_bn(self.branch4_conv(branch4)))
+        return torch.cat([branch1, branch2, branch3, branch4], 1)
+
+
+class ResidualBasicBlock(nn.Module):
+    """ResNet-18/34's block: two 3x3 convolutions plus a shortcut, which is a 1x1 projection
+    when the stride or the channels change.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride,
+                               padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        if stride != 1 or in_channels != out_channels:
+            self.downsample_conv = nn.Conv2d(in_channels, out_channels, kernel_size=1,
+                                             stride=stride, bias=False)
+            self.downsample_bn = nn.BatchNorm2d(out_channels)
+        else:
+            self.downsample_conv = None
+            self.downsample_bn = None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x
+        out = self.conv1(x)
+        out = self.bn1(out)
+        out = self.relu1(out)
+        out = self.conv2(out)
+        out = self.bn2(out)
+        if self.downsample_conv is not None:
+            identity = self.downsample_bn(self.downsample_conv(x))
+        return self.relu(out + identity)
+
+
+class ResidualBottleneck(nn.Module):
+    """ResNet-50/101/152's block: a 1x1 reduction to `width` channels, a 3x3 convolution
+    carrying the stride (ResNet v1.5), a 1x1 expansion to `width * expansion` channels, plus a
+    shortcut, which is a 1x1 projection when the stride or the channels change.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        width: int,
+        stride: int = 1,
+        expansion: int = 4,
+        groups: int = 1,
+    ) -> None:
+        super().__init__()
+        out_channels = width * expansion
+        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1,
+                               groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.relu2 = nn.ReLU(inplace=True)
+        self.conv3 = nn.Conv2d(width, out_channels, kernel_size=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        if stride != 1 or in_channels != out_channels:
+            self.downsample_conv = nn.Conv2d(in_channels, out_channels, kernel_size=1,
+                                             stride=stride, bias=False)
+            self.downsample_bn = nn.BatchNorm2d(out_channels)
+        else:
+            self.downsample_conv = None
+            self.downsample_bn = None
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x
+        out = self.conv1(x)
+        out = self.bn1(out)
+        out = self.relu1(out)
+        out = self.conv2(out)
+        out = self.bn2(out)
+        out = self.relu2(out)
+        out = self.conv3(out)
+        out = self.bn3(out)
+        if self.downsample_conv is not None:
+            identity = self.downsample_bn(self.downsample_conv(x))
+        return self.relu(out + identity)
+
+
+class DenseLayer(nn.Module):
+    """DenseNet's layer: BN-ReLU-1x1 convolution to `bn_size * growth_rate` channels, then
+    BN-ReLU-3x3 convolution to `growth_rate` new channels.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        growth_rate: int,
+        bn_size: int = 4,
+        drop_rate: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(in_channels)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv1 = nn.Conv2d(in_channels, bn_size * growth_rate, kernel_size=1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
+        self.relu2 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, kernel_size=3, padding=1,
+                               bias=False)
+        self.dropout = nn.Dropout(p=drop_rate) if drop_rate > 0 else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.conv1(self.relu1(self.norm1(x)))
+        out = self.conv2(self.relu2(self.norm2(out)))
+        if self.dropout is not None:
+            out = self.dropout(out)
+        return out
+
+
+class DenseBlock(nn.ModuleDict):
+    """DenseNet's block: each layer sees the concatenation of the block's input and all earlier
+    layers' outputs, and adds `growth_rate` channels to it.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        num_layers: int,
+        growth_rate: int,
+        bn_size: int = 4,
+        drop_rate: float = 0.0,
+    ) -> None:
+        super().__init__()
+        for i in range(num_layers):
+            layer = DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, drop_rate)
+            self.add_module(f"denselayer{i + 1}", layer)
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self.values():
+            x = torch.cat([x, layer(x)], 1)
+        return x
+
+
+class DenseTransition(nn.Module):
+    """Between dense blocks: BN-ReLU-1x1 convolution keeping `compression` of the channels,
+    then 2x2 average pooling.
+    """
+
+    def __init__(self, in_channels: int, compression: float = 0.5) -> None:
+        super().__init__()
+        out_channels = max(1, int(in_channels * compression))
+        self.norm = nn.BatchNorm2d(in_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False)
+        self.pool = nn.AvgPool2d(kernel_size=2, stride=2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.pool(self.conv(self.relu(self.norm(x))))
+
+
+class FireModule(nn.Module):
+    """SqueezeNet's Fire module: a 1x1 squeeze convolution, then 1x1 and 3x3 expand
+    convolutions side by side, concatenated.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        squeeze: int,
+        expand1x1: int,
+        expand3x3: int,
+    ) -> None:
+        super().__init__()
+        self.squeeze = nn.Conv2d(in_channels, squeeze, kernel_size=1)
+        self.squeeze_activation = nn.ReLU(inplace=True)
+        self.expand1x1 = nn.Conv2d(squeeze, expand1x1, kernel_size=1)
+        self.expand1x1_activation = nn.ReLU(inplace=True)
+        self.expand3x3 = nn.Conv2d(squeeze, expand3x3, kernel_size=3, padding=1)
+        self.expand3x3_activation = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.squeeze_activation(self.squeeze(x))
+        return torch.cat([
+            self.expand1x1_activation(self.expand1x1(x)),
+            self.expand3x3_activation(self.expand3x3(x)),
+        ], 1)
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block: a 1x1 expansion to `in_channels * expand_ratio` channels (none when
+    the ratio is 1), a 3x3 depthwise convolution, a linear 1x1 projection, and a shortcut when
+    the stride is 1 and the channels stay the same.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        expand_ratio: int = 6,
+        activation: str = "ReLU6",
+    ) -> None:
+        super().__init__()
+        hidden = in_channels * expand_ratio
+        act = nn.ReLU6 if activation == "ReLU6" else nn.ReLU
+        self.use_shortcut = stride == 1 and in_channels == out_channels
+        if expand_ratio != 1:
+            self.conv_expand = nn.Conv2d(in_channels, hidden, kernel_size=1, bias=False)
+            self.bn_expand = nn.BatchNorm2d(hidden)
+            self.relu_expand = act(inplace=True)
+        else:
+            self.conv_expand = None
+            self.bn_expand = None
+            self.relu_expand = None
+        self.conv_depthwise = nn.Conv2d(hidden, hidden, kernel_size=3, stride=stride, padding=1,
+                                        groups=hidden, bias=False)
+        self.bn_depthwise = nn.BatchNorm2d(hidden)
+        self.relu_depthwise = act(inplace=True)
+        self.conv_project = nn.Conv2d(hidden, out_channels, kernel_size=1, bias=False)
+        self.bn_project = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = x
+        if self.conv_expand is not None:
+            out = self.relu_expand(self.bn_expand(self.conv_expand(out)))
+        out = self.relu_depthwise(self.bn_depthwise(self.conv_depthwise(out)))
+        out = self.bn_project(self.conv_project(out))
+        if self.use_shortcut:
+            return x + out
+        return out
