@@ -278,9 +278,22 @@ class ProgressBar:
             self._write(f"{e.status}: {e.message}")
         if e.test_accuracy is not None:
             self._write(f"test accuracy {e.test_accuracy:.2%} (loss {e.test_loss:.4f})"
+                        + self._kept_note(e)
                         + (f", best validation accuracy {e.best_val_accuracy:.2%} at epoch {e.best_epoch}"
                            if e.best_val_accuracy is not None else "")
                         + f"; {e.epochs_run} epoch(s) in {e.seconds:.1f}s")
         elif not e.message:
             self._write(e.status)
         self._write(f"run directory: {getattr(self, 'run_dir', '?')}")
+
+    @staticmethod
+    def _kept_note(e) -> str:
+        """Which weights the test figures are of, and the other weights' accuracy if they differ."""
+        tests = e.test or {}
+        kept = tests.get(e.kept) or {}
+        note = f" with the {e.kept} weights (epoch {kept.get('epoch')})" if kept else ""
+        other = tests.get("last" if e.kept == "best" else "best") or {}
+        if other and other.get("epoch") != kept.get("epoch") and other.get("accuracy") is not None:
+            note += f"; {'last' if e.kept == 'best' else 'best'} weights (epoch {other['epoch']}): " \
+                    f"{other['accuracy']:.2%}"
+        return note
