@@ -1,7 +1,8 @@
 """`netdesigner`: the app (no verb, or a design file) and the command-line verbs.
 
 Contract: exit 0 on success, 1 when a design is invalid or a step fails, 2 for bad usage;
-every failure prints one clear message, never a traceback."""
+every failure prints one clear message, never a traceback. Each process's CPU threads are set
+here, before torch is imported (designer.threads)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from designer import __version__
+from designer import __version__, threads
 
 # Each module adds its verbs with register(subparsers); a verb's function returns the exit code.
 VERB_MODULES = [
@@ -64,12 +65,14 @@ def main(argv: list[str] | None = None) -> int:
                 verbs_parser.print_help()
                 return 0
             args = verbs_parser.parse_args(argv)
+            threads.apply_at_start("compute")  # before a verb imports torch
             return int(args.func(args) or 0)
         if argv and argv[0] in ("-h", "--help"):
             _app_parser().print_help()
             print("\nverbs:\n  " + ", ".join(sorted(verbs)) + "   (netdesigner VERB --help)")
             return 0
         args = _app_parser().parse_args(argv)
+        threads.apply_at_start("ui")  # the app's process stays out of a training worker's way
         from designer.app.launch import launch  # Qt is imported only for the app
 
         return launch(args.design, screenshot=args.screenshot)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from designer import threads
 from designer.cli import CliError
 from designer.cli.design_verbs import load, require_valid
 
@@ -243,7 +244,7 @@ class ProgressBar:
         where = f"resuming after epoch {e.start_epoch}" if e.start_epoch or e.start_batch else "training"
         self._write(f"{where} on {e.dataset} ({e.train_samples} training / {e.val_samples} validation / "
                     f"{e.test_samples} test samples, {len(e.classes)} classes), {e.trainable_params:,} "
-                    f"trainable parameters, device {e.device}")
+                    f"trainable parameters, device {e.device} ({threads.describe()})")
 
     def _log(self, e) -> None:
         self._write(f"note: {e.message}")

@@ -5,6 +5,8 @@ caller drains it with poll() (e.g. from a QTimer). Cancel sets an Event the loop
 step, and terminates the worker if it has not finished within a grace period; pause/resume is a
 second Event. A worker that crashes or is killed is reported as an EndEvent with status
 "crashed" (its last checkpoint is kept, so the run can be resumed); the caller never hangs.
+The worker runs with the "compute" thread role (designer.threads) and says so in a LogEvent
+after its StartEvent.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import torch.multiprocessing as mp
 
+from designer import threads
 from designer.core.serialization import dumps
 from designer.training.config import TrainConfig
 from designer.training.control import TrainingControl
@@ -23,6 +26,8 @@ from designer.training.events import (
     EndEvent,
     EpochEvent,
     Event,
+    LogEvent,
+    StartEvent,
     event_from_dict,
     event_to_dict,
 )
@@ -49,6 +54,8 @@ def _worker_main(design_text, config_dict, run_dir, resume, weights, events, can
             return
         for event in trainer.events():
             events.put(event_to_dict(event))
+            if isinstance(event, StartEvent):  # how this process was set up (designer.threads)
+                events.put(event_to_dict(LogEvent(f"training process: {threads.describe()}")))
     except Exception as exc:  # noqa: BLE001 - reported to the caller rather than lost
         events.put(event_to_dict(EndEvent("failed", f"the training process failed: {exc}")))
     finally:
@@ -94,7 +101,10 @@ class TrainingProcess:
             target=_worker_main, args=(*self._args, self._events, self._cancel, self._pause),
             name="netdesigner-training", daemon=True,
         )
-        self._process.start()
+        # The child's threads are set by the environment it starts with: torch is imported
+        # (unpickling this module) before any code of ours runs there.
+        with threads.child_environment("compute"):
+            self._process.start()
 
     def pause(self) -> None:
         self._pause.set()

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from designer.training.engine import Trainer
-from designer.training.events import EndEvent, EpochEvent, StateEvent, StepEvent
+from designer.training.events import EndEvent, EpochEvent, LogEvent, StateEvent, StepEvent
 from designer.training.rundir import RunDir
 from designer.training.worker import TrainingProcess
 from tests.training.conftest import tiny_config, tiny_design
@@ -117,3 +117,32 @@ def _no_leftover_workers():
         if child.name == "netdesigner-training":
             child.kill()
             raise AssertionError("a training worker was left running")
+
+
+def _worker_threads_note(tmp_path) -> str:
+    proc = TrainingProcess(tiny_design(), tiny_config(epochs=1), tmp_path / "run")
+    proc.start()
+    events = proc.wait(timeout=WAIT)
+    assert events[-1].status == "completed", events[-1]
+    return next(e.message for e in events if isinstance(e, LogEvent) and "thread" in e.message)
+
+
+def test_the_worker_gets_the_compute_thread_role(tmp_path, monkeypatch):
+    """Started from the app's process (one thread, set by designer.threads), the worker has
+    torch's default thread count and passive waiting; a user's own settings reach it unchanged."""
+    import subprocess
+    import sys
+
+    bare = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+    default = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+                             env=bare, capture_output=True, text=True, check=True).stdout.strip()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("NETDESIGNER_THREAD_VARS", "OMP_NUM_THREADS,OMP_WAIT_POLICY")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    note = _worker_threads_note(tmp_path / "from_app")
+    assert f"{default} CPU thread(s), OpenMP wait policy PASSIVE" in note
+
+    monkeypatch.delenv("NETDESIGNER_THREAD_VARS")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")  # the user's own: kept
+    note = _worker_threads_note(tmp_path / "users")
+    assert "1 CPU thread(s), OpenMP wait policy active" in note
