@@ -295,6 +295,6 @@ class ProgressBar:
         note = f" with the {e.kept} weights (epoch {kept.get('epoch')})" if kept else ""
         other = tests.get("last" if e.kept == "best" else "best") or {}
         if other and other.get("epoch") != kept.get("epoch") and other.get("accuracy") is not None:
-            note += f"; {'last' if e.kept == 'best' else 'best'} weights (epoch {other['epoch']}): " \
-                    f"{other['accuracy']:.2%}"
+            name = "last" if e.kept == "best" else "best"
+            note += f"; {name} weights (epoch {other['epoch']}): {other['accuracy']:.2%}"
         return note

@@ -402,7 +402,8 @@ class Trainer:
         figures = (tests or {}).get(kept) or {}
         end = EndEvent(
             status=status, message=message, epochs_run=self.epoch, seconds=self.seconds_before + self._elapsed(),
-            test_loss=figures.get("loss"), test_accuracy=figures.get("accuracy"), test_top5=figures.get("top5"),
+            test_loss=figures.get("loss"), test_accuracy=figures.get("accuracy"),
+            test_top5=figures.get("top5"),
             best_val_accuracy=self.best["val_accuracy"], best_val_loss=self.best["val_loss"],
             best_epoch=self.best["epoch"], classes=list(self.data.classes),
             confusion=figures.get("confusion"), overfit=overfit, kept=kept, test=tests,

@@ -96,7 +96,7 @@ class EndEvent:
     message: str = ""
     epochs_run: int = 0
     seconds: float = 0.0
-    test_loss: float | None = None       # of the kept weights, as are test_accuracy, test_top5, confusion
+    test_loss: float | None = None       # the kept weights', as are test_accuracy, test_top5, confusion
     test_accuracy: float | None = None
     test_top5: float | None = None
     best_val_accuracy: float | None = None
@@ -105,7 +105,7 @@ class EndEvent:
     classes: list[str] = field(default_factory=list)
     confusion: list[list[int]] | None = None   # rows: true class, columns: predicted class
     overfit: dict[str, Any] | None = None       # overfit mode: samples, reached, epoch, accuracy
-    kept: str | None = None                     # "best" or "last": the weights the test_* figures are of
+    kept: str | None = None                     # "best" or "last": whose figures test_* are
     # "best" and "last" -> {"epoch", "loss", "accuracy", "top5", "confusion"} (None: not evaluated)
     test: dict[str, dict[str, Any]] | None = None
 

@@ -152,7 +152,8 @@ class RunDir:
     def weights_file(self, which: str) -> Path:
         """best.safetensors or last.safetensors."""
         if which not in KEEP_CHOICES:
-            raise RunDirError(f"the weights of a run are {' or '.join(KEEP_CHOICES)}, not {which!r}")
+            choices = " or ".join(KEEP_CHOICES)
+            raise RunDirError(f"the weights of a run are {choices}, not {which!r}")
         return self.file(self.BEST if which == "best" else self.LAST)
 
     def kept(self) -> str:
@@ -191,8 +192,9 @@ class RunDir:
             figures = {k: result.get(f"test_{k}") for k in ("loss", "accuracy", "top5")}
             figures["confusion"] = result.get("confusion")
         figures = figures or {}
-        result.update({"kept": which, "test_loss": figures.get("loss"), "test_accuracy": figures.get("accuracy"),
-                       "test_top5": figures.get("top5"), "confusion": figures.get("confusion")})
+        result.update({"kept": which, "test_loss": figures.get("loss"),
+                       "test_accuracy": figures.get("accuracy"), "test_top5": figures.get("top5"),
+                       "confusion": figures.get("confusion")})
         self.write_json(self.RESULT, result)
         return result
 

@@ -41,14 +41,17 @@ def test_both_weights_are_evaluated_and_the_best_are_kept_by_default(finished_ru
         load_weights(model, run.weights_file(which))
         again = evaluate(model, data.test_x, data.test_y, "cross_entropy", torch.device("cpu"),
                          num_classes=10, top5=True, confusion=True)
-        assert (again.loss, again.accuracy, again.top5) == (figures["loss"], figures["accuracy"], figures["top5"])
+        assert (again.loss, again.accuracy, again.top5) == (
+            figures["loss"], figures["accuracy"], figures["top5"])
         assert again.confusion.tolist() == figures["confusion"]
 
 
 def test_keep_last_reports_the_last_weights(finished_run, tmp_path):
-    end = Trainer(tiny_design(), tiny_config(**LAST_IS_WORSE, keep="last"), tmp_path / "run").run_to_end()
+    config = tiny_config(**LAST_IS_WORSE, keep="last")
+    end = Trainer(tiny_design(), config, tmp_path / "run").run_to_end()
     assert end.kept == "last"
-    assert end.test == RunDir(finished_run).read_json(RunDir.RESULT)["test"]  # same run, other choice
+    # the same run as finished_run, but keeping the other weights
+    assert end.test == RunDir(finished_run).read_json(RunDir.RESULT)["test"]
     assert (end.test_loss, end.test_accuracy, end.confusion) == (
         end.test["last"]["loss"], end.test["last"]["accuracy"], end.test["last"]["confusion"])
     assert RunDir(tmp_path / "run").kept() == "last"
@@ -89,6 +92,8 @@ def test_results_from_before_the_choice_are_the_last_weights(tmp_path):
 
 def test_the_end_event_carries_both_figures_through_the_worker_queue(finished_run):
     result = RunDir(finished_run).read_json(RunDir.RESULT)
-    end = EndEvent("completed", kept=result["kept"], test=result["test"], test_accuracy=result["test_accuracy"])
+    end = EndEvent("completed", kept=result["kept"], test=result["test"],
+                   test_accuracy=result["test_accuracy"])
     again = event_from_dict(event_to_dict(end))
-    assert (again.kept, again.test, again.test_accuracy) == ("best", result["test"], end.test_accuracy)
+    assert (again.kept, again.test, again.test_accuracy) == (
+        "best", result["test"], end.test_accuracy)
