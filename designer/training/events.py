@@ -96,7 +96,7 @@ class EndEvent:
     message: str = ""
     epochs_run: int = 0
     seconds: float = 0.0
-    test_loss: float | None = None       # the kept weights', as are test_accuracy, test_top5, confusion
+    test_loss: float | None = None  # the kept weights', as are test_accuracy, test_top5, confusion
     test_accuracy: float | None = None
     test_top5: float | None = None
     best_val_accuracy: float | None = None
