@@ -16,6 +16,7 @@ from designer import __version__, threads
 VERB_MODULES = [
     "designer.cli.new_verb",
     "designer.cli.design_verbs",
+    "designer.cli.evaluate_verb",
     "designer.cli.export_verb",
     "designer.cli.train_verb",
     "designer.cli.transfer_verb",
@@ -64,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
             if argv[0] == "--help-verbs":
                 verbs_parser.print_help()
                 return 0
-            args = verbs_parser.parse_args(argv)
+            args, extra = verbs_parser.parse_known_args(argv)
+            # A verb whose file list may continue after options (predict D --run R IMG...)
+            # names it in ``more_inputs``; anything else left over is an error, as usual.
+            more = getattr(args, "more_inputs", None)
+            if extra and more and not any(e.startswith("-") for e in extra):
+                getattr(args, more).extend(extra)
+            elif extra:
+                verbs_parser.error(f"unrecognized arguments: {' '.join(extra)}")
             threads.apply_at_start("compute")  # before a verb imports torch
             return int(args.func(args) or 0)
         if argv and argv[0] in ("-h", "--help"):
