@@ -12,7 +12,8 @@ WEIGHTS_HELP = "a weights file, e.g. RUN/best.safetensors (default: the design's
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "evaluate", help="loss, accuracy, top-5 and per-class accuracy of trained weights on a split",
+        "evaluate",
+        help="loss, accuracy, top-5 and per-class accuracy of trained weights on a data split",
         description="Evaluate trained weights on a data split, split and preprocessed as in "
                     "training (with --run: exactly the run's; the figures match its result.json).")
     p.add_argument("design", metavar="DESIGN", nargs="?",
@@ -33,7 +34,8 @@ def register(sub) -> None:
     q.add_argument("inputs", metavar="[DESIGN] IMAGE", nargs="+",
                    help="the design file (optional with --run), then one or more images")
     add_arguments(q, WEIGHTS_HELP)
-    q.add_argument("--top", type=int, default=3, metavar="K", help="classes shown per image (default: 3)")
+    q.add_argument("--top", type=int, default=3, metavar="K",
+                   help="classes shown per image (default: 3)")
     q.add_argument("--json", action="store_true", help="print one JSON object instead")
     q.set_defaults(func=cmd_predict, more_inputs="inputs")
 

@@ -74,7 +74,8 @@ class Trained:
         return model.eval()
 
 
-def from_run(run_dir: str | Path, which: str | None = None, design: Design | None = None) -> Trained:
+def from_run(run_dir: str | Path, which: str | None = None,
+             design: Design | None = None) -> Trained:
     """A run's design (or ``design``, which its weights must fit), its ``which`` weights
     (default: the ones it keeps) and its preprocessing."""
     run = RunDir(run_dir)
@@ -178,7 +179,8 @@ class SplitResult:
     @property
     def per_class_accuracy(self) -> list[float | None]:
         """Correct / samples per true class; None for a class the split has no samples of."""
-        return [None if n == 0 else float(self.confusion[i, i] / n) for i, n in enumerate(self.support)]
+        return [None if n == 0 else float(self.confusion[i, i] / n)
+                for i, n in enumerate(self.support)]
 
     def to_dict(self) -> dict:
         return {"split": self.split, "dataset": self.dataset, "samples": self.samples,

@@ -51,11 +51,13 @@ def test_evaluate_prints_the_kept_weights_figures(capsys, finished_run, design_f
     assert code == 0, err
     correct = int(np.trace(np.array(result["confusion"])))
     assert "the best weights of the run" in out and "epoch 2" in out and "kept" in out
-    assert f"loss {result['test_loss']:.4f}  accuracy {result['test_accuracy']:.2%} ({correct}/180)" in out
+    figures = f"loss {result['test_loss']:.4f}  accuracy {result['test_accuracy']:.2%}"
+    assert f"{figures} ({correct}/180)" in out
     assert f"top-5 {result['test_top5']:.2%}" in out
     assert sum(line.startswith("  ") and " of " in line for line in out.splitlines()) == 10
     # A weights file gives the same figures.
-    code, out2, _ = run(capsys, "evaluate", design_file, "--weights", finished_run / "best.safetensors")
+    best = finished_run / "best.safetensors"
+    code, out2, _ = run(capsys, "evaluate", design_file, "--weights", best)
     assert code == 0 and out2.splitlines()[1:] == out.splitlines()[1:]
 
 
@@ -78,7 +80,8 @@ def test_predict_a_png_as_the_training_data_would_be(capsys, finished_run, tmp_p
     """Test image 0 of the run, written as an 8×8 PNG, is classified exactly as in evaluation;
     a 40×40 colour version of it still works."""
     raw = load_source("digits")
-    index = int(split_indices(raw.train_labels, val_fraction=0.1, test_fraction=0.1, seed=0).test[0])
+    split = split_indices(raw.train_labels, val_fraction=0.1, test_fraction=0.1, seed=0)
+    index = int(split.test[0])
     pixels = raw.train_images[index, 0].numpy()
     Image.fromarray(pixels, mode="L").save(tmp_path / "digit.png")
     Image.fromarray(pixels).convert("RGB").resize((40, 40)).save(tmp_path / "big.png")
@@ -106,7 +109,8 @@ def test_predict_refuses_what_it_cannot_read(capsys, finished_run, tmp_path, des
     (tmp_path / "notes.png").write_text("not an image")
     code, _, err = run(capsys, "predict", "--run", finished_run, tmp_path / "notes.png")
     assert code == 1 and "notes.png: cannot be read as an image" in err
-    code, _, err = run(capsys, "predict", design_file, "--run", finished_run, tmp_path / "missing.png")
+    missing = tmp_path / "missing.png"
+    code, _, err = run(capsys, "predict", design_file, "--run", finished_run, missing)
     assert code == 1 and "missing.png: no such image file" in err
     code, _, err = run(capsys, "predict", design_file)
     assert code == 2 and "image files" in err
