@@ -15,6 +15,7 @@ from designer import __version__, threads
 # Each module adds its verbs with register(subparsers); a verb's function returns the exit code.
 VERB_MODULES = [
     "designer.cli.new_verb",
+    "designer.cli.plot_verb",
     "designer.cli.design_verbs",
     "designer.cli.evaluate_verb",
     "designer.cli.export_verb",

@@ -44,7 +44,8 @@ def test_visualize_says_when_the_network_is_untrained(capsys, tmp_path):
 
 def test_export_a_runs_weights_and_settings(capsys, finished_run, tmp_path):
     code, out, err = run(capsys, "export", "--run", finished_run, "--which", "last",
-                         "--state-dict", tmp_path / "w.safetensors", "--train-script", tmp_path / "t.py")
+                         "--state-dict", tmp_path / "w.safetensors",
+                         "--train-script", tmp_path / "t.py")
     assert code == 0, err
     assert "the last weights of the run" in out and "times 1/255" in out
     exported, last = load_file(tmp_path / "w.safetensors"), load_file(finished_run / RunDir.LAST)
