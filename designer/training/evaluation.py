@@ -252,9 +252,11 @@ def image_input(path: str | Path, design: Design, pipeline: InputPipeline) -> to
 
 @dataclass
 class Prediction:
+    """An image's top classes, best first, as (class, score): softmax probabilities for
+    cross-entropy, sigmoid ones for binary cross-entropy, the raw output for MSE."""
+
     path: str
-    top: list[tuple[str, float]]   # (class, score), best first; softmax probabilities for
-    #                                cross-entropy, sigmoid ones for binary cross-entropy
+    top: list[tuple[str, float]]
 
 
 def scores(loss_kind: str, output: torch.Tensor) -> torch.Tensor:

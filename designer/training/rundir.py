@@ -179,7 +179,9 @@ class RunDir:
 
     def set_kept(self, which: str) -> dict[str, Any]:
         """Make a finished run keep its ``which`` ("best" or "last") weights: result.json says so,
-        and its top-level test figures become those weights'. Returns the new result."""
+        and its top-level test figures become those weights' (None where they were not
+        evaluated, e.g. the best weights of a result from before both were). Returns the new
+        result."""
         result = self.read_json(self.RESULT)
         if result is None:
             raise RunDirError(f"{self.path} holds no finished run (no {self.RESULT})")
