@@ -1,7 +1,8 @@
 """`netdesigner`: the app (no verb, or a design file) and the command-line verbs.
 
 Contract: exit 0 on success, 1 when a design is invalid or a step fails, 2 for bad usage;
-every failure prints one clear message, never a traceback."""
+every failure prints one clear message, never a traceback. Each process's CPU threads are set
+here, before torch is imported (designer.threads)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import argparse
 import importlib
 import sys
 
-from designer import __version__
+from designer import __version__, threads
 
 # Each module adds its verbs with register(subparsers); a verb's function returns the exit code.
 VERB_MODULES = [
     "designer.cli.new_verb",
+    "designer.cli.plot_verb",
     "designer.cli.design_verbs",
+    "designer.cli.evaluate_verb",
     "designer.cli.export_verb",
     "designer.cli.train_verb",
     "designer.cli.transfer_verb",
@@ -63,13 +66,22 @@ def main(argv: list[str] | None = None) -> int:
             if argv[0] == "--help-verbs":
                 verbs_parser.print_help()
                 return 0
-            args = verbs_parser.parse_args(argv)
+            args, extra = verbs_parser.parse_known_args(argv)
+            # A verb whose file list may continue after options (predict D --run R IMG...)
+            # names it in ``more_inputs``; anything else left over is an error, as usual.
+            more = getattr(args, "more_inputs", None)
+            if extra and more and not any(e.startswith("-") for e in extra):
+                getattr(args, more).extend(extra)
+            elif extra:
+                verbs_parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            threads.apply_at_start("compute")  # before a verb imports torch
             return int(args.func(args) or 0)
         if argv and argv[0] in ("-h", "--help"):
             _app_parser().print_help()
             print("\nverbs:\n  " + ", ".join(sorted(verbs)) + "   (netdesigner VERB --help)")
             return 0
         args = _app_parser().parse_args(argv)
+        threads.apply_at_start("ui")  # the app's process stays out of a training worker's way
         from designer.app.launch import launch  # Qt is imported only for the app
 
         return launch(args.design, screenshot=args.screenshot)

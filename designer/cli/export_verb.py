@@ -5,18 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from designer.cli import CliError
-from designer.cli.design_verbs import load, require_valid, write_text
+from designer.cli.design_verbs import require_valid, write_text
+from designer.cli.trained_args import add_arguments, check_usage, load_design, trained_from_args
 
 MODEL_FORMATS = ("state_dict", "torchscript", "onnx", "pt2")
 
 
 def register(sub) -> None:
     p = sub.add_parser("export", help="write the design as standalone PyTorch code, model files or a training script")
-    p.add_argument("design", metavar="DESIGN")
+    p.add_argument("design", metavar="DESIGN", nargs="?",
+                   help="the design (optional with --run: the run's design)")
     p.add_argument("--code", metavar="OUT.py", help="standalone PyTorch source (build_model())")
-    p.add_argument("--weights", metavar="W.safetensors",
-                   help="trained weights for the model exports, e.g. RUN/best.safetensors "
-                        "(default: the design's own weights, else fresh ones)")
+    add_arguments(p, "trained weights for the model exports, e.g. RUN/best.safetensors "
+                     "(default: the design's own weights, else fresh ones)")
     p.add_argument("--state-dict", metavar="OUT.safetensors",
                    help="the weights, loadable with strict=True into the exported code's build_model()")
     p.add_argument("--torchscript", metavar="OUT.pt", help="TorchScript (torch.jit.load)")
@@ -26,7 +27,8 @@ def register(sub) -> None:
                    help="a standalone training script with the design's training settings; runs with "
                         "python or torchrun (DistributedDataParallel)")
     p.add_argument("--config", metavar="SETTINGS.json",
-                   help="training settings for --train-script on top of the design's, e.g. a run's config.json")
+                   help="training settings for --train-script on top of the design's (with --run: "
+                        "of the run's), e.g. a run's config.json")
     p.set_defaults(func=cmd_export)
 
 
@@ -41,8 +43,12 @@ def cmd_export(args) -> int:
         raise CliError("--config is for --train-script", code=2)
     if args.weights and not wanted_models:
         raise CliError("--weights is for the model exports (--state-dict, --torchscript, --onnx, --pt2)", code=2)
-    design = load(args.design)
-    res = require_valid(design, args.design)
+    check_usage(args)
+    design = load_design(args)
+    trained = trained_from_args(args, design) if args.run else None
+    if trained is not None:
+        design = trained.design
+    res = require_valid(design, args.design or args.run)
     code = generate(design, res)
     for out in [args.code, args.train_script, *(getattr(args, f) for f in wanted_models)]:
         if out:
@@ -51,9 +57,9 @@ def cmd_export(args) -> int:
         write_text(args.code, code.source)
         print(f"wrote {args.code} (class {code.class_name})")
     if wanted_models:
-        _export_models(args, design, code, wanted_models)
+        _export_models(args, design, code, wanted_models, trained)
     if args.train_script:
-        _export_train_script(args, design, code)
+        _export_train_script(args, design, code, trained)
     return 0
 
 
@@ -64,11 +70,19 @@ def _make_parent(path: str) -> None:
         raise CliError(f"cannot create the folder for {path}: {exc.strerror or exc}") from None
 
 
-def _model_with_weights(args, design, code):
+def _model_with_weights(args, design, code, trained=None):
     from designer.codegen import compile_design
     from designer.interop.weights import WeightsError, design_weights_path, load_weights
 
     model = compile_design(design, code)
+    if trained is not None:
+        try:
+            load_weights(model, trained.weights)
+        except WeightsError as exc:
+            raise CliError(str(exc)) from None
+        print(f"weights: {trained.weights_note}")
+        print(f"inputs: {_input_note(trained)}")
+        return model
     source = args.weights or design_weights_path(design, args.design)
     if source is None:
         print("note: no --weights and the design has none of its own: exporting fresh (untrained) weights")
@@ -81,10 +95,27 @@ def _model_with_weights(args, design, code):
     return model
 
 
-def _export_models(args, design, code, formats) -> None:
+def _input_note(trained) -> str:
+    """How the exported model's inputs must be prepared: as the run's training data was."""
+    stats = trained.stats
+    if stats is None:
+        return f"prepared as the run's training data was (see {trained.run.file('config.json')})"
+    inverse = 1 / stats.rescale
+    scale = f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 else f"{stats.rescale:g}"
+    steps = [f"pixel values (0-255) times {scale}"]
+    if stats.mean is not None:
+        steps.append("minus the training " + ("mean image" if stats.mean.shape[1:] != (1, 1)
+                                              else "per-channel mean"))
+    if stats.std is not None:
+        steps.append("divided by the per-channel standard deviation")
+    return (", ".join(steps) + f"; classes in output order: {', '.join(trained.classes or [])} "
+            f"(the statistics: {trained.run.file('data.json')})")
+
+
+def _export_models(args, design, code, formats, trained=None) -> None:
     from designer.interop import exports
 
-    model = _model_with_weights(args, design, code).eval()
+    model = _model_with_weights(args, design, code, trained).eval()
     example = exports.example_input(tuple(design.input_shape))
     try:
         for fmt in formats:
@@ -107,10 +138,10 @@ def _export_models(args, design, code, formats) -> None:
         raise CliError(f"cannot write the export: {exc.strerror or exc}") from None
 
 
-def _export_train_script(args, design, code) -> None:
+def _export_train_script(args, design, code, trained=None) -> None:
     from designer.codegen import generate
     from designer.interop.train_script import render_train_script
-    from designer.training.config import ConfigError, config_for_design
+    from designer.training.config import ConfigError, TrainConfig, config_for_design
     from designer.training.model import node_settings, with_dropout
 
     overrides = {}
@@ -122,7 +153,10 @@ def _export_train_script(args, design, code) -> None:
         except (OSError, ValueError) as exc:
             raise CliError(f"cannot read the settings in {args.config}: {exc}", code=2) from None
     try:
-        config = config_for_design(design, overrides)
+        if trained is not None:  # the run's own settings, preprocessing included
+            config = TrainConfig.from_dict({**trained.config.to_dict(), **overrides})
+        else:
+            config = config_for_design(design, overrides)
     except ConfigError as exc:
         raise CliError(str(exc), code=2 if args.config else 1) from None
     trained = with_dropout(design, config.dropout)  # a searched dropout rate goes into the model code

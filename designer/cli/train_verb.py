@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from designer import threads
 from designer.cli import CliError
 from designer.cli.design_verbs import load, require_valid
 
@@ -243,7 +244,7 @@ class ProgressBar:
         where = f"resuming after epoch {e.start_epoch}" if e.start_epoch or e.start_batch else "training"
         self._write(f"{where} on {e.dataset} ({e.train_samples} training / {e.val_samples} validation / "
                     f"{e.test_samples} test samples, {len(e.classes)} classes), {e.trainable_params:,} "
-                    f"trainable parameters, device {e.device}")
+                    f"trainable parameters, device {e.device} ({threads.describe()})")
 
     def _log(self, e) -> None:
         self._write(f"note: {e.message}")
@@ -278,9 +279,22 @@ class ProgressBar:
             self._write(f"{e.status}: {e.message}")
         if e.test_accuracy is not None:
             self._write(f"test accuracy {e.test_accuracy:.2%} (loss {e.test_loss:.4f})"
+                        + self._kept_note(e)
                         + (f", best validation accuracy {e.best_val_accuracy:.2%} at epoch {e.best_epoch}"
                            if e.best_val_accuracy is not None else "")
                         + f"; {e.epochs_run} epoch(s) in {e.seconds:.1f}s")
         elif not e.message:
             self._write(e.status)
         self._write(f"run directory: {getattr(self, 'run_dir', '?')}")
+
+    @staticmethod
+    def _kept_note(e) -> str:
+        """Which weights the test figures are of, and the other weights' accuracy if they differ."""
+        tests = e.test or {}
+        kept = tests.get(e.kept) or {}
+        note = f" with the {e.kept} weights (epoch {kept.get('epoch')})" if kept else ""
+        other = tests.get("last" if e.kept == "best" else "best") or {}
+        if other and other.get("epoch") != kept.get("epoch") and other.get("accuracy") is not None:
+            name = "last" if e.kept == "best" else "best"
+            note += f"; {name} weights (epoch {other['epoch']}): {other['accuracy']:.2%}"
+        return note

@@ -4,22 +4,33 @@ matrix of a design (with its weights) on a dataset, as PNG pictures."""
 from __future__ import annotations
 
 from designer.cli import CliError
-from designer.cli.design_verbs import load, require_valid
+from designer.cli.trained_args import add_arguments, check_usage, load_design, trained_from_args
 
 SPLITS = ("train", "val", "test")
+
+
+def untrained_note(design) -> str:
+    """What pictures of a freshly initialized network show, said plainly."""
+    chance = f" (about 1 in {design.num_classes})" if design.task == "classification" else ""
+    return ("note: this network is untrained (random initial weights): its filters are noise, its "
+            "top patches and activations show no learned features, and a confusion matrix shows "
+            f"chance accuracy{chance}. Pass --run RUN_DIR or --weights W for a trained one.")
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "visualize", help="draw filters, top activating patches, activation maps, confusion matrix",
         description="Look inside a design: each output option writes one PNG. Without --node, "
-                    "filters and activations use the first convolution and top patches the last.")
-    p.add_argument("design", metavar="DESIGN")
-    p.add_argument("--weights", metavar="W.safetensors",
-                   help="weights to use (default: the design's own, else freshly initialized)")
+                    "filters and activations use the first convolution and top patches the last. "
+                    "Use trained weights (--run RUN_DIR, --weights W, or the design's own): "
+                    "without any, the network is freshly initialized, and a note says what that "
+                    "means (noise filters, chance accuracy on the confusion matrix).")
+    p.add_argument("design", metavar="DESIGN", nargs="?",
+                   help="the design (optional with --run: the run's design)")
+    add_arguments(p, "weights to use (default: the design's own, else freshly initialized)")
     p.add_argument("--data", metavar="SOURCE",
                    help="dataset: digits, mnist, fashion_mnist, cifar10, cifar100 or folder:PATH "
-                        "(default: the design's training dataset)")
+                        "(default: the run's or the design's training dataset)")
     p.add_argument("--split", choices=SPLITS, default="test",
                    help="which part of the data to use (default: test)")
     p.add_argument("--node", metavar="NAME", help="the layer to look at")
@@ -37,6 +48,7 @@ def register(sub) -> None:
 
 
 def _check_usage(args) -> None:
+    check_usage(args)
     if not (args.filters or args.top_patches or args.activations or args.confusion):
         raise CliError("say what to draw: --filters, --top-patches, --activations or "
                        "--confusion (each takes an OUT.png)", code=2)
@@ -50,9 +62,18 @@ def _check_usage(args) -> None:
             raise CliError(f"{flag} must be at least 1, got {value}", code=2)
 
 
-def _data(args, design):
-    """The prepared dataset for the design, or CliError with the data package's message."""
+def _data(args, design, trained=None):
+    """The prepared dataset for the design (a run's: split and normalized as in the run), or
+    CliError with the data package's message."""
     from designer.data import DataError, Preprocessing, prepare_data
+
+    if trained is not None:
+        from designer.training.evaluation import EvaluationError, split_data
+
+        try:
+            return split_data(trained, args.split, args.data)
+        except EvaluationError as exc:
+            raise CliError(str(exc)) from None
 
     training = design.metadata.get("training") or {}
     source = args.data or training.get("dataset")
@@ -130,19 +151,23 @@ def _visualize(args) -> int:
         save_png,
     )
 
-    design = load(args.design)
-    require_valid(design, args.design)
+    design = load_design(args)
+    trained = trained_from_args(args, design) if args.run else None
+    if trained is not None:
+        design = trained.design
     if args.confusion and design.task != "classification":
-        raise CliError(f"{args.design} is a {design.task} design; a confusion matrix needs a "
-                       "classifier")
-    model = load_model(design, args.design, args.weights)
+        raise CliError(f"{args.design or args.run} is a {design.task} design; a confusion matrix "
+                       "needs a classifier")
+    model = load_model(design, args.design, trained.weights if trained else args.weights)
     res = model.analysis
     # Choose every node before the slow part, so a wrong name fails at once.
     filters_node = pick_node(design, res, "filters", args.node) if args.filters else None
     patches_node = (pick_node(design, res, "top patches", args.node, default="last")
                     if args.top_patches else None)
     maps_node = pick_node(design, res, "activations", args.node) if args.activations else None
-    print(f"using {model.weights_note}")
+    print(f"using {trained.weights_note if trained else model.weights_note}")
+    if model.fresh:
+        print(untrained_note(design))
 
     if filters_node is not None:
         tiles = filter_tiles(model, filters_node.id)
@@ -153,7 +178,7 @@ def _visualize(args) -> int:
     if not (patches_node or maps_node or args.confusion):
         return 0
 
-    data, x, y = _data(args, design)
+    data, x, y = _data(args, design, trained)
     where = f"the {args.split} split of {data.name}"
     shown = display_images(x, data.stats, data.image_shape)
     if patches_node is not None:

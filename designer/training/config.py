@@ -13,6 +13,7 @@ from designer.data.preprocess import Preprocessing
 from designer.interop.train_script import INITS, LOSSES, OPTIMIZERS, SCHEDULES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+KEEP_CHOICES = ("best", "last")  # the weights a finished run keeps (see TrainConfig.keep)
 # The template metadata (design.metadata["training"]) says "dataset"; so does the config.
 TEMPLATE_KEY = "training"
 INFO_KEYS = ("note", "recipe")
@@ -45,6 +46,10 @@ class TrainConfig:
     dropout: when set, every dropout layer uses this rate (the search varies it).
     overfit_samples: when above 0, the sanity check: train on this many samples without
         augmentation until they are all classified correctly.
+    keep: the weights the run keeps, "best" (the epoch with the best validation result, as
+        Keras' restore_best_weights) or "last"; both are evaluated on the test split at the
+        end, and the run's test figures are the kept ones' (a finished run's choice can be
+        changed afterwards with designer.training.rundir.RunDir.set_kept).
     """
 
     dataset: str = "digits"
@@ -80,6 +85,7 @@ class TrainConfig:
     init: str = "he"
     dropout: float | None = None
     overfit_samples: int = 0
+    keep: str = "best"
 
     def __post_init__(self) -> None:
         check_setting_types(self, "training", ConfigError)
@@ -159,6 +165,7 @@ def _check_values(c: TrainConfig) -> None:
     choice("optimizer", OPTIMIZERS)
     choice("schedule", SCHEDULES)
     choice("init", INITS)
+    choice("keep", KEEP_CHOICES)
     if c.device not in DEVICES and not c.device.startswith("cuda:"):
         raise ConfigError(f"training setting 'device' must be one of {', '.join(DEVICES)} (or cuda:N), got {c.device!r}")
     fraction("val_fraction")

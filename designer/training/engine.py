@@ -15,6 +15,7 @@ a resumed run computes the same numbers as one that never stopped.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Iterator
@@ -374,27 +375,47 @@ class Trainer:
         return val.loss < best["val_loss"]
 
     def _finish(self, status: str, message: str, overfit_epoch: int | None = None) -> EndEvent:
-        test = Evaluation(None, None)
-        if self.evaluate_test:
-            test = self._evaluate(self.data.test_x, self.data.test_y, confusion=True)
+        tests = self._test_both() if self.evaluate_test else None
         overfit = None
         if self.config.overfit_samples:
             overfit = {"samples": len(self.data.train_x), "reached": overfit_epoch is not None,
                        "epoch": overfit_epoch}
-        return self._end(status, message, test, overfit)
+        return self._end(status, message, tests, overfit)
 
-    def _end(self, status: str, message: str, test: Evaluation | None = None,
+    def _test_both(self) -> dict[str, dict]:
+        """The test split with the last epoch's weights (the model's now) and the best epoch's
+        (best.safetensors, loaded into a copy); evaluated once when they are the same epoch."""
+        x, y = self.data.test_x, self.data.test_y
+        last = self._evaluate(x, y, confusion=True)
+        best_epoch = self.best["epoch"] or self.epoch
+        best = last
+        if best_epoch != self.epoch:
+            model = copy.deepcopy(self.net.model)
+            load_weights(model, self.run.file(RunDir.BEST))
+            best = evaluate(model, x, y, self.loss_kind, self.device, num_classes=self.num_classes,
+                            top5=self.top5, confusion=True)
+        return {"best": _figures(best, best_epoch), "last": _figures(last, self.epoch)}
+
+    def _end(self, status: str, message: str, tests: dict[str, dict] | None = None,
              overfit: dict | None = None) -> EndEvent:
-        test = test or Evaluation(None, None)
+        kept = self.config.keep
+        figures = (tests or {}).get(kept) or {}
         end = EndEvent(
             status=status, message=message, epochs_run=self.epoch, seconds=self.seconds_before + self._elapsed(),
-            test_loss=test.loss, test_accuracy=test.accuracy, test_top5=test.top5,
+            test_loss=figures.get("loss"), test_accuracy=figures.get("accuracy"),
+            test_top5=figures.get("top5"),
             best_val_accuracy=self.best["val_accuracy"], best_val_loss=self.best["val_loss"],
             best_epoch=self.best["epoch"], classes=list(self.data.classes),
-            confusion=test.confusion.tolist() if test.confusion is not None else None, overfit=overfit,
+            confusion=figures.get("confusion"), overfit=overfit, kept=kept, test=tests,
         )
         self.run.write_result(end)
         return end
+
+
+def _figures(test: Evaluation, epoch: int) -> dict[str, Any]:
+    """An evaluation as result.json's plain numbers, with the epoch whose weights it is of."""
+    return {"epoch": epoch, "loss": test.loss, "accuracy": test.accuracy, "top5": test.top5,
+            "confusion": test.confusion.tolist() if test.confusion is not None else None}
 
 
 def prepare_for(design: Design, config: TrainConfig) -> PreparedData:

@@ -84,14 +84,19 @@ STATUSES = ("completed", "early_stopped", "cancelled", "diverged", "failed", "cr
 
 @dataclass
 class EndEvent:
-    """The run ended; always the last event."""
+    """The run ended; always the last event.
+
+    A run that finished evaluates both its best and its last weights on the test split (``test``);
+    ``kept`` says which weights the run keeps (its settings' ``keep``), and test_loss,
+    test_accuracy, test_top5 and confusion are the kept weights' figures.
+    """
 
     kind: ClassVar[str] = "end"
     status: str
     message: str = ""
     epochs_run: int = 0
     seconds: float = 0.0
-    test_loss: float | None = None
+    test_loss: float | None = None  # the kept weights', as are test_accuracy, test_top5, confusion
     test_accuracy: float | None = None
     test_top5: float | None = None
     best_val_accuracy: float | None = None
@@ -100,6 +105,9 @@ class EndEvent:
     classes: list[str] = field(default_factory=list)
     confusion: list[list[int]] | None = None   # rows: true class, columns: predicted class
     overfit: dict[str, Any] | None = None       # overfit mode: samples, reached, epoch, accuracy
+    kept: str | None = None                     # "best" or "last": whose figures test_* are
+    # "best" and "last" -> {"epoch", "loss", "accuracy", "top5", "confusion"} (None: not evaluated)
+    test: dict[str, dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:

@@ -7,7 +7,10 @@
     checkpoint.pt      the last checkpoint: model, optimizer, schedule, RNG and data-order state
     best.safetensors   weights of the best epoch (validation accuracy, then loss)
     last.safetensors   weights after the last finished epoch
-    result.json        status, test loss/accuracy, best validation accuracy, epochs run, seconds
+    result.json        status, best validation accuracy, epochs run, seconds; the test figures
+                       of both weights ("test": {"best": ..., "last": ...}), which of them the
+                       run keeps ("kept"), and the kept ones' test loss/accuracy/top-5/confusion
+                       at the top level (test_loss, ...; before "kept" existed: the last weights')
 
 Everything is written atomically (temp file + rename) except metrics.jsonl, which is appended;
 a resumed run cuts it back to where its checkpoint was taken.
@@ -26,6 +29,10 @@ from typing import Any
 import torch
 
 from designer.core.atomic import atomic_path, atomic_write_text
+from designer.training.config import KEEP_CHOICES
+
+# Runs that can be resumed: their result is decided again when they finish.
+RESUMABLE_STATUSES = ("cancelled", "crashed")
 
 
 class RunDirError(Exception):
@@ -139,7 +146,59 @@ class RunDir:
             "test_loss": end.test_loss, "test_top5": end.test_top5, "best_val_accuracy": end.best_val_accuracy,
             "best_val_loss": end.best_val_loss, "best_epoch": end.best_epoch, "epochs_run": end.epochs_run,
             "seconds": end.seconds, "classes": end.classes, "confusion": end.confusion, "overfit": end.overfit,
+            "kept": end.kept, "test": end.test,
         })
+
+    def weights_file(self, which: str) -> Path:
+        """best.safetensors or last.safetensors."""
+        if which not in KEEP_CHOICES:
+            choices = " or ".join(KEEP_CHOICES)
+            raise RunDirError(f"the weights of a run are {choices}, not {which!r}")
+        return self.file(self.BEST if which == "best" else self.LAST)
+
+    def kept(self) -> str:
+        """Which weights the run keeps: result.json's choice, else its settings' (runs that have
+        not finished), else "last" for a result written before runs chose (its figures are the
+        last weights')."""
+        result = self.read_json(self.RESULT)
+        if result and result.get("kept") in KEEP_CHOICES:
+            return result["kept"]
+        if result and "kept" not in result and result.get("status") not in RESUMABLE_STATUSES:
+            return "last"
+        config = self.read_json(self.CONFIG) or {}
+        return config.get("keep") if config.get("keep") in KEEP_CHOICES else "best"
+
+    def kept_weights(self, which: str | None = None) -> tuple[str, Path]:
+        """(which, weights file): ``which`` or the kept weights; the file must exist."""
+        which = which or self.kept()
+        path = self.weights_file(which)
+        if not path.is_file():
+            raise RunDirError(f"{self.path} holds no {path.name}: the run has not finished an epoch"
+                              if self.has_run else f"{self.path} holds no training run")
+        return which, path
+
+    def set_kept(self, which: str) -> dict[str, Any]:
+        """Make a finished run keep its ``which`` ("best" or "last") weights: result.json says so,
+        and its top-level test figures become those weights' (None where they were not
+        evaluated, e.g. the best weights of a result from before both were). Returns the new
+        result."""
+        result = self.read_json(self.RESULT)
+        if result is None:
+            raise RunDirError(f"{self.path} holds no finished run (no {self.RESULT})")
+        if result.get("status") in RESUMABLE_STATUSES:
+            raise RunDirError(f"the run in {self.path} was {result['status']} and can be resumed; "
+                              f"its weights are chosen when it finishes")
+        self.kept_weights(which)  # checks the name and that the file is there
+        figures = (result.get("test") or {}).get(which)
+        if figures is None and result.get("kept") is None and which == "last":
+            figures = {k: result.get(f"test_{k}") for k in ("loss", "accuracy", "top5")}
+            figures["confusion"] = result.get("confusion")
+        figures = figures or {}
+        result.update({"kept": which, "test_loss": figures.get("loss"),
+                       "test_accuracy": figures.get("accuracy"), "test_top5": figures.get("top5"),
+                       "confusion": figures.get("confusion")})
+        self.write_json(self.RESULT, result)
+        return result
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         """torch.save of plain tensors, numbers and dicts (loadable with weights_only=True), atomically."""

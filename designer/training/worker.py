@@ -8,6 +8,8 @@ is killed is reported as an EndEvent with status "crashed" (its last checkpoint 
 can be resumed); the caller never hangs. The parent closes its copy of the pipe's writing end, so
 a worker that dies halfway through a message reads as end-of-file, not as a message still coming
 (an mp.Queue keeps both ends open in the parent, and its reader then waits forever).
+The worker runs with the "compute" thread role (designer.threads) and says so in a LogEvent
+after its StartEvent.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import torch.multiprocessing as mp
 
+from designer import threads
 from designer.core.serialization import dumps
 from designer.training.config import TrainConfig
 from designer.training.control import TrainingControl
@@ -27,6 +30,8 @@ from designer.training.events import (
     EndEvent,
     EpochEvent,
     Event,
+    LogEvent,
+    StartEvent,
     event_from_dict,
     event_to_dict,
 )
@@ -81,6 +86,8 @@ def _worker_main(design_text, config_dict, run_dir, resume, weights, connection,
             return
         for event in trainer.events():
             events.put(event_to_dict(event))
+            if isinstance(event, StartEvent):  # how this process was set up (designer.threads)
+                events.put(event_to_dict(LogEvent(f"training process: {threads.describe()}")))
     except Exception as exc:  # noqa: BLE001 - reported to the caller rather than lost
         events.put(event_to_dict(EndEvent("failed", f"the training process failed: {exc}")))
     finally:
@@ -127,7 +134,10 @@ class TrainingProcess:
             target=self.target, args=(*self._args, self._writer, self._cancel, self._pause),
             name="netdesigner-training", daemon=True,
         )
-        self._process.start()
+        # The child's threads are set by the environment it starts with: torch is imported
+        # (unpickling this module) before any code of ours runs there.
+        with threads.child_environment("compute"):
+            self._process.start()
         self._writer.close()  # the worker holds the only writing end now (see the module doc)
 
     def pause(self) -> None:

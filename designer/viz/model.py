@@ -25,6 +25,7 @@ class LoadedModel:
     code: GeneratedCode
     module: nn.Module
     weights_note: str  # for the user: "weights from FILE" or "freshly initialized (seed 0) ..."
+    fresh: bool = False  # freshly initialized weights: pictures of no trained network
 
     def attr(self, node_id: str) -> str | None:
         """The compiled module's attribute for a top-level node (None for Flatten, Add, ...)."""
@@ -63,4 +64,4 @@ def load_model(design: Design, design_path: str | Path | None = None,
             raise VizError(str(exc)) from None
         note = f"weights from {weights}"
     module.eval()
-    return LoadedModel(design, res, code, module, note)
+    return LoadedModel(design, res, code, module, note, fresh=weights is None)

@@ -29,3 +29,20 @@ def tiny_config(**changes) -> TrainConfig:
 @pytest.fixture
 def design():
     return tiny_design()
+
+
+# The learning rate warms up past what the tiny model takes: its best epoch (2) is better than
+# its last (3), so best.safetensors and last.safetensors differ (checked where it matters).
+LAST_IS_WORSE = {"epochs": 3, "optimizer": "adam", "lr": 0.15, "warmup_epochs": 3}
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory):
+    """A finished digits run of the tiny design whose best and last epochs differ; read-only
+    (copy it before changing it)."""
+    from designer.training.engine import Trainer
+
+    path = tmp_path_factory.mktemp("finished") / "run"
+    end = Trainer(tiny_design(), tiny_config(**LAST_IS_WORSE), path).run_to_end()
+    assert end.status == "completed" and end.best_epoch == 2 and end.epochs_run == 3, end
+    return path

@@ -4,6 +4,7 @@ progress output, resume, and Ctrl-C in a real subprocess."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -158,3 +159,13 @@ def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path, design_file):
     assert "cancelled" in out and "Traceback" not in err
     assert RunDir(tmp_path / "run").read_json("result.json")["status"] == "cancelled"
     assert RunDir(tmp_path / "run").load_checkpoint() is not None
+
+
+def test_the_train_process_waits_passively(tmp_path, design_file):
+    """The CLI sets its threads' wait policy before torch is imported (designer.threads)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+    argv = [sys.executable, "-m", "designer", "train", str(design_file), "--run-dir",
+            str(tmp_path / "run"), "--epochs", "1", *FAST]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "OpenMP wait policy PASSIVE" in done.stdout

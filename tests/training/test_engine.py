@@ -113,8 +113,8 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, where):
 
     whole, split = RunDir(tmp_path / "whole"), RunDir(tmp_path / "split")
     assert without_times(split.read_metrics()) == without_times(whole.read_metrics())
-    assert (end.test_loss, end.test_accuracy, end.confusion) == (
-        whole_end.test_loss, whole_end.test_accuracy, whole_end.confusion)
+    assert (end.test_loss, end.test_accuracy, end.confusion, end.test) == (
+        whole_end.test_loss, whole_end.test_accuracy, whole_end.confusion, whole_end.test)
     a, b = load_file(whole.file("last.safetensors")), load_file(split.file("last.safetensors"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from designer.training.engine import Trainer
-from designer.training.events import EndEvent, EpochEvent, StateEvent, StepEvent
+from designer.training.events import EndEvent, EpochEvent, LogEvent, StateEvent, StepEvent
 from designer.training.rundir import RunDir
 from designer.training.worker import TrainingProcess
 from tests.training.conftest import tiny_config, tiny_design
@@ -127,7 +127,8 @@ def _dies_halfway_through_a_message(design_text, config, run_dir, resume, weight
     import struct
 
     connection.send({"kind": "log", "message": "started"})
-    payload = pickle.dumps({"kind": "end", "status": "completed", "confusion": [[i] * 500 for i in range(500)]})
+    confusion = [[i] * 500 for i in range(500)]
+    payload = pickle.dumps({"kind": "end", "status": "completed", "confusion": confusion})
     os.write(connection.fileno(), struct.pack("!i", len(payload)) + payload[:4096])
     os._exit(1)
 
@@ -144,3 +145,32 @@ def test_a_worker_that_dies_halfway_through_a_message_never_leaves_the_caller_wa
     assert time.monotonic() - started < 30
     assert [e.kind for e in events] == ["log", "end"]
     assert events[-1].status == "crashed" and "exited with code 1" in events[-1].message
+
+
+def _worker_threads_note(tmp_path) -> str:
+    proc = TrainingProcess(tiny_design(), tiny_config(epochs=1), tmp_path / "run")
+    proc.start()
+    events = proc.wait(timeout=WAIT)
+    assert events[-1].status == "completed", events[-1]
+    return next(e.message for e in events if isinstance(e, LogEvent) and "thread" in e.message)
+
+
+def test_the_worker_gets_the_compute_thread_role(tmp_path, monkeypatch):
+    """Started from the app's process (one thread, set by designer.threads), the worker has
+    torch's default thread count and passive waiting; a user's own settings reach it unchanged."""
+    import subprocess
+    import sys
+
+    bare = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+    default = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+                             env=bare, capture_output=True, text=True, check=True).stdout.strip()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("NETDESIGNER_THREAD_VARS", "OMP_NUM_THREADS,OMP_WAIT_POLICY")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    note = _worker_threads_note(tmp_path / "from_app")
+    assert f"{default} CPU thread(s), OpenMP wait policy PASSIVE" in note
+
+    monkeypatch.delenv("NETDESIGNER_THREAD_VARS")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")  # the user's own: kept
+    note = _worker_threads_note(tmp_path / "users")
+    assert "1 CPU thread(s), OpenMP wait policy active" in note

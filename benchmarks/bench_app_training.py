@@ -1,0 +1,101 @@
+"""Training beside other work, as it happens from the app (issue 9).
+
+Printed:
+  training throughput under contention / alone   samples/s of a CLI training run (LeNet-5 on
+      digits with its template's settings, 8 epochs, CPU) while another process with torch's
+      default thread settings keeps the CPU busy with bursts of matrix products (as a UI or a
+      notebook does), over the same run alone. Target on 2 cores: >= 0.6. Before the thread
+      rule of designer.threads it was 0.11: two processes' OpenMP threads spin-waiting against
+      each other.
+The throughput is the run's own: training samples over training seconds, from its
+metrics.jsonl (no interpreter start, data loading or validation passes). Each process starts
+without OMP_NUM_THREADS / OMP_WAIT_POLICY, so the CLI applies the project's rule and the
+neighbour gets torch's defaults, whatever the shell running the benchmark set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+EPOCHS = 8
+ROOT = Path(__file__).resolve().parents[1]  # the checkout whose `designer` is measured
+
+# The neighbour: 0.2 s bursts of 256x256 matrix products and element-wise ops (MKL's and ATen's
+# OpenMP parallel regions, each short: the case where spinning threads hurt most), 50 ms apart.
+NEIGHBOUR = textwrap.dedent("""
+    import time
+    import torch
+
+    a = torch.randn(256, 256)
+    print("ready", flush=True)
+    while True:
+        end = time.perf_counter() + 0.2
+        while time.perf_counter() < end:
+            (a @ a).mul_(1e-3).add_(a)
+        time.sleep(0.05)
+""")
+
+
+def _environment() -> dict[str, str]:
+    """This environment without thread settings, with ROOT importable first."""
+    from designer import threads
+
+    env = {k: v for k, v in os.environ.items() if k not in (*threads.VARIABLES, threads.OURS)}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _design_file(folder: Path) -> Path:
+    from designer.core.serialization import save_design
+    from designer.templates import new_from_template
+
+    path = folder / "lenet5.json"
+    save_design(new_from_template("lenet5"), path)
+    return path
+
+
+def cli_throughput(design: Path, run_dir: Path, env: dict[str, str], epochs: int) -> float:
+    """Training samples per training second of `netdesigner train` in its own process."""
+    argv = [sys.executable, "-m", "designer", "train", str(design), "--run-dir", str(run_dir),
+            "--epochs", str(epochs), "--device", "cpu"]
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    samples = json.loads((run_dir / "data.json").read_text())["train_samples"]
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    seconds = sum(samples / r["samples_per_second"] for r in records if r["kind"] == "epoch")
+    return epochs * samples / seconds
+
+
+def training_under_contention(epochs: int = EPOCHS) -> float:
+    """The CLI run's throughput beside the busy neighbour over its throughput alone."""
+    env = _environment()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        design = _design_file(folder)
+        alone = cli_throughput(design, folder / "alone", env, epochs)
+        neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR], env=env,
+                                     stdout=subprocess.PIPE, text=True)
+        try:
+            neighbour.stdout.readline()  # "ready": torch is loaded and the bursts begin
+            contended = cli_throughput(design, folder / "contended", env, epochs)
+        finally:
+            neighbour.kill()
+            neighbour.wait()
+    ratio = contended / alone
+    print(f"lenet5 on digits, {epochs} epochs, CLI train: {alone:,.0f} samples/s alone, "
+          f"{contended:,.0f} samples/s beside a busy torch process")
+    print(f"training throughput under contention / alone: {ratio:.3f}")
+    return ratio
+
+
+def main() -> None:
+    training_under_contention()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Plots of training runs, drawn with pyqtgraph."""
