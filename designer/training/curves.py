@@ -134,12 +134,12 @@ def series(run_dir: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndarray]:
     elif x == "epoch":
         xs = steps / per_epoch
     else:
-        xs = _seconds_at(steps, per_epoch, epochs)
+        xs = seconds_at(steps, per_epoch, epochs)
     keep = np.isfinite(xs) & np.isfinite(y)
     return xs[keep], y[keep]
 
 
-def _seconds_at(steps: np.ndarray, per_epoch: int, epochs: dict[int, dict]) -> np.ndarray:
+def seconds_at(steps: np.ndarray, per_epoch: int, epochs: dict[int, dict]) -> np.ndarray:
     """Training time at each step: the epochs' recorded durations, spread evenly over their
     steps (an epoch not finished yet takes the finished ones' mean duration)."""
     if not epochs:

@@ -115,19 +115,14 @@ def read_run(path: str | Path) -> RunInfo:
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """The run's metrics records; a line being written at this moment is left for the next read."""
-    file = RunDir(path).file(RunDir.METRICS)
+    """The run's metrics records so far ([] before its first line); a line being written at this
+    moment is left for the next read."""
+    from designer.training.curves import CurveError, read_records
+
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError:
+        return read_records(Path(path))
+    except CurveError:
         return []
-    records = []
-    for line in text.splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            break  # a half-written last line
-    return records
 
 
 def list_runs(folder: str | Path) -> list[RunInfo]:

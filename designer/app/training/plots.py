@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 # default answers that early call the way the method does for an unknown hint.
 if not hasattr(pg.LabelItem, "_sizeHint"):
     pg.LabelItem._sizeHint = {}
+from designer.training.curves import ema, seconds_at
 
 REFRESH_MS = 40
 # A qualitative palette (Tableau 10): neighbouring runs stay distinguishable.
@@ -35,23 +36,6 @@ PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 X_AXES = ("step", "epoch", "time")
 DEFAULT_SMOOTHING = 0.99
-
-
-def smooth(values: np.ndarray, coefficient: float) -> np.ndarray:
-    """The bias-corrected exponential moving average (TensorBoard's smoothing, and the engine's
-    loss_ema at 0.99), as one vectorized filter pass; NaNs are carried over, not smeared."""
-    values = np.asarray(values, dtype=np.float64)
-    if coefficient <= 0 or not len(values):
-        return values
-    from scipy.signal import lfilter
-
-    finite = np.isfinite(values)
-    raw = lfilter([1 - coefficient], [1, -coefficient], np.where(finite, values, 0.0))
-    weight = lfilter([1 - coefficient], [1, -coefficient], finite.astype(np.float64))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = raw / weight
-    out[~finite] = np.nan
-    return out
 
 
 class Buffer:
@@ -109,21 +93,22 @@ class RunCurves:
 
     def epoch_x(self, axis: str) -> np.ndarray:
         epochs = self.epochs["epoch"].values
-        if axis == "time":
-            return np.cumsum(np.nan_to_num(self.epochs["seconds"].values))
-        if axis == "step" and self.steps_per_epoch:
-            return epochs * self.steps_per_epoch
-        return epochs
+        if axis == "epoch" or not self.steps_per_epoch:
+            return epochs
+        return self._x(epochs * self.steps_per_epoch, axis)
 
     def step_x(self, axis: str) -> np.ndarray:
-        steps = self.steps["step"].values
-        if axis == "epoch" and self.steps_per_epoch:
-            return steps / self.steps_per_epoch
-        if axis == "time":
-            seconds = np.nansum(self.epochs["seconds"].values)
-            done = len(self.epochs["epoch"].values) * (self.steps_per_epoch or 0)
-            return steps * (seconds / done) if done else np.full(len(steps), np.nan)
-        return steps
+        return self._x(self.steps["step"].values, axis)
+
+    def _x(self, steps: np.ndarray, axis: str) -> np.ndarray:
+        per_epoch = self.steps_per_epoch
+        if axis == "step" or not per_epoch:
+            return steps
+        if axis == "epoch":
+            return steps / per_epoch
+        epochs = {int(e): {"seconds": s} for e, s in zip(self.epochs["epoch"].values,
+                                                          self.epochs["seconds"].values)}
+        return seconds_at(steps, per_epoch, epochs)
 
 
 def adopt_popups(owner: QWidget, before: set) -> None:
@@ -328,7 +313,7 @@ class TrainingPlots(QWidget):
         loss = run.steps["loss"].values
         if not several:  # the raw loss, faint, behind its average (too busy with several runs)
             self.step_loss.curve((k, "raw"), f"{run.name} (raw)", c, width=1, alpha=70).setData(sx, loss)
-        smoothed = smooth(loss, self.smoothing)
+        smoothed = ema(loss, self.smoothing)
         self.step_loss.curve((k, "ema"), run.name, c).setData(sx, smoothed)
         ex = run.epoch_x(self.x_axis)
         e = run.epochs
