@@ -241,6 +241,8 @@ def test_a_design_name_the_script_uses_itself_is_refused_by_name(tmp_path, capsy
     ("import requests\n", "imports requests"),
     ("from designer.core.design import Design\n", "not copied into the training script"),
     ("from designer.data.errors import DataError as Problem\n", "under the same names"),
+    ("def f():\n    from designer.data.errors import DataError\n", "not copied"),
+    ("def f():\n    import requests\n", "imports requests"),
 ])
 def test_only_standalone_modules_can_be_copied_into_the_script(source, message):
     with pytest.raises(TrainScriptError, match=message):

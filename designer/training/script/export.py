@@ -134,6 +134,9 @@ def parse_piece(source: str, what: str, copied: dict[str, set[str]]) -> Piece:
             drop.update(span)
         else:
             piece.defined.update(_bound_names(node))
+            for inner in ast.walk(node):  # imports inside functions stay where they are
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    _is_copied_import(inner, what, {})
     kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
     piece.body = re.sub(r"\n{4,}", "\n\n\n", kept)
     return piece
