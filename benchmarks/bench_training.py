@@ -44,7 +44,7 @@ def bare_loop(design, config, data) -> tuple[float, float]:
     """A plain loop: shuffle, forward, loss, backward, step; a validation pass per epoch.
     Returns (training seconds, whole-run seconds)."""
     from designer.codegen import compile_design
-    from designer.interop.train_script import init_weights
+    from designer.training.recipe import init_weights
 
     torch.manual_seed(config.seed)
     model = compile_design(design)

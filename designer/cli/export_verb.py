@@ -16,8 +16,9 @@ def register(sub) -> None:
     p.add_argument("design", metavar="DESIGN", nargs="?",
                    help="the design (optional with --run: the run's design)")
     p.add_argument("--code", metavar="OUT.py", help="standalone PyTorch source (build_model())")
-    add_arguments(p, "trained weights for the model exports, e.g. RUN/best.safetensors "
-                     "(default: the design's own weights, else fresh ones)")
+    add_arguments(p, "trained weights for the model exports, e.g. RUN/best.safetensors, and the "
+                     "weights --train-script starts from (default: the design's own weights, "
+                     "else fresh ones)")
     p.add_argument("--state-dict", metavar="OUT.safetensors",
                    help="the weights, loadable with strict=True into the exported code's build_model()")
     p.add_argument("--torchscript", metavar="OUT.pt", help="TorchScript (torch.jit.load)")
@@ -25,7 +26,8 @@ def register(sub) -> None:
     p.add_argument("--pt2", metavar="OUT.pt2", help="torch.export program (torch.export.load)")
     p.add_argument("--train-script", metavar="OUT.py",
                    help="a standalone training script with the design's training settings; runs with "
-                        "python or torchrun (DistributedDataParallel)")
+                        "python or torchrun (DistributedDataParallel); the design's weights, if "
+                        "any, go beside it as OUT_weights.pt")
     p.add_argument("--config", metavar="SETTINGS.json",
                    help="training settings for --train-script on top of the design's (with --run: "
                         "of the run's), e.g. a run's config.json")
@@ -41,8 +43,9 @@ def cmd_export(args) -> int:
                        "--train-script", code=2)
     if args.config and not args.train_script:
         raise CliError("--config is for --train-script", code=2)
-    if args.weights and not wanted_models:
-        raise CliError("--weights is for the model exports (--state-dict, --torchscript, --onnx, --pt2)", code=2)
+    if args.weights and not (wanted_models or args.train_script):
+        raise CliError("--weights is for the model exports (--state-dict, --torchscript, --onnx, "
+                       "--pt2) and --train-script", code=2)
     check_usage(args)
     design = load_design(args)
     trained = trained_from_args(args, design) if args.run else None
@@ -59,7 +62,7 @@ def cmd_export(args) -> int:
     if wanted_models:
         _export_models(args, design, code, wanted_models, trained)
     if args.train_script:
-        _export_train_script(args, design, code, trained)
+        _export_train_script(args, design, trained)
     return 0
 
 
@@ -138,11 +141,11 @@ def _export_models(args, design, code, formats, trained=None) -> None:
         raise CliError(f"cannot write the export: {exc.strerror or exc}") from None
 
 
-def _export_train_script(args, design, code, trained=None) -> None:
-    from designer.codegen import generate
-    from designer.interop.train_script import render_train_script
+def _export_train_script(args, design, trained=None) -> None:
+    from designer.interop.weights import WeightsError, design_weights_path
     from designer.training.config import ConfigError, TrainConfig, config_for_design
-    from designer.training.model import node_settings, with_dropout
+    from designer.training.script.export import TrainScriptError, export_train_script
+    from designer.training.script.main import loadable
 
     overrides = {}
     if args.config:
@@ -159,12 +162,23 @@ def _export_train_script(args, design, code, trained=None) -> None:
             config = config_for_design(design, overrides)
     except ConfigError as exc:
         raise CliError(str(exc), code=2 if args.config else 1) from None
-    trained = with_dropout(design, config.dropout)  # a searched dropout rate goes into the model code
-    if trained is not design:
-        code = generate(trained)
-    settings = {**config.to_dict(), "loss": config.resolved_loss(design.task)}
-    text = render_train_script(code, settings, node_settings(design, code, only_changed=True),
-                               design.num_classes if design.task == "classification" else None, design.name)
-    write_text(args.train_script, text)
-    print(f"wrote {args.train_script} (run: python {args.train_script} --data {config.dataset} --out run, "
-          f"or torchrun --standalone --nproc-per-node=N {args.train_script} ...)")
+    if trained is not None:
+        weights = trained.weights
+    else:
+        weights = args.weights or design_weights_path(design, args.design)
+    try:
+        weights_file = export_train_script(args.train_script, design, config, weights)
+    except (TrainScriptError, WeightsError) as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {args.train_script}: {exc.strerror or exc}") from None
+    script = args.train_script
+    data = config.dataset if loadable(config.dataset) else "FOLDER"
+    print(f"wrote {script} (run: python {script} --data {data} --out run, "
+          f"or torchrun --standalone --nproc-per-node=N {script} ...)")
+    if data == "FOLDER":
+        print(f"note: the script cannot load the design's dataset '{config.dataset}'; FOLDER is an "
+              f"image folder with one subfolder per class")
+    if weights_file is not None:
+        print(f"wrote {weights_file} (the weights the script starts from, from {weights}; "
+              f"--fresh starts from fresh ones)")

@@ -1,6 +1,10 @@
 """Settings dataclasses (augmentation, preprocessing, training): type-checked conversion to and
 from plain JSON-ready dicts, with messages that name the setting. Each caller passes the error
-class its users catch (DataError, ConfigError...)."""
+class its users catch (DataError, ConfigError...).
+
+This module is copied into the exported training script (see designer.training.script.export):
+it imports only the standard library, numpy, torch, Pillow and the other modules copied there.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,8 @@ def check_setting_types(obj: Any, what: str, error: type[Exception] = ValueError
     hints = typing.get_type_hints(type(obj))
     for f in fields(obj):
         expected = hints[f.name]
-        options = typing.get_args(expected) if isinstance(expected, types.UnionType) else (expected,)
+        union = isinstance(expected, types.UnionType)
+        options = typing.get_args(expected) if union else (expected,)
         value = getattr(obj, f.name)
         if value is None and type(None) in options:
             continue
@@ -54,10 +59,12 @@ def settings_to_dict(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
-def settings_from_dict(cls: type[T], data: Any, what: str, error: type[Exception] = ValueError) -> T:
+def settings_from_dict(cls: type[T], data: Any, what: str,
+                       error: type[Exception] = ValueError) -> T:
     """Build ``cls`` from a dict; missing keys keep their defaults, unknown keys are refused."""
     if not isinstance(data, Mapping):
-        raise error(f"{what} settings must be a mapping of names to values, got {type(data).__name__}")
+        raise error(f"{what} settings must be a mapping of names to values, "
+                    f"got {type(data).__name__}")
     known = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     for key in data:
         if key not in known:

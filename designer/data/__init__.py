@@ -17,13 +17,13 @@ _EXPORTS = {
     "preview_grid": "designer.data.augment",
     "iterate_batches": "designer.data.batches",
     "PreparedData": "designer.data.prepare",
-    "prepare_data": "designer.data.prepare",
+    "prepare_data": "designer.data.sources",
     "NormStats": "designer.data.preprocess",
     "Preprocessing": "designer.data.preprocess",
     "to_network_input": "designer.data.preprocess",
     "RawData": "designer.data.rawdata",
     "KNOWN_SOURCES": "designer.data.sources",
-    "default_data_dir": "designer.data.sources",
+    "default_data_dir": "designer.data.data_dir",
     "load_source": "designer.data.sources",
     "SplitIndices": "designer.data.splits",
     "split_indices": "designer.data.splits",
@@ -51,10 +51,11 @@ __all__ = [
 if TYPE_CHECKING:
     from designer.data.augment import Augmentation, augment_batch, preview_grid
     from designer.data.batches import iterate_batches
-    from designer.data.prepare import PreparedData, prepare_data
+    from designer.data.data_dir import default_data_dir
+    from designer.data.prepare import PreparedData
     from designer.data.preprocess import NormStats, Preprocessing, to_network_input
     from designer.data.rawdata import RawData
-    from designer.data.sources import KNOWN_SOURCES, default_data_dir, load_source
+    from designer.data.sources import KNOWN_SOURCES, load_source, prepare_data
     from designer.data.splits import SplitIndices, split_indices
 
 

@@ -4,6 +4,9 @@ The geometric knobs (flips, crop, rotation, shear, zoom, shifts) become one affi
 image, applied to the whole batch by a single affine_grid + grid_sample. The photometric knobs
 (brightness, contrast, channel shift) are broadcast arithmetic. Values are in whatever units the
 batch is in; iterate_batches hands over rescaled pixels (e.g. 0..1), as Keras does.
+
+This module is copied into the exported training script (see designer.training.script.export):
+it imports only the standard library, numpy, torch, Pillow and the other modules copied there.
 """
 
 from __future__ import annotations
@@ -15,16 +18,29 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from designer.data.errors import DataError
-from designer.data.settings import (
+from designer.core.settings import (
     check_range,
     check_setting_types,
     settings_from_dict,
     settings_to_dict,
 )
+from designer.data.errors import DataError
 
 # Keras fill_mode names -> grid_sample padding modes
 FILL_MODES = {"constant": "zeros", "nearest": "border", "reflect": "reflection"}
+# The allowed range of each numeric knob. Near 90° of shear the image collapses to a line; a
+# zoom factor of 0 would be degenerate.
+AUGMENTATION_RANGES = {
+    "crop_padding": (0, 1024),
+    "rotation_range": (0, 180),
+    "shear_range": (0, 80),
+    "zoom_range": (0, 0.95),
+    "width_shift_range": (0, 1),
+    "height_shift_range": (0, 1),
+    "channel_shift_range": (0, math.inf),
+    "brightness_range": (0, 1),
+    "contrast_range": (0, 1),
+}
 
 
 @dataclass(frozen=True)
@@ -58,27 +74,21 @@ class Augmentation:
     fill_mode: str = "constant"
 
     def __post_init__(self) -> None:
-        check_setting_types(self, "augmentation")
-        what = "augmentation"
-        check_range(what, "crop_padding", self.crop_padding, 0, 1024)
-        check_range(what, "rotation_range", self.rotation_range, 0, 180)
-        check_range(what, "shear_range", self.shear_range, 0, 80)  # near 90° the image collapses to a line
-        check_range(what, "zoom_range", self.zoom_range, 0, 0.95)  # a factor of 0 would be degenerate
-        check_range(what, "width_shift_range", self.width_shift_range, 0, 1)
-        check_range(what, "height_shift_range", self.height_shift_range, 0, 1)
-        check_range(what, "channel_shift_range", self.channel_shift_range, 0, math.inf)
-        check_range(what, "brightness_range", self.brightness_range, 0, 1)
-        check_range(what, "contrast_range", self.contrast_range, 0, 1)
+        check_setting_types(self, "augmentation", DataError)
+        for name, (low, high) in AUGMENTATION_RANGES.items():
+            check_range("augmentation", name, getattr(self, name), low, high, DataError)
         if self.fill_mode not in FILL_MODES:
             raise DataError(
-                f"augmentation setting 'fill_mode' must be one of {', '.join(FILL_MODES)}, got {self.fill_mode!r}"
+                f"augmentation setting 'fill_mode' must be one of {', '.join(FILL_MODES)}, "
+                f"got {self.fill_mode!r}"
             )
 
     @property
     def has_geometric(self) -> bool:
         return bool(
             self.horizontal_flip or self.vertical_flip or self.crop_padding or self.rotation_range
-            or self.shear_range or self.zoom_range or self.width_shift_range or self.height_shift_range
+            or self.shear_range or self.zoom_range or self.width_shift_range
+            or self.height_shift_range
         )
 
     @property
@@ -94,7 +104,7 @@ class Augmentation:
 
     @classmethod
     def from_dict(cls, data: Any) -> Augmentation:
-        return settings_from_dict(cls, data, "augmentation")
+        return settings_from_dict(cls, data, "augmentation", DataError)
 
 
 def augment_batch(x: torch.Tensor, aug: Augmentation, generator: torch.Generator) -> torch.Tensor:
@@ -116,7 +126,8 @@ def augment_batch(x: torch.Tensor, aug: Augmentation, generator: torch.Generator
     return x
 
 
-def preview_grid(image: torch.Tensor, aug: Augmentation, n: int = 16, seed: int = 0) -> torch.Tensor:
+def preview_grid(image: torch.Tensor, aug: Augmentation, n: int = 16,
+                 seed: int = 0) -> torch.Tensor:
     """``n`` augmented versions (n×C×H×W) of one C×H×W image, the same for the same seed."""
     if image.dim() != 3:
         raise DataError(f"preview_grid needs one image (C×H×W), got shape {tuple(image.shape)}")
@@ -169,7 +180,8 @@ def _geometric(x: torch.Tensor, aug: Augmentation, g: torch.Generator) -> torch.
     theta[:, :, 2] = shift / half
     theta = theta.to(dtype=x.dtype, device=x.device)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode=FILL_MODES[aug.fill_mode], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode=FILL_MODES[aug.fill_mode],
+                         align_corners=False)
 
 
 def _photometric(x: torch.Tensor, aug: Augmentation, g: torch.Generator) -> torch.Tensor:

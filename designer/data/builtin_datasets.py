@@ -1,6 +1,6 @@
-"""The named datasets: scikit-learn's bundled digits, and MNIST, Fashion-MNIST and CIFAR via torchvision.
+"""The downloadable named datasets: MNIST, Fashion-MNIST and CIFAR, read from torchvision's layout.
 
-torchvision and scikit-learn are imported inside the loaders; they take seconds to import.
+torchvision is imported inside the loaders; it takes seconds to import.
 """
 
 from __future__ import annotations
@@ -15,32 +15,16 @@ from pathlib import Path
 import torch
 
 from designer.data.cifar_files import CIFAR10, CIFAR100, read_cifar_folder
+from designer.data.data_dir import DATA_DIR_ENV
 from designer.data.errors import DataError
 from designer.data.idx_files import check_idx_file, gunzip_missing
 from designer.data.rawdata import RawData
 
 log = logging.getLogger("designer.data")
 
-DATA_DIR_ENV = "NETDESIGNER_DATA"
 # A download that gets no answer for this long counts as failed, so an offline machine whose
 # firewall drops packets gives an error instead of hanging the app.
 DOWNLOAD_TIMEOUT_SECONDS = 30.0
-
-
-def default_data_dir() -> Path:
-    """Where downloaded datasets live: $NETDESIGNER_DATA, else ~/.cache/netdesigner/data."""
-    return Path(os.environ.get(DATA_DIR_ENV) or "~/.cache/netdesigner/data").expanduser()
-
-
-def load_digits_data() -> RawData:
-    """scikit-learn's bundled 8×8 digits; ships with the package, so it never touches the network."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    pixels = torch.from_numpy(bunch.images).float()  # values 0..16
-    images = (pixels * (255.0 / 16.0)).round().to(torch.uint8).unsqueeze(1)
-    labels = torch.from_numpy(bunch.target).long()
-    return RawData(name="digits", classes=[str(c) for c in bunch.target_names], train_images=images, train_labels=labels)
 
 
 # key: (torchvision class, title, where to get the files by hand)

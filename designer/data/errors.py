@@ -1,4 +1,8 @@
-"""The one exception the data package raises for problems a user can fix."""
+"""The one exception the data package raises for problems a user can fix.
+
+This module is copied into the exported training script (see designer.training.script.export):
+it imports only the standard library, numpy, torch, Pillow and the other modules copied there.
+"""
 
 
 class DataError(Exception):

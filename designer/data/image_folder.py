@@ -3,6 +3,9 @@
     PATH/cat/001.png, PATH/dog/002.jpg, ...
 or, with the dataset's own test split:
     PATH/train/cat/001.png, ..., PATH/test/cat/101.png, ...
+
+This module is copied into the exported training script (see designer.training.script.export):
+it imports only the standard library, numpy, torch, Pillow and the other modules copied there.
 """
 
 from __future__ import annotations
@@ -59,15 +62,17 @@ def load_image_folder(root: Path, image_size: tuple[int, int] | None = None) -> 
         test_files = [(path, classes.index(cls)) for path, cls in test_files]
     train_files = [(path, classes.index(cls)) for path, cls in train_files]
 
-    decoded = _decode_all([path for path, _ in train_files + test_files])
-    skipped = [str(path) for (path, _), image in zip(train_files + test_files, decoded) if image is None]
+    files = train_files + test_files
+    decoded = _decode_all([path for path, _ in files])
+    skipped = [str(path) for (path, _), image in zip(files, decoded) if image is None]
     if skipped:
         log.warning(
             "skipped %d unreadable image file(s) in %s: %s%s",
             len(skipped), root, ", ".join(skipped[:5]), " ..." if len(skipped) > 5 else "",
         )
     train_pairs = [(img, label) for (_, label), img in zip(train_files, decoded) if img is not None]
-    test_pairs = [(img, label) for (_, label), img in zip(test_files, decoded[len(train_files):]) if img is not None]
+    test_pairs = [(img, label) for (_, label), img in zip(test_files, decoded[len(train_files):])
+                  if img is not None]
     _check_every_class_has_images(train_root, classes, train_pairs, skipped)
     if has_split and not test_pairs:
         raise DataError(f"the test folder {test_root} has no readable images")
@@ -105,7 +110,8 @@ def _list_files(root: Path, classes: list[str]) -> list[tuple[Path, str]]:
         for dirpath, dirnames, filenames in os.walk(root / cls, followlinks=True):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
-                if not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+                extension = os.path.splitext(name)[1].lower()
+                if not name.startswith(".") and extension in IMAGE_EXTENSIONS:
                     found.append((Path(dirpath) / name, cls))
     return found
 
@@ -134,7 +140,7 @@ def _decode(path: Path) -> np.ndarray | None:
             if image.mode in _GRAY_MODES:
                 return np.asarray(image.convert("L"))
             return np.asarray(image.convert("RGB"))
-    except Exception:  # noqa: BLE001 - Pillow raises many kinds (OSError, ValueError, SyntaxError, ...) for bad files
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for bad files (OSError...)
         return None
 
 
@@ -144,7 +150,8 @@ def _conform(image: np.ndarray, size: tuple[int, int], channels: int) -> np.ndar
 
     if image.shape[:2] != tuple(size):
         # Pillow's bilinear filter widens with the scale factor, so shrinking is antialiased.
-        image = np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.Resampling.BILINEAR))
+        resized = Image.fromarray(image).resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        image = np.asarray(resized)
     if image.ndim == 2:
         image = image[:, :, None]
     if image.shape[2] != channels:
@@ -152,14 +159,17 @@ def _conform(image: np.ndarray, size: tuple[int, int], channels: int) -> np.ndar
     return image
 
 
-def _check_every_class_has_images(root: Path, classes: list[str], pairs: list, skipped: list[str]) -> None:
+def _check_every_class_has_images(root: Path, classes: list[str], pairs: list,
+                                  skipped: list[str]) -> None:
     counts = Counter(label for _, label in pairs)
     empty = [c for i, c in enumerate(classes) if counts[i] == 0]
     if len(empty) == len(classes):
         extra = f" ({len(skipped)} file(s) could not be read)" if skipped else ""
-        raise DataError(f"the image folder {root} has no readable images in its class subfolders{extra}")
+        raise DataError(
+            f"the image folder {root} has no readable images in its class subfolders{extra}")
     if empty:
         raise DataError(
-            f"class folder(s) {', '.join(str(root / c) for c in empty)} in {root} have no readable images; "
+            f"class folder(s) {', '.join(str(root / c) for c in empty)} in {root} have no "
+            f"readable images; "
             f"add images or remove the folder"
         )

@@ -1,13 +1,16 @@
-"""prepare_data: from a source spec and a design's input shape to float tensors ready to train on."""
+"""From a dataset's raw images to float tensors ready to train on: split, shaped for a design's
+input and normalized (prepare_data in designer.data.sources loads the dataset first).
+
+This module is copied into the exported training script (see designer.training.script.export):
+it imports only the standard library, numpy, torch, Pillow and the other modules copied there.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
-from designer.data.batches import iterate_batches
 from designer.data.errors import DataError
 from designer.data.preprocess import (
     NormStats,
@@ -17,10 +20,8 @@ from designer.data.preprocess import (
     image_shape_for_input,
     to_float_images,
 )
-from designer.data.sources import load_source
+from designer.data.rawdata import RawData
 from designer.data.splits import check_fractions, split_indices
-
-__all__ = ["PreparedData", "iterate_batches", "prepare_data"]
 
 
 @dataclass
@@ -37,7 +38,7 @@ class PreparedData:
     test_y: torch.Tensor
     stats: NormStats  # rescale, and the mean/std fitted on the training split
     image_shape: tuple[int, int, int]  # C×H×W of the images before any flattening
-    test_is_own_split: bool  # True: the dataset's own test split; False: held out from its training data
+    test_is_own_split: bool  # True: the dataset's own test split; False: held out from training
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -45,8 +46,23 @@ class PreparedData:
         return len(self.classes)
 
 
-def prepare_data(
-    source: str,
+def check_preparation(input_shape: tuple[int, ...], val_fraction: float, test_fraction: float,
+                      limit: int | None) -> None:
+    """The arguments of prepare_raw, checked before a (slow) dataset is loaded for them."""
+    check_input_shape(tuple(input_shape))
+    check_fractions(val_fraction, test_fraction)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise DataError(f"the sample limit must be a whole number of at least 1, got {limit!r}")
+
+
+def folder_image_size(input_shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """The H×W to resample image folders to while loading them: an image input's own size, so
+    images are resampled once; None for a vector input (the folder's most common size)."""
+    return (input_shape[1], input_shape[2]) if len(input_shape) == 3 else None
+
+
+def prepare_raw(
+    raw: RawData,
     input_shape: tuple[int, ...],
     *,
     num_classes: int | None = None,
@@ -54,10 +70,9 @@ def prepare_data(
     val_fraction: float = 0.1,
     test_fraction: float = 0.1,
     seed: int = 0,
-    data_dir: str | Path | None = None,
     limit: int | None = None,
 ) -> PreparedData:
-    """Load ``source``, split it, and shape and normalize it for a design's input.
+    """Split a loaded dataset, and shape and normalize it for a design's input.
 
     The validation split comes from the training data; ``test_fraction`` is used only when the
     source has no test split of its own. ``limit`` keeps the first N training samples (a
@@ -65,16 +80,7 @@ def prepare_data(
     """
     preprocessing = preprocessing or Preprocessing()
     input_shape = tuple(input_shape)
-    check_input_shape(input_shape)
-    check_fractions(val_fraction, test_fraction)
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise DataError(f"the sample limit must be a whole number of at least 1, got {limit!r}")
-    if len(input_shape) == 3:
-        folder_size: tuple[int, int] | None = (input_shape[1], input_shape[2])  # resample folders once
-    else:
-        folder_size = None
-    raw = load_source(source, data_dir, image_size=folder_size)
-
+    check_preparation(input_shape, val_fraction, test_fraction, limit)
     if num_classes is not None and num_classes != len(raw.classes):
         raise DataError(
             f"the dataset '{raw.name}' has {len(raw.classes)} classes but the design's head has "
@@ -83,9 +89,8 @@ def prepare_data(
     image_shape = image_shape_for_input(input_shape, raw.image_shape)
 
     own_test = raw.has_test_split
-    split = split_indices(
-        raw.train_labels, val_fraction=val_fraction, test_fraction=0.0 if own_test else test_fraction, seed=seed
-    )
+    split = split_indices(raw.train_labels, val_fraction=val_fraction,
+                          test_fraction=0.0 if own_test else test_fraction, seed=seed)
     train_index = split.train[:limit] if limit is not None else split.train
 
     def images(index: torch.Tensor | None, source_images: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,9 @@
 Order: channels (gray <-> RGB), resize to the design's H×W, rescale, then center/standardize
 with statistics fitted on the training split only (fitting on validation or test data would
 leak them into training).
+
+This module is copied into the exported training script (see designer.training.script.export):
+it imports only the standard library, numpy, torch, Pillow and the other modules copied there.
 """
 
 from __future__ import annotations
@@ -14,12 +17,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from designer.core.settings import check_setting_types, settings_from_dict, settings_to_dict
 from designer.data.errors import DataError
-from designer.data.settings import (
-    check_setting_types,
-    settings_from_dict,
-    settings_to_dict,
-)
 
 CENTER_CHOICES = ("none", "mean_image", "mean_pixel")
 # ITU-R 601-2 luma, the weights Pillow's "L" conversion uses.
@@ -48,12 +47,14 @@ class Preprocessing:
     std: list | None = None
 
     def __post_init__(self) -> None:
-        check_setting_types(self, "preprocessing")
+        check_setting_types(self, "preprocessing", DataError)
         if not self.rescale > 0:
-            raise DataError(f"preprocessing setting 'rescale' must be above 0, got {self.rescale!r}")
+            raise DataError(
+                f"preprocessing setting 'rescale' must be above 0, got {self.rescale!r}")
         if self.center not in CENTER_CHOICES:
             raise DataError(
-                f"preprocessing setting 'center' must be one of {', '.join(CENTER_CHOICES)}, got {self.center!r}"
+                f"preprocessing setting 'center' must be one of {', '.join(CENTER_CHOICES)}, "
+                f"got {self.center!r}"
             )
         self._check_fixed_statistics()
 
@@ -61,7 +62,8 @@ class Preprocessing:
         if self.mean is None and self.std is None:
             return
         if self.mean is None or self.std is None:
-            raise DataError("preprocessing settings 'mean' and 'std' go together; give both or neither")
+            raise DataError(
+                "preprocessing settings 'mean' and 'std' go together; give both or neither")
         for key in ("mean", "std"):
             values = getattr(self, key)
             if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -72,17 +74,18 @@ class Preprocessing:
             raise DataError(f"preprocessing setting 'mean' has {len(self.mean)} values but 'std' "
                             f"has {len(self.std)}")
         if not all(v > 0 for v in self.std):
-            raise DataError(f"preprocessing setting 'std' must be above 0 for every channel, got {self.std}")
+            raise DataError(f"preprocessing setting 'std' must be above 0 for every channel, "
+                            f"got {self.std}")
         if self.center != "none" or self.standardize:
-            raise DataError("preprocessing settings 'mean' and 'std' replace fitted statistics; set "
-                            "center to none and standardize to false, or drop mean and std")
+            raise DataError("preprocessing settings 'mean' and 'std' replace fitted statistics; "
+                            "set center to none and standardize to false, or drop mean and std")
 
     def to_dict(self) -> dict[str, Any]:
         return settings_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> Preprocessing:
-        return settings_from_dict(cls, data, "preprocessing")
+        return settings_from_dict(cls, data, "preprocessing", DataError)
 
 
 @dataclass
@@ -133,14 +136,17 @@ class NormStats:
             try:
                 t = torch.tensor(value, dtype=torch.float32)
             except (TypeError, ValueError) as exc:
-                raise DataError(f"normalization statistics '{key}' must be nested lists of numbers: {exc}") from exc
+                raise DataError(f"normalization statistics '{key}' must be nested lists of "
+                                f"numbers: {exc}") from exc
             if t.dim() != 3:
-                raise DataError(f"normalization statistics '{key}' must be C×H×W, got shape {tuple(t.shape)}")
+                raise DataError(f"normalization statistics '{key}' must be C×H×W, "
+                                f"got shape {tuple(t.shape)}")
             return t
 
         rescale = data.get("rescale")
         if isinstance(rescale, bool) or not isinstance(rescale, (int, float)) or not rescale > 0:
-            raise DataError(f"normalization statistics 'rescale' must be a number above 0, got {rescale!r}")
+            raise DataError(f"normalization statistics 'rescale' must be a number above 0, "
+                            f"got {rescale!r}")
         return cls(rescale=float(rescale), mean=tensor("mean"), std=tensor("std"))
 
 
@@ -167,7 +173,8 @@ def resize_images(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
 
 
-def image_shape_for_input(input_shape: tuple[int, ...], source_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+def image_shape_for_input(input_shape: tuple[int, ...],
+                          source_shape: tuple[int, int, int]) -> tuple[int, int, int]:
     """The C×H×W the images must have to feed a design with ``input_shape``.
 
     Image inputs (C, H, W) are used as they are. For a vector input (N,) the images keep their
@@ -195,14 +202,16 @@ def check_input_shape(input_shape: tuple[int, ...]) -> None:
     """A design input is an image (C, H, W) or a vector (N,), in positive whole numbers."""
     if len(input_shape) not in (1, 3):
         raise DataError(
-            f"the design's input shape {tuple(input_shape)} is neither an image (channels, height, width) "
-            f"nor a vector (features,)"
+            f"the design's input shape {tuple(input_shape)} is neither an image "
+            f"(channels, height, width) nor a vector (features,)"
         )
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_shape):
-        raise DataError(f"the design's input shape {tuple(input_shape)} must be positive whole numbers")
+        raise DataError(
+            f"the design's input shape {tuple(input_shape)} must be positive whole numbers")
 
 
-def to_float_images(images: torch.Tensor, shape: tuple[int, int, int], rescale: float) -> torch.Tensor:
+def to_float_images(images: torch.Tensor, shape: tuple[int, int, int],
+                    rescale: float) -> torch.Tensor:
     """uint8 N×C×H×W -> rescaled float32 N×shape, converted in chunks to bound memory."""
     c, h, w = shape
     out = torch.empty((len(images), c, h, w), dtype=torch.float32)
@@ -249,8 +258,8 @@ def fit_stats(x: torch.Tensor, config: Preprocessing) -> NormStats:
 
 def _fixed_stats(config: Preprocessing, channels: int) -> NormStats:
     if len(config.mean) not in (1, channels):
-        raise DataError(f"preprocessing settings 'mean' and 'std' have {len(config.mean)} values but "
-                        f"the images have {channels} channel(s)")
+        raise DataError(f"preprocessing settings 'mean' and 'std' have {len(config.mean)} "
+                        f"values but the images have {channels} channel(s)")
 
     def per_channel(values: list) -> torch.Tensor:
         t = torch.tensor(values, dtype=torch.float32)
@@ -266,6 +275,7 @@ def to_network_input(
 
     The same path prepare_data uses, for new inputs after training (e.g. one image to visualize).
     """
-    shape = image_shape_for_input(tuple(input_shape), tuple(images.shape[1:]))  # type: ignore[arg-type]
+    source_shape = tuple(images.shape[1:])
+    shape = image_shape_for_input(tuple(input_shape), source_shape)  # type: ignore[arg-type]
     x = stats.normalize(to_float_images(images, shape, stats.rescale))
     return x.reshape(len(x), -1) if len(input_shape) == 1 else x

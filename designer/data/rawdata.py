@@ -1,4 +1,8 @@
-"""RawData: a dataset as loaded from its source, before splitting and preprocessing."""
+"""RawData: a dataset as loaded from its source, before splitting and preprocessing.
+
+This module is copied into the exported training script (see designer.training.script.export):
+it imports only the standard library, numpy, torch, Pillow and the other modules copied there.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,8 @@ class RawData:
             self.test_labels = self.test_labels.long()
         _check_split(self, "training", self.train_images, self.train_labels)
         if (self.test_images is None) != (self.test_labels is None):
-            raise DataError(f"the dataset '{self.name}' has test images or test labels but not both")
+            raise DataError(
+                f"the dataset '{self.name}' has test images or test labels but not both")
         if self.test_images is not None:
             assert self.test_labels is not None
             _check_split(self, "test", self.test_images, self.test_labels)
@@ -69,6 +74,7 @@ def _check_split(raw: RawData, split: str, images: torch.Tensor, labels: torch.T
     if low < 0 or high >= len(raw.classes):
         bad = low if low < 0 else high
         raise DataError(
-            f"the dataset '{raw.name}' has a {split} label {bad} but only {len(raw.classes)} classes "
+            f"the dataset '{raw.name}' has a {split} label {bad} but only "
+            f"{len(raw.classes)} classes "
             f"(labels must be 0..{len(raw.classes) - 1})"
         )

@@ -1,4 +1,5 @@
-"""load_source: turn a data source spec ("digits", "mnist", "folder:PATH", ...) into RawData."""
+"""Data sources: load_source turns a spec ("digits", "mnist", "folder:PATH", ...) into RawData, and
+prepare_data loads one and prepares it for a design's input."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from pathlib import Path
 from designer.data.builtin_datasets import (
     CIFAR_DATASETS,
     IDX_DATASETS,
-    default_data_dir,
     load_cifar_dataset,
-    load_digits_data,
     load_idx_dataset,
 )
+from designer.data.data_dir import default_data_dir
+from designer.data.digits import load_digits_data
 from designer.data.errors import DataError
 from designer.data.image_folder import load_image_folder
+from designer.data.prepare import PreparedData, check_preparation, folder_image_size, prepare_raw
+from designer.data.preprocess import Preprocessing
 from designer.data.rawdata import RawData
 
-__all__ = ["KNOWN_SOURCES", "RawData", "default_data_dir", "load_source"]
+__all__ = ["KNOWN_SOURCES", "RawData", "default_data_dir", "load_source", "prepare_data"]
 
 KNOWN_SOURCES = ("digits", *IDX_DATASETS, *CIFAR_DATASETS, "folder:PATH")
 FOLDER_PREFIX = "folder:"
@@ -59,6 +62,26 @@ def load_source(
         f"unknown data source '{spec}'; known sources: {', '.join(KNOWN_SOURCES)} "
         f"(or the path of an existing image folder)"
     )
+
+
+def prepare_data(
+    source: str,
+    input_shape: tuple[int, ...],
+    *,
+    num_classes: int | None = None,
+    preprocessing: Preprocessing | None = None,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    data_dir: str | Path | None = None,
+    limit: int | None = None,
+) -> PreparedData:
+    """Load ``source`` (see load_source) and prepare it for a design's input (see prepare_raw)."""
+    input_shape = tuple(input_shape)
+    check_preparation(input_shape, val_fraction, test_fraction, limit)
+    raw = load_source(source, data_dir, image_size=folder_image_size(input_shape))
+    return prepare_raw(raw, input_shape, num_classes=num_classes, preprocessing=preprocessing,
+                       val_fraction=val_fraction, test_fraction=test_fraction, seed=seed, limit=limit)
 
 
 def _check_image_size(size: object) -> tuple[int, int]:

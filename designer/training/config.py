@@ -10,7 +10,7 @@ from designer.core.settings import check_setting_types
 from designer.data import DataError
 from designer.data.augment import Augmentation
 from designer.data.preprocess import Preprocessing
-from designer.interop.train_script import INITS, LOSSES, OPTIMIZERS, SCHEDULES
+from designer.training.recipe import INITS, LOSSES, OPTIMIZERS, SCHEDULES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 KEEP_CHOICES = ("best", "last")  # the weights a finished run keeps (see TrainConfig.keep)

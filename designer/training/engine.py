@@ -29,7 +29,6 @@ from designer.core.design import Design
 from designer.core.errors import DesignFileError
 from designer.core.serialization import dumps, loads
 from designer.data import DataError, PreparedData, iterate_batches, prepare_data
-from designer.interop.train_script import LrSchedule, compute_loss
 from designer.interop.weights import WeightsError, load_weights, save_weights
 from designer.training.config import ConfigError, TrainConfig
 from designer.training.control import TrainingControl
@@ -51,10 +50,10 @@ from designer.training.model import (
     pick_device,
     with_dropout,
 )
+from designer.training.recipe import DATA_SEED_OFFSET, LrSchedule, compute_loss, is_better
 from designer.training.rundir import RunDir, RunDirError
 
 CHECKPOINT_FORMAT = 1
-DATA_SEED_OFFSET = 0x5EED  # the data generator's seed differs from the model's, so their streams differ
 FINAL_STATUSES = ("completed", "early_stopped", "diverged")
 
 
@@ -368,11 +367,9 @@ class Trainer:
         """Higher validation accuracy wins, then lower validation loss; without a validation
         split every epoch is the best so far."""
         best = self.best
-        if val.loss is None or best["epoch"] is None:
+        if best["epoch"] is None:
             return True
-        if val.accuracy is not None and best["val_accuracy"] is not None and val.accuracy != best["val_accuracy"]:
-            return val.accuracy > best["val_accuracy"]
-        return val.loss < best["val_loss"]
+        return is_better(val.loss, val.accuracy, best["val_loss"], best["val_accuracy"])
 
     def _finish(self, status: str, message: str, overfit_epoch: int | None = None) -> EndEvent:
         tests = self._test_both() if self.evaluate_test else None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from designer.interop.train_script import compute_loss, predict_classes
+from designer.training.recipe import compute_loss, predict_classes
 
 EMA_COEFFICIENT = 0.99  # as in seed 001's plots of the training error
 EVAL_BATCH = 512

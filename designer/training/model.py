@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from designer.codegen import GeneratedCode, compile_design, generate
+from designer.codegen import CodegenError, GeneratedCode, compile_design, generate
 from designer.core.analysis import analyze
 from designer.core.design import Design
 from designer.core.serialization import clone
-from designer.interop.train_script import init_weights, make_optimizer, param_groups
+from designer.training.recipe import start_model
 
 DROPOUT_TYPES = ("Dropout", "Dropout2d")
 
@@ -96,22 +96,16 @@ class TrainableModel:
 
 def build_trainable(design: Design, settings: dict, device: torch.device, seed: int,
                     weights_loader=None) -> TrainableModel:
-    """Compile, initialize (or load weights with ``weights_loader(model)``), move and group.
-
-    The RNG is seeded first, so the same seed gives the same initial weights.
-    """
+    """Compile, initialize (or load weights with ``weights_loader(model)``), move and group
+    (recipe.start_model, as the exported training script does)."""
     code = generate(design)
-    torch.manual_seed(seed)
-    model = compile_design(design, code)
-    if weights_loader is None:
-        init_weights(model, settings["init"])
-    else:
-        weights_loader(model)
-    model.to(device)
-    groups, frozen = param_groups(model, node_settings(design, code))
     try:
-        optimizer = make_optimizer(groups, settings)
-    except ValueError as exc:
+        model, frozen, optimizer = start_model(
+            lambda: compile_design(design, code), {**settings, "seed": seed},
+            node_settings(design, code), device, weights_loader)
+    except CodegenError:
+        raise
+    except ValueError as exc:  # e.g. every layer with parameters is frozen
         raise TrainingError(f"the design '{design.name}' cannot be trained: {exc}") from None
-    trainable = sum(p.numel() for g in groups for p in g["params"])
+    trainable = sum(p.numel() for g in optimizer.param_groups for p in g["params"])
     return TrainableModel(model, code, frozen, optimizer, trainable)

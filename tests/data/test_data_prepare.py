@@ -15,6 +15,7 @@ from designer.data import (
     iterate_batches,
     prepare_data,
 )
+from designer.data.batches import batch_count
 
 
 def test_digits_come_out_as_float_splits_of_the_design_shape():
@@ -99,6 +100,26 @@ def test_batches_cover_every_sample_once_in_a_seeded_order():
     assert torch.cat([yb for _, yb in first]).tolist() != torch.cat([yb for _, yb in second]).tolist()
     plain = list(iterate_batches(x, y, 4, False, None, drop_last=True))
     assert [yb.tolist() for _, yb in plain] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+def test_shards_share_every_batch_between_processes():
+    x, y = torch.arange(10).float().view(10, 1, 1, 1), torch.arange(10)
+    aug = Augmentation(channel_shift_range=0.5)
+    whole = _epoch(x, y, torch.Generator().manual_seed(3), augmentation=aug)
+    shares = [_epoch(x, y, torch.Generator().manual_seed(3), augmentation=aug, shard=(rank, 2))
+              for rank in (0, 1)]
+    assert [[len(yb) for _, yb in share] for share in shares] == [[2, 2, 1], [2, 2, 1]]
+    for (_, yb), (_, first), (_, second) in zip(whole, *shares):
+        assert sorted([*first.tolist(), *second.tolist()]) == sorted(yb.tolist())
+    shifted = [xb.flatten() - yb for share in shares for xb, yb in share]
+    # Each process draws its own random numbers: the ten shifts all differ.
+    assert len({round(float(v), 6) for v in torch.cat(shifted).flatten()}) == 10
+    # Three processes cannot share the last batch of two samples: it is left out.
+    three = _epoch(x, y, torch.Generator(), shard=(2, 3))
+    assert len(three) == batch_count(10, 4, processes=3) == 2
+    assert batch_count(10, 4) == 3 and batch_count(10, 4, drop_last=True) == 2
+    with pytest.raises(ValueError, match="shard"):
+        iterate_batches(x, y, 4, False, None, shard=(2, 2))
 
 
 def test_restoring_the_generator_state_replays_and_resumes_an_epoch_exactly():

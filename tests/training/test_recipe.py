@@ -9,13 +9,15 @@ import pytest
 import torch
 from torch import nn
 
-from designer.interop.train_script import (
+from designer.training.recipe import (
     LrSchedule,
     compute_loss,
     init_weights,
+    is_better,
     make_optimizer,
     param_groups,
     predict_classes,
+    start_model,
 )
 from designer.training.config import TrainConfig
 
@@ -130,3 +132,29 @@ def test_losses_and_predictions():
     single = torch.tensor([[1.7], [-0.2]])
     assert predict_classes("mse", single).tolist() == [2, 0]
     assert predict_classes("binary_cross_entropy", single).tolist() == [1, 0]
+
+
+def test_start_model_is_seeded_and_loaded_weights_replace_the_initialization():
+    settings = TrainConfig(seed=5, init="xavier").to_dict()
+
+    def build():
+        return nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5))
+
+    nodes = {"0": {"trainable": True, "lr_mult": 0.5}}
+    a, frozen, optimizer = start_model(build, settings, nodes, torch.device("cpu"))
+    b, _, _ = start_model(build, settings, nodes, torch.device("cpu"))
+    assert torch.equal(a[0].weight, b[0].weight) and torch.all(a[0].bias == 0)  # xavier: zero bias
+    assert frozen == [] and [g["lr_mult"] for g in optimizer.param_groups] == [0.5]
+    assert isinstance(optimizer, torch.optim.Adam)
+    c, _, _ = start_model(build, settings, nodes, torch.device("cpu"),
+                          lambda model: model.load_state_dict(a.state_dict()))
+    assert torch.equal(c[0].weight, a[0].weight) and torch.equal(c[0].bias, a[0].bias)
+    d, _, _ = start_model(build, {**settings, "seed": 6}, nodes, torch.device("cpu"))
+    assert not torch.equal(d[0].weight, a[0].weight)
+
+
+def test_the_best_epoch_has_the_highest_validation_accuracy_then_the_lowest_loss():
+    assert is_better(0.9, 0.5, None, None)  # the first epoch
+    assert is_better(0.9, 0.6, 0.5, 0.5) and not is_better(0.4, 0.4, 0.5, 0.5)
+    assert is_better(0.4, 0.5, 0.5, 0.5) and not is_better(0.6, 0.5, 0.5, 0.5)
+    assert is_better(None, None, 0.5, 0.5)  # without a validation split every epoch is the best

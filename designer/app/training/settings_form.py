@@ -302,7 +302,7 @@ class SettingsForm(QWidget):
 def lr_curve(config: TrainConfig, steps_per_epoch: int = 20) -> tuple[list[float], list[float]]:
     """The learning rate at every step of a run with these settings, x in epochs (the recipe's
     own schedule; a plateau schedule is drawn as if the validation loss kept improving)."""
-    from designer.interop.train_script import LrSchedule
+    from designer.training.recipe import LrSchedule
 
     schedule = LrSchedule(config.to_dict(), steps_per_epoch)
     steps = range(schedule.total)
