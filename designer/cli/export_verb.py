@@ -8,6 +8,7 @@ from designer.cli import CliError
 from designer.cli.design_verbs import require_valid, write_text
 from designer.cli.trained_args import add_arguments, check_usage, load_design, trained_from_args
 
+# designer.interop.exports.MODEL_FORMATS, spelled out here so `--help` needs no torch import
 MODEL_FORMATS = ("state_dict", "torchscript", "onnx", "pt2")
 
 
@@ -118,27 +119,16 @@ def _input_note(trained) -> str:
 def _export_models(args, design, code, formats, trained=None) -> None:
     from designer.interop import exports
 
-    model = _model_with_weights(args, design, code, trained).eval()
-    example = exports.example_input(tuple(design.input_shape))
+    model = _model_with_weights(args, design, code, trained)
     try:
-        for fmt in formats:
-            out = getattr(args, fmt)
-            if fmt == "state_dict":
-                exports.export_state_dict(model, out)
-                note = "safetensors; load into build_model() with strict=True"
-            elif fmt == "torchscript":
-                note = f"TorchScript, by torch.jit.{exports.export_torchscript(model, out, example)}"
-            elif fmt == "onnx":
-                how = exports.export_onnx(model, out, example)
-                note = f"ONNX opset {exports.ONNX_OPSET}, {how} exporter, checked with onnx.checker"
-            else:
-                exports.export_pt2(model, out, example)
-                note = "torch.export program"
-            print(f"wrote {out} ({note})")
+        written = exports.export_model_files(model, tuple(design.input_shape),
+                                             {fmt: getattr(args, fmt) for fmt in formats})
     except exports.ExportError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot write the export: {exc.strerror or exc}") from None
+    for out, note in written:
+        print(f"wrote {out} ({note})")
 
 
 def _export_train_script(args, design, trained=None) -> None:

@@ -127,3 +127,32 @@ def _quiet():
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         yield
+
+
+MODEL_FORMATS = ("state_dict", "torchscript", "onnx", "pt2")
+
+
+def export_model_files(model: torch.nn.Module, input_shape: tuple[int, ...],
+                       outputs: dict[str, str | Path]) -> list[tuple[str, str]]:
+    """Export ``model`` (eval mode) in each format of ``outputs`` (format -> path); returns
+    (path, note) per file written. Raises ExportError, or OSError for a file that cannot be
+    written. The CLI's `export` and the app's export dialog both come here."""
+    model = model.eval()
+    example = example_input(tuple(input_shape))
+    written = []
+    for fmt, out in outputs.items():
+        if fmt == "state_dict":
+            export_state_dict(model, out)
+            note = "safetensors; load into build_model() with strict=True"
+        elif fmt == "torchscript":
+            note = f"TorchScript, by torch.jit.{export_torchscript(model, out, example)}"
+        elif fmt == "onnx":
+            how = export_onnx(model, out, example)
+            note = f"ONNX opset {ONNX_OPSET}, {how} exporter, checked with onnx.checker"
+        elif fmt == "pt2":
+            export_pt2(model, out, example)
+            note = "torch.export program"
+        else:
+            raise ExportError(f"unknown export format {fmt!r}; formats: {', '.join(MODEL_FORMATS)}")
+        written.append((str(out), note))
+    return written

@@ -58,7 +58,7 @@ class Answers:
         self.errors: list[str] = []
         self.replies: dict[str, object] = {"save_changes": "discard"}
         for name in ("save_changes", "open_path", "save_path", "text", "restore", "choose_template",
-                     "confirm", "choose", "open_folder"):
+                     "confirm", "choose", "open_folder", "export_run"):
             setattr(prompts, name, self._make(name))
         prompts.error = lambda title, message: self.errors.append(message)
 

@@ -164,3 +164,91 @@ def test_closing_while_training_stops_the_run_keeping_a_checkpoint(ws, qtbot):
     assert not ws.controller.running
     assert RunDir(run_dir).read_json("result.json")["status"] == "cancelled"
     assert RunDir(run_dir).load_checkpoint() is not None
+
+
+@pytest.fixture
+def trained(ws, qtbot):
+    """The workspace with one finished 2-epoch run."""
+    assert ws.train()
+    wait_idle(ws, qtbot)
+    return ws, ws.runs[0]
+
+
+def test_a_run_is_exported_with_the_cli_functions(trained, qtbot, tmp_path):
+    ws, run = trained
+    from designer.interop.weights import read_tensors
+
+    outputs = {"state_dict": tmp_path / "m.safetensors", "code": tmp_path / "m.py",
+               "onnx": tmp_path / "m.onnx", "train_script": tmp_path / "m_train.py"}
+    ws.window_.answers.replies["export_run"] = ("last", outputs)
+    ws.export_run(run.path)
+    qtbot.waitUntil(lambda: "Exported" in ws.state_label.text() or "failed" in ws.state_label.text(),
+                    timeout=WAIT_MS)
+    assert "Exported 4 file(s)" in ws.state_label.text(), ws.state_label.text()
+    assert all(p.is_file() for p in outputs.values())
+    last = read_tensors(run.path / "last.safetensors")
+    exported = read_tensors(outputs["state_dict"])
+    assert last.keys() == exported.keys()
+    assert all((last[k] == exported[k]).all() for k in last)
+    assert "class " in outputs["code"].read_text()
+
+
+def test_the_runs_weights_become_the_designs_in_one_undoable_step(trained, tmp_path):
+    ws, run = trained
+    from designer.interop.weights import WEIGHTS_KEY, read_tensors
+
+    window = ws.window_
+    assert not ws.use_weights(run.path)  # unsaved: there is nowhere beside the file yet
+    assert "Save the design first" in window.answers.errors[-1]
+    window.answers.replies["confirm"] = True  # move the runs beside the saved file
+    assert window.files.write(str(tmp_path / "tiny.json"))
+    assert [r.name for r in ws.runs] == ["run-001"] and ws.runs[0].path.parent == tmp_path / "runs" / "tiny"
+    assert ws.use_weights(ws.runs[0].path)
+    assert window.editor.design.metadata[WEIGHTS_KEY] == "tiny.safetensors"
+    kept = read_tensors(ws.runs[0].path / "best.safetensors")
+    copied = read_tensors(tmp_path / "tiny.safetensors")
+    assert all((kept[k] == copied[k]).all() for k in kept)
+    window.editor.undo()
+    assert WEIGHTS_KEY not in window.editor.design.metadata
+
+
+def test_the_user_chooses_which_weights_a_run_keeps(trained):
+    ws, run = trained
+    ws.runs_table.select_paths({run.path})
+    assert ws.results.keep.isVisibleTo(ws) and ws.results.keep.currentData() == "best"
+    ws.results.keep.setCurrentIndex(1)
+    ws.results.keep.activated.emit(1)
+    result = RunDir(run.path).read_json("result.json")
+    assert result["kept"] == "last"
+    assert result["test_accuracy"] == result["test"]["last"]["accuracy"]
+    assert ws.runs[0].test_accuracy == result["test"]["last"]["accuracy"]
+
+
+def test_plots_save_as_png_svg_and_csv(trained, tmp_path):
+    ws, run = trained
+    widget = ws.plots.epoch_loss.widget
+    for kind in ("png", "svg", "csv"):
+        ws.window_.answers.replies["save_path"] = str(tmp_path / f"loss.{kind}")
+        ws.save_plot(widget, kind)
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (tmp_path / "loss.svg").read_text()
+    rows = (tmp_path / "loss.csv").read_text().splitlines()
+    assert rows[0] == "curve,x,y" and len(rows) == 1 + 4  # training + validation, 2 epochs
+
+
+def test_runs_trained_by_the_cli_are_opened_and_overlaid(ws, tmp_path):
+    import subprocess
+    import sys
+
+    from designer.core.serialization import save_design
+
+    save_design(tiny_design(), tmp_path / "tiny.json")
+    out = subprocess.run([sys.executable, "-m", "designer", "train", str(tmp_path / "tiny.json"),
+                          "--run-dir", str(tmp_path / "cli-run"), "--epochs", "1", "--device", "cpu"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    ws.window_.answers.replies["open_folder"] = str(tmp_path / "cli-run")
+    ws.open_run_folder()
+    assert [r.name for r in ws.runs] == ["cli-run"]
+    assert str(tmp_path / "cli-run") in ws.plots.runs
+    assert ws.plots.point_counts()["epoch_loss"] == 2

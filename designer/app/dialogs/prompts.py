@@ -70,6 +70,16 @@ class Prompts:
         path = QFileDialog.getExistingDirectory(self.parent, title, start)
         return path or None
 
+    def export_run(self, run_dir, kept: str):
+        """(which weights, {file kind: path}) to export from a run, or None."""
+        from designer.app.training.export_dialog import ExportRunDialog
+
+        dialog = ExportRunDialog(run_dir, kept, self.parent)
+        try:
+            return dialog.choice() if dialog.exec() else None
+        finally:
+            dialog.deleteLater()
+
     def choose_template(self) -> str | None:
         from designer.app.dialogs.gallery import TemplateGallery
 

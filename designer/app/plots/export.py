@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from designer.core.atomic import atomic_path
+from designer.core.atomic import atomic_path, atomic_write_text
 from designer.training.curves import X_LABELS, Curve
 
 FORMATS = (".png", ".svg")
@@ -59,8 +59,6 @@ def plot_widget(curves: list[Curve], title: str = ""):
 def save_plot(curves: list[Curve], path: str | Path, size: tuple[int, int] = (900, 560),
               title: str = "") -> None:
     """Draw the curves and write them to ``path`` (.png of ``size`` pixels, or .svg)."""
-    from pyqtgraph import exporters
-
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"{path}: a plot is saved as {' or '.join(FORMATS)}")
@@ -69,16 +67,43 @@ def save_plot(curves: list[Curve], path: str | Path, size: tuple[int, int] = (90
     widget.resize(*size)
     widget.getPlotItem().resize(*size)
     app.processEvents()
-    item = widget.getPlotItem()
+    save_plot_widget(widget, path, title)
+    widget.deleteLater()
+
+
+def save_plot_widget(widget, path: str | Path, title: str = "") -> None:
+    """Write a PlotWidget as it is drawn to ``path``: .png at the widget's size, or .svg."""
+    from pyqtgraph import exporters
+
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ValueError(f"{path}: a plot is saved as {' or '.join(FORMATS)}")
+    size = (max(1, widget.width()), max(1, widget.height()))
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".png":
-            exporter = exporters.ImageExporter(item)
+            exporter = exporters.ImageExporter(widget.getPlotItem())
             exporter.parameters()["width"] = size[0]
             exporter.parameters()["height"] = size[1]
             exporter.export(str(tmp))
         else:
             _save_svg(widget, tmp, size, title)
-    widget.deleteLater()
+
+
+def save_plot_data(widget, path: str | Path) -> None:
+    """The curves of a PlotWidget as CSV: one row per point (curve, x, y)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["curve", "x", "y"])
+    for item in widget.getPlotItem().listDataItems():
+        x, y = item.getOriginalDataset()
+        if x is None:
+            continue
+        name = item.name() or ""
+        writer.writerows((name, f"{a:.10g}", f"{b:.10g}") for a, b in zip(x, y))
+    atomic_write_text(path, out.getvalue())
 
 
 def _save_svg(widget, path: Path, size: tuple[int, int], title: str) -> None:

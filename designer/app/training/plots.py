@@ -185,6 +185,7 @@ class TrainingPlots(QWidget):
     """The four plots, the smoothing slider and the x-axis choice; runs are added by key."""
 
     changed = Signal()
+    save_requested = Signal(object, str)   # the PlotWidget, "png" | "svg" | "csv"
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -219,6 +220,7 @@ class TrainingPlots(QWidget):
         grid = QGridLayout()
         for i, plot in enumerate(self.plots):
             grid.addWidget(plot.widget, i // 2, i % 2)
+            self._add_save_actions(plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
@@ -236,6 +238,16 @@ class TrainingPlots(QWidget):
         super().showEvent(event)
         # pyqtgraph's legends make one more parentless widget when first shown
         QTimer.singleShot(0, lambda: adopt_popups(self, self._popups_before))
+
+    def _add_save_actions(self, plot: _Plot) -> None:
+        """Our own save entries in the plot's right-click menu, instead of pyqtgraph's export
+        dialog (its SVG exporter fails on the paths Qt 6.10+ writes)."""
+        plot.widget.scene().contextMenu = []
+        menu = plot.item.vb.menu
+        menu.addSeparator()
+        for kind, text in (("png", "Save plot as PNG…"), ("svg", "Save plot as SVG…"),
+                           ("csv", "Save data as CSV…")):
+            menu.addAction(text, lambda kind=kind, w=plot.widget: self.save_requested.emit(w, kind))
 
     # -- runs ---------------------------------------------------------------------------------
     def add_run(self, key: str, name: str, records: list[dict] = ()) -> RunCurves:

@@ -3,9 +3,12 @@ confusion matrix with per-class accuracy. Rows are true classes, columns predict
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -19,8 +22,23 @@ from designer.training.runs import RunInfo
 
 
 class ResultsView(QWidget):
+    keep_changed = Signal(object, str)   # run path, "best" | "last"
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.run: RunInfo | None = None
+        self.keep = QComboBox()
+        self.keep.setObjectName("results-keep")
+        self.keep.addItem("the best epoch's weights (by validation)", "best")
+        self.keep.addItem("the last epoch's weights", "last")
+        self.keep.setToolTip("Which weights the run keeps: its test figures, exports and "
+                             "'use these weights' take these")
+        self.keep.activated.connect(self._keep_chosen)
+        keep_row = QHBoxLayout()
+        self.keep_label = QLabel("The run keeps")
+        keep_row.addWidget(self.keep_label)
+        keep_row.addWidget(self.keep)
+        keep_row.addStretch(1)
         self.summary = QLabel("Train a run, or select one in the Runs list, to see its results.")
         self.summary.setWordWrap(True)
         self.summary.setObjectName("results-summary")
@@ -32,9 +50,21 @@ class ResultsView(QWidget):
         self.matrix.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addLayout(keep_row)
         layout.addWidget(self.matrix, 1)
 
+    def _keep_chosen(self) -> None:
+        if self.run is not None:
+            self.keep_changed.emit(self.run.path, self.keep.currentData())
+
     def show_run(self, run: RunInfo | None) -> None:
+        self.run = run
+        both = run is not None and all(
+            isinstance((run.result.get("test") or {}).get(w), dict) for w in ("best", "last"))
+        self.keep.setVisible(both)
+        self.keep_label.setVisible(both)
+        if both:
+            self.keep.setCurrentIndex(0 if run.result.get("kept", "best") == "best" else 1)
         if run is None:
             self.summary.setText("Select a run to see its results.")
             self.matrix.hide()

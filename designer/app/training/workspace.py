@@ -160,6 +160,8 @@ class TrainingWorkspace(QWidget):
         self.controller.progress.connect(self._progress)
         self.controller.ended.connect(self._ended)
         self.controller.state_changed.connect(self._update_buttons)
+        self.plots.save_requested.connect(self.save_plot)
+        self.results.keep_changed.connect(self.set_kept)
         self.runs_table.selection_changed_runs.connect(self._selection_changed)
         self.runs_table.rename_requested.connect(self.rename)
         self.runs_table.delete_requested.connect(self.delete)
@@ -430,6 +432,29 @@ class TrainingWorkspace(QWidget):
         if not running:
             self.pause_button.setText("Pause")
 
+    def save_plot(self, widget, kind: str) -> None:
+        from designer.app.dialogs.prompts import with_suffix
+        from designer.app.plots.export import save_plot_data, save_plot_widget
+
+        title = widget.getPlotItem().titleLabel.text or "plot"
+        stem = "".join(c if c.isalnum() else "_" for c in title.split(" (")[0].lower()).strip("_")
+        filters = {"png": "PNG images (*.png)", "svg": "SVG drawings (*.svg)",
+                   "csv": "CSV files (*.csv)"}
+        path = self.prompts.save_path("Save plot", str(self.runs_folder() / f"{stem}.{kind}"),
+                                      filters[kind])
+        if not path:
+            return
+        path = with_suffix(path, f".{kind}")
+        try:
+            if kind == "csv":
+                save_plot_data(widget, path)
+            else:
+                save_plot_widget(widget, path, title)
+        except OSError as exc:
+            self.prompts.error("Cannot save the plot", f"{path}: {exc.strerror or exc}")
+            return
+        self.editor.message.emit(f"Wrote {path}")
+
     # -- the runs list ------------------------------------------------------------------------
     def _selection_changed(self, paths: list[Path]) -> None:
         live = str(self.controller.run_dir) if self.controller.running else None
@@ -472,12 +497,81 @@ class TrainingWorkspace(QWidget):
         self.extra_runs = [p for p in self.extra_runs if p not in paths]
         self.refresh_runs()
 
-    def use_weights(self, path: Path) -> None:
-        self.editor.message.emit(f"Weights of {path.name}: loading them into the design is not "
-                                 "available yet; use `netdesigner export --run` for now")
+    def use_weights(self, path: Path) -> bool:
+        """Copy a run's kept weights beside the design file and make them the design's own
+        (one undoable step: undo forgets them again; the copied file stays)."""
+        from designer.core import commands as cmds
+        from designer.interop.weights import WEIGHTS_KEY
+
+        if not self.editor.path:
+            self.prompts.error("Use these weights", "Save the design first: its weights are "
+                               "kept in a file beside it.")
+            return False
+        run = read_run(path)
+        if run.fingerprint is not None and run.fingerprint != self._fingerprint():
+            self.prompts.error("Use these weights", f"{run.name} trained another version of the "
+                               "network than the one on the canvas, so its weights do not fit.")
+            return False
+        from designer.training.rundir import RunDir
+
+        try:
+            which, source = RunDir(path).kept_weights(None)
+        except RunDirError as exc:
+            self.prompts.error("Use these weights", str(exc))
+            return False
+        target = Path(self.editor.path).with_suffix(".safetensors")
+        if target.exists() and not self.prompts.confirm(
+                "Use these weights", f"Replace {target.name}, the weights beside the design, by "
+                f"the {which} weights of {run.name}?", "Replace"):
+            return False
+        import shutil
+
+        from designer.core.atomic import atomic_path
+
+        try:
+            with atomic_path(target) as tmp:
+                shutil.copyfile(source, tmp)
+        except OSError as exc:
+            self.prompts.error("Use these weights", f"{target}: {exc.strerror or exc}")
+            return False
+        metadata = {**self.editor.design.metadata, WEIGHTS_KEY: target.name}
+        self.editor.push(cmds.SetDesignSetting("metadata", metadata,
+                                               text=f"Use the weights of {run.name}"))
+        self._say(f"The design now starts from the {which} weights of {run.name} ({target.name})")
+        return True
 
     def export_run(self, path: Path) -> None:
-        self.editor.message.emit(f"Export of {path.name}: use `netdesigner export` for now")
+        from designer.app.training.background import BackgroundTask
+        from designer.app.training.export_dialog import export_run
+        from designer.training.rundir import RunDir
+
+        answer = self.prompts.export_run(path, RunDir(path).kept() or "best")
+        if answer is None:
+            return
+        which, outputs = answer
+        if not outputs:
+            self._say("Nothing to export: no file was chosen.", error=True)
+            return
+        self._say(f"Exporting {path.name}…")
+        self.exporting = getattr(self, "exporting", None) or BackgroundTask(self)
+        self.exporting.start(lambda: export_run(path, which, outputs), self._exported,
+                             lambda message: self._say(f"Export failed: {message}", error=True),
+                             (Exception,))
+
+    def set_kept(self, path: Path, which: str) -> None:
+        from designer.training.rundir import RunDir
+
+        try:
+            RunDir(path).set_kept(which)
+        except RunDirError as exc:
+            self.prompts.error("Which weights the run keeps", str(exc))
+        self.refresh_runs()
+        self.results.show_run(next((r for r in self.runs if r.path == path), None))
+
+    def _exported(self, lines: list[str]) -> None:
+        for line in lines:
+            self.log.appendPlainText(line)
+        self._say(f"Exported {len(lines) - 1} file(s); see the Log tab")
 
     # -- saving and closing -------------------------------------------------------------------
     def dispose(self) -> None:
