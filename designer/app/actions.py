@@ -96,6 +96,8 @@ class WindowActions:
                               tip="Continue a stopped or crashed run from its checkpoint")
         self.overfit = act("&Overfit 20 samples", lambda: w.show_training().overfit(),
                            tip="Sanity check: can the design learn 20 samples by heart?")
+        self.search = act("Hyperparameter &search…", lambda: w.show_training().start_search(),
+                          tip="Random search over learning rate, weight decay, dropout, batch size")
         self.open_runs = act("Open run &folder…", lambda: w.show_training().open_run_folder(),
                              tip="Show runs trained elsewhere, e.g. by netdesigner train --run-dir")
         self.shortcuts = act("&Keyboard shortcuts", w.show_shortcuts, SK.HelpContents)
@@ -150,7 +152,7 @@ class WindowActions:
         run = bar.addMenu("&Run")
         run.addActions([self.train, self.pause_run, self.stop_run, self.resume_run])
         run.addSeparator()
-        run.addActions([self.overfit, self.open_runs])
+        run.addActions([self.overfit, self.search, self.open_runs])
         themes = m.addMenu("&Theme")
         for mode, label in (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark")):
             a = themes.addAction(label)

@@ -151,6 +151,15 @@ def new_run_path(folder: str | Path, prefix: str = "run") -> Path:
     return folder / f"{prefix}-{number:03d}"
 
 
+def new_search_name(folder: str | Path) -> str:
+    """search-001, search-002, ...: the name of a new search whose trials are the runs
+    "<name>-trial-01", "<name>-trial-02", ... in ``folder``."""
+    folder = Path(folder)
+    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    numbers = [int(m.group(1)) for n in names if (m := re.match(r"search-(\d+)(-trial-\d+)?$", n))]
+    return f"search-{max(numbers, default=0) + 1:03d}"
+
+
 def check_run_name(name: str) -> str | None:
     """Why ``name`` cannot name a run folder, or None."""
     if not name.strip():

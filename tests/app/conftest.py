@@ -58,7 +58,8 @@ class Answers:
         self.errors: list[str] = []
         self.replies: dict[str, object] = {"save_changes": "discard"}
         for name in ("save_changes", "open_path", "save_path", "text", "restore", "choose_template",
-                     "confirm", "choose", "open_folder", "export_run"):
+                     "confirm", "choose", "open_folder", "export_run",
+                     "search_settings"):
             setattr(prompts, name, self._make(name))
         prompts.error = lambda title, message: self.errors.append(message)
 

@@ -253,3 +253,34 @@ def test_runs_trained_by_the_cli_are_opened_and_overlaid(ws, tmp_path):
     assert [r.name for r in ws.runs] == ["cli-run"]
     assert str(tmp_path / "cli-run") in ws.plots.runs
     assert ws.plots.point_counts()["epoch_loss"] == 2
+
+
+def test_a_search_trains_its_trials_as_runs_and_applies_the_best(ws, qtbot):
+    from designer.training.search import SearchSpace
+
+    space = SearchSpace(lr=(1e-3, 3e-2), weight_decay=(1e-6, 1e-4), batch_sizes=(64, 128))
+    ws.window_.answers.replies["search_settings"] = (space, 3, 1, 7)
+    assert ws.start_search()
+    qtbot.waitUntil(lambda: ws.search.finished and not ws.controller.running, timeout=WAIT_MS)
+    names = sorted(r.name for r in ws.runs)
+    assert names == ["search-001-trial-01", "search-001-trial-02", "search-001-trial-03"]
+    table = ws.search_panel.table
+    assert table.rowCount() == 3
+    accuracies = [float(table.item(i, 2).text().rstrip("%")) for i in range(3)]
+    assert accuracies == sorted(accuracies, reverse=True)
+    best = ws.search_panel.best
+    assert 1e-3 <= best["lr"] <= 3e-2 and best["batch_size"] in (64, 128)
+    ws.search_panel.apply.click()
+    assert ws.form.config.lr == best["lr"] and ws.form.config.batch_size == best["batch_size"]
+    assert ws.form.config.epochs == 2  # the form's own epochs stay
+
+
+def test_search_ranges_are_checked_before_anything_starts():
+    from designer.app.training.search_panel import parse_space
+    from designer.training.config import ConfigError
+
+    with pytest.raises(ValueError, match="learning rate range must be two numbers"):
+        parse_space("0.1", "1e-6, 1e-2", "0, 0.5", "32")
+    with pytest.raises(ConfigError, match="lr must be two numbers 0 < low <= high"):
+        parse_space("0.1, 0.01", "1e-6, 1e-2", "0, 0.5", "32")
+    assert parse_space("1e-4 1e-1", "1e-6, 1e-2", "0, 0.5", "16, 32").batch_sizes == (16, 32)

@@ -80,6 +80,16 @@ class Prompts:
         finally:
             dialog.deleteLater()
 
+    def search_settings(self):
+        """(SearchSpace, trials, epochs, seed) for a hyperparameter search, or None."""
+        from designer.app.training.search_panel import SearchDialog
+
+        dialog = SearchDialog(self.parent)
+        try:
+            return dialog.choice() if dialog.exec() else None
+        finally:
+            dialog.deleteLater()
+
     def choose_template(self) -> str | None:
         from designer.app.dialogs.gallery import TemplateGallery
 

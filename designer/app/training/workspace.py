@@ -32,6 +32,7 @@ from designer.app.training.data_panel import DataPanel
 from designer.app.training.plots import TrainingPlots
 from designer.app.training.results import ResultsView
 from designer.app.training.runs_panel import RunsTable, SettingsComparison
+from designer.app.training.search_panel import SearchPanel, SearchPlan
 from designer.app.training.settings_form import SettingsForm
 from designer.core.serialization import dumps, loads
 from designer.training.config import ConfigError, TrainConfig, config_for_design
@@ -84,6 +85,8 @@ class TrainingWorkspace(QWidget):
         self.runs_table = RunsTable()
         self.results = ResultsView()
         self.comparison = SettingsComparison()
+        self.search_panel = SearchPanel()
+        self.search: SearchPlan | None = None
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
@@ -131,6 +134,7 @@ class TrainingWorkspace(QWidget):
         self.tabs.addTab(self.runs_table, "Runs")
         self.tabs.addTab(self.results, "Results")
         self.tabs.addTab(self.comparison, "Compare settings")
+        self.tabs.addTab(self.search_panel, "Search")
         self.tabs.addTab(self.log, "Log")
         right = QSplitter(Qt.Orientation.Vertical)
         top = QWidget()
@@ -162,6 +166,7 @@ class TrainingWorkspace(QWidget):
         self.controller.state_changed.connect(self._update_buttons)
         self.plots.save_requested.connect(self.save_plot)
         self.results.keep_changed.connect(self.set_kept)
+        self.search_panel.apply_requested.connect(self.apply_search_result)
         self.runs_table.selection_changed_runs.connect(self._selection_changed)
         self.runs_table.rename_requested.connect(self.rename)
         self.runs_table.delete_requested.connect(self.delete)
@@ -340,6 +345,48 @@ class TrainingWorkspace(QWidget):
         self._say(f"{'Resuming' if resume else 'Training'} {run_dir.name}…")
         self._update_buttons()
 
+    # -- hyperparameter search ----------------------------------------------------------------
+    def start_search(self, choice=None) -> bool:
+        """Ask for the ranges and the budget, then train the trials one after another."""
+        from designer.training.model import has_dropout
+        from designer.training.runs import new_search_name
+
+        problem = self._why_not_ready()
+        if problem:
+            self._say(problem, error=True)
+            return False
+        choice = choice or self.prompts.search_settings()
+        if choice is None:
+            return False
+        space, trials, epochs, seed = choice
+        folder = self.runs_folder()
+        self.search = SearchPlan(new_search_name(folder), space, trials, epochs, seed,
+                                 has_dropout(self.editor.design))
+        self._search_base = self.form.config
+        self._search_design = loads(dumps(self.editor.design))
+        self.tabs.setCurrentWidget(self.search_panel)
+        self._next_trial()
+        return True
+
+    def _next_trial(self) -> None:
+        plan = self.search
+        run_dir, params = plan.next_trial(self.runs_folder())
+        config = self._search_base.with_changes(epochs=plan.epochs, **params)
+        self._start(self._search_design, config, run_dir)
+        self._show_search()
+
+    def _show_search(self) -> None:
+        if self.search is not None:
+            self.search_panel.show_trials(self.search, {r.path: r for r in self.runs})
+
+    def apply_search_result(self, params: dict) -> None:
+        """The best trial's settings become the form's (the other settings stay)."""
+        config = (self.form.config or self.form._base).with_changes(**params)
+        self.form.set_config(config)
+        described = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                              for k, v in params.items())
+        self._say(f"Applied the best trial's settings: {described}")
+
     def toggle_pause(self) -> None:
         if self.controller.paused:
             self.controller.resume()
@@ -347,6 +394,8 @@ class TrainingWorkspace(QWidget):
             self.controller.pause()
 
     def stop(self) -> None:
+        if self.search is not None and not self.search.finished:
+            self.search.stopped = True  # no further trials
         if self.controller.running:
             self.controller.stop()
             self._say("Stopping after this step (a checkpoint is kept, so the run can be resumed)…")
@@ -381,6 +430,7 @@ class TrainingWorkspace(QWidget):
         elif kind == "log":
             self.log.appendPlainText(event.message)
         elif kind == "epoch":
+            self._show_search()
             val = "" if event.val_accuracy is None else f", validation accuracy {event.val_accuracy:.4f}"
             self.log.appendPlainText(f"epoch {event.epoch}/{event.epochs}: loss {event.train_loss:.4f}"
                                      f"{val}{' (best)' if event.best else ''}")
@@ -413,7 +463,14 @@ class TrainingWorkspace(QWidget):
         self.runs_table.select_paths({run_dir})
         run = next((r for r in self.runs if r.path == run_dir), None)
         self.results.show_run(run)
-        if end.ok or end.overfit:
+        searching = self.search is not None and run_dir in [p for p, _ in self.search.started]
+        if searching:
+            self._show_search()
+            if not self.search.finished and end.status != "cancelled":
+                self._next_trial()
+                return
+            self.tabs.setCurrentWidget(self.search_panel)
+        elif end.ok or end.overfit:
             self.tabs.setCurrentWidget(self.results)
         self._update_buttons()
 
