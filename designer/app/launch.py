@@ -36,7 +36,8 @@ def make_app():
     return app
 
 
-def launch(path: str | None = None, screenshot: str | None = None) -> int:
+def launch(path: str | None = None, screenshot: str | None = None, workspace: str = "design",
+           runs: list[str] = ()) -> int:
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
     app = make_app()
@@ -66,6 +67,9 @@ def launch(path: str | None = None, screenshot: str | None = None) -> int:
         app.processEvents()
         window.view.show_drawing()  # now that the view has its real size
         app.processEvents()
+        if workspace == "training" and not _show_training(app, window, runs):
+            window.close()
+            return 1
         ok = window.grab().save(screenshot)
         window.close()
         if not ok:
@@ -81,6 +85,35 @@ def launch(path: str | None = None, screenshot: str | None = None) -> int:
     code = app.exec()
     release_clipboard(app)
     return code
+
+
+def _show_training(app, window, runs: list[str]) -> bool:
+    """The Training workspace with ``runs`` shown, once its data has loaded (for screenshots)."""
+    import time
+
+    from designer.training.rundir import RunDirError
+    from designer.training.runs import list_runs, read_run
+
+    for run in runs:
+        try:
+            read_run(run)
+        except RunDirError as exc:
+            if not list_runs(run):
+                print(f"netdesigner: error: --run {run}: {exc}", file=sys.stderr)
+                return False
+    training = window.show_training()
+    for run in runs:
+        training.show_run_folder(run)
+    deadline = time.monotonic() + 60
+    while training.data._task.busy and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    if training.runs:
+        training.tabs.setCurrentWidget(training.results)
+    for _ in range(5):
+        app.processEvents()
+        training.plots.refresh()
+    return True
 
 
 def release_clipboard(app) -> None:

@@ -55,6 +55,11 @@ def _app_parser() -> argparse.ArgumentParser:
     parser.add_argument("design", nargs="?", help="a design file (.json) to open")
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="render the main window to a PNG and exit")
+    parser.add_argument("--workspace", choices=("design", "training"), default="design",
+                        help="with --screenshot: the workspace to show")
+    parser.add_argument("--run", metavar="RUN_DIR", action="append", default=[],
+                        help="with --workspace training: show this run (its curves and "
+                             "results); repeat it to overlay several")
     return parser
 
 
@@ -84,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         threads.apply_at_start("ui")  # the app's process stays out of a training worker's way
         from designer.app.launch import launch  # Qt is imported only for the app
 
-        return launch(args.design, screenshot=args.screenshot)
+        if (args.workspace != "design" or args.run) and not args.screenshot:
+            raise CliError("--workspace and --run go with --screenshot", code=2)
+        return launch(args.design, screenshot=args.screenshot, workspace=args.workspace,
+                      runs=args.run)
     except CliError as exc:
         print(f"netdesigner: error: {exc}", file=sys.stderr)
         return exc.code

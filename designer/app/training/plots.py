@@ -111,6 +111,11 @@ class RunCurves:
         return seconds_at(steps, per_epoch, epochs)
 
 
+def configure_pyqtgraph() -> None:
+    """The look of every plot in the app: light background, dark text, smooth lines."""
+    pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+
+
 def adopt_popups(owner: QWidget, before: set) -> None:
     """Give the parentless menus and forms pyqtgraph made since ``before`` a Qt parent, so they
     are deleted with the plots' window instead of lingering as top-level widgets (they keep
@@ -133,7 +138,8 @@ class _Plot:
         self.item.setDownsampling(auto=True, mode="peak")
         self.item.setClipToView(True)
         self.item.setLogMode(y=log_y)
-        self.legend = self.item.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.legend = self.item.addLegend(offset=(-10, 10), labelTextSize="8pt",
+                                          brush=pg.mkBrush(255, 255, 255, 200))
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.hover = pg.TextItem(anchor=(0, 1), color="#333", fill=pg.mkBrush(255, 255, 255, 220))
         self.hover.setZValue(100)
@@ -190,7 +196,7 @@ class TrainingPlots(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         before = set(QApplication.topLevelWidgets())
-        pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+        configure_pyqtgraph()
         self.step_loss = _Plot("Loss per step (moving average)", "loss")
         self.epoch_loss = _Plot("Loss per epoch (dashed: training, solid: validation)", "loss")
         self.accuracy = _Plot("Accuracy (dashed: training, solid: validation)", "accuracy")

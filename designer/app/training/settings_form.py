@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.app.panels.fields import ERROR_STYLE, INVALID_STYLE, format_value
-from designer.app.training.plots import adopt_popups
+from designer.app.training.plots import adopt_popups, configure_pyqtgraph
 from designer.data import DataError
 from designer.data.augment import FILL_MODES, Augmentation
 from designer.data.preprocess import CENTER_CHOICES, Preprocessing
@@ -173,6 +173,7 @@ class SettingsForm(QWidget):
     def __init__(self, config: TrainConfig, parent=None) -> None:
         super().__init__(parent)
         before = set(QApplication.topLevelWidgets())
+        configure_pyqtgraph()
         self.fields: dict[str, SettingField] = {}
         self._form_of: dict[str, QFormLayout] = {}
         self._rows: dict[str, tuple[QFormLayout, int]] = {}

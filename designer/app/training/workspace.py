@@ -204,12 +204,15 @@ class TrainingWorkspace(QWidget):
         except (TypeError, ValueError):
             return None
 
-    def open_run_folder(self, path: str | None = None) -> None:
+    def open_run_folder(self, path: str | None = None) -> bool:
         """Add a run directory (or a folder of runs, e.g. the CLI's) to the list."""
         path = path or self.prompts.open_folder("Open run folder", str(self.runs_folder()))
         if not path:
-            return
-        folder = Path(path)
+            return False
+        return self.show_run_folder(path)
+
+    def show_run_folder(self, path: str | Path) -> bool:
+        folder = Path(path).resolve()
         try:
             found = [read_run(folder).path]
         except RunDirError:
@@ -217,10 +220,11 @@ class TrainingWorkspace(QWidget):
         if not found:
             self.prompts.error("Open run folder", f"{folder} holds no training run (a run folder "
                                "has a config.json, as netdesigner train --run-dir writes).")
-            return
+            return False
         self.extra_runs.extend(p for p in found if p not in self.extra_runs)
         self.refresh_runs()
         self.runs_table.select_paths(set(found))
+        return True
 
     # -- the design ---------------------------------------------------------------------------
     def _default_config(self, design) -> TrainConfig:
