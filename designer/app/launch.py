@@ -104,6 +104,7 @@ def _show_training(app, window, runs: list[str]) -> bool:
     training = window.show_training()
     for run in runs:
         training.show_run_folder(run)
+    training.runs_table.select_paths({p for run in runs for p in _run_paths(run)})
     deadline = time.monotonic() + 60
     while training.data._task.busy and time.monotonic() < deadline:
         app.processEvents()
@@ -114,6 +115,19 @@ def _show_training(app, window, runs: list[str]) -> bool:
         app.processEvents()
         training.plots.refresh()
     return True
+
+
+def _run_paths(folder: str):
+    from pathlib import Path
+
+    from designer.training.rundir import RunDirError
+    from designer.training.runs import list_runs, read_run
+
+    folder = Path(folder).resolve()  # as the workspace lists runs
+    try:
+        return [read_run(folder).path]
+    except RunDirError:
+        return [r.path for r in list_runs(folder)]
 
 
 def release_clipboard(app) -> None:

@@ -284,3 +284,32 @@ def test_search_ranges_are_checked_before_anything_starts():
     with pytest.raises(ConfigError, match="lr must be two numbers 0 < low <= high"):
         parse_space("0.1, 0.01", "1e-6, 1e-2", "0, 0.5", "32")
     assert parse_space("1e-4 1e-1", "1e-6, 1e-2", "0, 0.5", "16, 32").batch_sizes == (16, 32)
+
+
+def test_screenshot_of_the_training_workspace_with_a_run(tmp_path):
+    import subprocess
+    import sys
+
+    from designer.core.serialization import save_design
+    from designer.training.config import TrainConfig
+
+    save_design(tiny_design(), tmp_path / "tiny.json")
+    Trainer(tiny_design(), TrainConfig(epochs=1, device="cpu"), tmp_path / "run").run_to_end()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    base = [sys.executable, "-m", "designer", str(tmp_path / "tiny.json")]
+
+    def run(*args):
+        return subprocess.run([*base, *args], capture_output=True, text=True, env=env,
+                              timeout=300, check=False)
+
+    out = run("--screenshot", str(tmp_path / "t.png"), "--workspace", "training",
+              "--run", str(tmp_path / "run"))
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "empty").mkdir()
+    bad = run("--screenshot", str(tmp_path / "u.png"), "--workspace", "training",
+              "--run", str(tmp_path / "empty"))
+    assert bad.returncode == 1 and f"--run {tmp_path / 'empty'}" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "u.png").exists()
+    usage = run("--workspace", "training")
+    assert usage.returncode == 2 and "go with --screenshot" in usage.stderr

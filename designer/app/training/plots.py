@@ -160,6 +160,12 @@ class _Plot:
             self.curves[key] = item
         return item
 
+    def remove_curve(self, key: tuple[str, str]) -> None:
+        item = self.curves.pop(key, None)
+        if item is not None:
+            self.item.removeItem(item)
+            self.legend.removeItem(item)
+
     def remove(self, run_key: str) -> None:
         for key in [k for k in self.curves if k[0] == run_key]:
             item = self.curves.pop(key)
@@ -265,7 +271,7 @@ class TrainingPlots(QWidget):
         for record in records:
             run.add(record)
         self.runs[key] = run
-        self.refresh()
+        self._redraw_all()  # one run or several: the raw loss is drawn only for one
         return run
 
     def add_record(self, key: str, record: dict) -> None:
@@ -277,6 +283,7 @@ class TrainingPlots(QWidget):
         if self.runs.pop(key, None) is not None:
             for plot in self.plots:
                 plot.remove(key)
+            self._redraw_all()
 
     def clear(self) -> None:
         for key in list(self.runs):
@@ -331,6 +338,8 @@ class TrainingPlots(QWidget):
         loss = run.steps["loss"].values
         if not several:  # the raw loss, faint, behind its average (too busy with several runs)
             self.step_loss.curve((k, "raw"), f"{run.name} (raw)", c, width=1, alpha=70).setData(sx, loss)
+        else:
+            self.step_loss.remove_curve((k, "raw"))
         smoothed = ema(loss, self.smoothing)
         self.step_loss.curve((k, "ema"), run.name, c).setData(sx, smoothed)
         ex = run.epoch_x(self.x_axis)
