@@ -93,12 +93,15 @@ def _config(design, overrides: dict):
 
 
 @contextlib.contextmanager
-def _ctrl_c_cancels(control):
-    """The first Ctrl-C asks the run to stop cleanly (checkpoint, resumable); a second one interrupts."""
+def _ctrl_c_cancels(control, resume: str = ""):
+    """The first Ctrl-C asks the run to stop cleanly (checkpoint, resumable); a second one
+    interrupts. ``resume`` is the command that continues the run, shown when it stops."""
     def handler(signum, frame):
         if control.cancelled:
             raise KeyboardInterrupt
-        print("\nstopping after this step (Ctrl-C again to interrupt)...", file=sys.stderr)
+        hint = f"; continue it later with: {resume}" if resume else ""
+        print(f"\nstopping after this step, keeping a checkpoint{hint} "
+              f"(Ctrl-C again to interrupt)...", file=sys.stderr)
         control.cancel()
 
     try:
@@ -160,7 +163,8 @@ def cmd_train(args) -> int:
     except TrainingError as exc:
         raise CliError(str(exc)) from None
     bar = ProgressBar()
-    with _ctrl_c_cancels(control):
+    resume = f"netdesigner train {args.design} --run-dir {args.run_dir} --resume"
+    with _ctrl_c_cancels(control, resume):
         end = trainer.run_to_end(bar.show)
     return EXIT_CODES.get(end.status, 1) if not end.overfit else (0 if end.overfit["reached"] else 1)
 

@@ -157,6 +157,7 @@ def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path, design_file):
             proc.kill()
     assert proc.returncode == 130, err
     assert "cancelled" in out and "Traceback" not in err
+    assert f"--run-dir {tmp_path / 'run'} --resume" in err  # how to continue it
     assert RunDir(tmp_path / "run").read_json("result.json")["status"] == "cancelled"
     assert RunDir(tmp_path / "run").load_checkpoint() is not None
 
