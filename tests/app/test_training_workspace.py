@@ -6,6 +6,7 @@ runs overlay, and bad settings are refused with the engine's reason."""
 from __future__ import annotations
 
 import os
+import time
 import signal
 
 import numpy as np
@@ -313,3 +314,22 @@ def test_screenshot_of_the_training_workspace_with_a_run(tmp_path):
     assert "Traceback" not in bad.stderr and not (tmp_path / "u.png").exists()
     usage = run("--workspace", "training")
     assert usage.returncode == 2 and "go with --screenshot" in usage.stderr
+
+
+def test_closing_can_leave_the_run_training_in_the_background(ws, qtbot):
+    set_setting(ws, "epochs", "40")
+    assert ws.train()
+    qtbot.waitUntil(lambda: any(r.epochs_run >= 1 for r in ws.runs), timeout=WAIT_MS)
+    run_dir = ws.controller.run_dir
+    window = ws.window_
+    window.answers.replies["choose"] = "background"
+    window.close()
+    assert not ws.controller.running
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        result = RunDir(run_dir).read_json("result.json")
+        if result and result["status"] not in ("cancelled",):
+            break
+        time.sleep(0.5)
+    assert result["status"] == "completed", (run_dir / "train.log").read_text()
+    assert result["epochs_run"] == 40
