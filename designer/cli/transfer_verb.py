@@ -43,6 +43,9 @@ def register(sub) -> None:
     p.add_argument("--stage", action="append", default=[], metavar="N=DEPTH",
                    help="give stage N (1 = first) DEPTH blocks, e.g. 3=23 makes ResNet-50 a "
                         "ResNet-101; repeatable")
+    p.add_argument("--data", metavar="SOURCE",
+                   help="the data the new design trains on (digits, mnist, cifar10, folder:PATH, "
+                        "...): its training settings follow (dataset, flips)")
     p.add_argument("--force", action="store_true", help="overwrite OUT.json and its weights")
     p.set_defaults(func=cmd_transfer)
 
@@ -122,6 +125,11 @@ def apply_edits(design, args):
     for node, mult in _pairs(args.lr_mult, "--lr-mult", "fc=10"):
         tr.set_lr_mult(design, [node], _number(mult, "--lr-mult M"))
         done.append(f"learning rate x{mult} for {node}")
+    if args.data is not None and not args.data.strip():
+        raise CliError("--data needs a data source, e.g. digits or folder:PATH", code=2)
+    settings = tr.adapt_training_settings(design, args.data)
+    if done or args.data:
+        done += settings
     return edit, done
 
 
@@ -139,18 +147,9 @@ def cmd_transfer(args) -> int:
     for path in targets:
         if path.exists() and not args.force:
             raise CliError(f"{path} exists already; pass --force to overwrite it")
-    old_tensors = None
-    if source_weights is not None:
-        from designer.interop.torchvision_weights import load_design_weights
-
-        if not source_weights.is_file():
-            raise CliError(f"{args.design} refers to the weights file {source_weights}, which "
-                           "does not exist")
-        try:
-            old_tensors = load_design_weights(design, source_weights)
-        except WeightsError as exc:
-            raise CliError(str(exc)) from None
-
+    if source_weights is not None and not source_weights.is_file():
+        raise CliError(f"{args.design} refers to the weights file {source_weights}, which "
+                       "does not exist")
     before = clone(design)
     try:
         edit, done = apply_edits(design, args)
@@ -160,14 +159,11 @@ def cmd_transfer(args) -> int:
         raise CliError("say what to change, e.g. --classes 2 --freeze-until NODE "
                        "(netdesigner transfer --help)", code=2)
     design.metadata["transfer_from"] = Path(args.design).name
-    if old_tensors is not None:
-        from designer.interop.torchvision_weights import save_design_weights
-        from designer.interop.transfer_weights import carry_weights
+    if source_weights is not None:
+        from designer.interop.transfer_weights import write_carried_weights
 
         try:
-            tensors = carry_weights(before, old_tensors, design, edit)
-            save_design_weights(design, tensors, weights_out,
-                                metadata={"source": source_weights.name})
+            write_carried_weights(before, source_weights, design, edit, weights_out)
         except WeightsError as exc:
             raise CliError(str(exc)) from None
         except OSError as exc:
@@ -181,7 +177,7 @@ def cmd_transfer(args) -> int:
         print(line)
     print(f"{s.trainable_params:,} trainable and {s.non_trainable_params:,} non-trainable "
           "parameters")
-    kept = f" and {weights_out} (weights carried over)" if old_tensors is not None else \
+    kept = f" and {weights_out} (weights carried over)" if source_weights is not None else \
         " (DESIGN has no weights file, so none were carried)"
     print(f"wrote {out}{kept}")
     return 0

@@ -414,3 +414,60 @@ def _lengthen(d: Design, ids: list[str], depth: int) -> TransferEdit:
         d.add_edge(Edge(src, e.dst, e.dst_port))
     _shift(d, below, ROW * len(fresh))
     return TransferEdit(fresh=fresh)
+
+
+# -- training settings that travel with the network ----------------------------------------------
+# Datasets whose images are not mirror-symmetric: a horizontally flipped digit is another digit
+# (or none), so flips are turned off when a design moves to one of them.
+NO_FLIP_SOURCES = ("digits", "mnist", "fashion_mnist")
+TRAINING_KEY = "training"
+
+
+def adapt_training_settings(design: Design, dataset: str | None = None) -> list[str]:
+    """The design's own training settings (metadata "training", from its template) follow its
+    input and data after a transfer: fixed mean/std get one value per input channel (averaged
+    for grayscale, as the first layer's weights are summed), ``dataset`` becomes the data source,
+    and flips are turned off for digit datasets. Returns what changed, for the user."""
+    settings = dict(design.metadata.get(TRAINING_KEY) or {})
+    changes: list[str] = []
+    channels = design.input_shape[0] if len(design.input_shape) == 3 else None
+    pre = dict(settings.get("preprocessing") or {})
+    for key in ("mean", "std"):
+        values = pre.get(key)
+        if isinstance(values, list) and values and channels and len(values) not in (1, channels):
+            pre[key] = [sum(values) / len(values)] if channels == 1 else [values[0]] * channels
+            changes.append(f"the fixed {key} now has {len(pre[key])} value(s), one per channel")
+    if pre:
+        settings["preprocessing"] = pre
+    if dataset is not None:
+        if settings.get("dataset") != dataset:
+            changes.append(f"training data: {dataset}")
+        settings["dataset"] = dataset
+        key = dataset.lower().replace("-", "_")
+        aug = dict(settings.get("augmentation") or {})
+        if key in NO_FLIP_SOURCES and aug.get("horizontal_flip"):
+            aug["horizontal_flip"] = False
+            changes.append(f"horizontal flips off ({dataset} images are not mirror-symmetric)")
+            settings["augmentation"] = aug
+    if settings or TRAINING_KEY in design.metadata:
+        design.set_setting("metadata", {**design.metadata, TRAINING_KEY: settings})
+    return changes
+
+
+def transfer_advice(samples_per_class: int, similar: bool) -> str:
+    """Seed 000's table: how much of a pretrained network to retrain, from how much data there
+    is (per class) and how close it is to the data the network was trained on."""
+    much = samples_per_class >= 1000
+    if similar and not much:
+        return ("Little data, similar to ImageNet: keep the pretrained layers frozen and train "
+                "only a new classifier on their features (a linear classifier on the top "
+                "layer's features).")
+    if similar and much:
+        return ("Much data, similar to ImageNet: fine-tune a few of the top layers (or all of "
+                "them with a small learning rate) after training the new head.")
+    if not much:
+        return ("Little data, different from ImageNet: you are in trouble. Train a linear "
+                "classifier on features from an earlier layer (cut the network lower), where "
+                "features are more generic.")
+    return ("Much data, different from ImageNet: fine-tune many layers, or all of them, after "
+            "a first stage that trains only the new head.")

@@ -81,6 +81,10 @@ def prepare_raw(
     preprocessing = preprocessing or Preprocessing()
     input_shape = tuple(input_shape)
     check_preparation(input_shape, val_fraction, test_fraction, limit)
+    if num_classes is not None and len(raw.classes) < 2:
+        raise DataError(
+            f"the dataset '{raw.name}' has only {len(raw.classes)} class; a classifier learns to "
+            f"tell at least two apart (an image folder needs one subfolder per class)")
     if num_classes is not None and num_classes != len(raw.classes):
         raise DataError(
             f"the dataset '{raw.name}' has {len(raw.classes)} classes but the design's head has "

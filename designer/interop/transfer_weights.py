@@ -55,3 +55,16 @@ def carry_weights(old_design, old_tensors: dict, new_design, edit: TransferEdit)
             t = adapted
         carried[key] = t.detach().clone().to(value.dtype)
     return carried
+
+
+def write_carried_weights(old_design, source, new_design, edit: TransferEdit, target) -> None:
+    """Read ``old_design``'s weights file ``source``, carry them across ``edit`` and write
+    ``new_design``'s weights to ``target`` (checked to load with strict=True; atomic). Raises
+    WeightsError or OSError. `netdesigner transfer` and the app's transfer actions come here."""
+    from pathlib import Path
+
+    from designer.interop.torchvision_weights import load_design_weights, save_design_weights
+
+    old_tensors = load_design_weights(old_design, source)
+    tensors = carry_weights(old_design, old_tensors, new_design, edit)
+    save_design_weights(new_design, tensors, target, metadata={"source": Path(source).name})

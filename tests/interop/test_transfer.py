@@ -277,3 +277,23 @@ def test_saved_design_weights_must_fit(resnet, tmp_path):
     with pytest.raises(WeightsError, match="'fc.bias' is missing"):
         save_design_weights(design, state, tmp_path / "w.safetensors")
     assert not (tmp_path / "w.safetensors").exists()
+
+
+def test_training_settings_travel_with_a_new_input_and_dataset(tmp_path):
+    """resnet18 (ImageNet settings: 3-value mean/std, flips, dataset imagenet) moved to 1x32x32
+    digits trains: the statistics follow the channels, the data and flips follow the dataset."""
+    from designer.cli import main
+    from designer.core.serialization import load_design
+    from designer.training.config import config_for_design
+    from designer.training.engine import prepare_for
+
+    assert main(["new", "--template", "resnet18", str(tmp_path / "r.json")]) == 0
+    assert main(["transfer", str(tmp_path / "r.json"), str(tmp_path / "d.json"), "--input",
+                 "1x32x32", "--classes", "10", "--data", "digits"]) == 0
+    design = load_design(tmp_path / "d.json")
+    config = config_for_design(design)
+    assert config.dataset == "digits" and not config.augmentation.horizontal_flip
+    assert config.preprocessing.mean == [pytest.approx((0.485 + 0.456 + 0.406) / 3)]
+    assert len(config.preprocessing.std) == 1
+    data = prepare_for(design, config)  # refused before: 3 statistics for 1-channel images
+    assert tuple(data.train_x.shape[1:]) == (1, 32, 32)

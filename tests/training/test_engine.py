@@ -275,3 +275,18 @@ def test_fixed_normalization_statistics(tmp_path):
     with pytest.raises(TrainingError, match="have 3 values but the images have 1 channel"):
         Trainer(tiny_design(), tiny_config(preprocessing={"mean": [0.1, 0.2, 0.3], "std": [1, 1, 1]}),
                 tmp_path / "x")
+
+
+def test_a_one_class_dataset_is_refused_without_advising_one_output(tmp_path):
+    import numpy as np
+
+    from designer.training.model import TrainingError
+    from tests.data.conftest import write_png
+
+    for i in range(6):
+        write_png(tmp_path / "data" / "cats" / f"{i}.png", np.full((8, 8), 40 * i, np.uint8))
+    config = tiny_config(dataset=f"folder:{tmp_path / 'data'}", epochs=1, augmentation={})
+    with pytest.raises(TrainingError) as caught:
+        Trainer(tiny_design(), config, tmp_path / "run")
+    message = str(caught.value)
+    assert "only 1 class" in message and "output size to 1" not in message

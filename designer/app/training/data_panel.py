@@ -230,7 +230,10 @@ class DataPanel(QGroupBox):
         if self.summary is None or self.head_classes is None:
             return None
         n = len(self.summary.classes)
-        if n == self.head_classes or n < 2:
+        if n < 2:
+            return ("The data has only one class: a classifier learns to tell at least two apart "
+                    "(an image folder needs one subfolder per class).")
+        if n == self.head_classes:
             return None
         return (f"The data has {n} classes but the design's head gives {self.head_classes}: "
                 f"training would be refused.")
@@ -239,9 +242,10 @@ class DataPanel(QGroupBox):
         problem = self.head_mismatch
         self.mismatch.setText(problem or "")
         self.mismatch.setVisible(bool(problem))
-        if problem:
+        fixable = bool(problem) and len(self.summary.classes) >= 2
+        if fixable:
             self.fix_button.setText(f"Set the head to {len(self.summary.classes)} classes")
-        self.fix_button.setVisible(bool(problem))
+        self.fix_button.setVisible(fixable)
 
     # -- augmentation preview -----------------------------------------------------------------
     def set_augmentation(self, augmentation) -> None:
