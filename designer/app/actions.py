@@ -79,6 +79,11 @@ class WindowActions:
         self.open_block = act("&Open block", self.do_open_block, "Ctrl+Return",
                               tip="Show the selected block's layers")
         self.go_up = act("Back to &parent", ed.go_up, "Alt+Up")
+        # Transfer learning
+        self.adapt = act("A&dapt to dataset…", lambda: w.transfer.adapt_to_dataset(),
+                         tip="New head, input and frozen layers for another dataset, in one step")
+        self.unfreeze_all = act("Un&freeze all", lambda: w.transfer.unfreeze_all())
+        self.replace_head = act("&Replace head…", lambda: w.transfer.replace_head())
         # View
         self.zoom_in = act("Zoom &in", view.zoom_in, SK.ZoomIn, "Ctrl+=")
         self.zoom_out = act("Zoom &out", view.zoom_out, SK.ZoomOut)
@@ -98,6 +103,8 @@ class WindowActions:
                            tip="Sanity check: can the design learn 20 samples by heart?")
         self.search = act("Hyperparameter &search…", lambda: w.show_training().start_search(),
                           tip="Random search over learning rate, weight decay, dropout, batch size")
+        self.two_stage = act("Fine-tune in two &stages…", lambda: w.show_training().fine_tune(),
+                             tip="Train the new head with the rest frozen, then everything")
         self.open_runs = act("Open run &folder…", lambda: w.show_training().open_run_folder(),
                              tip="Show runs trained elsewhere, e.g. by netdesigner train --run-dir")
         self.shortcuts = act("&Keyboard shortcuts", w.show_shortcuts, SK.HelpContents)
@@ -143,6 +150,9 @@ class WindowActions:
         m.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete, self.select_all])
         m.addSeparator()
         m.addActions([self.open_block, self.go_up, self.group, self.ungroup, self.save_block])
+        m.addSeparator()
+        transfer = m.addMenu("Transfer &learning")
+        transfer.addActions([self.adapt, self.replace_head, self.unfreeze_all])
         m = bar.addMenu("&View")
         m.addActions([self.zoom_in, self.zoom_out, self.fit, self.actual_size])
         m.addSeparator()
@@ -152,7 +162,7 @@ class WindowActions:
         run = bar.addMenu("&Run")
         run.addActions([self.train, self.pause_run, self.stop_run, self.resume_run])
         run.addSeparator()
-        run.addActions([self.overfit, self.search, self.open_runs])
+        run.addActions([self.overfit, self.search, self.two_stage, self.open_runs])
         themes = m.addMenu("&Theme")
         for mode, label in (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark")):
             a = themes.addAction(label)
@@ -170,6 +180,13 @@ class WindowActions:
         if node_id:
             menu.addActions([self.open_block, self.group, self.ungroup, self.save_block])
             menu.addSeparator()
+            if not self.w.editor.frames:
+                transfer = self.w.transfer
+                menu.addAction("Freeze up to here", lambda: transfer.freeze_up_to(node_id))
+                menu.addAction(self.unfreeze_all)
+                menu.addAction("Cut here (feature extractor)", lambda: transfer.cut_here(node_id))
+                menu.addAction(self.replace_head)
+                menu.addSeparator()
             menu.addActions([self.cut, self.copy, self.duplicate, self.delete])
         else:
             menu.addActions([self.paste, self.select_all, self.arrange, self.fit])
@@ -217,6 +234,8 @@ class WindowActions:
         self.open_block.setEnabled(len(blocks) == 1 and len(ids) == 1)
         self.go_up.setEnabled(bool(ed.frames))
         self.arrange.setEnabled(editable)
+        for a in (self.adapt, self.unfreeze_all, self.replace_head):
+            a.setEnabled(top and editable)
 
     def set_theme(self, mode: str) -> None:
         settings.set_theme(mode)

@@ -52,6 +52,9 @@ class MainWindow(QMainWindow):
         self.editor = Editor(self.scene, self.view, self)
         self.prompts = Prompts(self)
         self.files = Files(self.editor, self.prompts, self)
+        from designer.app.transfer_actions import TransferActions
+
+        self.transfer = TransferActions(self)
         kwargs = {} if autosave_ms is None else {"interval_ms": autosave_ms}
         self.autosaver = Autosaver(self.editor, recovery_dir, parent=self, **kwargs)
 

@@ -471,3 +471,42 @@ def transfer_advice(samples_per_class: int, similar: bool) -> str:
                 "features are more generic.")
     return ("Much data, different from ImageNet: fine-tune many layers, or all of them, after "
             "a first stage that trains only the new head.")
+
+
+@dataclass
+class AdaptPlan:
+    """"Adapt to dataset": everything the wizard proposes, applied as one edit.
+
+    channels/size: the network's new input (None: keep; the data is then converted, e.g. gray
+    images repeated over 3 channels and resized, by the data pipeline). freeze_until: freeze this
+    node and everything before it (None: nothing). head_lr_mult: the new layers' learning-rate
+    multiplier (seed 000: new layers may learn faster than the pretrained ones)."""
+
+    dataset: str
+    num_classes: int
+    hidden: tuple[int, ...] = ()
+    dropout: float = 0.5
+    channels: int | None = None
+    size: tuple[int, int] | None = None
+    freeze_until: str | None = None
+    head_lr_mult: float = 1.0
+
+    def edit(self, design: Design) -> TransferEdit:
+        result = TransferEdit()
+        if self.channels is not None or self.size is not None:
+            result.merge(adapt_input(design, self.channels, self.size))
+        result.merge(replace_head(design, self.num_classes, self.hidden, self.dropout))
+        if self.freeze_until is not None:
+            freeze_until(design, self.freeze_until)
+            _set_trainable(design, sorted(result.fresh & set(design.nodes)), True)
+        if self.head_lr_mult != 1.0:
+            set_lr_mult(design, sorted(result.fresh & set(design.nodes)), self.head_lr_mult)
+        return result
+
+    def describe(self) -> str:
+        parts = [f"Adapt to {self.dataset}: {self.num_classes} classes"]
+        if self.channels is not None or self.size is not None:
+            parts.append("new input")
+        if self.freeze_until:
+            parts.append(f"frozen up to {self.freeze_until}")
+        return ", ".join(parts)

@@ -59,7 +59,8 @@ class Answers:
         self.replies: dict[str, object] = {"save_changes": "discard"}
         for name in ("save_changes", "open_path", "save_path", "text", "restore", "choose_template",
                      "confirm", "choose", "open_folder", "export_run",
-                     "search_settings"):
+                     "search_settings", "adapt_to_dataset",
+                     "two_stage"):
             setattr(prompts, name, self._make(name))
         prompts.error = lambda title, message: self.errors.append(message)
 

@@ -90,6 +90,26 @@ class Prompts:
         finally:
             dialog.deleteLater()
 
+    def adapt_to_dataset(self, design, analysis):
+        """A designer.core.transfer.AdaptPlan from the Adapt to dataset wizard, or None."""
+        from designer.app.dialogs.adapt import AdaptDialog
+
+        dialog = AdaptDialog(design, analysis, self.parent)
+        try:
+            return dialog.result_plan if dialog.exec() else None
+        finally:
+            dialog.deleteLater()
+
+    def two_stage(self, lr: float):
+        """A TwoStagePlan (epochs of each stage, stage 2's learning-rate factor), or None."""
+        from designer.app.training.fine_tune import TwoStageDialog
+
+        dialog = TwoStageDialog(lr, self.parent)
+        try:
+            return dialog.plan() if dialog.exec() else None
+        finally:
+            dialog.deleteLater()
+
     def choose_template(self) -> str | None:
         from designer.app.dialogs.gallery import TemplateGallery
 

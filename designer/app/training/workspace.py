@@ -87,6 +87,7 @@ class TrainingWorkspace(QWidget):
         self.comparison = SettingsComparison()
         self.search_panel = SearchPanel()
         self.search: SearchPlan | None = None
+        self._stage2 = None   # (stage 1 run, stage 2 design, settings, run) while stage 1 trains
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
@@ -383,6 +384,52 @@ class TrainingWorkspace(QWidget):
         if self.search is not None:
             self.search_panel.show_trials(self.search, {r.path: r for r in self.runs})
 
+    # -- two-stage fine-tuning ----------------------------------------------------------------
+    def fine_tune(self, plan=None) -> bool:
+        """Stage 1 (head only), then stage 2 (everything, lr × factor) from stage 1's weights."""
+        from designer.app.training.fine_tune import stage_dirs
+        from designer.core.transfer import TransferError
+        from designer.training.runs import new_run_path
+
+        problem = self._why_not_ready()
+        if problem:
+            self._say(problem, error=True)
+            return False
+        plan = plan or self.prompts.two_stage(self.form.config.lr)
+        if plan is None:
+            return False
+        design = loads(dumps(self.editor.design))
+        try:
+            first = plan.stage1_design(design)
+        except TransferError as exc:
+            self.prompts.error("Fine-tune in two stages", str(exc))
+            return False
+        config = self.form.config
+        name = new_run_path(self.runs_folder(), "finetune").name
+        run1, run2 = stage_dirs(self.runs_folder(), name)
+        self._stage2 = (run1, plan.stage2_design(design),
+                        config.with_changes(epochs=plan.stage2_epochs, lr=config.lr * plan.lr_factor),
+                        run2)
+        self._start(first, config.with_changes(epochs=plan.stage1_epochs), run1)
+        return True
+
+    def _start_stage2(self, end) -> bool:
+        """After stage 1: stage 2 from its kept weights (not after a failed or stopped stage 1)."""
+        from designer.training.rundir import RunDir
+
+        run1, design, config, run2 = self._stage2
+        self._stage2 = None
+        if not end.ok:
+            self._say(f"Stage 1 ended {end.status}; stage 2 was not started", error=True)
+            return False
+        _, weights = RunDir(run1).kept_weights()
+        self.log.appendPlainText(f"Stage 2 starts from {weights}")
+        self.controller.start(design, config, run2, weights=weights)
+        self.plots.add_run(str(run2), run2.name)
+        self._say(f"Training {run2.name} (stage 2, from {run1.name}'s weights)…")
+        self._update_buttons()
+        return True
+
     def apply_search_result(self, params: dict) -> None:
         """The best trial's settings become the form's (the other settings stay)."""
         config = (self.form.config or self.form._base).with_changes(**params)
@@ -467,6 +514,8 @@ class TrainingWorkspace(QWidget):
         self.runs_table.select_paths({run_dir})
         run = next((r for r in self.runs if r.path == run_dir), None)
         self.results.show_run(run)
+        if self._stage2 is not None and self._stage2[0] == run_dir and self._start_stage2(end):
+            return
         searching = self.search is not None and run_dir in [p for p, _ in self.search.started]
         if searching:
             self._show_search()
