@@ -51,14 +51,20 @@ class Files(QObject):
         self.editor.set_document(blank_design())
         return True
 
-    def new_from_template(self, name: str | None = None) -> bool:
+    def new_from_template(self, name: str | None = None, pretrained: bool = False) -> bool:
         from designer.templates import new_from_template
 
         if not self.maybe_save():
             return False
-        name = name or self.prompts.choose_template()
-        if not name:
-            return False
+        if name is None:
+            choice = self.prompts.choose_template()
+            if not choice:
+                return False
+            name, pretrained = choice
+        if pretrained:
+            from designer.app.pretrained_flow import new_with_imagenet_weights
+
+            return new_with_imagenet_weights(self.parent(), name)
         self.editor.set_document(new_from_template(name))
         return True
 

@@ -106,7 +106,7 @@ def _refuse_overwrite(paths: list[Path], force: bool) -> None:
 
 def cmd_new(args) -> int:
     from designer.core.serialization import dumps
-    from designer.interop.weights import WEIGHTS_KEY, WeightsError, read_tensors
+    from designer.interop.weights import WeightsError, read_tensors
     from designer.templates import (
         TemplateOptionError,
         UnknownTemplate,
@@ -130,9 +130,8 @@ def cmd_new(args) -> int:
 
     if link is not None:
         from designer.interop.torchvision_weights import (
+            attach_torchvision_weights,
             pretrained_state_dict,
-            save_design_weights,
-            torchvision_to_design,
         )
 
         try:
@@ -144,14 +143,13 @@ def cmd_new(args) -> int:
                     implied = ", ".join(f"{k}={v}" for k, v in link.pretrained_options.items())
                     print(f"note: torchvision's pretrained {t.name} runs with {implied}; if these "
                           f"weights come from it, add --option {implied.replace(', ', ' --option ')}")
-            mapped = torchvision_to_design(design, tensors, link, str(args.weights_file or source))
-            save_design_weights(design, mapped, weights_out, metadata={"source": source})
+            attach_torchvision_weights(design, tensors, link, str(args.weights_file or source),
+                                       weights_out)
+            design.metadata["weights_source"] = source
         except WeightsError as exc:
             raise CliError(str(exc)) from None
         except OSError as exc:
             raise CliError(f"cannot write {weights_out}: {exc.strerror or exc}") from None
-        design.metadata[WEIGHTS_KEY] = weights_out.name
-        design.metadata["weights_source"] = source
     try:
         write_text(str(out), dumps(design))
     except CliError:

@@ -212,3 +212,16 @@ def pretrained_state_dict(model: str) -> tuple[dict, str]:
             f"{weights.url} on a machine with internet access and pass the file with "
             f"--weights-file PATH (or put it at {cache})") from None
     return state, label
+
+
+def attach_torchvision_weights(design, tensors: dict, link, source: str, weights_out) -> None:
+    """Map a torchvision state_dict onto ``design`` (its template's link), write the design's
+    weights file ``weights_out`` and point the design at it (metadata "weights", relative to the
+    design file, which goes beside it). Raises WeightsError or OSError. `netdesigner new
+    --pretrained/--weights-file` and the app's "with ImageNet weights" both come here."""
+    from designer.interop.weights import WEIGHTS_KEY
+
+    mapped = torchvision_to_design(design, tensors, link, source)
+    save_design_weights(design, mapped, weights_out, metadata={"source": source})
+    design.metadata[WEIGHTS_KEY] = Path(weights_out).name
+    design.metadata["weights_source"] = source

@@ -23,7 +23,7 @@ def template_names():
 def test_every_template_opens_with_one_item_per_node(window, template_names):
     assert "lenet5" in template_names
     for name in template_names:
-        window.answers.replies["choose_template"] = name
+        window.answers.replies["choose_template"] = (name, False)
         window.actions_.new_template.trigger()
         design = window.editor.design
         assert design.metadata["template"] == name
@@ -47,7 +47,7 @@ def test_gallery_lists_templates_with_params_and_macs(qtbot, template_names):
     assert gallery.table.item(lenet, 2).text() == human(61706)
     gallery.table.selectRow(lenet)
     assert "61,706 parameters" in gallery.details.text()
-    assert gallery.chosen() == "lenet5"
+    assert gallery.chosen() == ("lenet5", False)
 
 
 def _run(args, tmp_path):

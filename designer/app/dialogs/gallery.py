@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -32,6 +33,22 @@ def template_stats(t: Template) -> tuple[int, int] | str:
         except Exception as exc:  # noqa: BLE001 - a broken template must not break the gallery
             _STATS[t.name] = f"cannot build: {exc}"
     return _STATS[t.name]
+
+
+def has_imagenet_weights(t: Template) -> bool:
+    """torchvision has pretrained weights of this template's architecture."""
+    from designer_templates._imagenet import link_for
+
+    link = link_for(t, dict(link_options(t)))
+    return link is not None and link.model is not None
+
+
+def link_options(t: Template) -> dict:
+    """The options torchvision's pretrained model implies (e.g. SqueezeNet's version)."""
+    from designer_templates._imagenet import link_for
+
+    link = link_for(t, {})
+    return dict(link.pretrained_options) if link is not None else {}
 
 
 class TemplateGallery(QDialog):
@@ -62,6 +79,9 @@ class TemplateGallery(QDialog):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setMinimumWidth(320)
+        self.pretrained = QCheckBox("with torchvision's ImageNet weights (downloaded once, or "
+                                    "from a file)")
+        self.pretrained.setObjectName("gallery-pretrained")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
@@ -72,6 +92,7 @@ class TemplateGallery(QDialog):
         body.addWidget(self.details, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
+        layout.addWidget(self.pretrained)
         layout.addWidget(buttons)
         self.table.itemSelectionChanged.connect(self._show_details)
         self.table.itemDoubleClicked.connect(lambda _item: self.accept())
@@ -101,15 +122,22 @@ class TemplateGallery(QDialog):
         if row == self.table.currentRow():
             self._show_details()
 
-    def chosen(self) -> str | None:
+    def chosen(self) -> tuple[str, bool] | None:
+        """(template name, with ImageNet weights) as chosen."""
         row = self.table.currentRow()
-        return self.templates[row].name if 0 <= row < len(self.templates) else None
+        if not 0 <= row < len(self.templates):
+            return None
+        return self.templates[row].name, self.pretrained.isEnabled() and self.pretrained.isChecked()
 
     def _show_details(self) -> None:
         row = self.table.currentRow()
         if not 0 <= row < len(self.templates):
             return
         t = self.templates[row]
+        has_weights = has_imagenet_weights(t)
+        self.pretrained.setEnabled(has_weights)
+        self.pretrained.setToolTip("" if has_weights else
+                                   f"torchvision has no ImageNet weights for {t.title}")
         stats = _STATS.get(t.name)
         numbers = (f"{stats[0]:,} parameters · {human(stats[1])} MACs per sample"
                    if isinstance(stats, tuple) else (stats or "counting…"))

@@ -31,6 +31,12 @@ class Prompts:
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
         return path or None
 
+    def open_weights(self, title: str, start: str) -> str | None:
+        from designer.app.pretrained_flow import WEIGHTS_FILTER
+
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, start, WEIGHTS_FILTER)
+        return path or None
+
     def error(self, title: str, message: str) -> None:
         QMessageBox.critical(self.parent, title, message)
 
@@ -110,7 +116,8 @@ class Prompts:
         finally:
             dialog.deleteLater()
 
-    def choose_template(self) -> str | None:
+    def choose_template(self) -> tuple[str, bool] | None:
+        """(template name, with ImageNet weights), or None."""
         from designer.app.dialogs.gallery import TemplateGallery
 
         dialog = TemplateGallery(self.parent)
