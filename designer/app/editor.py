@@ -156,6 +156,7 @@ class Editor(QObject):
             self.frames_changed.emit()
         level = self.levels[-1]
         self.analysis = self.levels[0].analysis
+        self.scene.weighted = self.weighted_nodes() if not self.frames else set()
         if self.scene.graph is not level.graph or self.scene.readonly != (not level.editable):
             self.scene.set_graph(level.graph, not level.editable, self.design.blocks)
             self.scene.apply_analysis(level.analysis)
@@ -165,6 +166,12 @@ class Editor(QObject):
             self.scene.apply_analysis(level.analysis)
             self.scene.update_scene_rect()
         self.refreshed.emit()
+
+    def weighted_nodes(self) -> set[str]:
+        """Top-level nodes whose weights come from the design's weights file."""
+        from designer.interop.weights import nodes_with_weights
+
+        return nodes_with_weights(self.design, self.analysis, self.path)
 
     @property
     def level(self) -> Level:

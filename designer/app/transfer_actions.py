@@ -76,8 +76,11 @@ class TransferActions:
             except (WeightsError, OSError) as exc:
                 self.prompts.error(text, f"The weights cannot be carried over: {exc}")
                 return False
+            from designer.interop.weights import FRESH_KEY
+
             ref = target.name if self.editor.path else str(target)
-            trial.set_setting("metadata", {**trial.metadata, WEIGHTS_KEY: ref})
+            fresh = sorted(set(design.metadata.get(FRESH_KEY) or ()) | result.fresh)
+            trial.set_setting("metadata", {**trial.metadata, WEIGHTS_KEY: ref, FRESH_KEY: fresh})
             notes.append(f"weights carried over into {target.name}")
         after = design_to_dict(trial)
         if not self.editor.push(cmds.Snapshot(lambda d: cmds.restore(d, after), text)):

@@ -161,7 +161,10 @@ def cmd_transfer(args) -> int:
     design.metadata["transfer_from"] = Path(args.design).name
     if source_weights is not None:
         from designer.interop.transfer_weights import write_carried_weights
+        from designer.interop.weights import FRESH_KEY
 
+        fresh = set(design.metadata.get(FRESH_KEY) or ()) | edit.fresh
+        design.metadata[FRESH_KEY] = sorted(n for n in fresh if n in design.nodes)
         try:
             write_carried_weights(before, source_weights, design, edit, weights_out)
         except WeightsError as exc:

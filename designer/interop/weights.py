@@ -90,3 +90,18 @@ def design_weights_path(design, design_path: str | Path | None) -> Path | None:
     if not ref.is_absolute() and design_path is not None:
         ref = Path(design_path).resolve().parent / ref
     return ref
+
+
+FRESH_KEY = "fresh_weights"  # design.metadata: ids of nodes whose weights in the file are new
+
+
+def nodes_with_weights(design, analysis, design_path) -> set[str]:
+    """Top-level nodes whose weights come from the design's weights file (trained or
+    pretrained): every node with parameters, except those a transfer edit made fresh."""
+    path = design_weights_path(design, design_path)
+    if path is None or not path.is_file():
+        return set()
+    fresh = set(design.metadata.get(FRESH_KEY) or ())
+    return {nid for nid, info in analysis.info.items()
+            if nid in design.nodes and nid not in fresh
+            and (info.trainable_params or info.buffer_params)}

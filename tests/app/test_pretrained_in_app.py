@@ -69,7 +69,7 @@ def test_the_gallery_offers_imagenet_weights_only_where_torchvision_has_them(qtb
 class _Serve(http.server.BaseHTTPRequestHandler):
     body = b""
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()

@@ -6,8 +6,8 @@ runs overlay, and bad settings are refused with the engine's reason."""
 from __future__ import annotations
 
 import os
-import time
 import signal
+import time
 
 import numpy as np
 import pytest

@@ -138,3 +138,19 @@ def test_the_wizard_proposes_a_plan_from_the_data(qtbot):
     dialog.hidden.setText("256, x")
     dialog._accept()
     assert dialog.error.isVisibleTo(dialog) and dialog.result_plan is None
+
+
+def test_layers_with_weights_from_the_file_are_marked_and_fresh_ones_are_not(make_window,
+                                                                             tmp_path):
+    design = new_from_template("resnet18")
+    path = saved_with_weights(tmp_path, design)
+    window = make_window(design, str(path))
+    scene = window.editor.scene
+    conv1 = window.editor.design.find("conv1")
+    assert scene.node_items[conv1.id].view.trained
+    assert "Weights: net.safetensors" in window.inspector._info.text()
+    assert window.transfer.apply("Replace head", lambda d: tr.replace_head(d, 10))
+    fc = window.editor.design.find("fc")
+    assert scene.node_items[conv1.id].view.trained and not scene.node_items[fc.id].view.trained
+    relu = window.editor.design.find("relu")
+    assert not scene.node_items[relu.id].view.trained  # no parameters, no badge

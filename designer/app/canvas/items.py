@@ -39,6 +39,7 @@ class NodeView:
     out_shape: Shape | None
     problems: tuple[str, ...] = ()
     frozen: bool = False
+    trained: bool = False               # its weights come from the design's weights file
     opens: bool = False                 # a block: double-click shows its inner graph
     has_output: bool = True
 
@@ -225,12 +226,13 @@ class NodeItem(QGraphicsItem):
         painter.drawText(QPointF(text_left, rect.top() + 33), sub)
         painter.setPen(style.ERROR if v.shape == "?" else pal.color(QPalette.ColorRole.Text))
         painter.drawText(QPointF(text_left, rect.top() + 49), v.shape)
-        if v.frozen:
+        tags = [t for t, on in (("frozen", v.frozen), ("weights", v.trained)) if on]
+        if tags:
             painter.setPen(_muted(pal))
             painter.setFont(label_font)
             painter.drawText(QRectF(rect.left(), rect.top() + 38, NODE_W - 10, 16),
                              int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                             "frozen")
+                             " · ".join(tags))
         self._paint_ports(painter, pal, label_font)
 
     def _paint_ports(self, painter: QPainter, pal: QPalette, label_font) -> None:

@@ -23,8 +23,10 @@ def ports_of(node: Node, blocks: dict) -> tuple[str, ...]:
     return tuple(input_ports(node, spec, spec.resolve(node.params), blocks))
 
 
-def node_views(graph: Graph, analysis: Analysis, blocks: dict) -> dict[str, NodeView]:
-    """One NodeView per node; linear in nodes + edges so relabelling big designs stays fast."""
+def node_views(graph: Graph, analysis: Analysis, blocks: dict,
+               weighted: frozenset[str] | set[str] = frozenset()) -> dict[str, NodeView]:
+    """One NodeView per node; linear in nodes + edges so relabelling big designs stays fast.
+    ``weighted``: the nodes whose weights come from the design's weights file."""
     problems = _problems_by_node(analysis)
     feeds: dict[tuple[str, str], str] = {(e.dst, e.dst_port): e.src for e in graph.edges}
     views = {}
@@ -57,6 +59,7 @@ def node_views(graph: Graph, analysis: Analysis, blocks: dict) -> dict[str, Node
             out_shape=out_shape,
             problems=issues,
             frozen=not node.trainable,
+            trained=node.id in weighted,
             opens=spec.composite or spec.role == "custom_block",
             has_output=spec.role not in ("output", "block_output"),
         )

@@ -39,6 +39,7 @@ class GraphScene(QGraphicsScene):
         self.interaction: Interaction | None = None
         # Set by the editor: why an edge would be refused (None = allowed).
         self.connection_checker: Callable[[Edge], str | None] | None = None
+        self.weighted: set[str] = set()  # nodes with weights from the design's file (the editor's)
         self._press_positions: dict[str, tuple[float, float]] = {}
         self.selectionChanged.connect(self._relay_selection)
 
@@ -138,7 +139,7 @@ class GraphScene(QGraphicsScene):
         self.analysis = analysis
         if self.graph is None:
             return
-        for nid, view in node_views(self.graph, analysis, self.blocks).items():
+        for nid, view in node_views(self.graph, analysis, self.blocks, self.weighted).items():
             item = self.node_items.get(nid)
             if item is not None:
                 item.set_view(view)

@@ -216,11 +216,22 @@ class InspectorPanel(QScrollArea):
                 self._info.setText(
                     f"Output shape: <b>{shape}</b><br>Parameters: {info.trainable_params:,}"
                     + (f" (+{info.buffer_params:,} statistics)" if info.buffer_params else "")
-                    + f"<br>MACs per sample: {human(info.macs)}")
+                    + f"<br>MACs per sample: {human(info.macs)}"
+                    + self._node_weights(node.id, info))
         problems = analysis.problems_of(node.id)
         if self._problems is not None:
             self._problems.setText("<br>".join(f"• {p.message}" for p in problems))
             self._problems.setVisible(bool(problems))
+
+    def _node_weights(self, node_id: str, info) -> str:
+        if not (info.trainable_params or info.buffer_params) or self.editor.frames:
+            return ""
+        if node_id in self.editor.scene.weighted:
+            from designer.interop.weights import design_weights_path
+
+            path = design_weights_path(self.editor.design, self.editor.path)
+            return f"<br>Weights: from {path.name}"
+        return "<br>Weights: fresh (initialized when training starts)"
 
     # -- several nodes -----------------------------------------------------------------------------
     def _build_multi(self, ids: list[str]) -> None:
@@ -291,7 +302,21 @@ class InspectorPanel(QScrollArea):
         count = len(a.problems)
         if self._info is not None:
             self._info.setText(f"{len(d.nodes)} layers, {len(d.blocks)} custom blocks; "
-                               + ("no problems" if not count else f"{count} problem(s)"))
+                               + ("no problems" if not count else f"{count} problem(s)")
+                               + "<br>" + weights_note(d, self.editor.path))
+
+
+def weights_note(design, design_path) -> str:
+    """Where the design's weights come from, for the inspector."""
+    from designer.interop.weights import design_weights_path
+
+    path = design_weights_path(design, design_path)
+    if path is None:
+        return "Weights: none yet (fresh ones when training starts)"
+    if not path.is_file():
+        return f"Weights: {path.name} <span style='color:#e03131'>(missing)</span>"
+    source = design.metadata.get("weights_source")
+    return f"Weights: {path.name}" + (f" ({source})" if source else "")
 
 
 _MISSING = object()

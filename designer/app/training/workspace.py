@@ -644,7 +644,10 @@ class TrainingWorkspace(QWidget):
         except OSError as exc:
             self.prompts.error("Use these weights", f"{target}: {exc.strerror or exc}")
             return False
-        metadata = {**self.editor.design.metadata, WEIGHTS_KEY: target.name}
+        from designer.interop.weights import FRESH_KEY
+
+        metadata = {k: v for k, v in self.editor.design.metadata.items() if k != FRESH_KEY}
+        metadata[WEIGHTS_KEY] = target.name  # every layer's weights are trained ones now
         self.editor.push(cmds.SetDesignSetting("metadata", metadata,
                                                text=f"Use the weights of {run.name}"))
         self._say(f"The design now starts from the {which} weights of {run.name} ({target.name})")
