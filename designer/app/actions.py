@@ -107,6 +107,8 @@ class WindowActions:
                              tip="Train the new head with the rest frozen, then everything")
         self.open_runs = act("Open run &folder…", lambda: w.show_training().open_run_folder(),
                              tip="Show runs trained elsewhere, e.g. by netdesigner train --run-dir")
+        self.compare = act("&Compare architectures…", w.show_compare,
+                           tip="Accuracy vs operations vs parameters of the templates and your runs")
         self.shortcuts = act("&Keyboard shortcuts", w.show_shortcuts, SK.HelpContents)
         self.about = act("&About Network Designer", w.show_about)
         self.recent_menu = QMenu("Open &recent", w)
@@ -158,6 +160,7 @@ class WindowActions:
         m.addSeparator()
         m.addAction(self.arrange)
         m.addSeparator()
+        m.addAction(self.compare)
         self.panels_menu = m.addMenu("&Panels")
         run = bar.addMenu("&Run")
         run.addActions([self.train, self.pause_run, self.stop_run, self.resume_run])

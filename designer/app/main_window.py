@@ -232,6 +232,28 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 
+    def show_compare(self):
+        """The architecture comparison; a click on a template's bubble opens that template."""
+        from designer.app.dialogs.compare import CompareDialog
+        from designer.training.runs import list_runs
+
+        workspace = self.training
+        if workspace is not None:
+            runs = [r.path for r in workspace.runs]
+        else:
+            from designer.app.training.workspace import unsaved_runs_folder
+            from designer.training.runs import runs_folder_for
+
+            folder = (runs_folder_for(self.editor.path) if self.editor.path
+                      else unsaved_runs_folder(self.editor.design.name))
+            runs = [r.path for r in list_runs(folder)]
+        dialog = CompareDialog(self, runs)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: dialog.opened and self.files.new_from_template(
+            dialog.opened))
+        dialog.show()
+        return dialog
+
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_TITLE}",
                           f"<b>{APP_TITLE}</b> {__version__}<br>Build convolutional networks "

@@ -22,6 +22,7 @@ VERB_MODULES = [
     "designer.cli.train_verb",
     "designer.cli.transfer_verb",
     "designer.cli.viz_verb",
+    "designer.cli.compare_verb",
 ]
 
 

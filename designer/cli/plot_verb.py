@@ -82,12 +82,16 @@ def cmd_plot(args) -> int:
     return 0
 
 
-def _draw(curves, out: str, size: tuple[int, int], title: str) -> None:
-    # Drawing needs no screen: without one, Qt draws offscreen (set before Qt is imported).
-    headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                         or os.environ.get("WAYLAND_DISPLAY"))
-    if headless and not os.environ.get("QT_QPA_PLATFORM"):
+def headless() -> None:
+    """Drawing needs no screen: without one, Qt draws offscreen (set before Qt is imported)."""
+    no_screen = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                          or os.environ.get("WAYLAND_DISPLAY"))
+    if no_screen and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def _draw(curves, out: str, size: tuple[int, int], title: str) -> None:
+    headless()
     from designer.app.plots.export import save_plot
 
     save_plot(curves, out, size=size, title=title)
