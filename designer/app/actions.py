@@ -98,6 +98,13 @@ class WindowActions:
                            tip="Sanity check: can the design learn 20 samples by heart?")
         self.open_runs = act("Open run &folder…", lambda: w.show_training().open_run_folder(),
                              tip="Show runs trained elsewhere, e.g. by netdesigner train --run-dir")
+        # Inspect (designer/app/inspect)
+        self.check_gradients = act("Check &gradients", self.do_check_gradients,
+                                   tip="Does the layer's backward pass match its forward pass? "
+                                       "(torch.autograd.gradcheck, shown in the Inspect tab)")
+        self.inspect_node = act("&Inspect layer", self.do_inspect,
+                                tip="Filters, top patches, activations and Grad-CAM of the layer")
+        self._menu_node = ""
         self.shortcuts = act("&Keyboard shortcuts", w.show_shortcuts, SK.HelpContents)
         self.about = act("&About Network Designer", w.show_about)
         self.recent_menu = QMenu("Open &recent", w)
@@ -169,6 +176,9 @@ class WindowActions:
             menu.addActions([self.open_block, self.group, self.ungroup, self.save_block])
             menu.addSeparator()
             menu.addActions([self.cut, self.copy, self.duplicate, self.delete])
+            menu.addSeparator()
+            self._menu_node = node_id
+            menu.addActions([self.inspect_node, self.check_gradients])
         else:
             menu.addActions([self.paste, self.select_all, self.arrange, self.fit])
             if self.w.editor.frames:
@@ -240,6 +250,25 @@ class WindowActions:
         ids = self.w.editor.scene.selected_node_ids()
         if len(ids) == 1:
             self.w.editor.open_block(ids[0])
+
+    def _inspected_node(self) -> str:
+        """The node of the last context menu, else the one selected ("" for none)."""
+        ids = self.w.editor.scene.selected_node_ids()
+        node = self._menu_node or (ids[0] if len(ids) == 1 else "")
+        self._menu_node = ""
+        return node
+
+    def do_check_gradients(self) -> None:
+        node = self._inspected_node()
+        if node:
+            inspect = self.w.show_inspect()
+            inspect.check_gradients(inspect.canvas_key(node))
+
+    def do_inspect(self) -> None:
+        node = self._inspected_node()
+        if node:
+            inspect = self.w.show_inspect()
+            inspect.select_node(inspect.canvas_key(node))
 
     def _export_stem(self) -> str:
         ed = self.w.editor
