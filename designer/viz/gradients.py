@@ -118,14 +118,13 @@ def worst_mismatch(call, tensors: list[torch.Tensor], names: list[str]) -> Misma
         grads = torch.autograd.grad((out * v).sum(), tensors, allow_unused=True)
     worst = None
     with torch.no_grad():
-        for t, g, name in zip(tensors, grads, names):
+        for k, (t, g, name) in enumerate(zip(tensors, grads, names)):
             flat = t.detach().reshape(-1)
             count = min(SAMPLES, flat.numel())
             picks = torch.randperm(flat.numel(), generator=gen)[:count]
             for i in picks.tolist():
                 saved = float(flat[i])
                 probe = [x.detach().clone() for x in tensors]
-                k = tensors.index(t)
                 probe[k].reshape(-1)[i] = saved + EPS
                 up = float((call(*probe) * v).sum())
                 probe[k].reshape(-1)[i] = saved - EPS
