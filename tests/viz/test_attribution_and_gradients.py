@@ -30,7 +30,7 @@ def trained(tmp_path_factory):
 
 
 def test_grad_cam_of_a_trained_lenet_lights_up_the_digit(trained):
-    model, x, y, shown, _ = trained
+    model, x, _, shown, _ = trained
     conv2 = model.design.find("conv2").id
     inside, outside = [], []
     for i in range(30):
@@ -57,7 +57,7 @@ def test_saliency_and_another_class(trained):
 
 
 def test_gradcam_and_saliency_from_the_cli(trained, tmp_path, capsys):
-    model, *_, run = trained
+    *_, run = trained
     code = main(["visualize", "--run", str(run), "--gradcam", str(tmp_path / "g.png"),
                  "--saliency", str(tmp_path / "s.png"), "--class", "3"])
     out, err = capsys.readouterr()
