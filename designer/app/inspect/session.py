@@ -137,11 +137,18 @@ class InspectSession:
         return self.model().fresh
 
     # -- data -----------------------------------------------------------------------------------
+    def _data_key(self) -> tuple:
+        return (self.source.key, self.design.input_shape if self.design else None,
+                repr(self.design.metadata.get("training") if self.design else None))
+
+    def has_samples(self) -> bool:
+        """Whether samples() answers at once (the split is prepared for these weights)."""
+        return self._samples is not None and self._samples_key == self._data_key()
+
     def samples(self) -> Samples:
         """The test split, prepared as the chosen weights were trained (slow the first time)."""
-        key = (self.source.key, self.design.input_shape if self.design else None,
-               repr(self.design.metadata.get("training") if self.design else None))
-        if self._samples is not None and self._samples_key == key:
+        key = self._data_key()
+        if self.has_samples():
             return self._samples
         self.model()
         try:

@@ -63,6 +63,7 @@ class InspectWorkspace(QWidget):
         self.sample: int | None = 0           # index into the test split, or None: a file
         self.dropped: tuple | None = None     # (path, input, display image) of a dropped file
         self._dirty = True
+        self._seen = None
         self._sources = []
         self._results: dict[str, tuple] = {}  # view -> (what it was computed for, result)
         self.patch_job = Job(self)
@@ -143,6 +144,7 @@ class InspectWorkspace(QWidget):
         self.editor.document_changed.connect(self._design_changed)
         self.editor.scene.selection_changed.connect(self.follow_selection)
         window.files.saved.connect(lambda _p: self._design_changed())
+        self._design_changed()  # remembers what the design is now
         self.reload()
 
     # -- what is looked at ---------------------------------------------------------------------
@@ -155,6 +157,17 @@ class InspectWorkspace(QWidget):
         return unsaved_runs_folder(self.editor.design.name)
 
     def _design_changed(self) -> None:
+        """After an edit (not a move or a walk into a block): look again when shown."""
+        from designer.core.serialization import dumps
+        from designer.training.runs import network_fingerprint
+
+        try:
+            seen = (network_fingerprint(dumps(self.editor.design)), self.editor.path)
+        except (TypeError, ValueError):
+            seen = None
+        if seen is not None and seen == self._seen:
+            return
+        self._seen = seen
         self._dirty = True
         if self.isVisible():
             self.reload()
@@ -251,6 +264,9 @@ class InspectWorkspace(QWidget):
             self.session.model()  # built here, on the UI thread, before the thread asks for it
         except InspectError as exc:
             self.strip_label.setText(f"No test images: {exc}")
+            return
+        if self.session.has_samples():
+            self._samples_loaded(self.session.samples())
             return
         self.strip_label.setText("Sample: loading the test split…")
         self.data_job.start(lambda report: self.session.samples(), self._samples_loaded,
@@ -351,7 +367,7 @@ class InspectWorkspace(QWidget):
                 view.clear(str(exc))
 
     def _samples_ready(self) -> bool:
-        return self.session._samples is not None and not self.data_job.running
+        return self.session.has_samples() and not self.data_job.running
 
     def _show_filters(self, model) -> None:
         place = model.place(self.key)
