@@ -109,6 +109,13 @@ class WindowActions:
                              tip="Show runs trained elsewhere, e.g. by netdesigner train --run-dir")
         self.compare = act("&Compare architectures…", w.show_compare,
                            tip="Accuracy vs operations vs parameters of the templates and your runs")
+        # Inspect (designer/app/inspect)
+        self.check_gradients = act("Check &gradients", self.do_check_gradients,
+                                   tip="Does the layer's backward pass match its forward pass? "
+                                       "(torch.autograd.gradcheck, shown in the Inspect tab)")
+        self.inspect_node = act("&Inspect layer", self.do_inspect,
+                                tip="Filters, top patches, activations and Grad-CAM of the layer")
+        self._menu_node = ""
         self.shortcuts = act("&Keyboard shortcuts", w.show_shortcuts, SK.HelpContents)
         self.about = act("&About Network Designer", w.show_about)
         self.recent_menu = QMenu("Open &recent", w)
@@ -191,6 +198,9 @@ class WindowActions:
                 menu.addAction(self.replace_head)
                 menu.addSeparator()
             menu.addActions([self.cut, self.copy, self.duplicate, self.delete])
+            menu.addSeparator()
+            self._menu_node = node_id
+            menu.addActions([self.inspect_node, self.check_gradients])
         else:
             menu.addActions([self.paste, self.select_all, self.arrange, self.fit])
             if self.w.editor.frames:
@@ -264,6 +274,25 @@ class WindowActions:
         ids = self.w.editor.scene.selected_node_ids()
         if len(ids) == 1:
             self.w.editor.open_block(ids[0])
+
+    def _inspected_node(self) -> str:
+        """The node of the last context menu, else the one selected ("" for none)."""
+        ids = self.w.editor.scene.selected_node_ids()
+        node = self._menu_node or (ids[0] if len(ids) == 1 else "")
+        self._menu_node = ""
+        return node
+
+    def do_check_gradients(self) -> None:
+        node = self._inspected_node()
+        if node:
+            inspect = self.w.show_inspect()
+            inspect.check_gradients(inspect.canvas_key(node))
+
+    def do_inspect(self) -> None:
+        node = self._inspected_node()
+        if node:
+            inspect = self.w.show_inspect()
+            inspect.select_node(inspect.canvas_key(node))
 
     def _export_stem(self) -> str:
         ed = self.w.editor

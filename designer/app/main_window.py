@@ -76,6 +76,11 @@ class MainWindow(QMainWindow):
         self._training_page = QWidget()
         QVBoxLayout(self._training_page).setContentsMargins(0, 0, 0, 0)
         self.add_workspace("Training", self._training_page)
+        # The Inspect workspace too (it imports torch and captum).
+        self.inspect = None
+        self._inspect_page = QWidget()
+        QVBoxLayout(self._inspect_page).setContentsMargins(0, 0, 0, 0)
+        self.add_workspace("Inspect", self._inspect_page)
         self.workspace.currentChanged.connect(self._workspace_shown)
         self.setCentralWidget(self.workspace)
 
@@ -161,12 +166,33 @@ class MainWindow(QMainWindow):
         self.workspace.setCurrentWidget(self._training_page)
         return workspace
 
+    def inspect_workspace(self):
+        """The Inspect workspace, built on first use."""
+        if self.inspect is None:
+            from designer.app.inspect.workspace import InspectWorkspace
+
+            self.inspect = InspectWorkspace(self)
+            self._inspect_page.layout().addWidget(self.inspect)
+        return self.inspect
+
+    def show_inspect(self):
+        """Bring the Inspect workspace to the front (building it if needed)."""
+        workspace = self.inspect_workspace()
+        self.workspace.setCurrentWidget(self._inspect_page)
+        return workspace
+
     def _workspace_shown(self, index: int) -> None:
         """The design's panels belong to the Design tab: hidden while another workspace is
         shown (and back as they were when the user returns)."""
-        design = self.workspace.widget(index) is not self._training_page
-        if not design:
+        page = self.workspace.widget(index)
+        if page is self._training_page:
             self.training_workspace()
+        if page is self._inspect_page:
+            self.inspect_workspace()
+        design = page not in (self._training_page, self._inspect_page)
+        if not design and self._docks_shown:
+            return  # from one workspace to another: the panels are hidden already
+        if not design:
             self._docks_shown = [d for d in self.docks.values() if d.isVisible()]
             for dock in self._docks_shown:
                 dock.hide()
@@ -284,6 +310,8 @@ class MainWindow(QMainWindow):
         self.save_layout()
         if self.training is not None:
             self.training.dispose()
+        if self.inspect is not None:
+            self.inspect.dispose()
         self.autosaver.close()
         self.scene.detach()
         self.scene.blockSignals(True)  # tearing the scene down must not wake the panels

@@ -8,8 +8,16 @@ from designer.cli import CliError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("check", help="list a design's problems (exit 1 if any)")
+    p = sub.add_parser("check", help="list a design's problems (exit 1 if any)",
+                       description="List a design's problems. --gradients also checks that each "
+                                   "layer's backward pass is its forward pass's derivative "
+                                   "(torch.autograd.gradcheck in float64 on a small random input "
+                                   "of the layer's input shape; exit 1 if one fails).")
     p.add_argument("design", metavar="DESIGN")
+    p.add_argument("--gradients", action="store_true",
+                   help="check the gradients of every top-level layer and block (or --node)")
+    p.add_argument("--node", metavar="NAME",
+                   help="with --gradients: only this node; inside a block: BLOCK/LAYER")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("summary", help="a Keras-style table of layers, shapes and parameters")
@@ -51,12 +59,40 @@ def write_text(path: str, text: str) -> None:
 def cmd_check(args) -> int:
     from designer.core.analysis import analyze
 
-    res = analyze(load(args.design))
+    if args.node and not args.gradients:
+        raise CliError("--node goes with --gradients", code=2)
+    design = load(args.design)
+    res = analyze(design)
     for p in res.problems:
         print(p)
     if not res.problems:
         print(f"{args.design}: no problems")
-    return 1 if res.problems else 0
+    if res.problems or not args.gradients:
+        return 1 if res.problems else 0
+    return _check_gradients(design, args)
+
+
+def _check_gradients(design, args) -> int:
+    """One line per checked node; exit 1 when any fails."""
+    from designer.viz import VizError, load_model, pick_node
+    from designer.viz.gradients import check_node
+    from designer.viz.nodes import candidates
+
+    try:
+        model = load_model(design, args.design)
+        if args.node:
+            places = [pick_node(design, model.analysis, "gradients", args.node)]
+        else:
+            places = candidates(design, model.analysis, "gradients", nested=False)
+        results = [check_node(model, place.key) for place in places]
+    except VizError as exc:
+        raise CliError(str(exc)) from None
+    for r in results:
+        print(r.summary)
+    failed = [r for r in results if not r.passed]
+    print(f"gradients: {len(results) - len(failed)} of {len(results)} node(s) correct"
+          + (f"; failed: {', '.join(r.node_name for r in failed)}" if failed else ""))
+    return 1 if failed else 0
 
 
 def cmd_summary(args) -> int:

@@ -1,5 +1,6 @@
-"""The visualize verb: filters, top-k activating patches, activation maps and a confusion
-matrix of a design (with its weights) on a dataset, as PNG pictures."""
+"""The visualize verb: filters, top-k activating patches, activation maps, Grad-CAM, saliency and
+a confusion matrix of a design (with its weights) on a dataset, as PNG pictures. --node reaches
+nodes inside blocks too: "res1/conv1" (names down the blocks), or a name used in one block."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "visualize", help="draw filters, top activating patches, activation maps, confusion matrix",
         description="Look inside a design: each output option writes one PNG. Without --node, "
-                    "filters and activations use the first convolution and top patches the last. "
+                    "filters and activations use the first convolution, top patches and Grad-CAM "
+                    "the last; --node BLOCK/LAYER names a layer inside a block. "
                     "Use trained weights (--run RUN_DIR, --weights W, or the design's own): "
                     "without any, the network is freshly initialized, and a note says what that "
                     "means (noise filters, chance accuracy on the confusion matrix).")
@@ -33,7 +35,8 @@ def register(sub) -> None:
                         "(default: the run's or the design's training dataset)")
     p.add_argument("--split", choices=SPLITS, default="test",
                    help="which part of the data to use (default: test)")
-    p.add_argument("--node", metavar="NAME", help="the layer to look at")
+    p.add_argument("--node", metavar="NAME",
+                   help="the layer to look at; inside a block: BLOCK/LAYER (e.g. res1/conv1)")
     p.add_argument("--filters", metavar="OUT.png", help="the node's filters")
     p.add_argument("--top-patches", metavar="OUT.png",
                    help="per channel, the k image patches that activate it most")
@@ -41,25 +44,39 @@ def register(sub) -> None:
     p.add_argument("--channels", type=int, metavar="N",
                    help="show the first N channels (default: 16)")
     p.add_argument("--activations", metavar="OUT.png", help="the node's output for one image")
-    p.add_argument("--image", metavar="IMG", help="image file for --activations "
-                                                  "(default: the split's first image)")
+    p.add_argument("--image", metavar="IMG",
+                   help="image file for --activations, --gradcam and --saliency "
+                        "(default: the split's first image)")
+    p.add_argument("--gradcam", metavar="OUT.png",
+                   help="Grad-CAM of a convolution for one image and class, over the image")
+    p.add_argument("--saliency", metavar="OUT.png",
+                   help="the class score's gradient per input pixel, over the image")
+    p.add_argument("--class", dest="class_index", type=int, metavar="K",
+                   help="the class --gradcam and --saliency explain (default: the predicted one)")
     p.add_argument("--confusion", metavar="OUT.png", help="confusion matrix and per-class accuracy")
     p.set_defaults(func=cmd_visualize)
 
 
 def _check_usage(args) -> None:
     check_usage(args)
-    if not (args.filters or args.top_patches or args.activations or args.confusion):
-        raise CliError("say what to draw: --filters, --top-patches, --activations or "
-                       "--confusion (each takes an OUT.png)", code=2)
-    for flag, value, needs, given in (("--k", args.k, "--top-patches", args.top_patches),
-                                      ("--channels", args.channels, "--top-patches", args.top_patches),
-                                      ("--image", args.image, "--activations", args.activations)):
+    if not (args.filters or args.top_patches or args.activations or args.confusion
+            or args.gradcam or args.saliency):
+        raise CliError("say what to draw: --filters, --top-patches, --activations, --gradcam, "
+                       "--saliency or --confusion (each takes an OUT.png)", code=2)
+    heat = args.gradcam or args.saliency
+    for flag, value, needs, given in (
+            ("--k", args.k, "--top-patches", args.top_patches),
+            ("--channels", args.channels, "--top-patches", args.top_patches),
+            ("--image", args.image, "--activations, --gradcam or --saliency",
+             args.activations or heat),
+            ("--class", args.class_index, "--gradcam or --saliency", heat)):
         if value is not None and not given:
             raise CliError(f"{flag} goes with {needs}", code=2)
     for flag, value in (("--k", args.k), ("--channels", args.channels)):
         if value is not None and value < 1:
             raise CliError(f"{flag} must be at least 1, got {value}", code=2)
+    if args.class_index is not None and args.class_index < 0:
+        raise CliError(f"--class must be 0 or more, got {args.class_index}", code=2)
 
 
 def _data(args, design, trained=None):
@@ -142,9 +159,11 @@ def _visualize(args) -> int:
         pick_node,
         top_patches,
     )
+    from designer.viz.attribution import grad_cam, saliency
     from designer.viz.display import as_picture, display_images
     from designer.viz.render import (
         render_activations,
+        render_attribution,
         render_confusion,
         render_filters,
         render_top_patches,
@@ -158,6 +177,9 @@ def _visualize(args) -> int:
     if args.confusion and design.task != "classification":
         raise CliError(f"{args.design or args.run} is a {design.task} design; a confusion matrix "
                        "needs a classifier")
+    if (args.gradcam or args.saliency) and design.task != "classification":
+        raise CliError(f"{args.design or args.run} is a {design.task} design; Grad-CAM and "
+                       "saliency explain a class score and need a classifier")
     model = load_model(design, args.design, trained.weights if trained else args.weights)
     res = model.analysis
     # Choose every node before the slow part, so a wrong name fails at once.
@@ -165,17 +187,19 @@ def _visualize(args) -> int:
     patches_node = (pick_node(design, res, "top patches", args.node, default="last")
                     if args.top_patches else None)
     maps_node = pick_node(design, res, "activations", args.node) if args.activations else None
+    cam_node = (pick_node(design, res, "grad-cam", args.node, default="last")
+                if args.gradcam else None)
     print(f"using {trained.weights_note if trained else model.weights_note}")
     if model.fresh:
         print(untrained_note(design))
 
     if filters_node is not None:
-        tiles = filter_tiles(model, filters_node.id)
+        tiles = filter_tiles(model, filters_node.key)
         save_png(render_filters(tiles), args.filters)
         n, per, kh, kw = tiles.weights.shape
-        print(f"wrote {args.filters}: {n} filters of {filters_node.name} ({per} input channel(s), "
-              f"{kh}x{kw}, shown as {tiles.mode})")
-    if not (patches_node or maps_node or args.confusion):
+        print(f"wrote {args.filters}: {n} filters of {filters_node.label} ({per} input "
+              f"channel(s), {kh}x{kw}, shown as {tiles.mode})")
+    if not (patches_node or maps_node or args.confusion or args.gradcam or args.saliency):
         return 0
 
     data, x, y = _data(args, design, trained)
@@ -183,22 +207,36 @@ def _visualize(args) -> int:
     shown = display_images(x, data.stats, data.image_shape)
     if patches_node is not None:
         k = args.k or 9
-        channels = res.info[patches_node.id].shape[0]
+        channels = patches_node.shape[0]
         chosen = list(range(min(channels, args.channels or 16)))
-        tp = top_patches(model, patches_node.id, x, shown, k=k, channels=chosen)
+        tp = top_patches(model, patches_node.key, x, shown, k=k, channels=chosen)
         save_png(render_top_patches(tp), args.top_patches)
-        print(f"wrote {args.top_patches}: top {k} patches of {patches_node.name} for "
-              f"{len(chosen)} of {channels} channels over {len(x)} images of {where}")
+        print(f"wrote {args.top_patches}: top {k} patches of {patches_node.label} for "
+              f"{len(chosen)} of {channels} channels over {len(x)} images of {where} "
+              f"({tp.field_text})")
+    if args.image:
+        image, picture = _read_image(args.image, design, data)
+        source = args.image
+    else:
+        image, picture, source = x[0], shown[0], f"image 0 of {where}"
     if maps_node is not None:
-        if args.image:
-            image, picture = _read_image(args.image, design, data)
-            source = args.image
-        else:
-            image, picture, source = x[0], shown[0], f"image 0 of {where}"
-        maps = activation_maps(model, maps_node.id, image)
+        maps = activation_maps(model, maps_node.key, image)
         save_png(render_activations(maps, as_picture(picture)), args.activations)
-        print(f"wrote {args.activations}: {len(maps.maps)} activation map(s) of {maps_node.name} "
-              f"for {source}")
+        print(f"wrote {args.activations}: {len(maps.maps)} activation map(s) of "
+              f"{maps_node.label} for {source}")
+    for out, method in ((args.gradcam, "grad-cam"), (args.saliency, "saliency")):
+        if not out:
+            continue
+        if method == "grad-cam":
+            heat = grad_cam(model, cam_node.key, image, args.class_index)
+        else:
+            heat = saliency(model, image, args.class_index)
+        save_png(render_attribution(heat, as_picture(picture)), out)
+        names = data.classes
+        label = names[heat.target] if heat.target < len(names) else str(heat.target)
+        label = "" if label == str(heat.target) else f" ({label})"
+        flat = " (the score is flat here: the map is empty)" if heat.peak == 0 else ""
+        print(f"wrote {out}: {heat.title}{label} for {source}{flat}")
     if args.confusion:
         conf = confusion_matrix(model.module, x, y, data.classes)
         save_png(render_confusion(conf, args.split), args.confusion)

@@ -36,6 +36,8 @@ class GeneratedCode:
     class_name: str
     input_shape: Shape
     module_names: dict[str, str] = field(default_factory=dict)  # top-level node id -> attribute
+    # custom block name -> its class's node id -> attribute (the same for every use of the block)
+    block_module_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _docstring(text: str, indent: str) -> list[str]:
@@ -85,6 +87,7 @@ class _FileWriter:
         self.custom: dict[tuple, _CustomUse] = {}
         self.calls: dict[tuple, str] = {}            # custom block use -> constructor call
         self.chunks: list[str] = []                  # custom block classes, innermost first
+        self.block_attrs: dict[str, dict[str, str]] = {}  # custom block -> node id -> attribute
 
     # -- what the file needs ----------------------------------------------------------------------
     def discover(self, graph: Graph, res: Analysis) -> list[tuple]:
@@ -136,9 +139,10 @@ class _FileWriter:
             plain: dict[str, list[tuple]] = {}  # source without shape comments -> its uses
             for key in keys:
                 use = self.custom[key]
-                source, _ = self.graph_class(use.graph, use.analysis, "{name}", use.doc,
-                                             len(use.in_shapes), comments=False)
+                source, attrs = self.graph_class(use.graph, use.analysis, "{name}", use.doc,
+                                                 len(use.in_shapes), comments=False)
                 plain.setdefault(source, []).append(key)
+                self.block_attrs.setdefault(use.block, attrs)
             for source, same in plain.items():
                 name = class_name(first.block, self.class_names, fallback="Block")
                 if len(same) == 1:  # one input shape: the shape comments hold
@@ -291,4 +295,4 @@ def generate(design: Design, analysis: Analysis | None = None) -> GeneratedCode:
         "    print(tuple(model(x).shape))\n"
     )
     source = "\n\n".join(p.strip("\n") + "\n" for p in parts + [footer])
-    return GeneratedCode(source, cls, tuple(design.input_shape), attrs)
+    return GeneratedCode(source, cls, tuple(design.input_shape), attrs, w.block_attrs)

@@ -30,6 +30,7 @@ from designer.core.errors import DesignFileError
 from designer.core.serialization import dumps, loads
 from designer.data import DataError, PreparedData, iterate_batches, prepare_data
 from designer.interop.weights import WeightsError, load_weights, save_weights
+from designer.training import filter_history
 from designer.training.config import ConfigError, TrainConfig
 from designer.training.control import TrainingControl
 from designer.training.events import (
@@ -164,6 +165,7 @@ class Trainer:
             self.run.file(RunDir.RESULT).unlink(missing_ok=True)
         else:
             self.run.create(config.to_dict(), dumps(design))
+            filter_history.record(self.run.path, self.net.model, 0)
         self.run.write_json(RunDir.DATA, {
             "dataset": self.data.name, "classes": self.data.classes, "image_shape": list(self.data.image_shape),
             "train_samples": len(self.data.train_x), "val_samples": len(self.data.val_x),
@@ -358,6 +360,7 @@ class Trainer:
         )
         self.metrics.write({"kind": "epoch", **{k: v for k, v in vars(event).items() if k != "epochs"}})
         save_weights(self.net.model, self.run.file(RunDir.LAST))
+        filter_history.record(self.run.path, self.net.model, self.epoch)
         if is_best:
             self.run.copy_file(RunDir.LAST, RunDir.BEST)
         self._checkpoint(mid_epoch=False)

@@ -7,6 +7,8 @@
     checkpoint.pt      the last checkpoint: model, optimizer, schedule, RNG and data-order state
     best.safetensors   weights of the best epoch (validation accuracy, then loss)
     last.safetensors   weights after the last finished epoch
+    filters.safetensors  the first convolution's weights before training (epoch_0) and after each
+                       epoch (epoch_1, ...), for watching filters learn (filter_history.py)
     result.json        status, best validation accuracy, epochs run, seconds; the test figures
                        of both weights ("test": {"best": ..., "last": ...}), which of them the
                        run keeps ("kept"), and the kept ones' test loss/accuracy/top-5/confusion

@@ -23,10 +23,12 @@ class ActivationMaps:
 
 
 def activation_maps(model: LoadedModel, node_id: str, x: torch.Tensor) -> ActivationMaps:
-    """The node's output for one input `x` (the input shape, without a batch dimension)."""
-    out = NodeProbe(model, node_id)(x.unsqueeze(0))[0].float()
+    """The node's output for one input `x` (the input shape, without a batch dimension);
+    `node_id` is a node key (designer.viz.nodes: inside blocks too)."""
+    probe = NodeProbe(model, node_id)
+    out = probe(x.unsqueeze(0))[0].float()
     if out.dim() == 1:
         out = out[:, None, None]
     elif out.dim() == 2:
         out = out[None]
-    return ActivationMaps(model.design.nodes[node_id].name, out.numpy())
+    return ActivationMaps(probe.place.label, out.numpy())

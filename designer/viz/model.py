@@ -14,6 +14,7 @@ from designer.core.analysis import Analysis, analyze
 from designer.core.design import Design
 from designer.interop.weights import WeightsError, design_weights_path, load_weights
 from designer.viz.errors import VizError
+from designer.viz.nodes import Level, Place, locate
 
 INIT_SEED = 0
 
@@ -31,9 +32,57 @@ class LoadedModel:
         """The compiled module's attribute for a top-level node (None for Flatten, Add, ...)."""
         return self.code.module_names.get(node_id)
 
-    def submodule(self, node_id: str) -> nn.Module | None:
-        attr = self.attr(node_id)
-        return getattr(self.module, attr) if attr is not None else None
+    def place(self, key: str) -> Place:
+        """Where the node with this key is (a top-level id, or ids down the blocks)."""
+        return locate(self.design, self.analysis, key)
+
+    def container(self, place: Place) -> nn.Module:
+        """The module that runs the graph holding `place`: the model, or its block's module."""
+        return self._walk(place)[0]
+
+    def attrs(self, place: Place) -> dict[str, str]:
+        """Node id -> attribute of the modules of the graph holding `place` (in its container)."""
+        return self._walk(place)[1]
+
+    def submodule(self, key: str) -> nn.Module | None:
+        """The module of the node with this key (None for Flatten, Add, ... which have none)."""
+        place = self.place(key)
+        container, attrs = self._walk(place)
+        attr = attrs.get(place.node.id)
+        module = getattr(container, attr, None) if attr is not None else None
+        return module if isinstance(module, nn.Module) else None
+
+    def module_name(self, key: str) -> str | None:
+        """The node's module as a qualified name of the model ("res1.conv1"), as state_dict keys
+        and the per-epoch filters file name it; None when it has no module."""
+        place = self.place(key)
+        names, container, attrs = [], self.module, self.code.module_names
+        for level, block in zip(place.levels[1:], place.blocks):
+            names.append(attrs[block.id])
+            container = getattr(container, attrs[block.id])
+            attrs = self._inner_attrs(level, block, container)
+        attr = attrs.get(place.node.id)
+        if attr is None or not isinstance(getattr(container, attr, None), nn.Module):
+            return None
+        return ".".join([*names, attr])
+
+    def _walk(self, place: Place) -> tuple[nn.Module, dict[str, str]]:
+        container, attrs = self.module, self.code.module_names
+        for level, block in zip(place.levels[1:], place.blocks):
+            attr = attrs.get(block.id)
+            if attr is None:
+                raise VizError(f"block '{block.name}' has no module in the compiled model")
+            container = getattr(container, attr)
+            attrs = self._inner_attrs(level, block, container)
+        return container, attrs
+
+    def _inner_attrs(self, level: Level, block, container: nn.Module) -> dict[str, str]:
+        """A custom block's class names its submodules as the code generator chose; a built-in
+        block's class names them after the inner nodes (designer/layers/block_modules.py)."""
+        if block.type == "Block":
+            return self.code.block_module_names.get(block.params.get("block"), {})
+        return {nid: n.name for nid, n in level.graph.nodes.items()
+                if isinstance(getattr(container, n.name, None), nn.Module)}
 
 
 def load_model(design: Design, design_path: str | Path | None = None,

@@ -211,3 +211,30 @@ def _graph_fields(graph: Graph, res: Analysis, entries: list[ReceptiveField],
         inner_fields = _graph_fields(inner_graph, inner, in_fields, blocks)
         fields[nid] = inner_fields[inner.output_id]
     return fields
+
+
+def field_at(design: Design, analysis: Analysis, place) -> ReceptiveField:
+    """The receptive field, in the design's input pixels, of a node anywhere: at the top, or at a
+    designer.viz.nodes Place inside blocks (each block's inside sees its inputs' fields)."""
+    if len(design.input_shape) != 3:
+        return ReceptiveField.whole_input()
+    fields = receptive_fields(design, analysis)
+    for parent, level in zip(place.levels, place.levels[1:]):
+        block = level.block
+        spec = get_spec(block.type)
+        p = spec.resolve(block.params)
+        feeds = {e.dst_port: e.src for e in parent.graph.in_edges(block.id)}
+        ports = input_ports(block, spec, p, design.blocks)
+        entries = [fields.get(feeds.get(port)) for port in ports]
+        if any(f is None for f in entries):
+            return ReceptiveField.whole_input()
+        fields = _graph_fields(level.graph, level.analysis, entries, design.blocks)
+    return fields.get(place.node.id, ReceptiveField.whole_input())
+
+
+def field_size(field: ReceptiveField) -> tuple[int, int] | None:
+    """(height, width) in input pixels one unit sees, or None for the whole input."""
+    if field.whole:
+        return None
+    top, left, bottom, right = field.box(0, 0, (1, 1))
+    return bottom - top, right - left

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from designer.core.atomic import atomic_path
 from designer.viz.activations import ActivationMaps
+from designer.viz.attribution import Attribution
 from designer.viz.confusion import Confusion
 from designer.viz.errors import VizError
 from designer.viz.filters import FilterTiles
@@ -140,24 +141,37 @@ def _columns(n: int, limit: int = 16) -> int:
 
 
 # -- the four pictures -------------------------------------------------------------------------
+def scale_strip(width: int = 96, height: int = 8) -> np.ndarray:
+    """A black-to-white gradient, the value scale shown beside gray tiles."""
+    return np.tile(np.linspace(0.0, 1.0, width, dtype=np.float32), (height, 1))
+
+
+def filter_scale_text(f: FilterTiles) -> str:
+    lo, hi = f.value_range
+    if f.shared:
+        return f"one scale: black {f.scale[0]:.3g}, gray 0, white {f.scale[1]:.3g}"
+    return f"each tile from its own min (black) to max (white); weights {lo:.3g} .. {hi:.3g}"
+
+
 def render_filters(f: FilterTiles) -> Image.Image:
     n, per, kh, kw = f.weights.shape
-    title = f"{f.node_name}: {n} filters, {per} input channel(s) each, {kh}x{kw} (normalized per tile)"
+    how = "one scale" if f.shared else "normalized per tile"
+    title = f"{f.node_name}: {n} filters, {per} input channel(s) each, {kh}x{kw} ({how})"
+    scale = {"header": scale_strip(), "header_label": filter_scale_text(f)}
     if f.mode == "channels" and per > 1:
         tiles = [f.tiles[i, j] for i in range(n) for j in range(per)]
         return grid_image(tiles, per, title=title, row_labels=[str(i) for i in range(n)],
-                          column_labels=[f"in {j}" for j in range(per)])
+                          column_labels=[f"in {j}" for j in range(per)], **scale)
     if f.mode == "mean":
         title += "; mean over input channels"
     tiles = [f.tiles[i, 0] for i in range(n)]
-    return grid_image(tiles, _columns(n), title=title, labels=[str(i) for i in range(n)])
+    return grid_image(tiles, _columns(n), title=title, labels=[str(i) for i in range(n)],
+                      **scale)
 
 
 def render_top_patches(t: TopPatches) -> Image.Image:
     c, k = t.values.shape
-    ph, pw = t.patches.shape[2:4]
-    where = "whole image" if t.whole_image else f"receptive field {ph}x{pw}"
-    title = f"{t.node_name}: top {k} images per channel ({where}; blue = outside the image)"
+    title = f"{t.node_name}: top {k} images per channel ({t.field_text}; blue = outside the image)"
     tiles, labels = [], []
     for ci in range(c):
         for j in range(k):
@@ -217,6 +231,35 @@ def render_confusion(conf: Confusion, split: str = "") -> Image.Image:
         a = "-" if np.isnan(acc[i]) else f"{acc[i]:.1%}"
         draw.text((x0 + k * cell + GAP, y + (cell - line_h) // 2), a, fill=INK, font=font)
     return img
+
+
+# -- heat maps ---------------------------------------------------------------------------------
+_HEAT = np.array([[0.0, 0.0, 0.0], [0.34, 0.06, 0.43], [0.80, 0.16, 0.30], [0.98, 0.55, 0.04],
+                  [0.99, 0.99, 0.65]], dtype=np.float32)  # black, purple, red, orange, pale yellow
+
+
+def heat_colors(heat: np.ndarray) -> np.ndarray:
+    """H x W values in 0..1 -> H x W x 3 colours (dark = no attribution, bright = most)."""
+    h = np.clip(np.nan_to_num(heat), 0.0, 1.0) * (len(_HEAT) - 1)
+    lo = np.floor(h).astype(int).clip(0, len(_HEAT) - 2)
+    frac = (h - lo)[..., None]
+    return _HEAT[lo] * (1 - frac) + _HEAT[lo + 1] * frac
+
+
+def overlay(picture: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.ndarray:
+    """The heat map's colours over a grayed copy of the picture (H x W x ch in 0..1), strongest
+    where the heat is."""
+    gray = np.repeat(np.nan_to_num(picture).mean(axis=2, keepdims=True), 3, axis=2)
+    weight = (alpha * np.clip(heat, 0.0, 1.0))[..., None]
+    return (gray * (1 - weight) + heat_colors(heat) * weight).astype(np.float32)
+
+
+def render_attribution(a: Attribution, picture: np.ndarray) -> Image.Image:
+    """The input, the heat map and the overlay side by side, with a scale."""
+    tiles = [picture, heat_colors(a.heat), overlay(picture, a.heat)]
+    strip = heat_colors(scale_strip())
+    return grid_image(tiles, 3, title=a.title, labels=["input", "heat", "overlay"],
+                      header=strip, header_label="none ... most")
 
 
 def _fit(draw, text: str, font, room: int) -> str:

@@ -8,6 +8,7 @@ concatenation of the current top-k and the batch's candidates; no Python loop ov
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,7 @@ import torch
 from designer.viz.errors import VizError
 from designer.viz.model import LoadedModel
 from designer.viz.probe import NodeProbe
-from designer.viz.receptive_field import ReceptiveField, receptive_fields
+from designer.viz.receptive_field import ReceptiveField, field_at, field_size
 
 
 class RunningTopK:
@@ -60,15 +61,44 @@ class TopPatches:
     boxes: np.ndarray       # C' x k x 4 (top, left, bottom, right) in input pixels, not clipped
     patches: np.ndarray     # C' x k x H x W x ch in display units, NaN outside the image
     whole_image: bool       # the node's units see the whole input (after Flatten etc.)
+    field: tuple[int, int] | None = None  # the true receptive field (h, w); None: whole image
+    clipped: bool = False   # the field is larger than the image: patches are cut to the image
+
+    @property
+    def field_text(self) -> str:
+        """The patches' size in words, with the true field when it was cut to the image."""
+        if self.whole_image or self.field is None:
+            return "whole image"
+        h, w = self.field
+        if self.clipped:
+            ph, pw = self.patches.shape[2:4]
+            return f"receptive field {h}x{w}, clipped to the {ph}x{pw} image"
+        return f"receptive field {h}x{w}"
 
 
-def collect_top_k(probe: NodeProbe, inputs: torch.Tensor, k: int,
-                  batch_size: int = 256) -> RunningTopK:
-    """One pass over `inputs` (N x input shape) through the model up to the probed node."""
+def collect_top_k(probe: NodeProbe, inputs: torch.Tensor, k: int, batch_size: int = 256,
+                  progress: Callable[[int, int], None] | None = None) -> RunningTopK:
+    """One pass over `inputs` (N x input shape) through the model up to the probed node;
+    `progress(done, total)` after each batch (it may raise to stop the pass)."""
     top = RunningTopK(k)
     for start in range(0, len(inputs), batch_size):
         top.update(probe(inputs[start:start + batch_size]))
+        if progress is not None:
+            progress(min(start + batch_size, len(inputs)), len(inputs))
     return top
+
+
+def clip_to_image(box: tuple[int, int, int, int], image_hw: tuple[int, int]):
+    """A field larger than the image along an axis is cut to the image along that axis (a deep
+    layer's 211-pixel field on a 32-pixel image would be mostly padding); a smaller field keeps
+    its padding, so a patch at the border still shows where its unit is."""
+    top, left, bottom, right = box
+    h, w = image_hw
+    if bottom - top > h:
+        top, bottom = 0, h
+    if right - left > w:
+        left, right = 0, w
+    return top, left, bottom, right
 
 
 def crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -84,28 +114,30 @@ def crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 def top_patches(model: LoadedModel, node_id: str, inputs: torch.Tensor,
                 display_images: torch.Tensor, k: int = 9, channels: list[int] | None = None,
-                batch_size: int = 256) -> TopPatches:
+                batch_size: int = 256,
+                progress: Callable[[int, int], None] | None = None) -> TopPatches:
     """Top-k patches of a node's channels over a dataset.
 
     inputs: what the network takes (N x input shape). display_images: the same N images as
     N x ch x H x W in 0..1 for showing (the input before normalization); patches are cut from
-    them, so for an image input they must have the input's height and width.
+    them, so for an image input they must have the input's height and width. `node_id` is a
+    node key (designer.viz.nodes: inside blocks too); `progress` as for collect_top_k.
     """
     if len(inputs) != len(display_images):
         raise VizError(f"there are {len(inputs)} inputs but {len(display_images)} display images")
     if len(inputs) == 0:
         raise VizError("the data split has no images")
-    node = model.design.nodes[node_id]
     probe = NodeProbe(model, node_id)
+    name = probe.place.label
     shape = probe.shape
     num_channels = shape[0]
     chosen = list(range(num_channels)) if channels is None else list(channels)
     bad = [c for c in chosen if not 0 <= c < num_channels]
     if bad:
-        raise VizError(f"node '{node.name}' has {num_channels} channels (0..{num_channels - 1}); "
+        raise VizError(f"node '{name}' has {num_channels} channels (0..{num_channels - 1}); "
                        f"there is no channel {bad[0]}")
-    top = collect_top_k(probe, inputs, k, batch_size)
-    field = receptive_fields(model.design, model.analysis)[node_id]
+    top = collect_top_k(probe, inputs, k, batch_size, progress)
+    field = field_at(model.design, model.analysis, probe.place)
     if len(model.design.input_shape) != 3:
         field = ReceptiveField.whole_input()
     image_hw = tuple(display_images.shape[2:])
@@ -128,13 +160,16 @@ def top_patches(model: LoadedModel, node_id: str, inputs: torch.Tensor,
     for ci in range(len(chosen)):
         for j in range(found):
             boxes[ci, j] = field.box(int(position[ci, j, 0]), int(position[ci, j, 1]), image_hw)
-    ph = int((boxes[:, :found, 2] - boxes[:, :found, 0]).max()) if found else 1
-    pw = int((boxes[:, :found, 3] - boxes[:, :found, 1]).max()) if found else 1
+    size = field_size(field)
+    cut = {(ci, j): clip_to_image(tuple(boxes[ci, j]), image_hw)
+           for ci in range(len(chosen)) for j in range(found)}
+    ph = max((b[2] - b[0] for b in cut.values()), default=1)
+    pw = max((b[3] - b[1] for b in cut.values()), default=1)
     pictures = display_images.permute(0, 2, 3, 1).float().numpy()  # N x H x W x ch
     patches = np.full((len(chosen), k, ph, pw, pictures.shape[3]), np.nan, dtype=np.float32)
-    for ci in range(len(chosen)):
-        for j in range(found):
-            piece = crop(pictures[image_index[ci, j]], tuple(boxes[ci, j]))
-            patches[ci, j, :piece.shape[0], :piece.shape[1]] = piece
-    return TopPatches(node.name, np.array(chosen), values, image_index, position, boxes,
-                      patches, field.whole)
+    for (ci, j), box in cut.items():
+        piece = crop(pictures[image_index[ci, j]], box)
+        patches[ci, j, :piece.shape[0], :piece.shape[1]] = piece
+    clipped = size is not None and (size[0] > image_hw[0] or size[1] > image_hw[1])
+    return TopPatches(name, np.array(chosen), values, image_index, position, boxes,
+                      patches, field.whole, size, clipped)

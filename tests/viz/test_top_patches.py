@@ -16,7 +16,7 @@ from designer.viz import (
     receptive_fields,
     top_patches,
 )
-from designer.viz.top_patches import crop
+from designer.viz.top_patches import clip_to_image, crop
 from tests.viz.designs import design_with, inception, residual
 
 
@@ -55,8 +55,8 @@ def check_winners(model, node_name, inputs, shown, k=4, channels=None):
             y, x = tp.position[row, j]
             assert tp.values[row, j] == pytest.approx(float(out[img, ch, y, x]))
             assert tp.values[row, j] == pytest.approx(float(maxima[img]))
-            box = field.box(int(y), int(x), hw)
-            assert tuple(tp.boxes[row, j]) == box
+            assert tuple(tp.boxes[row, j]) == field.box(int(y), int(x), hw)
+            box = clip_to_image(field.box(int(y), int(x), hw), hw)
             h, w = box[2] - box[0], box[3] - box[1]
             patch = tp.patches[row, j, :h, :w]
             # inside the image: exactly the image's pixels; outside: padding (NaN)

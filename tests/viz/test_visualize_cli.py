@@ -102,7 +102,7 @@ def test_unknown_and_wrong_nodes_list_the_candidates(lenet, tmp_path, capsys):
 
 def test_bad_usage_exits_2(lenet, tmp_path, capsys):
     code, _, err = run(capsys, lenet)
-    assert code == 2 and "--filters, --top-patches, --activations or --confusion" in err
+    assert code == 2 and "--activations, --gradcam, --saliency or --confusion" in err
     code, _, err = run(capsys, lenet, "--filters", tmp_path / "f.png", "--k", 3)
     assert code == 2 and "--k goes with --top-patches" in err
     code, _, err = run(capsys, lenet, "--top-patches", tmp_path / "t.png", "--k", 0)

@@ -1,0 +1,1 @@
+"""The Inspect workspace: looking inside a design in the app (designer/app/inspect/workspace.py)."""
