@@ -333,3 +333,16 @@ def test_closing_can_leave_the_run_training_in_the_background(ws, qtbot):
         time.sleep(0.5)
     assert result["status"] == "completed", (run_dir / "train.log").read_text()
     assert result["epochs_run"] == 40
+
+
+def test_a_click_on_a_confusion_cell_shows_its_test_images(trained, qtbot):
+    ws, run = trained
+    ws.runs_table.select_paths({run.path})
+    result = RunDir(run.path).read_json("result.json")
+    row, column = next((i, j) for i, r in enumerate(result["confusion"])
+                       for j, count in enumerate(r) if count and i != j)  # a misclassified cell
+    ws.results.matrix.cellClicked.emit(row, column)
+    inspect = ws.window_.inspect
+    qtbot.waitUntil(lambda: inspect.confusion.confusion is not None, timeout=WAIT_MS)
+    shown = inspect.confusion.cell_title.text()
+    assert f"{result['confusion'][row][column]} misclassified test image(s)" in shown

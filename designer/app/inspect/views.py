@@ -439,6 +439,7 @@ class ConfusionView(QWidget):
         self.predicted = None
         self.labels = None
         self.shown = None
+        self.pending_cell: tuple[int, int] | None = None  # shown once the matrix is computed
         self.progress = ProgressRow("Compute confusion matrix")
         self.title = QLabel()
         self.title.setWordWrap(True)
@@ -474,6 +475,7 @@ class ConfusionView(QWidget):
     def show_confusion(self, confusion, predicted, labels, shown) -> None:
         self.confusion, self.predicted, self.labels, self.shown = confusion, predicted, labels, shown
         self.message.setText("")
+        pending, self.pending_cell = self.pending_cell, None
         m = confusion.matrix
         k = len(confusion.classes)
         self.title.setText(f"accuracy {confusion.accuracy:.1%} on {int(m.sum())} test images; "
@@ -497,6 +499,8 @@ class ConfusionView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        if pending is not None:
+            self.show_cell(*pending)
 
     def cell_images(self, row: int, column: int) -> list[int]:
         """Test images of true class `row` predicted as `column`."""

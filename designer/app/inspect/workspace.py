@@ -283,6 +283,9 @@ class InspectWorkspace(QWidget):
         self.attribution.set_classes(samples.classes)
         self._say_sample()
         self.update_view()
+        if getattr(self, "_confusion_when_loaded", False):
+            self._confusion_when_loaded = False
+            self.compute_confusion()
 
     def _samples_failed(self, message: str) -> None:
         self.strip_label.setText(f"No test images: {message}")
@@ -513,6 +516,20 @@ class InspectWorkspace(QWidget):
         self.confusion_job.start(work, done, lambda msg: self.confusion.clear(
             "Cancelled." if msg == "cancelled" else f"Cannot compute: {msg}"),
             self.confusion.progress.show_progress)
+
+    def show_confusion_cell(self, run: Path, which: str, row: int, column: int) -> None:
+        """The test images of one cell of a run's confusion matrix (from the Training tab's
+        Results): these weights, the Confusion view, computed if needed, then the cell."""
+        self.select_source(run, which)
+        self.tabs.setCurrentWidget(self.confusion)
+        self.confusion.pending_cell = (row, column)
+        stored = self._results.get("confusion")
+        if stored is not None and stored[0][::2] == self._what()[::2]:
+            self.confusion.show_confusion(*stored[1])
+        elif self._samples_ready():
+            self.compute_confusion()
+        else:  # the test split is loading: compute when it is there
+            self._confusion_when_loaded = True
 
     def check_gradients(self, key: str | None = None) -> None:
         """Gradient check of the node (default: the one looked at), shown in its tab."""

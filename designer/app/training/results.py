@@ -23,6 +23,7 @@ from designer.training.runs import RunInfo
 
 class ResultsView(QWidget):
     keep_changed = Signal(object, str)   # run path, "best" | "last"
+    cell_clicked = Signal(object, int, int)  # run path, true class, predicted class
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -48,10 +49,15 @@ class ResultsView(QWidget):
         self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.matrix.hide()
+        self.matrix.cellClicked.connect(self._cell_clicked)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(keep_row)
         layout.addWidget(self.matrix, 1)
+
+    def _cell_clicked(self, row: int, column: int) -> None:
+        if self.run is not None and column < self.matrix.rowCount():
+            self.cell_clicked.emit(self.run.path, row, column)
 
     def _keep_chosen(self) -> None:
         if self.run is not None:
@@ -112,7 +118,7 @@ class ResultsView(QWidget):
                 colour.setAlphaF(0.08 + 0.7 * strength if count else 0.0)
                 item.setBackground(QBrush(colour))
                 item.setToolTip(f"{count} test image(s) of class {classes[i]} predicted as "
-                                f"{classes[j]}")
+                                f"{classes[j]}; click to see them")
                 self.matrix.setItem(i, j, item)
             self.matrix.setItem(i, n, QTableWidgetItem(percent(row[i] / total if total else None)))
         self.matrix.show()

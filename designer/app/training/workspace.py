@@ -167,6 +167,7 @@ class TrainingWorkspace(QWidget):
         self.controller.state_changed.connect(self._update_buttons)
         self.plots.save_requested.connect(self.save_plot)
         self.results.keep_changed.connect(self.set_kept)
+        self.results.cell_clicked.connect(self.show_cell_images)
         self.search_panel.apply_requested.connect(self.apply_search_result)
         self.runs_table.selection_changed_runs.connect(self._selection_changed)
         self.runs_table.rename_requested.connect(self.rename)
@@ -670,6 +671,13 @@ class TrainingWorkspace(QWidget):
         self.exporting.start(lambda: export_run(path, which, outputs), self._exported,
                              lambda message: self._say(f"Export failed: {message}", error=True),
                              (Exception,))
+
+    def show_cell_images(self, path: Path, row: int, column: int) -> None:
+        """The test images of a confusion-matrix cell, in the Inspect tab's Confusion view."""
+        from designer.training.rundir import RunDir
+
+        inspect = self.window_.show_inspect()
+        inspect.show_confusion_cell(path, RunDir(path).kept(), row, column)
 
     def set_kept(self, path: Path, which: str) -> None:
         from designer.training.rundir import RunDir
