@@ -117,8 +117,12 @@ def test_activations_run_in_place_only_where_nothing_else_reads_their_input():
         out.square().sum().backward()
         grads.append((out, inputs.grad, [p.grad for p in net.parameters()]))
     (out, x_grad, p_grads), (want, want_x_grad, want_p_grads) = grads
-    assert torch.equal(out, want) and torch.equal(x_grad, want_x_grad)
-    assert all(torch.equal(a, b) for a, b in zip(p_grads, want_p_grads))
+    assert torch.equal(out, want)
+    # Gradients: equal up to the summation order of multithreaded convolution backward passes
+    # (bit-equal with one thread, a last-bit difference with two).
+    torch.testing.assert_close(x_grad, want_x_grad, rtol=1e-5, atol=1e-7)
+    for a, b in zip(p_grads, want_p_grads):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_long_statements_are_broken_as_black_breaks_them():
