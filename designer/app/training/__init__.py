@@ -1,0 +1,1 @@
+"""The Training workspace: data, settings, run control, live curves, runs, results, search."""
