@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -94,3 +95,27 @@ def test_new_refuses_to_overwrite(capsys, tmp_path):
     path.write_text("precious")
     code, _, err = run(capsys, "new", "--template", "lenet5", str(path))
     assert code == 1 and "--force" in err and path.read_text() == "precious"
+
+
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("argv", [["templates"], ["templates", "--json"], ["summary", "--help"]])
+def test_a_reader_that_stops_early_ends_the_program_quietly(argv, buffered):
+    """`netdesigner templates | head -1`: the output's reader is gone before the program writes
+    (its end of the pipe is closed at once), so every write fails: the program ends without a
+    word on stderr, with the status of a command stopped by SIGPIPE. Unbuffered, argparse's own
+    --help ignores the failed write and exits 0, as it always has."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen([sys.executable, "-m", "designer", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()
+    try:
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    expected = 0 if argv[-1] == "--help" and not buffered else 141
+    assert (proc.returncode, err.decode()) == (expected, "")
