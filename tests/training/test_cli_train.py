@@ -79,6 +79,28 @@ def test_bad_flags_are_messages(capsys, tmp_path, design_file, argv, message):
     assert code in (1, 2) and message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("verb", ["train", "search"])
+def test_help_names_every_optimizer_and_schedule(capsys, verb):
+    from designer.training.config import OPTIMIZERS, SCHEDULES
+
+    with pytest.raises(SystemExit) as done:
+        main([verb, "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # as one line, however argparse wraps it
+    assert f"Optimizers: {', '.join(OPTIMIZERS)}." in text
+    assert f"Learning-rate schedules: {', '.join(SCHEDULES)}." in text and "linear" in SCHEDULES
+
+
+def test_building_the_verbs_parsers_does_not_import_torch():
+    """Why the names are read when help is asked for: every start builds all the verbs' parsers,
+    and `netdesigner check` should not wait for torch."""
+    probe = ("import sys; from designer.cli import _verb_parser; _verb_parser(); "
+             "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
+
+
 def test_settings_file(capsys, tmp_path, design_file):
     (tmp_path / "s.json").write_text(json.dumps({"grad_clip": 1.0, "epochs": 1, "lr": 0.5}))
     code, _, err = run(capsys, "train", design_file, "--run-dir", tmp_path / "run", "--config", tmp_path / "s.json",
