@@ -91,6 +91,13 @@ def test_help_names_every_optimizer_and_schedule(capsys, verb):
     assert f"Learning-rate schedules: {', '.join(SCHEDULES)}." in text and "linear" in SCHEDULES
 
 
+def test_a_file_in_place_of_the_run_directory_is_named(capsys, tmp_path, design_file):
+    (tmp_path / "afile").write_text("not a folder")
+    assert run(capsys, "train", design_file, "--run-dir", tmp_path / "afile") == (
+        1, "", (f"netdesigner: error: cannot write the run directory {tmp_path / 'afile'}: "
+                f"{tmp_path / 'afile'} is a file, not a folder\n"))
+
+
 def test_building_the_verbs_parsers_does_not_import_torch():
     """Why the names are read when help is asked for: every start builds all the verbs' parsers,
     and `netdesigner check` should not wait for torch."""
