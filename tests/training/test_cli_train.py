@@ -175,6 +175,7 @@ def test_search_verb(capsys, tmp_path, design_file):
     assert code == 2 and "--batch-sizes" in err
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path, design_file):
     proc = subprocess.Popen(
         [sys.executable, "-m", "designer", "train", str(design_file), "--run-dir", str(tmp_path / "run"),
