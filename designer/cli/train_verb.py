@@ -35,8 +35,8 @@ def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a design; writes metrics, checkpoints and weights to a run directory",
                        description="Train DESIGN. Without flags, the design's template settings apply "
-                                   "(dataset, optimizer, learning rate, schedule, epochs, augmentation).",
-                       add_help=False)
+                                   "(dataset, optimizer, learning rate, schedule, epochs, "
+                                   "augmentation).", add_help=False)
     add_help(p)
     p.add_argument("design", metavar="DESIGN")
     p.add_argument("--run-dir", required=True, metavar="DIR", help="where the run's files go")
@@ -52,8 +52,8 @@ def register(sub) -> None:
 
     s = sub.add_parser("search", help="random hyperparameter search: N trials of K epochs, ranked",
                        description="Random search over learning rate and weight decay (log-uniform), dropout "
-                                   "rate and batch size; each trial is a run directory under --run-dir.",
-                       add_help=False)
+                                   "rate and batch size; each trial is a run directory under "
+                                   "--run-dir.", add_help=False)
     add_help(s)
     s.add_argument("design", metavar="DESIGN")
     s.add_argument("--run-dir", required=True, metavar="DIR", help="the trials go to DIR/trial_01, ...")

@@ -55,7 +55,8 @@ def find_node(design: Design, ref: Ref) -> Node:
         return node
     names = [n.name for n in design.nodes.values()]
     close = difflib.get_close_matches(ref, names, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; the nodes are: {', '.join(names)}"
+    hint = (f"; did you mean {', '.join(close)}?" if close
+            else f"; the nodes are: {', '.join(names)}")
     raise TransferError(f"the design has no node {ref!r}{hint}")
 
 

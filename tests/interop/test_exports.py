@@ -148,8 +148,8 @@ def test_export_verb_weight_sources(capsys, tmp_path, trained):
 
     save_weights(compile_design(chain(("Linear", {"out_features": 10}), input_shape=(4,))),
                  tmp_path / "other.safetensors")
-    refused = run(capsys, "export", tmp_path / "fresh.json", "--weights", tmp_path / "other.safetensors",
-                  "--onnx", tmp_path / "c.onnx")
+    refused = run(capsys, "export", tmp_path / "fresh.json",
+                  "--weights", tmp_path / "other.safetensors", "--onnx", tmp_path / "c.onnx")
     message = (f"netdesigner: error: {tmp_path / 'other.safetensors'}: the tensor 'conv2d.weight' "
                "is missing (and 61 more)\n")
     assert refused == (1, "", message)
