@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -21,7 +22,7 @@ def run(capsys, *argv):
 
 def test_version_via_module_and_script():
     out = subprocess.run([sys.executable, "-m", "designer", "--version"], capture_output=True,
-                         text=True, timeout=60)
+                         text=True, timeout=60, check=False)
     assert out.returncode == 0 and out.stdout.strip() == f"netdesigner {__version__}"
 
 
@@ -56,7 +57,7 @@ def test_mlp_summary_matches_the_seed(capsys, tmp_path):
     path = tmp_path / "mlp.json"
     run(capsys, "new", "--template", "mnist_mlp", str(path))
     code, out, _ = run(capsys, "summary", str(path), "--json")
-    assert json.loads(out)["total_params"] == 932362
+    assert code == 0 and json.loads(out)["total_params"] == 932362
 
 
 def test_check_lists_problems_and_exits_1(capsys, tmp_path):
@@ -78,15 +79,17 @@ def test_check_lists_problems_and_exits_1(capsys, tmp_path):
 def test_bad_files_and_usage(capsys, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    code, out, err = run(capsys, "check", str(bad))
-    assert code == 1 and "bad.json: not valid JSON" in err and "Traceback" not in err
+    not_json = (f"netdesigner: error: {bad}: not valid JSON at line 1, column 2: Expecting "
+                "property name enclosed in double quotes (the file looks truncated)\n")
+    assert run(capsys, "check", str(bad)) == (1, "", not_json)  # one message, nothing else
     code, _, err = run(capsys, "new", "--template", "nope", str(tmp_path / "x.json"))
     assert code == 2 and "unknown template 'nope'" in err and "lenet5" in err
     with pytest.raises(SystemExit) as exit_:
         main(["summary"])
     assert exit_.value.code == 2
-    code, _, err = run(capsys, "export", str(bad))
-    assert code == 2 or code == 1
+    assert "the following arguments are required: DESIGN" in capsys.readouterr().err
+    assert run(capsys, "export", str(bad), "--code", str(tmp_path / "x.py")) == (1, "", not_json)
+    assert not (tmp_path / "x.py").exists()
 
 
 def test_new_refuses_to_overwrite(capsys, tmp_path):
@@ -94,3 +97,38 @@ def test_new_refuses_to_overwrite(capsys, tmp_path):
     path.write_text("precious")
     code, _, err = run(capsys, "new", "--template", "lenet5", str(path))
     assert code == 1 and "--force" in err and path.read_text() == "precious"
+
+
+def test_a_real_traceback_would_show(tmp_path):
+    """The contract's "never a traceback", where one could appear: in the real program's stderr."""
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    out = subprocess.run([sys.executable, "-m", "designer", "check", str(bad)], capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith(f"netdesigner: error: {bad}: not valid JSON") and \
+        out.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("argv", [["templates"], ["templates", "--json"], ["summary", "--help"]])
+def test_a_reader_that_stops_early_ends_the_program_quietly(argv, buffered):
+    """`netdesigner templates | head -1`: the output's reader is gone before the program writes
+    (its end of the pipe is closed at once), so every write fails: the program ends without a
+    word on stderr, with the status of a command stopped by SIGPIPE. Unbuffered, argparse's own
+    --help ignores the failed write and exits 0, as it always has."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen([sys.executable, "-m", "designer", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()
+    try:
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    expected = 0 if argv[-1] == "--help" and not buffered else 141
+    assert (proc.returncode, err.decode()) == (expected, "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from designer import __version__, threads
@@ -65,6 +66,32 @@ def _app_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:  # also after argparse's SystemExit (--help): a closed pipe shows here, not at exit
+            if sys.stdout is not None:
+                sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """Whoever read the output stopped (`netdesigner templates | head -1`): end quietly with the
+    status of a command killed by SIGPIPE (128 + 13), as command-line tools do. stdout and stderr
+    are pointed at /dev/null first, so Python's own flush at exit does not fail again (the recipe
+    in the docs of the signal module)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (AttributeError, OSError, ValueError):  # no file behind it (e.g. captured in a test)
+            pass
+    os.close(devnull)
+    return 141
+
+
+def _run(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verbs_parser, verbs = _verb_parser()
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 from designer import threads
 from designer.cli import CliError
 from designer.cli.design_verbs import load, require_valid
+from designer.cli.recipe_names import add_help
 
 EXIT_CODES = {"completed": 0, "early_stopped": 0, "cancelled": 130}
 
@@ -23,9 +24,8 @@ def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
     p.add_argument("--epochs", type=int, metavar="N", help=epochs_help)
     p.add_argument("--batch-size", type=int, metavar="B")
     p.add_argument("--lr", type=float, metavar="LR", help="learning rate")
-    p.add_argument("--optimizer", metavar="NAME", help="sgd, momentum, nesterov, rmsprop, adam or adamw")
-    p.add_argument("--schedule", metavar="NAME",
-                   help="learning-rate schedule: constant, step, exponential, cosine, cyclic or plateau")
+    p.add_argument("--optimizer", metavar="NAME", help="the optimizer (names below)")
+    p.add_argument("--schedule", metavar="NAME", help="learning-rate schedule (names below)")
     p.add_argument("--weight-decay", type=float, metavar="WD")
     p.add_argument("--seed", type=int, metavar="S")
     p.add_argument("--device", metavar="DEV", help="auto (default: CUDA, MPS, else CPU), cpu, cuda, mps")
@@ -36,7 +36,9 @@ def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a design; writes metrics, checkpoints and weights to a run directory",
                        description="Train DESIGN. Without flags, the design's template settings apply "
-                                   "(dataset, optimizer, learning rate, schedule, epochs, augmentation).")
+                                   "(dataset, optimizer, learning rate, schedule, epochs, "
+                                   "augmentation).", add_help=False)
+    add_help(p)
     p.add_argument("design", metavar="DESIGN")
     p.add_argument("--run-dir", required=True, metavar="DIR", help="where the run's files go")
     _settings_arguments(p)
@@ -51,7 +53,9 @@ def register(sub) -> None:
 
     s = sub.add_parser("search", help="random hyperparameter search: N trials of K epochs, ranked",
                        description="Random search over learning rate and weight decay (log-uniform), dropout "
-                                   "rate and batch size; each trial is a run directory under --run-dir.")
+                                   "rate and batch size; each trial is a run directory under "
+                                   "--run-dir.", add_help=False)
+    add_help(s)
     s.add_argument("design", metavar="DESIGN")
     s.add_argument("--run-dir", required=True, metavar="DIR", help="the trials go to DIR/trial_01, ...")
     s.add_argument("--trials", type=int, default=10, metavar="N", help="number of trials (default 10)")

@@ -55,8 +55,8 @@ def find_node(design: Design, ref: Ref) -> Node:
         return node
     names = [n.name for n in design.nodes.values()]
     close = difflib.get_close_matches(ref, names, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; the nodes are: {', '.join(names[:12])}" + (
-        ", ..." if len(names) > 12 else "")
+    hint = (f"; did you mean {', '.join(close)}?" if close
+            else f"; the nodes are: {', '.join(names)}")
     raise TransferError(f"the design has no node {ref!r}{hint}")
 
 
@@ -294,7 +294,7 @@ def adapt_input(design: Design, channels: int | None = None,
     changed = [nid for nid in design.nodes if nid not in consumers or new_c == c
                if _learned(before, nid) != _learned(after, nid)]
     if changed:
-        names = ", ".join(design.nodes[n].name for n in changed[:3])
+        names = ", ".join(design.nodes[n].name for n in changed)
         raise TransferError(
             f"at input {'x'.join(map(str, new_shape))} the weights of {names} would need another "
             f"shape; cut the design before {design.nodes[changed[0]].name} or choose another size")

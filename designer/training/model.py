@@ -58,7 +58,7 @@ def head_features(design: Design) -> int:
     """How many values the design's head gives per sample; a training loss needs a vector."""
     res = analyze(design)
     if res.problems:
-        lines = "\n  ".join(str(p) for p in res.problems[:10])
+        lines = "\n  ".join(str(p) for p in res.problems)
         raise TrainingError(f"the design '{design.name}' has {len(res.problems)} problem(s):\n  {lines}")
     shape = res.info[res.output_id].shape
     if shape is None or len(shape) != 1:

@@ -106,7 +106,10 @@ class RunDir:
             self.write_json(self.CONFIG, config)
             atomic_write_text(self.file(self.DESIGN), design_text)
         except OSError as exc:
-            raise RunDirError(f"cannot write the run directory {self.path}: {exc.strerror or exc}") from None
+            file = next((p for p in (self.path, *self.path.parents)
+                         if p.exists() and not p.is_dir()), None)
+            why = f"{file} is a file, not a folder" if file else exc.strerror or exc
+            raise RunDirError(f"cannot write the run directory {self.path}: {why}") from None
 
     def read_json(self, name: str) -> Any:
         path = self.file(name)

@@ -44,6 +44,7 @@ def wait_idle(ws, qtbot):
     qtbot.waitUntil(lambda: not ws.controller.running, timeout=WAIT_MS)
 
 
+@pytest.mark.slow
 def test_a_run_fills_the_plots_and_appears_in_the_runs_list(ws, qtbot):
     assert ws.train()
     qtbot.waitUntil(lambda: ws.plots.point_counts()["step_loss"] > 0, timeout=WAIT_MS)
@@ -63,6 +64,7 @@ def test_a_run_fills_the_plots_and_appears_in_the_runs_list(ws, qtbot):
     assert ws.runs_table.item(0, 5).text().endswith("%")
 
 
+@pytest.mark.slow
 def test_pause_stop_and_resume_reach_the_numbers_of_an_uninterrupted_run(ws, qtbot, tmp_path):
     set_setting(ws, "epochs", "6")
     config = ws.form.config
@@ -87,6 +89,7 @@ def test_pause_stop_and_resume_reach_the_numbers_of_an_uninterrupted_run(ws, qtb
     assert (resumed.test_loss, resumed.test_accuracy) == (whole.test_loss, whole.test_accuracy)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_shows_as_crashed_and_the_run_resumes(ws, qtbot):
     set_setting(ws, "epochs", "200")
     assert ws.train()
@@ -100,6 +103,7 @@ def test_a_killed_worker_shows_as_crashed_and_the_run_resumes(ws, qtbot):
     assert ws.editor.design.name == "still editable"
 
 
+@pytest.mark.slow
 def test_two_selected_runs_overlay_with_one_curve_each(ws, qtbot):
     set_setting(ws, "epochs", "1")
     for lr in ("0.01", "0.02"):
@@ -151,6 +155,7 @@ def test_a_head_that_does_not_fit_the_data_is_fixed_in_one_undoable_step(make_wi
     assert head.params["out_features"] == 5 and window.editor.design.num_classes == 5
 
 
+@pytest.mark.slow
 def test_closing_while_training_stops_the_run_keeping_a_checkpoint(ws, qtbot):
     set_setting(ws, "epochs", "200")
     assert ws.train()

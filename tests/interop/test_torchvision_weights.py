@@ -94,10 +94,11 @@ class Payload:
 def _refused(tmp_path, capsys, args, *fragments):
     out = tmp_path / "net.json"
     assert main(["new", "--template", "squeezenet1_1", *args, str(out)]) == 1
-    err = capsys.readouterr().err
+    printed, err = capsys.readouterr()
     for fragment in fragments:
         assert fragment in err
-    assert "Traceback" not in err
+    # One message and nothing else: no output, no warning, no second line.
+    assert (printed, err.count("\n"), err.startswith("netdesigner: error: ")) == ("", 1, True), err
     assert not out.exists() and not (tmp_path / "net.safetensors").exists()  # nothing half-done
     return err
 

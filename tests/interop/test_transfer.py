@@ -191,6 +191,15 @@ def test_failed_edits_change_nothing(resnet):
         tr.freeze_until(design, "layer4_l")
 
 
+def test_an_unknown_node_lists_every_node(resnet):
+    design, _ = resnet
+    names = [n.name for n in design.nodes.values()]
+    with pytest.raises(tr.TransferError) as refused:
+        tr.freeze_until(design, "zzz")
+    assert len(names) > 12  # more than the error once showed before its "..."
+    assert str(refused.value) == f"the design has no node 'zzz'; the nodes are: {', '.join(names)}"
+
+
 def test_edits_undo_and_redo_as_snapshots(resnet):
     design, _ = resnet
     stack = UndoStack(design)

@@ -65,8 +65,10 @@ def test_a_run_writes_its_directory_and_events(design, tmp_path):
 
 def test_loss_average_is_the_bias_corrected_ema_of_the_step_losses(design, tmp_path):
     events, _ = run(design, tiny_config(epochs=1), tmp_path / "run")
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    assert len(steps) == events[0].steps_per_epoch > 1
     ema = 0.0
-    for t, step in enumerate((e for e in events if isinstance(e, StepEvent)), start=1):
+    for t, step in enumerate(steps, start=1):
         ema = EMA_COEFFICIENT * ema + (1 - EMA_COEFFICIENT) * step.loss
         assert step.loss_ema == pytest.approx(ema / (1 - EMA_COEFFICIENT**t))
 
@@ -75,6 +77,8 @@ def test_step_learning_rates_follow_the_cosine_schedule(design, tmp_path):
     events, _ = run(design, tiny_config(epochs=2, schedule="cosine", lr=0.01, min_lr=0.001), tmp_path / "run")
     steps = [e for e in events if isinstance(e, StepEvent)]
     total = len(steps)
+    assert total == 2 * events[0].steps_per_epoch > 2
+    assert steps[0].lr == pytest.approx(0.01) and steps[-1].lr < 0.0015  # it does fall
     for e in steps:
         t = (e.step - 1) / total
         assert e.lr == pytest.approx(0.001 + 0.009 * 0.5 * (1 + math.cos(math.pi * t)))

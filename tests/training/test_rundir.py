@@ -62,3 +62,12 @@ def test_checkpoints_with_objects_are_refused(tmp_path, capsys):
         run.load_checkpoint()
     run.save_checkpoint({"epoch": 3, "model": {"w": torch.ones(2)}})
     assert run.load_checkpoint()["epoch"] == 3
+
+
+@pytest.mark.parametrize("where", ["afile", "afile/run"])
+def test_a_file_in_the_way_is_named(tmp_path, where):
+    (tmp_path / "afile").write_text("not a folder")
+    with pytest.raises(RunDirError) as refused:
+        RunDir(tmp_path / where).create({"epochs": 1}, "{}")
+    assert str(refused.value) == (f"cannot write the run directory {tmp_path / where}: "
+                                  f"{tmp_path / 'afile'} is a file, not a folder")

@@ -32,6 +32,7 @@ def events_until(proc, predicate, timeout=WAIT):
     raise AssertionError(f"not seen in time; last events: {seen[-3:]}")
 
 
+@pytest.mark.slow
 def test_killed_worker_is_reported_and_its_run_resumes_exactly(tmp_path):
     design, config = tiny_design(), tiny_config(epochs=3)
     proc = TrainingProcess(design, config, tmp_path / "run")
@@ -60,6 +61,7 @@ def test_killed_worker_is_reported_and_its_run_resumes_exactly(tmp_path):
     assert (resumed.test_loss, resumed.test_accuracy) == (whole.test_loss, whole.test_accuracy)
 
 
+@pytest.mark.slow
 def test_pause_resume_and_cancel(tmp_path):
     proc = TrainingProcess(tiny_design(), tiny_config(epochs=200), tmp_path / "run")
     proc.start()
@@ -81,6 +83,7 @@ def test_pause_resume_and_cancel(tmp_path):
     assert RunDir(tmp_path / "run").load_checkpoint() is not None
 
 
+@pytest.mark.slow
 def test_a_worker_that_does_not_stop_is_terminated(tmp_path):
     proc = TrainingProcess(tiny_design(), tiny_config(epochs=200), tmp_path / "run")
     proc.start()
@@ -99,6 +102,7 @@ def test_a_worker_that_does_not_stop_is_terminated(tmp_path):
     assert RunDir(tmp_path / "run").read_json("result.json")["status"] == "cancelled"
 
 
+@pytest.mark.slow
 def test_setup_failure_in_the_worker_is_reported(tmp_path):
     proc = TrainingProcess(tiny_design(num_classes=5), tiny_config(), tmp_path / "run")
     proc.start()
