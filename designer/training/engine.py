@@ -293,7 +293,7 @@ class Trainer:
         )
         forward = net.model if cache is None else cache.rest
         forward.train()
-        net.train_mode()
+        net.train_mode()  # after forward.train(): frozen modules back in eval mode
         groups = net.optimizer.param_groups
         device, loss_kind, clip = self.device, self.loss_kind, cfg.grad_clip
         tick = time.perf_counter()
@@ -346,32 +346,16 @@ class Trainer:
                         num_classes=self.num_classes, top5=self.top5, confusion=confusion)
 
     def _start_feature_cache(self) -> Iterator[Event]:
-        """Train on cached features when that gives the same numbers (designer.training.
-        feature_cache); the log says so, or why frozen layers are not cached."""
+        """Train on cached features when that gives the same numbers (see feature_cache); the
+        log says so, or why frozen layers are not cached."""
         if self.config.cache_features == "off":
             return
         augmented = self.augmentation is not None and self.augmentation.is_active
-        cut = feature_cache.find_cut(self.task_design, self.net.model, self.net.code)
-        if cut is None:
-            return
-        if isinstance(cut, str) or augmented:
-            reason = "augmentation changes the inputs every epoch" if augmented else cut
-            yield LogEvent(f"features are not cached: {reason}")
-            return
-        tick = time.perf_counter()
-        cache = feature_cache.build(self.task_design, self.net.model, self.net.code, cut, self.data,
-                                    self.config.batch_size, self.device, self.run.path)
-        if isinstance(cache, str):
-            yield LogEvent(f"features are not cached: {cache}")
-            return
-        self.cache = cache
-        how = (f"read from {cache.file}" if cache.reused else
-               f"computed in {time.perf_counter() - tick:.1f}s" +
-               (f" and stored in {cache.file}" if cache.file else " (not stored: the run "
-                                                                  "directory is not writable)"))
-        yield LogEvent(f"training on cached features: everything up to {cut.name} is frozen, so "
-                       f"its outputs ({'x'.join(map(str, cut.shape))} per sample) are {how}; "
-                       f"only the layers after it run each epoch")
+        self.cache, message = feature_cache.start(
+            self.task_design, self.net.model, self.net.code, self.data, self.config.batch_size,
+            self.device, self.run.path, augmented)
+        if message:
+            yield LogEvent(message)
 
     def _finish_epoch(self) -> EpochEvent:
         cfg, data, totals = self.config, self.data, self.totals

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +156,7 @@ class FeatureCache:
         if len(index) == self.batch_size:
             return self.train[index]
         with torch.no_grad():
-            return self._run(self.raw[index]).cpu()
+            return self._run(self.raw[index])
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         return self.frozen(x.to(self.device)).reshape(len(x), *self.cut.shape)
@@ -243,3 +244,27 @@ def build(design: Design, model: nn.Module, code: GeneratedCode, cut: Cut, data,
     key = cache_key(frozen_source, frozen, cut, (data.train_x, data.val_x), cache.batch_size, device)
     cache.fill(data.val_x, run_dir / CACHE_DIR, key)
     return cache
+
+
+def start(design: Design, model: nn.Module, code: GeneratedCode, data, batch_size: int,
+          device: torch.device, run_dir: Path, augmented: bool) -> tuple[FeatureCache | None, str]:
+    """A run's cache, or None; and what to tell the user ("" when nothing is frozen)."""
+    cut = find_cut(design, model, code)
+    if cut is None:
+        return None, ""
+    if isinstance(cut, str) or augmented:
+        return None, ("features are not cached: "
+                      + ("augmentation changes the inputs every epoch" if augmented else cut))
+    tick = time.perf_counter()
+    cache = build(design, model, code, cut, data, batch_size, device, run_dir)
+    if isinstance(cache, str):
+        return None, f"features are not cached: {cache}"
+    if cache.reused:
+        how = f"read from {cache.file}"
+    else:
+        how = f"computed in {time.perf_counter() - tick:.1f}s and " + (
+            f"stored in {cache.file}" if cache.file else "kept in memory (the run directory is "
+                                                         "not writable)")
+    return cache, (f"training on cached features: everything up to {cut.name} is frozen, so its "
+                   f"outputs ({'x'.join(map(str, cut.shape))} per sample) are {how}; only the "
+                   f"layers after it run each epoch")
