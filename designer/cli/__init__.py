@@ -24,6 +24,7 @@ VERB_MODULES = [
     "designer.cli.transfer_verb",
     "designer.cli.viz_verb",
     "designer.cli.compare_verb",
+    "designer.cli.features_verb",
 ]
 
 

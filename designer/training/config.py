@@ -14,6 +14,7 @@ from designer.training.recipe import INITS, LOSSES, OPTIMIZERS, SCHEDULES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 KEEP_CHOICES = ("best", "last")  # the weights a finished run keeps (see TrainConfig.keep)
+CACHE_CHOICES = ("auto", "off")  # TrainConfig.cache_features
 # The template metadata (design.metadata["training"]) says "dataset"; so does the config.
 TEMPLATE_KEY = "training"
 INFO_KEYS = ("note", "recipe")
@@ -50,6 +51,9 @@ class TrainConfig:
         Keras' restore_best_weights) or "last"; both are evaluated on the test split at the
         end, and the run's test figures are the kept ones' (a finished run's choice can be
         changed afterwards with designer.training.rundir.RunDir.set_kept).
+    cache_features: "auto" trains on cached features when everything before some layer is
+        frozen and nothing is augmented (the frozen part runs once per sample, see
+        designer.training.feature_cache; the same numbers, faster); "off" never does.
     """
 
     dataset: str = "digits"
@@ -86,6 +90,7 @@ class TrainConfig:
     dropout: float | None = None
     overfit_samples: int = 0
     keep: str = "best"
+    cache_features: str = "auto"
 
     def __post_init__(self) -> None:
         check_setting_types(self, "training", ConfigError)
@@ -166,6 +171,7 @@ def _check_values(c: TrainConfig) -> None:
     choice("schedule", SCHEDULES)
     choice("init", INITS)
     choice("keep", KEEP_CHOICES)
+    choice("cache_features", CACHE_CHOICES)
     if c.device not in DEVICES and not c.device.startswith("cuda:"):
         raise ConfigError(f"training setting 'device' must be one of {', '.join(DEVICES)} (or cuda:N), got {c.device!r}")
     fraction("val_fraction")

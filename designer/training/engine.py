@@ -30,7 +30,7 @@ from designer.core.errors import DesignFileError
 from designer.core.serialization import dumps, loads
 from designer.data import DataError, PreparedData, iterate_batches, prepare_data
 from designer.interop.weights import WeightsError, load_weights, save_weights
-from designer.training import filter_history
+from designer.training import feature_cache, filter_history
 from designer.training.config import ConfigError, TrainConfig
 from designer.training.control import TrainingControl
 from designer.training.events import (
@@ -156,6 +156,7 @@ class Trainer:
         self.stopping = {"best_loss": math.inf, "bad_epochs": 0}
         self.seconds_before = 0.0
         self.epoch_rng_state = self.data_rng.get_state()
+        self.cache: feature_cache.FeatureCache | None = None  # set when the run starts
         metrics_bytes = None
         if resume:
             metrics_bytes = 0
@@ -253,6 +254,7 @@ class Trainer:
         )
         for message in self.logs:
             yield LogEvent(message)
+        yield from self._start_feature_cache()
         overfit = None
         while self.epoch < cfg.epochs:
             outcome = yield from self._train_epoch()
@@ -282,11 +284,16 @@ class Trainer:
             self.epoch_rng_state = self.data_rng.get_state()
             self.totals = EpochTotals(self.top5)
         # else: resuming mid-epoch, data_rng holds the epoch's starting state (see _checkpoint)
+        cache = self.cache
+        # Cached: the batches are sample indices, drawn exactly as the samples would be.
         batches = iterate_batches(
-            data.train_x, data.train_y, cfg.batch_size, True, self.data_rng, self.augmentation,
-            stats=data.stats, image_shape=data.image_shape, start_batch=self.batch,
+            data.train_x if cache is None else cache.index, data.train_y, cfg.batch_size, True,
+            self.data_rng, self.augmentation, stats=data.stats, image_shape=data.image_shape,
+            start_batch=self.batch,
         )
-        net.train_mode()
+        forward = net.model if cache is None else cache.rest
+        forward.train()
+        net.train_mode()  # after forward.train(): frozen modules back in eval mode
         groups = net.optimizer.param_groups
         device, loss_kind, clip = self.device, self.loss_kind, cfg.grad_clip
         tick = time.perf_counter()
@@ -304,11 +311,13 @@ class Trainer:
                 self._checkpoint(mid_epoch=True)
                 return self._end("cancelled", f"cancelled during epoch {self.epoch + 1}; the run can be resumed "
                                               f"from where it stopped")
+            if cache is not None:
+                xb = cache.inputs(xb)
             xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
             lr = self.schedule.lr(self.step)
             for group in groups:
                 group["lr"] = lr * group["lr_mult"]
-            output = net.model(xb)
+            output = forward(xb)
             loss = compute_loss(loss_kind, output, yb)
             loss_value = loss.item()
             if not math.isfinite(loss_value):
@@ -332,14 +341,27 @@ class Trainer:
         self.last_lr = self.schedule.lr(max(self.step - 1, 0))
         return None
 
-    def _evaluate(self, x, y, confusion: bool = False) -> Evaluation:
-        return evaluate(self.net.model, x, y, self.loss_kind, self.device, num_classes=self.num_classes,
-                        top5=self.top5, confusion=confusion)
+    def _evaluate(self, x, y, confusion: bool = False, model=None) -> Evaluation:
+        return evaluate(self.net.model if model is None else model, x, y, self.loss_kind, self.device,
+                        num_classes=self.num_classes, top5=self.top5, confusion=confusion)
+
+    def _start_feature_cache(self) -> Iterator[Event]:
+        """Train on cached features when that gives the same numbers (see feature_cache); the
+        log says so, or why frozen layers are not cached."""
+        if self.config.cache_features == "off":
+            return
+        augmented = self.augmentation is not None and self.augmentation.is_active
+        self.cache, message = feature_cache.start(
+            self.task_design, self.net.model, self.net.code, self.data, self.config.batch_size,
+            self.device, self.run.path, augmented)
+        if message:
+            yield LogEvent(message)
 
     def _finish_epoch(self) -> EpochEvent:
         cfg, data, totals = self.config, self.data, self.totals
         tick = time.perf_counter()
-        val = self._evaluate(data.val_x, data.val_y)
+        val = (self._evaluate(data.val_x, data.val_y) if self.cache is None
+               else self._evaluate(self.cache.val, data.val_y, model=self.cache.rest))
         overfit_accuracy = self._evaluate(data.train_x, data.train_y).accuracy if cfg.overfit_samples else None
         self.schedule.end_epoch(val.loss)
         self.epoch += 1

@@ -6,7 +6,7 @@ Qt-free: everything computes numpy arrays (for the editor's panels) and `designe
 draws them as PNG pictures with Pillow.
 """
 
-from designer.viz.activations import ActivationMaps, activation_maps
+from designer.viz.activations import ActivationMaps, activation_maps, node_outputs
 from designer.viz.confusion import Confusion, confusion_matrix, predict
 from designer.viz.errors import VizError
 from designer.viz.filters import FilterTiles, filter_tiles
@@ -20,5 +20,5 @@ __all__ = [
     "ActivationMaps", "Confusion", "FilterTiles", "LoadedModel", "NodeProbe", "Place",
     "ReceptiveField", "RunningTopK", "Span", "TopPatches", "VizError", "activation_maps",
     "candidates", "confusion_matrix", "field_at", "filter_tiles", "load_model", "locate",
-    "pick_node", "predict", "receptive_fields", "top_patches", "walk",
+    "node_outputs", "pick_node", "predict", "receptive_fields", "top_patches", "walk",
 ]

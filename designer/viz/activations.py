@@ -1,4 +1,5 @@
-"""Activation maps: a node's output for one input, one map per channel."""
+"""Activation maps: a node's output for one input, one map per channel; and a node's outputs for
+many inputs (its features, e.g. to store for training a classifier elsewhere)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,12 @@ def activation_maps(model: LoadedModel, node_id: str, x: torch.Tensor) -> Activa
     elif out.dim() == 2:
         out = out[None]
     return ActivationMaps(probe.place.label, out.numpy())
+
+
+def node_outputs(model: LoadedModel, node_id: str, x: torch.Tensor,
+                 batch_size: int = 256) -> torch.Tensor:
+    """The node's outputs for every input in `x` (N x the input shape), in batches, as one
+    float N x (the node's shape) tensor on the CPU."""
+    probe = NodeProbe(model, node_id)
+    chunks = [probe(x[lo:lo + batch_size]).float().cpu() for lo in range(0, len(x), batch_size)]
+    return torch.cat(chunks) if chunks else torch.empty(0, *probe.shape)

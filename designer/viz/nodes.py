@@ -157,6 +157,7 @@ KINDS: dict[str, tuple[Callable[[Node, Analysis], bool], str]] = {
     "filters": (is_convolution, "a convolution (Conv2d or ConvTranspose2d)"),
     "top patches": (has_units, "a layer (not the input)"),
     "activations": (has_output, "a node with an output"),
+    "features": (has_output, "a node with an output"),
     "grad-cam": (is_convolution, "a convolution (Conv2d or ConvTranspose2d)"),
     "gradients": (has_units, "a layer (not the input)"),
 }
