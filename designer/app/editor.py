@@ -333,6 +333,13 @@ class Editor(QObject):
     def set_setting(self, attr: str, value) -> bool:
         return self.push(cmds.SetDesignSetting(attr, value))
 
+    def apply_head_fixes(self, fixes) -> None:
+        """Make the head match the task and classes (designer.core.head), as one undo step."""
+        with self.stack.macro("Update head"):
+            for fix in fixes:
+                self.stack.push(cmds.SetNodeAttr(fix.node_id, fix.field_name, fix.value))
+        self.stack.end_merge()
+
     # -- selection editing -------------------------------------------------------------------------
     def select_all(self) -> None:
         self.scene.set_selection(self.scene.node_items.values())

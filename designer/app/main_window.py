@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.workspace)
 
         self.palette_panel = PalettePanel(self)
-        self.inspector = InspectorPanel(self.editor, self)
+        self.inspector = InspectorPanel(self.editor, self, self.prompts)
         self.problems = ProblemsPanel(self.editor, self)
         self.summary = SummaryPanel(self.editor, self)
         self.docks: dict[str, QDockWidget] = {}

@@ -189,7 +189,17 @@ def analyze_graph(
     return res
 
 
+HEAD_OF_TASK = {"classification": "ClassificationOutput", "regression": "RegressionOutput"}
+
+
 def _check_head(design: Design, node: Node, shape: Shape, problem) -> None:
+    """The head must suit the design's task and, for a classifier, its number of classes."""
+    wanted = HEAD_OF_TASK.get(design.task)
+    if wanted is not None and node.type != wanted:
+        kind = get_spec(wanted).title.lower()
+        problem(node, f"is a {get_spec(node.type).title.lower()} but the design's task is "
+                      f"{design.task}; replace it with a {kind} or change the task")
+        return
     if len(shape) != 1:
         problem(node, f"the head needs a flat (N features) input but gets {shape_str(shape)}; "
                       "add Flatten or GlobalAvgPool and a Linear layer before it")
