@@ -57,6 +57,15 @@ def input_ports(node: Node, spec: LayerSpec, p: dict, blocks: dict) -> tuple[str
     return spec.input_ports(p)
 
 
+def learns(spec: LayerSpec, info: NodeInfo | None) -> bool:
+    """Does the layer have parameters to train (so that freezing it means something)? From the
+    analysis when its shape is known, else from whether the layer type ever counts any."""
+    if info is not None:
+        return info.trainable_params > 0
+    return (spec.composite or spec.role == "custom_block"
+            or type(spec).count_params is not LayerSpec.count_params)
+
+
 def analyze(design: Design) -> Analysis:
     """Check a whole design: structure, params, shapes, the head against the task."""
     return analyze_graph(design, [design.input_shape], design.blocks, design=design)

@@ -215,6 +215,44 @@ def test_summary_panel_and_status_bar(window):
     assert window.totals.text().startswith(f"{s.total_params / 1000:.3g}k params")
 
 
+def test_totals_stay_known_while_there_are_problems(window):
+    design = window.editor.design
+    conv = design.find("conv1")
+    fc1 = design.find("fc1")
+    feed = design.in_edges(fc1.id)[0]
+    window.scene.set_selection(window.scene.edge_items[feed])
+    window.editor.delete_selection()  # fc1 and the head lose their shapes
+    conv_params = 4 * 3 * 3 * 3 + 4
+    s = window.summary.summary
+    assert s.partial and s.total_params == conv_params and s.macs > 0
+    assert window.totals.text().startswith(f"{conv_params} params")
+    assert "(partial)" in window.totals.text() and "4 problems" in window.totals.text()
+    assert "partial" in window.summary.totals.text()
+    window.editor.undo()
+    assert not window.summary.summary.partial and "(partial)" not in window.totals.text()
+    assert window.summary.summary.total_params > conv_params
+
+
+def test_layers_without_parameters_have_no_trainable_flag(window):
+    design = window.editor.design
+    select(window, "relu1")
+    assert "trainable" not in window.inspector.fields and "lr_mult" not in window.inspector.fields
+    relu = design.find("relu1")
+    window.editor.set_node_attr(relu.id, "trainable", False)  # e.g. from an old file
+    assert not window.scene.node_items[relu.id].view.frozen  # no "frozen" tag on a ReLU
+    select(window, "conv1")
+    assert "trainable" in window.inspector.fields
+    rows = {r.name: r for r in window.summary.summary.rows}
+    model = window.summary.model
+    index = {r.name: i for i, r in enumerate(window.summary.summary.rows)}
+    assert model.headerData(4, Qt.Orientation.Horizontal) == "MACs"
+    assert model.data(model.index(index["conv1"], 4)) == f"{rows['conv1'].macs / 1000:.3g}k"
+    assert model.data(model.index(index["relu1"], 5)) == ""  # Trainable: nothing to train
+    assert model.data(model.index(index["conv1"], 5)) == "yes"
+    table = window.summary.table
+    assert table.height() >= 5 * table.verticalHeader().defaultSectionSize()
+
+
 def test_freezing_several_layers_is_one_step(window):
     design = window.editor.design
     ids = [design.find(n).id for n in ("conv1", "fc1")]

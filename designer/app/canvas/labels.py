@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from designer.app.canvas.items import NodeView
-from designer.core.analysis import Analysis, input_ports, shape_str
+from designer.core.analysis import Analysis, input_ports, learns, shape_str
 from designer.core.design import Graph, Node
 from designer.core.registry import get_spec, has_spec
 
@@ -58,7 +58,7 @@ def node_views(graph: Graph, analysis: Analysis, blocks: dict,
             in_shapes=in_shapes,
             out_shape=out_shape,
             problems=issues,
-            frozen=not node.trainable,
+            frozen=not node.trainable and learns(spec, analysis.info.get(node.id)),
             trained=node.id in weighted,
             opens=spec.composite or spec.role == "custom_block",
             has_output=spec.role not in ("output", "block_output"),

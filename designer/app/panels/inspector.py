@@ -29,6 +29,7 @@ from designer.app.panels.fields import (
     parse,
 )
 from designer.core import params as P
+from designer.core.analysis import learns as analysis_learns
 from designer.core.design import Design
 from designer.core.head import head_fixes
 from designer.core.registry import get_spec, has_spec
@@ -71,8 +72,10 @@ class InspectorPanel(QScrollArea):
         graph = self.editor.graph
         if len(ids) == 1 and ids[0] in graph.nodes:
             node = graph.nodes[ids[0]]
+            learns = has_spec(node.type) and analysis_learns(
+                get_spec(node.type), self.editor.level.analysis.info.get(node.id))
             key = ("node", id(graph), node.id, node.type, self.editor.editable,
-                   tuple(self.editor.design.blocks))
+                   tuple(self.editor.design.blocks), learns)
             if key != self._key:
                 self._build_node(node)
                 self._key = key
@@ -141,7 +144,9 @@ class InspectorPanel(QScrollArea):
         self._row(form, "name", "Name", TextField(
             self._check_name, lambda v: self._set_name(nid, v), self.editor.end_merge, commit_only=True),
             "The node's name; it becomes the submodule's name in the generated code.")
-        if spec.role not in ("input", "block_input", "block_output"):
+        # Freezing or a learning rate mean nothing for a layer without parameters (ReLU, pooling).
+        info = self.editor.level.analysis.info.get(node.id)
+        if spec.role not in ("input", "block_input", "block_output") and analysis_learns(spec, info):
             self._row(form, "trainable", "Trainable", field_for(
                 P.Bool("trainable", True), lambda v: self.editor.set_node_attr(nid, "trainable", v),
                 self.editor.end_merge), "Untick to freeze this layer's weights during training.")
