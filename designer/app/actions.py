@@ -7,16 +7,32 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenu
 
 from designer.app import settings, theme
 from designer.app.dialogs.prompts import with_suffix
+from designer.app.mime import clipboard_layers_text
+from designer.app.window_keys import WindowKeys
 
 if TYPE_CHECKING:
     from designer.app.main_window import MainWindow
 
 SK = QKeySequence.StandardKey
+
+
+class _ClipboardWatch(QObject):
+    """Follows the system clipboard for Paste's enabled state; a QObject of the window, so the
+    connection ends with it (the clipboard outlives every window)."""
+
+    def __init__(self, actions: WindowActions, parent):
+        super().__init__(parent)
+        self.actions = actions
+        QApplication.clipboard().dataChanged.connect(self.changed)
+
+    def changed(self) -> None:
+        self.actions.update()
 
 
 class WindowActions:
@@ -121,10 +137,17 @@ class WindowActions:
         self.recent_menu = QMenu("Open &recent", w)
         self.theme_group = QActionGroup(w)
         self._drop_conflicts()
+        text_keys = {self.undo, self.redo, self.cut, self.copy, self.paste, self.delete,
+                     self.select_all}
+        modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        self.window_keys = WindowKeys(w, [
+            seq for a in self.keys_shown if a not in text_keys for seq in a.shortcuts()
+            if seq.count() and seq[0].keyboardModifiers() & modifiers])
         ed.history_changed.connect(self.update)
         ed.frames_changed.connect(self.update)
         ed.scene.selection_changed.connect(self.update)
         files.recent_changed.connect(self.fill_recent)
+        self._clipboard_watch = _ClipboardWatch(self, w)
 
     def _drop_conflicts(self) -> None:
         """A key bound to two actions triggers neither; the action that lists it first (its own,
@@ -235,7 +258,7 @@ class WindowActions:
         for a in (self.cut, self.duplicate):
             a.setEnabled(editable and bool(ids))
         self.copy.setEnabled(bool(ids))
-        self.paste.setEnabled(editable)
+        self.paste.setEnabled(editable and clipboard_layers_text() is not None)
         self.delete.setEnabled(editable and bool(ids or edges))
         self.group.setEnabled(top and bool(ids))
         self.save_block.setEnabled(top and bool(ids))
@@ -304,6 +327,11 @@ class WindowActions:
         from designer.app.export import export_python
         from designer.codegen import CodegenError
 
+        problems = self.w.editor.analysis.problems
+        if problems:  # say so before the user picks a file name for code that cannot be written
+            self.w.prompts.error("Cannot export code", "The design cannot be written as code "
+                                 f"until its problems are fixed.\n\n{CodegenError(problems)}")
+            return
         path = self.w.prompts.save_path("Export Python code", self._export_stem() + ".py",
                                         "Python files (*.py);;All files (*)")
         if not path:

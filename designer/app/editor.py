@@ -15,7 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from designer.app import clipboard, navigation
 from designer.app.canvas.scene import GraphScene
 from designer.app.canvas.view import CanvasView
-from designer.app.mime import DESIGN_MIME
+from designer.app.mime import DESIGN_MIME, clipboard_layers_text
 from designer.app.navigation import BlockNotOpenable, Frame, Level
 from designer.core import commands as cmds
 from designer.core.analysis import Analysis
@@ -391,11 +391,11 @@ class Editor(QObject):
         if not self._require_editable():
             return
         if text is None:
-            mime = QGuiApplication.clipboard().mimeData()
-            if mime is not None and mime.hasFormat(DESIGN_MIME):
-                text = bytes(mime.data(DESIGN_MIME)).decode("utf-8")
-            else:
-                text = mime.text() if mime is not None else ""
+            text = clipboard_layers_text()
+            if text is None:
+                self.message.emit("Nothing to paste: the clipboard holds no layers; copy some "
+                                  "first (Ctrl+C)")
+                return
         self._paste_count += 1
         shift = 40.0 * self._paste_count
         try:
