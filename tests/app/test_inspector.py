@@ -217,7 +217,6 @@ def test_summary_panel_and_status_bar(window):
 
 def test_totals_stay_known_while_there_are_problems(window):
     design = window.editor.design
-    conv = design.find("conv1")
     fc1 = design.find("fc1")
     feed = design.in_edges(fc1.id)[0]
     window.scene.set_selection(window.scene.edge_items[feed])
