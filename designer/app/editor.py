@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 
 from designer.app import clipboard, navigation
 from designer.app.canvas.scene import GraphScene
+from designer.app.canvas.style import NODE_H, NODE_W
 from designer.app.canvas.view import CanvasView
 from designer.app.mime import DESIGN_MIME, clipboard_layers_text
 from designer.app.navigation import BlockNotOpenable, Frame, Level
@@ -22,6 +23,7 @@ from designer.core.analysis import Analysis
 from designer.core.design import Design, Edge, Graph, Node
 from designer.core.errors import ConnectionRefused
 from designer.core.layout import ROW, apply_layout, layered_positions
+from designer.core.placement import free_offset, free_position
 from designer.core.registry import get_spec, has_spec
 from designer.core.serialization import clone
 
@@ -35,6 +37,10 @@ _BASE_NAMES = {
 }
 _UNNUMBERED = {"Input": "input", "ClassificationOutput": "output", "RegressionOutput": "output",
                "BlockOutput": "output"}
+
+
+# How far apart node centres must be: the box with room for its ports and a shape label.
+FOOTPRINT = (NODE_W + 20.0, NODE_H + 28.0)
 
 
 def fresh_name(graph: Graph, type_name: str, block: str = "") -> str:
@@ -104,7 +110,6 @@ class Editor(QObject):
         self.levels: list[Level] = []
         self.analysis = Analysis()
         self._restored_dirty = False
-        self._paste_count = 0
         self.stack.changed.connect(self._on_stack_changed)
         scene.connection_checker = self.connection_problem
         scene.nodes_moved.connect(self.move_nodes)
@@ -251,8 +256,9 @@ class Editor(QObject):
             self.inspect_requested.emit(node_id)
 
     def add_layer(self, type_name: str, block: str = "", pos: QPointF | None = None,
-                  connect_from: str | None = None) -> str | None:
-        """Add a layer (a palette drop or double-click); returns the new node's id."""
+                  connect_from: str | None = None, shifted: dict | None = None) -> str | None:
+        """Add a layer (a palette drop or double-click) at the free spot nearest `pos`, after
+        the `shifted` moves; returns the new node's id."""
         if not self._require_editable():
             return None
         if not has_spec(type_name):
@@ -271,29 +277,57 @@ class Editor(QObject):
         g = self.graph
         if pos is None:
             pos = self.view.mapToScene(self.view.viewport().rect().center())
-        x, y = round(pos.x() / 10) * 10, round(pos.y() / 10) * 10
+        wanted = (round(pos.x() / 10) * 10, round(pos.y() / 10) * 10)
+        x, y = free_position(self._centres(shifted), wanted, FOOTPRINT)
         node = Node(g.new_id(), type_name, fresh_name(g, type_name, block), params, (x, y))
         title = block or spec.title
-        if connect_from is None:
-            ok = self.push(cmds.AddNodes([node], [], self.block_path, f"Add {title}"))
-        else:
+        edges = []
+        if connect_from is not None:
             ports = get_spec(type_name).input_ports(params) if not block else \
                 tuple(self.design.blocks[block].port_names())
             edges = [Edge(connect_from, node.id, ports[0])] if ports else []
-            ok = self.push(cmds.AddNodes([node], edges, self.block_path, f"Add {title}"))
+        add = cmds.AddNodes([node], edges, self.block_path, f"Add {title}")
+        if shifted:  # room made below the selection: one step with the addition
+            with self.stack.macro(f"Add {title}"):
+                self.stack.push(cmds.MoveNodes(shifted, self.block_path))
+                self.stack.push(add)
+            ok = True
+        else:
+            ok = self.push(add)
         if ok:
             self.scene.select_nodes([node.id])
+            self.show_nodes([node.id])
         return node.id if ok else None
 
+    def _centres(self, moves: dict | None = None) -> list[tuple[float, float]]:
+        """Where the current level's nodes are (or will be after `moves`)."""
+        moves = moves or {}
+        return [moves[nid][1] if nid in moves else n.position
+                for nid, n in self.graph.nodes.items()]
+
+    def show_nodes(self, node_ids) -> None:
+        """Scroll so that these (new) nodes are in view."""
+        items = [self.scene.node_items[n] for n in node_ids if n in self.scene.node_items]
+        if items:
+            rect = items[0].sceneBoundingRect()
+            for it in items[1:]:
+                rect = rect.united(it.sceneBoundingRect())
+            self.scene.update_scene_rect()
+            self.view.ensureVisible(rect, 40, 40)
+
     def add_after_selection(self, type_name: str, block: str = "") -> str | None:
-        """Palette double-click: below the one selected node and fed by it, else mid-view."""
+        """Palette double-click: below the one selected node and fed by it (what is below moves
+        down a row to make room), else mid-view."""
         ids = self.scene.selected_node_ids()
         if len(ids) == 1 and self.editable:
             src = self.graph.nodes[ids[0]]
             spec = get_spec(src.type) if has_spec(src.type) else None
             if spec is not None and spec.role not in ("output", "block_output"):
                 x, y = src.position
-                return self.add_layer(type_name, block, QPointF(x, y + ROW), connect_from=src.id)
+                below = {nid: (n.position, (n.position[0], n.position[1] + ROW))
+                         for nid, n in self.graph.nodes.items() if n.position[1] > y + 1}
+                return self.add_layer(type_name, block, QPointF(x, y + ROW), connect_from=src.id,
+                                      shifted=below)
         return self.add_layer(type_name, block)
 
     def _nests_itself(self, block: str) -> bool:
@@ -380,7 +414,6 @@ class Editor(QObject):
         mime.setData(DESIGN_MIME, text.encode("utf-8"))
         mime.setText(text)
         QGuiApplication.clipboard().setMimeData(mime)
-        self._paste_count = 0
         return True
 
     def cut(self) -> None:
@@ -396,13 +429,13 @@ class Editor(QObject):
                 self.message.emit("Nothing to paste: the clipboard holds no layers; copy some "
                                   "first (Ctrl+C)")
                 return
-        self._paste_count += 1
-        shift = 40.0 * self._paste_count
         try:
-            plan = clipboard.plan_paste(self.design, self.graph, text, (shift, shift))
+            plan = clipboard.plan_paste(self.design, self.graph, text, (0.0, 0.0),
+                                        copies=what == "Duplicate")
         except ValueError as exc:
             self.message.emit(f"Nothing to paste: {exc}")
             return
+        self._place(plan.nodes, beside=what == "Duplicate")
         nested = [n.params.get("block") for n in plan.nodes
                   if n.type == "Block" and self._nests_itself(str(n.params.get("block")))]
         if nested:
@@ -419,13 +452,32 @@ class Editor(QObject):
             ok = self.push(cmds.AddNodes(plan.nodes, plan.edges, self.block_path, what))
         if ok:
             self.scene.select_nodes([n.id for n in plan.nodes])
+            self.show_nodes([n.id for n in plan.nodes])
+
+    def _place(self, nodes: list[Node], beside: bool) -> None:
+        """Move pasted nodes, as a group, to the free space nearest where they are wanted:
+        beside the originals for a duplicate, where they were copied if that is in view (a
+        cut and paste puts them back), else the middle of the view."""
+        points = [n.position for n in nodes]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        centre = QPointF((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        if beside:
+            preferred = (max(xs) - min(xs) + FOOTPRINT[0] + 30.0, 0.0)
+        elif visible.contains(centre):
+            preferred = (0.0, 0.0)
+        else:
+            middle = visible.center()
+            preferred = (middle.x() - centre.x(), middle.y() - centre.y())
+        dx, dy = free_offset(self._centres(), points, preferred, FOOTPRINT)
+        for n in nodes:
+            n.position = (round(n.position[0] + dx), round(n.position[1] + dy))
 
     def duplicate(self) -> None:
         ids = self.scene.selected_node_ids()
         if not ids:
             self.message.emit("Select the layers to duplicate first")
             return
-        self._paste_count = 0
         self.paste(clipboard.copy_text(self.design, self.graph, ids), "Duplicate")
 
     # -- blocks ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from designer.app.canvas.style import NODE_H, NODE_W
 from designer.core.commands import Disconnect
 from designer.core.design import Edge
+from designer.core.layout import ROW
 from designer.core.serialization import design_to_dict
 
 from .gestures import drag, node_point, port_point, to_view
@@ -175,3 +176,46 @@ def test_arrange_lays_out_in_one_step(window):
     positions = {n.position for n in design.nodes.values()}
     assert len(positions) == len(design.nodes)
     assert window.editor.stack.undo_text() == "Arrange"
+
+
+def overlapping(design):
+    """Pairs of nodes whose boxes (with room for ports) overlap."""
+    from designer.app.editor import FOOTPRINT
+
+    nodes = list(design.nodes.values())
+    return [(a.name, b.name) for i, a in enumerate(nodes) for b in nodes[i + 1:]
+            if abs(a.position[0] - b.position[0]) < FOOTPRINT[0]
+            and abs(a.position[1] - b.position[1]) < FOOTPRINT[1]]
+
+
+def test_pasted_and_duplicated_nodes_land_on_free_space_in_view(window):
+    design = window.editor.design
+    assert overlapping(design) == []
+    window.scene.select_nodes([ids(window, "conv1"), ids(window, "relu1")])
+    window.actions_.copy.trigger()
+    for _ in range(3):  # pasting again and again never stacks copies on each other
+        window.actions_.paste.trigger()
+        assert overlapping(design) == []
+    window.scene.select_nodes([ids(window, "fc1")])
+    window.actions_.duplicate.trigger()
+    (copy,) = window.scene.selected_node_ids()
+    assert design.nodes[copy].name == "fc1_copy" and overlapping(design) == []
+    window.actions_.duplicate.trigger()
+    assert design.nodes[window.scene.selected_node_ids()[0]].name == "fc1_copy2"
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    item = window.scene.node_items[window.scene.selected_node_ids()[0]]
+    assert visible.contains(item.sceneBoundingRect())  # the view scrolled to it
+
+
+def test_adding_below_the_selection_makes_room(window):
+    design = window.editor.design
+    before = {n.name: n.position for n in design.nodes.values()}
+    window.scene.select_nodes([ids(window, "relu1")])
+    window.editor.add_after_selection("Dropout")
+    new = design.nodes[window.scene.selected_node_ids()[0]]
+    assert new.position == (before["relu1"][0], before["relu1"][1] + ROW)
+    assert design.find("flatten").position[1] == before["flatten"][1] + ROW
+    assert design.find("conv1").position == before["conv1"]
+    assert overlapping(design) == []
+    window.editor.undo()  # one step: the addition and the room made for it
+    assert {n.name: n.position for n in design.nodes.values()} == before
