@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from designer.app.main_window import MainWindow
 
 SK = QKeySequence.StandardKey
+# What a connection's "Insert layer here" offers, for image (C x H x W) and vector tensors.
+INSERT_IMAGE = ("ReLU", "BatchNorm", "Dropout2d", "Conv2d", "MaxPool2d", "AvgPool2d")
+INSERT_VECTOR = ("ReLU", "BatchNorm", "Dropout", "Linear")
 
 
 class _ClipboardWatch(QObject):
@@ -85,6 +88,9 @@ class WindowActions:
         self.duplicate = act("D&uplicate", ed.duplicate, "Ctrl+D")
         # Not SK.Delete: on X11 it also binds Ctrl+D, which is Duplicate here.
         self.delete = act("&Delete", ed.delete_selection, "Delete", "Backspace")
+        self.delete_reconnect = act("Delete and &reconnect", ed.delete_and_reconnect,
+                                    "Ctrl+Shift+Delete", "Ctrl+Shift+Backspace",
+                                    tip="Remove the layer and join its input to what it fed")
         self.select_all = act("Select &all", ed.select_all, SK.SelectAll)
         self.group = act("&Group into block…", self.do_group, "Ctrl+G",
                          tip="Replace the selected layers by one custom block")
@@ -179,7 +185,8 @@ class WindowActions:
         m = bar.addMenu("&Edit")
         m.addActions([self.undo, self.redo])
         m.addSeparator()
-        m.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete, self.select_all])
+        m.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete,
+                      self.delete_reconnect, self.select_all])
         m.addSeparator()
         m.addActions([self.open_block, self.go_up, self.group, self.ungroup, self.save_block])
         m.addSeparator()
@@ -220,15 +227,35 @@ class WindowActions:
                 menu.addAction("Cut here (feature extractor)", lambda: transfer.cut_here(node_id))
                 menu.addAction(self.replace_head)
                 menu.addSeparator()
-            menu.addActions([self.cut, self.copy, self.duplicate, self.delete])
+            menu.addActions([self.cut, self.copy, self.duplicate, self.delete,
+                             self.delete_reconnect])
             menu.addSeparator()
             self._menu_node = node_id
             menu.addActions([self.inspect_node, self.check_gradients])
+        elif self.w.scene.menu_edge is not None:
+            self._edge_menu(menu, self.w.scene.menu_edge)
         else:
             menu.addActions([self.paste, self.select_all, self.arrange, self.fit])
             if self.w.editor.frames:
                 menu.addAction(self.go_up)
         return menu
+
+    def _edge_menu(self, menu: QMenu, edge) -> None:
+        """A connection's menu: disconnect it, or put a layer into it (the layers that suit
+        the tensor it carries)."""
+        ed = self.w.editor
+        editable = ed.editable
+        menu.addAction("&Disconnect", lambda: ed.disconnect(edge)).setEnabled(editable)
+        insert = menu.addMenu("&Insert layer here")
+        insert.setEnabled(editable)
+        shape = ed.level.analysis.shape(edge.src)
+        image = shape is None or len(shape) == 3
+        types = INSERT_IMAGE if image else INSERT_VECTOR
+        from designer.core.registry import get_spec
+
+        for type_name in types:
+            insert.addAction(get_spec(type_name).title,
+                             lambda t=type_name: ed.insert_on_edge(edge, t))
 
     def fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -260,6 +287,7 @@ class WindowActions:
         self.copy.setEnabled(bool(ids))
         self.paste.setEnabled(editable and clipboard_layers_text() is not None)
         self.delete.setEnabled(editable and bool(ids or edges))
+        self.delete_reconnect.setEnabled(editable and len(ids) == 1)
         self.group.setEnabled(top and bool(ids))
         self.save_block.setEnabled(top and bool(ids))
         graph = ed.graph

@@ -110,10 +110,13 @@ class Editor(QObject):
         self.levels: list[Level] = []
         self.analysis = Analysis()
         self._restored_dirty = False
+        self.prompts = None  # set by the window: asks before replacing a connection
         self.stack.changed.connect(self._on_stack_changed)
         scene.connection_checker = self.connection_problem
         scene.nodes_moved.connect(self.move_nodes)
         scene.connect_requested.connect(lambda s, d, p: self.connect(Edge(s, d, p)))
+        scene.reconnect_requested.connect(self.reconnect)
+        scene.disconnect_requested.connect(self.disconnect)
         scene.node_activated.connect(self.activate)
         view.layer_dropped.connect(self.add_layer)
         self.scene.set_graph(self.design, False, self.design.blocks)
@@ -220,20 +223,116 @@ class Editor(QObject):
 
     # -- gestures ----------------------------------------------------------------------------------
     def connection_problem(self, edge: Edge) -> str | None:
-        try:
-            cmds.check_connect(self.design, edge, self.block_path)
+        old = self.graph.feeding(edge.dst, edge.dst_port) if edge.dst in self.graph.nodes \
+            else None
+        try:  # a fed input may be given another source (releasing offers to replace it)
+            cmds.check_connect(self.design, edge, self.block_path,
+                               replacing=old if old != edge else None)
         except ConnectionRefused as exc:
             return str(exc)
         return None
 
     def connect(self, edge: Edge) -> bool:
+        """Connect, or when the input is fed already, offer to replace that connection."""
         if not self._require_editable():
             return False
+        old = self.graph.feeding(edge.dst, edge.dst_port) if edge.dst in self.graph.nodes else None
         reason = self.connection_problem(edge)
+        if old is not None and old != edge and not reason:
+            names = self.graph.nodes
+            question = (f"Input {edge.dst_port!r} of {names[edge.dst].name} is fed by "
+                        f"{names[old.src].name}. Replace that connection by one from "
+                        f"{names[edge.src].name}?")
+            if self.prompts is None:
+                self.message.emit(f"Cannot connect: {question.split('. ')[0]}; disconnect it first")
+                return False
+            if not self.prompts.confirm("Replace connection?", question, "Replace"):
+                return False
+            return self.reconnect(old, edge)
         if reason:
             self.message.emit(f"Cannot connect: {reason}")
             return False
         return self.push(cmds.Connect(edge, self.block_path))
+
+    def reconnect(self, old: Edge, new: Edge) -> bool:
+        """Move a connection's end (an edge dragged to another port), as one step."""
+        if not self._require_editable() or old == new or old not in self.graph.edges:
+            return False
+        try:
+            cmds.check_connect(self.design, new, self.block_path, replacing=old)
+        except ConnectionRefused as exc:
+            self.message.emit(f"Cannot connect: {exc}")
+            return False
+        with self.stack.macro("Reconnect"):
+            self.stack.push(cmds.Disconnect(old, self.block_path))
+            self.stack.push(cmds.Connect(new, self.block_path))
+        return True
+
+    def disconnect(self, edge: Edge) -> bool:
+        if not self._require_editable() or edge not in self.graph.edges:
+            return False
+        return self.push(cmds.Disconnect(edge, self.block_path, "Disconnect"))
+
+    def insert_on_edge(self, edge: Edge, type_name: str) -> str | None:
+        """Put a new layer into a connection (src -> new -> dst), moving the destination and
+        what is below it down a row; one undo step. Returns the new node's id."""
+        if not self._require_editable() or edge not in self.graph.edges or not has_spec(type_name):
+            return None
+        g = self.graph
+        spec = get_spec(type_name)
+        ports = spec.input_ports(spec.defaults())
+        if not ports:
+            self.message.emit(f"A {spec.title} has no input to connect")
+            return None
+        x, y = g.nodes[edge.dst].position
+        below = {nid: (n.position, (n.position[0], n.position[1] + ROW))
+                 for nid, n in g.nodes.items() if n.position[1] >= y - 1}
+        node = Node(g.new_id(), type_name, fresh_name(g, type_name), spec.defaults(),
+                    free_position(self._centres(below), (x, y), FOOTPRINT))
+        with self.stack.macro(f"Insert {spec.title}"):
+            self.stack.push(cmds.MoveNodes(below, self.block_path))
+            self.stack.push(cmds.Disconnect(edge, self.block_path))
+            self.stack.push(cmds.AddNodes([node], [Edge(edge.src, node.id, ports[0]),
+                                                   Edge(node.id, edge.dst, edge.dst_port)],
+                                          self.block_path))
+        self.scene.select_nodes([node.id])
+        self.show_nodes([node.id])
+        return node.id
+
+    def delete_and_reconnect(self) -> bool:
+        """Delete the selected layer and join its input to what it fed, when the shapes allow
+        (a ReLU, a Dropout, a same-size conv); otherwise say why and change nothing."""
+        if not self._require_editable():
+            return False
+        ids = self.scene.selected_node_ids()
+        if len(ids) != 1:
+            self.message.emit("Select one layer to delete and reconnect")
+            return False
+        nid = ids[0]
+        name = self.graph.nodes[nid].name
+        try:
+            joins = cmds.bypass_edges(self.graph, nid)
+        except ConnectionRefused as exc:
+            self.message.emit(f"Cannot reconnect: {exc}")
+            return False
+        def steps() -> list[cmds.Command]:
+            return [cmds.RemoveNodes([nid], self.block_path),
+                    *(cmds.Connect(e, self.block_path) for e in joins)]
+
+        trial = clone(self.design)  # try it first: the shapes decide
+        for c in steps():
+            c.redo(trial)
+        before = {(p.node_id, p.message) for p in self.level.analysis.problems}
+        after = navigation.resolve(trial, self.frames)[1][-1].analysis
+        new = [p for p in after.problems if (p.node_id, p.message) not in before]
+        if new:
+            self.message.emit(f"Cannot delete {name} and reconnect: {new[0]}; "
+                              "delete it alone (Delete) and fix the connections by hand")
+            return False
+        with self.stack.macro(f"Delete {name} and reconnect"):
+            for c in steps():
+                self.stack.push(c)
+        return True
 
     def move_nodes(self, moves: dict) -> None:
         if not self.editable:  # read-only items do not move; put back anything that did

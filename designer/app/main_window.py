@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
         self.view = CanvasView(self.scene)
         self.editor = Editor(self.scene, self.view, self)
         self.prompts = Prompts(self)
+        self.editor.prompts = self.prompts
         self.files = Files(self.editor, self.prompts, self)
         from designer.app.transfer_actions import TransferActions
 

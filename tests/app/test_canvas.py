@@ -15,7 +15,7 @@ from designer.core.design import Edge
 from designer.core.layout import ROW
 from designer.core.serialization import design_to_dict
 
-from .gestures import drag, node_point, port_point, to_view
+from .gestures import click, drag, node_point, port_point, to_view
 
 
 def ids(window, name):
@@ -93,15 +93,23 @@ def test_connect_by_dropping_on_a_node_body_uses_its_free_port(window):
     assert Edge(relu, flatten, "in") in design.edges
 
 
-def test_a_taken_port_is_refused_with_the_reason(window):
+def test_a_taken_port_offers_to_replace_its_connection(window):
     design = window.editor.design
     before = design_to_dict(design)
     conv, fc = ids(window, "conv1"), ids(window, "fc1")
+    window.answers.replies["confirm"] = False
     drag(window, port_point(window, conv, "out"), port_point(window, fc, "in"))
+    (question,) = window.answers.asked
+    assert "Input 'in' of fc1 is fed by flatten" in question[1][1]
+    assert design_to_dict(design) == before  # declined: nothing changes
+    # Where replacing would not help (a cycle), the refusal says why.
+    window.answers.replies.pop("confirm")
+    relu = ids(window, "relu1")
+    drag(window, port_point(window, fc, "out"), port_point(window, relu, "in"))
     assert design_to_dict(design) == before
     message = window.statusBar().currentMessage()
-    assert "already fed by flatten" in message and "fc1" in message
-    assert window.view.toast.isVisible() and "already fed" in window.view.toast.text()
+    assert "would make a cycle" in message and "relu1" in message
+    assert window.view.toast.isVisible() and "cycle" in window.view.toast.text()
 
 
 def test_a_cycle_is_refused_with_the_reason(window):
@@ -219,3 +227,85 @@ def test_adding_below_the_selection_makes_room(window):
     assert overlapping(design) == []
     window.editor.undo()  # one step: the addition and the room made for it
     assert {n.name: n.position for n in design.nodes.values()} == before
+
+
+def edge_item(window, src_name, dst_name):
+    design = window.editor.design
+    src, dst = ids(window, src_name), ids(window, dst_name)
+    edge = next(e for e in design.edges if e.src == src and e.dst == dst)
+    return window.scene.edge_items[edge][0]
+
+
+def test_a_click_near_an_edge_selects_it_and_delete_removes_it(window):
+    design = window.editor.design
+    item = edge_item(window, "relu1", "flatten")
+    mid = item.mapToScene(item._path.pointAtPercent(0.5))
+    click(window, to_view(window, mid + QPointF(6 / window.view.zoom(), 0)))  # 6 px beside it
+    assert window.scene.selected_edges() == [item.edge]
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    assert item.edge not in design.edges and window.editor.stack.undo_text() == "Delete connection"
+    window.editor.undo()
+    assert item.edge in design.edges
+
+
+def test_dragging_an_edge_end_off_its_port_disconnects_or_moves_it(window):
+    design = window.editor.design
+    edge = edge_item(window, "relu1", "flatten").edge
+    flatten = ids(window, "flatten")
+    start = port_point(window, flatten, "in")
+    drag(window, start, start + QPoint(160, 40))  # to empty canvas
+    assert edge not in design.edges and window.editor.stack.undo_text() == "Disconnect"
+    window.editor.undo()
+    conv, fc1 = ids(window, "conv1"), ids(window, "fc1")
+    assert window.scene.edge_items[edge][0].isVisible()
+    drag(window, port_point(window, fc1, "in"), port_point(window, fc1, "in"))  # put back
+    assert len(design.edges) == 5 and window.editor.stack.redo_text() == "Disconnect"
+    # An input already fed: connecting to it offers to replace the connection.
+    window.answers.replies["confirm"] = True
+    drag(window, port_point(window, conv, "out"), start)
+    assert Edge(conv, flatten, "in") in design.edges and edge not in design.edges
+    assert [n for n, _ in window.answers.asked] == ["confirm"]
+    assert "fed by relu1" in window.answers.asked[0][1][1]
+    assert window.editor.stack.undo_text() == "Reconnect" and len(design.edges) == 5
+    window.editor.undo()
+    assert edge in design.edges and Edge(conv, flatten, "in") not in design.edges
+
+
+def test_delete_and_reconnect_keeps_shapes_valid(window):
+    design = window.editor.design
+    relu, conv, flatten = ids(window, "relu1"), ids(window, "conv1"), ids(window, "flatten")
+    window.scene.select_nodes([relu])
+    QTest.keyClick(window.view, Qt.Key.Key_Delete,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert relu not in design.nodes and Edge(conv, flatten, "in") in design.edges
+    assert not window.editor.analysis.problems
+    assert window.editor.stack.undo_text() == "Delete relu1 and reconnect"
+    window.editor.undo()
+    assert relu in design.nodes and len(design.edges) == 5
+    # Bypassing the flatten would feed 4 x 8 x 8 to the head's Linear: refused, nothing changes.
+    fc1 = ids(window, "fc1")
+    window.editor.set_node_attr(fc1, "params.out_features", 10)
+    window.scene.select_nodes([flatten])
+    before = design_to_dict(design)
+    assert not window.editor.delete_and_reconnect()
+    assert design_to_dict(design) == before and "Cannot delete flatten" in \
+        window.statusBar().currentMessage()
+
+
+def test_edge_menu_inserts_a_layer_into_the_connection(window):
+    design = window.editor.design
+    item = edge_item(window, "conv1", "relu1")
+    window.scene.menu_edge = item.edge
+    menu = window.actions_.context_menu("")
+    texts = [a.text() for a in menu.actions()]
+    assert texts[:2] == ["&Disconnect", "&Insert layer here"]
+    insert = menu.actions()[1].menu()
+    bn = next(a for a in insert.actions() if a.text() == "Batch normalization")
+    bn.trigger()
+    menu.deleteLater()
+    (new,) = window.scene.selected_node_ids()
+    conv, relu = ids(window, "conv1"), ids(window, "relu1")
+    assert Edge(conv, new, "in") in design.edges and Edge(new, relu, "in") in design.edges
+    assert not window.editor.analysis.problems and overlapping(design) == []
+    window.editor.undo()
+    assert new not in design.nodes and Edge(conv, relu, "in") in design.edges

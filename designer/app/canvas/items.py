@@ -24,6 +24,7 @@ from designer.app.canvas.style import NODE_H, NODE_W, PORT_HIT, PORT_R
 
 Shape = tuple[int, ...]
 EDGE_LABEL_DROP = 15.0
+EDGE_PICK = 16.0  # width of the band around an edge that a click selects it in
 
 
 @dataclass(frozen=True)
@@ -287,6 +288,7 @@ class EdgeItem(QGraphicsItem):
         self._path = QPainterPath()
         self._bounds = QRectF()
         self._label_rect = QRectF()
+        self._pick: QPainterPath | None = None
         src.edges.add(self)
         dst.edges.add(self)
         self.adjust()
@@ -319,15 +321,20 @@ class EdgeItem(QGraphicsItem):
             self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
         else:
             self._label_rect = QRectF()
-        self._bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)
+        m = EDGE_PICK / 2
+        self._bounds = self._path.boundingRect().adjusted(-m, -m, m, m).united(self._label_rect)
+        self._pick = None
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
     def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self._path)
+        """A wide invisible band along the line, so a click near it selects it."""
+        if self._pick is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(EDGE_PICK)
+            self._pick = stroker.createStroke(self._path)
+        return self._pick
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         pal = _palette(self, option)

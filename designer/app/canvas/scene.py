@@ -22,6 +22,8 @@ from designer.core.design import Edge, Graph, Node
 class GraphScene(QGraphicsScene):
     nodes_moved = Signal(dict)                 # node id -> ((old x, old y), (new x, new y))
     connect_requested = Signal(str, str, str)  # source id, destination id, destination port
+    reconnect_requested = Signal(object, object)  # old Edge, new Edge (an end dragged elsewhere)
+    disconnect_requested = Signal(object)      # Edge whose end was dragged off its port
     node_activated = Signal(str)               # double-click on a node
     context_menu_requested = Signal(QPoint, str)  # screen position, node id ("" = empty canvas)
     # selectionChanged, but never while the scene is being destroyed (its destructor clears the
@@ -41,6 +43,7 @@ class GraphScene(QGraphicsScene):
         self.connection_checker: Callable[[Edge], str | None] | None = None
         self.weighted: set[str] = set()  # nodes with weights from the design's file (the editor's)
         self._press_positions: dict[str, tuple[float, float]] = {}
+        self.menu_edge: Edge | None = None  # the connection of the last context menu
         self.selectionChanged.connect(self._relay_selection)
 
     def _relay_selection(self) -> None:
@@ -201,6 +204,13 @@ class GraphScene(QGraphicsScene):
                     return it, hit[0], hit[1]
         return None
 
+    def _edge_into(self, node_id: str, port: str) -> EdgeItem | None:
+        for items in self.edge_items.values():
+            for it in items:
+                if it.edge.dst == node_id and it.edge.dst_port == port:
+                    return it
+        return None
+
     def _view_transform(self):
         views = self.views()
         return views[0].transform() if views else None
@@ -212,7 +222,13 @@ class GraphScene(QGraphicsScene):
             pos = event.scenePos()
             hit = None if self.readonly else self.port_hit(pos)
             if hit is not None:
-                self.interaction = ConnectDrag(self, *hit)
+                item, kind, port = hit
+                existing = self._edge_into(item.node_id, port) if kind == "in" else None
+                if existing is not None:  # pick up the connection's end: drag it elsewhere or off
+                    self.interaction = ConnectDrag(self, existing.src, "out", "out",
+                                                   existing=existing)
+                else:
+                    self.interaction = ConnectDrag(self, item, kind, port)
                 event.accept()
                 return
             transform = self._view_transform()
@@ -270,8 +286,12 @@ class GraphScene(QGraphicsScene):
     def contextMenuEvent(self, event) -> None:
         transform = self._view_transform()
         item = self.itemAt(event.scenePos(), transform) if transform is not None else None
-        while item is not None and not isinstance(item, NodeItem):
+        while item is not None and not isinstance(item, (NodeItem, EdgeItem)):
             item = item.parentItem()
+        # The menu of a connection (Disconnect, Insert layer here) when one was right-clicked.
+        self.menu_edge = item.edge if isinstance(item, EdgeItem) else None
+        if isinstance(item, EdgeItem):
+            self.set_selection([item])
         node_id = item.node_id if isinstance(item, NodeItem) else ""
         if isinstance(item, NodeItem) and not item.isSelected():
             self.set_selection([item])
