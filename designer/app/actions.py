@@ -112,7 +112,12 @@ class WindowActions:
         self.fit = act("&Fit to window", view.fit_all, "Ctrl+0")
         self.actual_size = act("&Actual size", view.reset_zoom, "Ctrl+1")
         self.arrange = act("A&rrange layers", ed.arrange, "Ctrl+L",
-                           tip="Automatic layout: top to bottom, branches side by side")
+                           tip="Automatic layout: top to bottom, branches side by side, "
+                               "a tall design in columns")
+        self.arrange_columns = act("Arrange in &columns", lambda: ed.arrange(wrap=True),
+                                   tip="A long design cut into columns side by side")
+        self.arrange_column = act("Arrange in one colu&mn", lambda: ed.arrange(wrap=False),
+                                  tip="Top to bottom in one column, however long")
         # Run
         self.train = act("&Train", lambda: w.show_training().train(), "F5",
                          tip="Train the design as it is now, in the background")
@@ -195,7 +200,7 @@ class WindowActions:
         m = bar.addMenu("&View")
         m.addActions([self.zoom_in, self.zoom_out, self.fit, self.actual_size])
         m.addSeparator()
-        m.addAction(self.arrange)
+        m.addActions([self.arrange, self.arrange_columns, self.arrange_column])
         m.addSeparator()
         m.addAction(self.compare)
         self.panels_menu = m.addMenu("&Panels")
@@ -297,7 +302,8 @@ class WindowActions:
         self.ungroup.setEnabled(top and len(blocks) == 1 and len(ids) == 1)
         self.open_block.setEnabled(len(blocks) == 1 and len(ids) == 1)
         self.go_up.setEnabled(bool(ed.frames))
-        self.arrange.setEnabled(editable)
+        for a in (self.arrange, self.arrange_columns, self.arrange_column):
+            a.setEnabled(editable)
         for a in (self.adapt, self.unfreeze_all, self.replace_head):
             a.setEnabled(top and editable)
 

@@ -675,11 +675,12 @@ class Editor(QObject):
         self.scene.select_nodes([node_id])
         self.view.ensureVisible(item, 80, 80)
 
-    def arrange(self) -> None:
-        """Automatic layered layout of the current level, as one undoable step."""
+    def arrange(self, wrap: bool | None = None) -> None:
+        """Automatic layered layout of the current level, as one undoable step; `wrap`: side
+        by side columns (True), one column (False), or columns only for a tall design (None)."""
         if not self._require_editable():
             return
-        positions = layered_positions(self.graph)
+        positions = layered_positions(self.graph, wrap)
         moves = {nid: (self.graph.nodes[nid].position, pos) for nid, pos in positions.items()
                  if tuple(self.graph.nodes[nid].position) != tuple(pos)}
         if moves:

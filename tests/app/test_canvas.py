@@ -309,3 +309,16 @@ def test_edge_menu_inserts_a_layer_into_the_connection(window):
     assert not window.editor.analysis.problems and overlapping(design) == []
     window.editor.undo()
     assert new not in design.nodes and Edge(conv, relu, "in") in design.edges
+
+
+def test_names_stay_legible_when_zoomed_out(window):
+    design = window.editor.design
+    item = window.scene.node_items[ids(window, "conv1")]
+    assert not item.overview_label.isVisible()
+    window.view.set_zoom(0.2)  # boxes 12 px tall: the name goes beside the box, at screen size
+    assert item.overview_label.isVisible() and item.overview_label.text == "conv1"
+    window.editor.set_node_attr(item.node_id, "name", "stem")
+    assert item.overview_label.text == "stem"
+    window.view.set_zoom(1.0)
+    assert not item.overview_label.isVisible()
+    assert len(design.nodes) == len(window.scene.node_items)

@@ -6,6 +6,7 @@ each analysis as labels and badges. It never changes the graph itself."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import shiboken6
@@ -15,8 +16,10 @@ from PySide6.QtWidgets import QGraphicsScene
 from designer.app.canvas.interactions import ConnectDrag, Interaction, RubberBandSelect
 from designer.app.canvas.items import EdgeItem, NodeItem
 from designer.app.canvas.labels import edge_label, node_views
+from designer.app.canvas.style import DETAIL_LOD, NODE_H, NODE_W, metrics
 from designer.core.analysis import Analysis
 from designer.core.design import Edge, Graph, Node
+from designer.core.layout import ROW
 
 
 class GraphScene(QGraphicsScene):
@@ -44,6 +47,8 @@ class GraphScene(QGraphicsScene):
         self.weighted: set[str] = set()  # nodes with weights from the design's file (the editor's)
         self._press_positions: dict[str, tuple[float, float]] = {}
         self.menu_edge: Edge | None = None  # the connection of the last context menu
+        self.overview = False  # zoomed out: names beside the boxes (the view sets it)
+        self.overview_lod = 1.0
         self.selectionChanged.connect(self._relay_selection)
 
     def _relay_selection(self) -> None:
@@ -91,6 +96,7 @@ class GraphScene(QGraphicsScene):
             one.nodes[node.id] = node
             view = node_views(one, self.analysis, self.blocks)[node.id]
         item = NodeItem(node.id, view, self.readonly)
+        item.overview_label.setVisible(self.overview)
         item.setPos(QPointF(*node.position))
         self.addItem(item)
         self.node_items[node.id] = item
@@ -151,8 +157,40 @@ class GraphScene(QGraphicsScene):
             for item in items:
                 item.set_label(shape, text)
 
+    def set_zoom_level(self, lod: float) -> None:
+        """Zoomed out past reading the boxes (an overview), names are shown beside the boxes
+        where the row leaves room for them and the rows are far enough apart, else inside the
+        box when it is tall enough on screen."""
+        self.overview = lod < DETAIL_LOD
+        self.overview_lod = lod
+        self.place_names()
+
+    def place_names(self) -> None:
+        lod, on = self.overview_lod, self.overview
+        label_h = metrics(3).height()
+        rows_apart = ROW * lod >= label_h
+        by_row: dict[int, list[NodeItem]] = {}
+        if on:
+            for item in self.node_items.values():
+                by_row.setdefault(round(item.pos().y() / 20), []).append(item)
+        room: dict[NodeItem, float] = {}
+        for items in by_row.values():
+            items.sort(key=lambda it: it.pos().x())
+            for a, b in itertools.pairwise(items):
+                room[a] = (b.pos().x() - a.pos().x() - NODE_W) * lod  # screen px to the next box
+        for item in self.node_items.values():
+            need = item.overview_label.boundingRect().right()
+            beside = on and rows_apart and room.get(item, need + 1) > need
+            item.overview_label.setVisible(beside)
+            inside = on and not beside and NODE_H * lod >= label_h
+            if inside != item.name_inside:
+                item.name_inside = inside
+                item.update()
+
     def update_scene_rect(self) -> None:
         """Room to pan around the drawing, recomputed after structural edits (not during drags)."""
+        if self.overview:
+            self.place_names()
         rect = self.itemsBoundingRect()
         if rect.isNull():
             rect = QRectF(-400, -300, 800, 600)
