@@ -119,6 +119,10 @@ class OverviewLabel(QGraphicsItem):
         painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
 
 
+_M = PORT_R + 3
+NODE_BOUNDS = QRectF(-NODE_W / 2 - _M, -NODE_H / 2 - _M - 10, NODE_W + 2 * _M, NODE_H + 2 * _M + 10)
+
+
 class NodeItem(QGraphicsItem):
     """One layer or block. Its position is the centre of the box."""
 
@@ -191,8 +195,7 @@ class NodeItem(QGraphicsItem):
         return None
 
     def boundingRect(self) -> QRectF:
-        m = PORT_R + 3
-        return QRectF(-NODE_W / 2 - m, -NODE_H / 2 - m - 10, NODE_W + 2 * m, NODE_H + 2 * m + 10)
+        return NODE_BOUNDS  # asked thousands of times per frame: one constant
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -357,6 +360,8 @@ class EdgeItem(QGraphicsItem):
         self.shape_value: Shape | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
+        # Blitted while another node is dragged; only the moved node's edges are repainted.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._path = QPainterPath()
         self._bounds = QRectF()
         self._label_rect = QRectF()
@@ -370,9 +375,9 @@ class EdgeItem(QGraphicsItem):
         self.dst.edges.discard(self)
 
     def set_label(self, shape: Shape | None, text: str) -> None:
+        self.shape_value = shape
         if text != self.label:
             self.label = text
-            self.shape_value = shape
             self.adjust()
 
     def adjust(self) -> None:
