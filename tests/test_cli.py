@@ -76,6 +76,17 @@ def test_check_lists_problems_and_exits_1(capsys, tmp_path):
     assert code == 1 and not (tmp_path / "x.py").exists()
 
 
+def test_check_reports_a_head_that_does_not_suit_the_task(capsys, tmp_path):
+    path = tmp_path / "m.json"
+    run(capsys, "new", "--template", "lenet5", str(path))
+    data = json.loads(path.read_text())
+    data["task"] = "regression"
+    path.write_text(json.dumps(data))
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 1
+    assert "is a classification head but the design's task is regression" in out
+
+
 def test_bad_files_and_usage(capsys, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{")

@@ -7,16 +7,35 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenu
 
 from designer.app import settings, theme
 from designer.app.dialogs.prompts import with_suffix
+from designer.app.mime import clipboard_layers_text
+from designer.app.window_keys import WindowKeys
 
 if TYPE_CHECKING:
     from designer.app.main_window import MainWindow
 
 SK = QKeySequence.StandardKey
+# What a connection's "Insert layer here" offers, for image (C x H x W) and vector tensors.
+INSERT_IMAGE = ("ReLU", "BatchNorm", "Dropout2d", "Conv2d", "MaxPool2d", "AvgPool2d")
+INSERT_VECTOR = ("ReLU", "BatchNorm", "Dropout", "Linear")
+
+
+class _ClipboardWatch(QObject):
+    """Follows the system clipboard for Paste's enabled state; a QObject of the window, so the
+    connection ends with it (the clipboard outlives every window)."""
+
+    def __init__(self, actions: WindowActions, parent):
+        super().__init__(parent)
+        self.actions = actions
+        QApplication.clipboard().dataChanged.connect(self.changed)
+
+    def changed(self) -> None:
+        self.actions.update()
 
 
 class WindowActions:
@@ -69,6 +88,9 @@ class WindowActions:
         self.duplicate = act("D&uplicate", ed.duplicate, "Ctrl+D")
         # Not SK.Delete: on X11 it also binds Ctrl+D, which is Duplicate here.
         self.delete = act("&Delete", ed.delete_selection, "Delete", "Backspace")
+        self.delete_reconnect = act("Delete and &reconnect", ed.delete_and_reconnect,
+                                    "Ctrl+Shift+Delete", "Ctrl+Shift+Backspace",
+                                    tip="Remove the layer and join its input to what it fed")
         self.select_all = act("Select &all", ed.select_all, SK.SelectAll)
         self.group = act("&Group into block…", self.do_group, "Ctrl+G",
                          tip="Replace the selected layers by one custom block")
@@ -90,7 +112,12 @@ class WindowActions:
         self.fit = act("&Fit to window", view.fit_all, "Ctrl+0")
         self.actual_size = act("&Actual size", view.reset_zoom, "Ctrl+1")
         self.arrange = act("A&rrange layers", ed.arrange, "Ctrl+L",
-                           tip="Automatic layout: top to bottom, branches side by side")
+                           tip="Automatic layout: top to bottom, branches side by side, "
+                               "a tall design in columns")
+        self.arrange_columns = act("Arrange in &columns", lambda: ed.arrange(wrap=True),
+                                   tip="A long design cut into columns side by side")
+        self.arrange_column = act("Arrange in one colu&mn", lambda: ed.arrange(wrap=False),
+                                  tip="Top to bottom in one column, however long")
         # Run
         self.train = act("&Train", lambda: w.show_training().train(), "F5",
                          tip="Train the design as it is now, in the background")
@@ -121,10 +148,17 @@ class WindowActions:
         self.recent_menu = QMenu("Open &recent", w)
         self.theme_group = QActionGroup(w)
         self._drop_conflicts()
+        text_keys = {self.undo, self.redo, self.cut, self.copy, self.paste, self.delete,
+                     self.select_all}
+        modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        self.window_keys = WindowKeys(w, [
+            seq for a in self.keys_shown if a not in text_keys for seq in a.shortcuts()
+            if seq.count() and seq[0].keyboardModifiers() & modifiers])
         ed.history_changed.connect(self.update)
         ed.frames_changed.connect(self.update)
         ed.scene.selection_changed.connect(self.update)
         files.recent_changed.connect(self.fill_recent)
+        self._clipboard_watch = _ClipboardWatch(self, w)
 
     def _drop_conflicts(self) -> None:
         """A key bound to two actions triggers neither; the action that lists it first (its own,
@@ -156,7 +190,8 @@ class WindowActions:
         m = bar.addMenu("&Edit")
         m.addActions([self.undo, self.redo])
         m.addSeparator()
-        m.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete, self.select_all])
+        m.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete,
+                      self.delete_reconnect, self.select_all])
         m.addSeparator()
         m.addActions([self.open_block, self.go_up, self.group, self.ungroup, self.save_block])
         m.addSeparator()
@@ -165,7 +200,7 @@ class WindowActions:
         m = bar.addMenu("&View")
         m.addActions([self.zoom_in, self.zoom_out, self.fit, self.actual_size])
         m.addSeparator()
-        m.addAction(self.arrange)
+        m.addActions([self.arrange, self.arrange_columns, self.arrange_column])
         m.addSeparator()
         m.addAction(self.compare)
         self.panels_menu = m.addMenu("&Panels")
@@ -197,15 +232,35 @@ class WindowActions:
                 menu.addAction("Cut here (feature extractor)", lambda: transfer.cut_here(node_id))
                 menu.addAction(self.replace_head)
                 menu.addSeparator()
-            menu.addActions([self.cut, self.copy, self.duplicate, self.delete])
+            menu.addActions([self.cut, self.copy, self.duplicate, self.delete,
+                             self.delete_reconnect])
             menu.addSeparator()
             self._menu_node = node_id
             menu.addActions([self.inspect_node, self.check_gradients])
+        elif self.w.scene.menu_edge is not None:
+            self._edge_menu(menu, self.w.scene.menu_edge)
         else:
             menu.addActions([self.paste, self.select_all, self.arrange, self.fit])
             if self.w.editor.frames:
                 menu.addAction(self.go_up)
         return menu
+
+    def _edge_menu(self, menu: QMenu, edge) -> None:
+        """A connection's menu: disconnect it, or put a layer into it (the layers that suit
+        the tensor it carries)."""
+        ed = self.w.editor
+        editable = ed.editable
+        menu.addAction("&Disconnect", lambda: ed.disconnect(edge)).setEnabled(editable)
+        insert = menu.addMenu("&Insert layer here")
+        insert.setEnabled(editable)
+        shape = ed.level.analysis.shape(edge.src)
+        image = shape is None or len(shape) == 3
+        types = INSERT_IMAGE if image else INSERT_VECTOR
+        from designer.core.registry import get_spec
+
+        for type_name in types:
+            insert.addAction(get_spec(type_name).title,
+                             lambda t=type_name: ed.insert_on_edge(edge, t))
 
     def fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -235,8 +290,9 @@ class WindowActions:
         for a in (self.cut, self.duplicate):
             a.setEnabled(editable and bool(ids))
         self.copy.setEnabled(bool(ids))
-        self.paste.setEnabled(editable)
+        self.paste.setEnabled(editable and clipboard_layers_text() is not None)
         self.delete.setEnabled(editable and bool(ids or edges))
+        self.delete_reconnect.setEnabled(editable and len(ids) == 1)
         self.group.setEnabled(top and bool(ids))
         self.save_block.setEnabled(top and bool(ids))
         graph = ed.graph
@@ -246,7 +302,8 @@ class WindowActions:
         self.ungroup.setEnabled(top and len(blocks) == 1 and len(ids) == 1)
         self.open_block.setEnabled(len(blocks) == 1 and len(ids) == 1)
         self.go_up.setEnabled(bool(ed.frames))
-        self.arrange.setEnabled(editable)
+        for a in (self.arrange, self.arrange_columns, self.arrange_column):
+            a.setEnabled(editable)
         for a in (self.adapt, self.unfreeze_all, self.replace_head):
             a.setEnabled(top and editable)
 
@@ -304,6 +361,11 @@ class WindowActions:
         from designer.app.export import export_python
         from designer.codegen import CodegenError
 
+        problems = self.w.editor.analysis.problems
+        if problems:  # say so before the user picks a file name for code that cannot be written
+            self.w.prompts.error("Cannot export code", "The design cannot be written as code "
+                                 f"until its problems are fixed.\n\n{CodegenError(problems)}")
+            return
         path = self.w.prompts.save_path("Export Python code", self._export_stem() + ".py",
                                         "Python files (*.py);;All files (*)")
         if not path:

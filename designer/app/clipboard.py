@@ -3,6 +3,7 @@ between them and the custom blocks they use), so it also pastes into another win
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from designer.core.design import BlockDef, Design, Edge, Graph, Node
@@ -41,9 +42,11 @@ class PastePlan:
     blocks: dict[str, BlockDef]  # block definitions the target design lacks
 
 
-def plan_paste(design: Design, graph: Graph, text: str, offset: tuple[float, float]) -> PastePlan:
+def plan_paste(design: Design, graph: Graph, text: str, offset: tuple[float, float],
+               copies: bool = False) -> PastePlan:
     """New ids and unique names for the copied nodes, shifted by `offset`; raises ValueError
-    when the text is not copied nodes."""
+    when the text is not copied nodes. With `copies` (Duplicate) a taken name becomes
+    `<name>_copy`: layer1_0's duplicate must not look like another member of its stage."""
     try:
         part = loads(text, "the clipboard")
     except DesignFileError as exc:
@@ -62,7 +65,7 @@ def plan_paste(design: Design, graph: Graph, text: str, offset: tuple[float, flo
         id_map[old.id] = new_id
         node = old.copy()
         node.id = new_id
-        node.name = _unique(old.name, taken_names)
+        node.name = (_copy_name if copies else _unique)(old.name, taken_names)
         node.position = (old.position[0] + offset[0], old.position[1] + offset[1])
         nodes.append(node)
     edges = [Edge(id_map[e.src], id_map[e.dst], e.dst_port) for e in part.edges]
@@ -75,5 +78,15 @@ def _unique(name: str, taken: set[str]) -> str:
     candidate, i = name, 1
     while candidate in taken:
         candidate, i = f"{stem}{i}", i + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _copy_name(name: str, taken: set[str]) -> str:
+    """layer1_0 -> layer1_0_copy, then layer1_0_copy2...; a copy of a copy is not _copy_copy."""
+    base = re.sub(r"_copy\d*$", "", name)
+    candidate, i = name if name not in taken else f"{base}_copy", 2
+    while candidate in taken:
+        candidate, i = f"{base}_copy{i}", i + 1
     taken.add(candidate)
     return candidate

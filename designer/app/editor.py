@@ -14,14 +14,16 @@ from PySide6.QtGui import QGuiApplication
 
 from designer.app import clipboard, navigation
 from designer.app.canvas.scene import GraphScene
+from designer.app.canvas.style import NODE_H, NODE_W
 from designer.app.canvas.view import CanvasView
-from designer.app.mime import DESIGN_MIME
+from designer.app.mime import DESIGN_MIME, clipboard_layers_text
 from designer.app.navigation import BlockNotOpenable, Frame, Level
 from designer.core import commands as cmds
 from designer.core.analysis import Analysis
 from designer.core.design import Design, Edge, Graph, Node
 from designer.core.errors import ConnectionRefused
 from designer.core.layout import ROW, apply_layout, layered_positions
+from designer.core.placement import free_offset, free_position
 from designer.core.registry import get_spec, has_spec
 from designer.core.serialization import clone
 
@@ -35,6 +37,10 @@ _BASE_NAMES = {
 }
 _UNNUMBERED = {"Input": "input", "ClassificationOutput": "output", "RegressionOutput": "output",
                "BlockOutput": "output"}
+
+
+# How far apart node centres must be: the box with room for its ports and a shape label.
+FOOTPRINT = (NODE_W + 20.0, NODE_H + 28.0)
 
 
 def fresh_name(graph: Graph, type_name: str, block: str = "") -> str:
@@ -104,11 +110,13 @@ class Editor(QObject):
         self.levels: list[Level] = []
         self.analysis = Analysis()
         self._restored_dirty = False
-        self._paste_count = 0
+        self.prompts = None  # set by the window: asks before replacing a connection
         self.stack.changed.connect(self._on_stack_changed)
         scene.connection_checker = self.connection_problem
         scene.nodes_moved.connect(self.move_nodes)
         scene.connect_requested.connect(lambda s, d, p: self.connect(Edge(s, d, p)))
+        scene.reconnect_requested.connect(self.reconnect)
+        scene.disconnect_requested.connect(self.disconnect)
         scene.node_activated.connect(self.activate)
         view.layer_dropped.connect(self.add_layer)
         self.scene.set_graph(self.design, False, self.design.blocks)
@@ -215,20 +223,116 @@ class Editor(QObject):
 
     # -- gestures ----------------------------------------------------------------------------------
     def connection_problem(self, edge: Edge) -> str | None:
-        try:
-            cmds.check_connect(self.design, edge, self.block_path)
+        old = self.graph.feeding(edge.dst, edge.dst_port) if edge.dst in self.graph.nodes \
+            else None
+        try:  # a fed input may be given another source (releasing offers to replace it)
+            cmds.check_connect(self.design, edge, self.block_path,
+                               replacing=old if old != edge else None)
         except ConnectionRefused as exc:
             return str(exc)
         return None
 
     def connect(self, edge: Edge) -> bool:
+        """Connect, or when the input is fed already, offer to replace that connection."""
         if not self._require_editable():
             return False
+        old = self.graph.feeding(edge.dst, edge.dst_port) if edge.dst in self.graph.nodes else None
         reason = self.connection_problem(edge)
+        if old is not None and old != edge and not reason:
+            names = self.graph.nodes
+            question = (f"Input {edge.dst_port!r} of {names[edge.dst].name} is fed by "
+                        f"{names[old.src].name}. Replace that connection by one from "
+                        f"{names[edge.src].name}?")
+            if self.prompts is None:
+                self.message.emit(f"Cannot connect: {question.split('. ')[0]}; disconnect it first")
+                return False
+            if not self.prompts.confirm("Replace connection?", question, "Replace"):
+                return False
+            return self.reconnect(old, edge)
         if reason:
             self.message.emit(f"Cannot connect: {reason}")
             return False
         return self.push(cmds.Connect(edge, self.block_path))
+
+    def reconnect(self, old: Edge, new: Edge) -> bool:
+        """Move a connection's end (an edge dragged to another port), as one step."""
+        if not self._require_editable() or old == new or old not in self.graph.edges:
+            return False
+        try:
+            cmds.check_connect(self.design, new, self.block_path, replacing=old)
+        except ConnectionRefused as exc:
+            self.message.emit(f"Cannot connect: {exc}")
+            return False
+        with self.stack.macro("Reconnect"):
+            self.stack.push(cmds.Disconnect(old, self.block_path))
+            self.stack.push(cmds.Connect(new, self.block_path))
+        return True
+
+    def disconnect(self, edge: Edge) -> bool:
+        if not self._require_editable() or edge not in self.graph.edges:
+            return False
+        return self.push(cmds.Disconnect(edge, self.block_path, "Disconnect"))
+
+    def insert_on_edge(self, edge: Edge, type_name: str) -> str | None:
+        """Put a new layer into a connection (src -> new -> dst), moving the destination and
+        what is below it down a row; one undo step. Returns the new node's id."""
+        if not self._require_editable() or edge not in self.graph.edges or not has_spec(type_name):
+            return None
+        g = self.graph
+        spec = get_spec(type_name)
+        ports = spec.input_ports(spec.defaults())
+        if not ports:
+            self.message.emit(f"A {spec.title} has no input to connect")
+            return None
+        x, y = g.nodes[edge.dst].position
+        below = {nid: (n.position, (n.position[0], n.position[1] + ROW))
+                 for nid, n in g.nodes.items() if n.position[1] >= y - 1}
+        node = Node(g.new_id(), type_name, fresh_name(g, type_name), spec.defaults(),
+                    free_position(self._centres(below), (x, y), FOOTPRINT))
+        with self.stack.macro(f"Insert {spec.title}"):
+            self.stack.push(cmds.MoveNodes(below, self.block_path))
+            self.stack.push(cmds.Disconnect(edge, self.block_path))
+            self.stack.push(cmds.AddNodes([node], [Edge(edge.src, node.id, ports[0]),
+                                                   Edge(node.id, edge.dst, edge.dst_port)],
+                                          self.block_path))
+        self.scene.select_nodes([node.id])
+        self.show_nodes([node.id])
+        return node.id
+
+    def delete_and_reconnect(self) -> bool:
+        """Delete the selected layer and join its input to what it fed, when the shapes allow
+        (a ReLU, a Dropout, a same-size conv); otherwise say why and change nothing."""
+        if not self._require_editable():
+            return False
+        ids = self.scene.selected_node_ids()
+        if len(ids) != 1:
+            self.message.emit("Select one layer to delete and reconnect")
+            return False
+        nid = ids[0]
+        name = self.graph.nodes[nid].name
+        try:
+            joins = cmds.bypass_edges(self.graph, nid)
+        except ConnectionRefused as exc:
+            self.message.emit(f"Cannot reconnect: {exc}")
+            return False
+        def steps() -> list[cmds.Command]:
+            return [cmds.RemoveNodes([nid], self.block_path),
+                    *(cmds.Connect(e, self.block_path) for e in joins)]
+
+        trial = clone(self.design)  # try it first: the shapes decide
+        for c in steps():
+            c.redo(trial)
+        before = {(p.node_id, p.message) for p in self.level.analysis.problems}
+        after = navigation.resolve(trial, self.frames)[1][-1].analysis
+        new = [p for p in after.problems if (p.node_id, p.message) not in before]
+        if new:
+            self.message.emit(f"Cannot delete {name} and reconnect: {new[0]}; "
+                              "delete it alone (Delete) and fix the connections by hand")
+            return False
+        with self.stack.macro(f"Delete {name} and reconnect"):
+            for c in steps():
+                self.stack.push(c)
+        return True
 
     def move_nodes(self, moves: dict) -> None:
         if not self.editable:  # read-only items do not move; put back anything that did
@@ -251,8 +355,9 @@ class Editor(QObject):
             self.inspect_requested.emit(node_id)
 
     def add_layer(self, type_name: str, block: str = "", pos: QPointF | None = None,
-                  connect_from: str | None = None) -> str | None:
-        """Add a layer (a palette drop or double-click); returns the new node's id."""
+                  connect_from: str | None = None, shifted: dict | None = None) -> str | None:
+        """Add a layer (a palette drop or double-click) at the free spot nearest `pos`, after
+        the `shifted` moves; returns the new node's id."""
         if not self._require_editable():
             return None
         if not has_spec(type_name):
@@ -271,29 +376,57 @@ class Editor(QObject):
         g = self.graph
         if pos is None:
             pos = self.view.mapToScene(self.view.viewport().rect().center())
-        x, y = round(pos.x() / 10) * 10, round(pos.y() / 10) * 10
+        wanted = (round(pos.x() / 10) * 10, round(pos.y() / 10) * 10)
+        x, y = free_position(self._centres(shifted), wanted, FOOTPRINT)
         node = Node(g.new_id(), type_name, fresh_name(g, type_name, block), params, (x, y))
         title = block or spec.title
-        if connect_from is None:
-            ok = self.push(cmds.AddNodes([node], [], self.block_path, f"Add {title}"))
-        else:
+        edges = []
+        if connect_from is not None:
             ports = get_spec(type_name).input_ports(params) if not block else \
                 tuple(self.design.blocks[block].port_names())
             edges = [Edge(connect_from, node.id, ports[0])] if ports else []
-            ok = self.push(cmds.AddNodes([node], edges, self.block_path, f"Add {title}"))
+        add = cmds.AddNodes([node], edges, self.block_path, f"Add {title}")
+        if shifted:  # room made below the selection: one step with the addition
+            with self.stack.macro(f"Add {title}"):
+                self.stack.push(cmds.MoveNodes(shifted, self.block_path))
+                self.stack.push(add)
+            ok = True
+        else:
+            ok = self.push(add)
         if ok:
             self.scene.select_nodes([node.id])
+            self.show_nodes([node.id])
         return node.id if ok else None
 
+    def _centres(self, moves: dict | None = None) -> list[tuple[float, float]]:
+        """Where the current level's nodes are (or will be after `moves`)."""
+        moves = moves or {}
+        return [moves[nid][1] if nid in moves else n.position
+                for nid, n in self.graph.nodes.items()]
+
+    def show_nodes(self, node_ids) -> None:
+        """Scroll so that these (new) nodes are in view."""
+        items = [self.scene.node_items[n] for n in node_ids if n in self.scene.node_items]
+        if items:
+            rect = items[0].sceneBoundingRect()
+            for it in items[1:]:
+                rect = rect.united(it.sceneBoundingRect())
+            self.scene.update_scene_rect()
+            self.view.ensureVisible(rect, 40, 40)
+
     def add_after_selection(self, type_name: str, block: str = "") -> str | None:
-        """Palette double-click: below the one selected node and fed by it, else mid-view."""
+        """Palette double-click: below the one selected node and fed by it (what is below moves
+        down a row to make room), else mid-view."""
         ids = self.scene.selected_node_ids()
         if len(ids) == 1 and self.editable:
             src = self.graph.nodes[ids[0]]
             spec = get_spec(src.type) if has_spec(src.type) else None
             if spec is not None and spec.role not in ("output", "block_output"):
                 x, y = src.position
-                return self.add_layer(type_name, block, QPointF(x, y + ROW), connect_from=src.id)
+                below = {nid: (n.position, (n.position[0], n.position[1] + ROW))
+                         for nid, n in self.graph.nodes.items() if n.position[1] > y + 1}
+                return self.add_layer(type_name, block, QPointF(x, y + ROW), connect_from=src.id,
+                                      shifted=below)
         return self.add_layer(type_name, block)
 
     def _nests_itself(self, block: str) -> bool:
@@ -332,6 +465,13 @@ class Editor(QObject):
 
     def set_setting(self, attr: str, value) -> bool:
         return self.push(cmds.SetDesignSetting(attr, value))
+
+    def apply_head_fixes(self, fixes) -> None:
+        """Make the head match the task and classes (designer.core.head), as one undo step."""
+        with self.stack.macro("Update head"):
+            for fix in fixes:
+                self.stack.push(cmds.SetNodeAttr(fix.node_id, fix.field_name, fix.value))
+        self.stack.end_merge()
 
     # -- selection editing -------------------------------------------------------------------------
     def select_all(self) -> None:
@@ -373,7 +513,6 @@ class Editor(QObject):
         mime.setData(DESIGN_MIME, text.encode("utf-8"))
         mime.setText(text)
         QGuiApplication.clipboard().setMimeData(mime)
-        self._paste_count = 0
         return True
 
     def cut(self) -> None:
@@ -384,18 +523,18 @@ class Editor(QObject):
         if not self._require_editable():
             return
         if text is None:
-            mime = QGuiApplication.clipboard().mimeData()
-            if mime is not None and mime.hasFormat(DESIGN_MIME):
-                text = bytes(mime.data(DESIGN_MIME)).decode("utf-8")
-            else:
-                text = mime.text() if mime is not None else ""
-        self._paste_count += 1
-        shift = 40.0 * self._paste_count
+            text = clipboard_layers_text()
+            if text is None:
+                self.message.emit("Nothing to paste: the clipboard holds no layers; copy some "
+                                  "first (Ctrl+C)")
+                return
         try:
-            plan = clipboard.plan_paste(self.design, self.graph, text, (shift, shift))
+            plan = clipboard.plan_paste(self.design, self.graph, text, (0.0, 0.0),
+                                        copies=what == "Duplicate")
         except ValueError as exc:
             self.message.emit(f"Nothing to paste: {exc}")
             return
+        self._place(plan.nodes, beside=what == "Duplicate")
         nested = [n.params.get("block") for n in plan.nodes
                   if n.type == "Block" and self._nests_itself(str(n.params.get("block")))]
         if nested:
@@ -412,13 +551,32 @@ class Editor(QObject):
             ok = self.push(cmds.AddNodes(plan.nodes, plan.edges, self.block_path, what))
         if ok:
             self.scene.select_nodes([n.id for n in plan.nodes])
+            self.show_nodes([n.id for n in plan.nodes])
+
+    def _place(self, nodes: list[Node], beside: bool) -> None:
+        """Move pasted nodes, as a group, to the free space nearest where they are wanted:
+        beside the originals for a duplicate, where they were copied if that is in view (a
+        cut and paste puts them back), else the middle of the view."""
+        points = [n.position for n in nodes]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        centre = QPointF((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        if beside:
+            preferred = (max(xs) - min(xs) + FOOTPRINT[0] + 30.0, 0.0)
+        elif visible.contains(centre):
+            preferred = (0.0, 0.0)
+        else:
+            middle = visible.center()
+            preferred = (middle.x() - centre.x(), middle.y() - centre.y())
+        dx, dy = free_offset(self._centres(), points, preferred, FOOTPRINT)
+        for n in nodes:
+            n.position = (round(n.position[0] + dx), round(n.position[1] + dy))
 
     def duplicate(self) -> None:
         ids = self.scene.selected_node_ids()
         if not ids:
             self.message.emit("Select the layers to duplicate first")
             return
-        self._paste_count = 0
         self.paste(clipboard.copy_text(self.design, self.graph, ids), "Duplicate")
 
     # -- blocks ------------------------------------------------------------------------------------
@@ -517,11 +675,12 @@ class Editor(QObject):
         self.scene.select_nodes([node_id])
         self.view.ensureVisible(item, 80, 80)
 
-    def arrange(self) -> None:
-        """Automatic layered layout of the current level, as one undoable step."""
+    def arrange(self, wrap: bool | None = None) -> None:
+        """Automatic layered layout of the current level, as one undoable step; `wrap`: side
+        by side columns (True), one column (False), or columns only for a tall design (None)."""
         if not self._require_editable():
             return
-        positions = layered_positions(self.graph)
+        positions = layered_positions(self.graph, wrap)
         moves = {nid: (self.graph.nodes[nid].position, pos) for nid, pos in positions.items()
                  if tuple(self.graph.nodes[nid].position) != tuple(pos)}
         if moves:

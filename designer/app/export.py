@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QBuffer, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem
 
+from designer.app.canvas.items import OverviewLabel
 from designer.core.atomic import atomic_path, atomic_write_text
 from designer.core.design import Design
 
@@ -29,12 +31,25 @@ def _render(scene, painter: QPainter, target: QRectF, source: QRectF) -> None:
     selected = scene.selectedItems()
     for it in selected:  # a diagram shows the design, not the selection
         it.setSelected(False)
+    # Painted afresh, not from the screen's pixmap caches (an SVG keeps names as text), and
+    # without the zoomed-out view's name tags (the diagram is drawn in full detail).
+    cached = [(it, it.cacheMode()) for it in scene.items()
+              if it.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    tags = [it for it in scene.items() if isinstance(it, OverviewLabel) and it.isVisible()]
+    for it, _ in cached:
+        it.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    for it in tags:
+        it.setVisible(False)
     try:
         painter.fillRect(target, scene.palette().color(QPalette.ColorRole.Base))
         scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
     finally:
         for it in selected:
             it.setSelected(True)
+        for it, mode in cached:
+            it.setCacheMode(mode)
+        for it in tags:
+            it.setVisible(True)
 
 
 def render_image(scene, scale: float = 2.0) -> QImage:

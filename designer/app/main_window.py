@@ -34,9 +34,8 @@ from designer.app.files import Files
 from designer.app.panels.inspector import InspectorPanel
 from designer.app.panels.palette import PalettePanel
 from designer.app.panels.problems import ProblemsPanel
-from designer.app.panels.summary import SummaryPanel
+from designer.app.panels.summary import PARTIAL_TIP, SummaryPanel, totals_text
 from designer.core.design import Design
-from designer.core.summary import human
 
 APP_TITLE = "Network Designer"
 
@@ -51,6 +50,7 @@ class MainWindow(QMainWindow):
         self.view = CanvasView(self.scene)
         self.editor = Editor(self.scene, self.view, self)
         self.prompts = Prompts(self)
+        self.editor.prompts = self.prompts
         self.files = Files(self.editor, self.prompts, self)
         from designer.app.transfer_actions import TransferActions
 
@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.workspace)
 
         self.palette_panel = PalettePanel(self)
-        self.inspector = InspectorPanel(self.editor, self)
+        self.inspector = InspectorPanel(self.editor, self, self.prompts)
         self.problems = ProblemsPanel(self.editor, self)
         self.summary = SummaryPanel(self.editor, self)
         self.docks: dict[str, QDockWidget] = {}
@@ -97,7 +97,8 @@ class MainWindow(QMainWindow):
         self.docks["Summary"].raise_()
         self.resizeDocks([self.docks["Layers"], self.docks["Inspector"]], [220, 300],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Problems"]], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Problems"]], [self.summary.sizeHint().height()],
+                         Qt.Orientation.Vertical)
 
         self.totals = QLabel(self)
         self.zoom_label = QLabel(self)
@@ -211,8 +212,9 @@ class MainWindow(QMainWindow):
 
         s = self.summary.summary or summarize(self.editor.design, self.editor.analysis)
         n = len(self.editor.analysis.problems)
-        self.totals.setText(f"{human(s.total_params)} params · {human(s.macs)} MACs · "
+        self.totals.setText(totals_text(s) + " · "
                             + (f"{n} problem{'s' if n != 1 else ''}" if n else "no problems"))
+        self.totals.setToolTip(PARTIAL_TIP if s.partial else "")
 
     def _problems_counted(self, count: int) -> None:
         dock = self.docks["Problems"]

@@ -26,3 +26,18 @@ def read_layer_mime(mime: QMimeData) -> tuple[str, str] | None:
         return str(data["type"]), str(data.get("block") or "")
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def clipboard_layers_text() -> str | None:
+    """The copied layers on the system clipboard (ours, or a design file's JSON copied as text
+    from an editor), or None when it holds something else: Paste is then disabled."""
+    from PySide6.QtGui import QGuiApplication
+
+    mime = QGuiApplication.clipboard().mimeData()
+    if mime is None:
+        return None
+    if mime.hasFormat(DESIGN_MIME):
+        return bytes(mime.data(DESIGN_MIME)).decode("utf-8")
+    text = mime.text().strip() if mime.hasText() else ""
+    # A cheap look (this runs on every clipboard change); plan_paste reads it properly.
+    return text if text.startswith("{") and '"nodes"' in text else None

@@ -6,6 +6,7 @@ It never raises: everything wrong becomes a Problem naming the node, the param a
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -57,6 +58,15 @@ def input_ports(node: Node, spec: LayerSpec, p: dict, blocks: dict) -> tuple[str
     return spec.input_ports(p)
 
 
+def learns(spec: LayerSpec, info: NodeInfo | None) -> bool:
+    """Does the layer have parameters to train (so that freezing it means something)? From the
+    analysis when its shape is known, else from whether the layer type ever counts any."""
+    if info is not None:
+        return info.trainable_params > 0
+    return (spec.composite or spec.role == "custom_block"
+            or type(spec).count_params is not LayerSpec.count_params)
+
+
 def analyze(design: Design) -> Analysis:
     """Check a whole design: structure, params, shapes, the head against the task."""
     return analyze_graph(design, [design.input_shape], design.blocks, design=design)
@@ -66,6 +76,9 @@ def analyze_graph(
     graph: Graph, entry_shapes: list[Shape], blocks: dict, design: Design | None = None
 ) -> Analysis:
     res = Analysis()
+    memo = _MEMO.setdefault(graph, {})
+    for gone in [nid for nid in memo if nid not in graph.nodes]:
+        del memo[gone]
     specs: dict[str, LayerSpec] = {}
     params: dict[str, dict] = {}
     ports: dict[str, tuple[str, ...]] = {}
@@ -82,14 +95,21 @@ def analyze_graph(
             continue
         spec = get_spec(node.type)
         specs[node.id] = spec
-        wrong = spec.param_problems(node.params)
+        entry = memo.get(node.id)
+        key = repr(node.params)  # exact, unlike ==: True == 1, but a stride of True is wrong
+        if entry is None or entry.type != node.type or entry.params != key \
+                or spec.role == "custom_block":  # a block's ports come from its definition
+            wrong = spec.param_problems(node.params)
+            # Ports come from params (Add's num_inputs): use defaults in place of wrong values.
+            p = spec.resolve({k: v for k, v in node.params.items() if k not in dict(wrong)})
+            entry = _NodeMemo(node.type, key, wrong, p, input_ports(node, spec, p, blocks))
+            memo[node.id] = entry
+        wrong, p = entry.wrong, entry.p
         for name, msg in wrong:
             problem(node, msg, name)
             bad_params.add(node.id)
-        # Ports come from params (Add's num_inputs): use defaults in place of wrong values.
-        p = spec.resolve({k: v for k, v in node.params.items() if k not in dict(wrong)})
         params[node.id] = p
-        ports[node.id] = input_ports(node, spec, p, blocks)
+        ports[node.id] = entry.ports
         if spec.role == "custom_block" and p.get("block") not in blocks:
             problem(node, f"block definition {p.get('block')!r} is missing", "block")
             bad_params.add(node.id)
@@ -109,17 +129,16 @@ def analyze_graph(
         else:
             feeds[e.dst][e.dst_port] = e.src
 
-    g = nx.DiGraph()
-    g.add_nodes_from(graph.nodes)
-    g.add_edges_from((e.src, e.dst) for e in graph.edges if e.src in graph.nodes and e.dst in graph.nodes)
-    if not nx.is_directed_acyclic_graph(g):
+    structure = _structure(graph)
+    g = structure.graph
+    if structure.order is None:
         for cycle in nx.simple_cycles(g):
             names = " -> ".join(graph.nodes[n].name for n in cycle + cycle[:1])
             first = graph.nodes[cycle[0]]
             problem(first, f"is part of a cycle ({names}); remove one of these connections")
             break
         return res
-    res.order = list(nx.topological_sort(g))
+    res.order = list(structure.order)
 
     in_role, out_role = ("input", "output") if design is not None else ("block_input", "block_output")
     inputs = [n for n in res.order if n in specs and specs[n].role == in_role]
@@ -138,7 +157,7 @@ def analyze_graph(
     res.input_id = inputs[0] if inputs else None
     res.output_id = outputs[0] if outputs else None
     if res.output_id is not None:
-        res.live = nx.ancestors(g, res.output_id) | {res.output_id}
+        res.live = structure.live(res.output_id)
         for nid in res.order:
             if nid not in res.live and specs.get(nid) is not None and specs[nid].role != in_role:
                 problem(graph.nodes[nid], "is not connected to the output; connect it or delete it")
@@ -175,8 +194,16 @@ def analyze_graph(
                 in_shapes.append(res.info[src].shape)
         if missing:
             continue
+        entry = memo.get(nid)
         try:
-            info = node_info(spec, p, in_shapes, blocks)
+            if entry is not None and entry.in_shapes == in_shapes and entry.info is not None \
+                    and spec.role != "custom_block":  # unchanged layer, unchanged inputs
+                info = NodeInfo(list(in_shapes), entry.info.shape, entry.info.trainable_params,
+                                entry.info.buffer_params, entry.info.macs)
+            else:
+                info = node_info(spec, p, in_shapes, blocks)
+                if entry is not None:
+                    entry.in_shapes, entry.info = list(in_shapes), info
         except ShapeError as exc:
             problem(node, str(exc), exc.param)
             continue
@@ -189,7 +216,65 @@ def analyze_graph(
     return res
 
 
+@dataclass
+class _NodeMemo:
+    """What a node's params alone decide, kept between analyses while they stay the same (an
+    edit re-checks the edited node, not all 700)."""
+
+    type: str
+    params: str         # repr of the params it was made from
+    wrong: list
+    p: dict
+    ports: tuple[str, ...]
+    in_shapes: list | None = None
+    info: NodeInfo | None = None
+
+
+class _Structure:
+    """The graph's connectivity (order, cycle, what reaches the output), kept while no node or
+    edge is added or removed: a param edit does not change it."""
+
+    def __init__(self, key, graph: nx.DiGraph):
+        self.key = key
+        self.graph = graph
+        self.order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) \
+            else None
+        self._live: dict[str, set[str]] = {}
+
+    def live(self, output_id: str) -> set[str]:
+        if output_id not in self._live:
+            self._live[output_id] = nx.ancestors(self.graph, output_id) | {output_id}
+        return set(self._live[output_id])
+
+
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()        # graph -> {id: memo}
+_STRUCTURE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # graph -> _Structure
+
+
+def _structure(graph: Graph) -> _Structure:
+    key = (tuple(graph.nodes), tuple((e.src, e.dst) for e in graph.edges))
+    known = _STRUCTURE.get(graph)
+    if known is None or known.key != key:
+        g = nx.DiGraph()
+        g.add_nodes_from(graph.nodes)
+        g.add_edges_from((e.src, e.dst) for e in graph.edges
+                         if e.src in graph.nodes and e.dst in graph.nodes)
+        known = _Structure(key, g)
+        _STRUCTURE[graph] = known
+    return known
+
+
+HEAD_OF_TASK = {"classification": "ClassificationOutput", "regression": "RegressionOutput"}
+
+
 def _check_head(design: Design, node: Node, shape: Shape, problem) -> None:
+    """The head must suit the design's task and, for a classifier, its number of classes."""
+    wanted = HEAD_OF_TASK.get(design.task)
+    if wanted is not None and node.type != wanted:
+        kind = get_spec(wanted).title.lower()
+        problem(node, f"is a {get_spec(node.type).title.lower()} but the design's task is "
+                      f"{design.task}; replace it with a {kind} or change the task")
+        return
     if len(shape) != 1:
         problem(node, f"the head needs a flat (N features) input but gets {shape_str(shape)}; "
                       "add Flatten or GlobalAvgPool and a Linear layer before it")

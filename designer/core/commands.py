@@ -106,8 +106,10 @@ class MoveNodes(Command):
             g.set_node_attr(nid, "position", tuple(old))
 
 
-def check_connect(design: Design, edge: Edge, path: tuple[str, ...] = ()) -> None:
-    """Raise ConnectionRefused with a reason to show, unless `edge` may be added."""
+def check_connect(design: Design, edge: Edge, path: tuple[str, ...] = (),
+                  replacing: Edge | None = None) -> None:
+    """Raise ConnectionRefused with a reason to show, unless `edge` may be added (in place of
+    `replacing`, when given)."""
     g = _graph(design, path)
     if edge.dst not in g.nodes or edge.src not in g.nodes:
         raise ConnectionRefused("both ends of a connection must be nodes of this graph")
@@ -116,7 +118,18 @@ def check_connect(design: Design, edge: Edge, path: tuple[str, ...] = ()) -> Non
     ports = input_ports(dst, spec, spec.resolve(dst.params), design.blocks)
     if get_spec(g.nodes[edge.src].type).role in ("output", "block_output"):
         raise ConnectionRefused(f"{g.nodes[edge.src].name} is an output; nothing can follow it")
-    g.check_connect(edge, ports)
+    g.check_connect(edge, ports, replacing)
+
+
+def bypass_edges(graph: Graph, node_id: str) -> list[Edge]:
+    """The connections that join a node's input to what its output feeds, for deleting it from
+    a chain; raises ConnectionRefused when it has not exactly one connected input."""
+    node = graph.nodes[node_id]
+    feeds = graph.in_edges(node_id)
+    if len(feeds) != 1:
+        raise ConnectionRefused(f"{node.name} has {len(feeds)} connected inputs; only a layer "
+                                "with one input can be bypassed")
+    return [Edge(feeds[0].src, e.dst, e.dst_port) for e in graph.out_edges(node_id)]
 
 
 @dataclass

@@ -154,8 +154,14 @@ class Graph:
         if attr != "position":  # moving a node changes nothing a check looks at
             self._touch()
 
-    def check_connect(self, edge: Edge, input_ports: Iterable[str]) -> None:
-        """Raise ConnectionRefused (with the reason to show) unless `edge` can be added."""
+    def feeding(self, node_id: str, port: str) -> Edge | None:
+        """The connection into input `port` of a node, if any."""
+        return next((e for e in self.edges if e.dst == node_id and e.dst_port == port), None)
+
+    def check_connect(self, edge: Edge, input_ports: Iterable[str],
+                      replacing: Edge | None = None) -> None:
+        """Raise ConnectionRefused (with the reason to show) unless `edge` can be added (once
+        `replacing`, which it would take the place of, is gone)."""
         if edge.src not in self.nodes or edge.dst not in self.nodes:
             raise ConnectionRefused("both ends of a connection must be nodes of this graph")
         if edge.src == edge.dst:
@@ -169,13 +175,16 @@ class Graph:
                 f"{dst.name} has no input port {edge.dst_port!r} (ports: {', '.join(ports)})"
             )
         for e in self.edges:
-            if e.dst == edge.dst and e.dst_port == edge.dst_port:
+            if e.dst == edge.dst and e.dst_port == edge.dst_port and e != replacing:
                 src = self.nodes[e.src].name
                 raise ConnectionRefused(
                     f"input {edge.dst_port!r} of {dst.name} is already fed by {src}; "
                     "disconnect it first"
                 )
-        if nx.has_path(self.nx_graph(), edge.dst, edge.src):
+        g = self.nx_graph()
+        if replacing is not None and g.has_edge(replacing.src, replacing.dst):
+            g.remove_edge(replacing.src, replacing.dst)
+        if nx.has_path(g, edge.dst, edge.src):
             raise ConnectionRefused(
                 f"connecting {self.nodes[edge.src].name} to {dst.name} would make a cycle"
             )

@@ -20,6 +20,7 @@ class LayerRow:
     output_shape: Shape | None
     params: int
     trainable: bool
+    macs: int | None = None   # None while the shape is unknown
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Summary:
     trainable_params: int
     non_trainable_params: int
     macs: int
+    # Some shapes are unknown (the design has problems): the totals are of the layers whose
+    # shapes are known, a lower bound.
+    partial: bool = False
 
     def to_json(self) -> dict:
         return {
@@ -55,6 +59,7 @@ def summarize(design: Design, analysis: Analysis | None = None) -> Summary:
     res = analysis or analyze(design)
     rows = []
     trainable = non_trainable = macs = 0
+    count_all = not res.ok
     order = res.order or list(design.nodes)
     for nid in order:
         node = design.nodes[nid]
@@ -64,8 +69,10 @@ def summarize(design: Design, analysis: Analysis | None = None) -> Summary:
         learned = info.trainable_params if info else 0
         buffers = info.buffer_params if info else 0
         rows.append(LayerRow(nid, node.name, node.type, info.shape if info else None,
-                             learned + buffers, node.trainable))
-        if info and (not res.live or nid in res.live):
+                             learned + buffers, node.trainable, info.macs if info else None))
+        # A dead branch costs nothing; while there are problems the head may be unreachable,
+        # so every layer whose shape is known counts.
+        if info and (count_all or not res.live or nid in res.live):
             if node.trainable:
                 trainable += learned
             else:
@@ -73,8 +80,9 @@ def summarize(design: Design, analysis: Analysis | None = None) -> Summary:
             non_trainable += buffers
             macs += info.macs
     out = res.shape(res.output_id) if res.output_id else None
+    partial = not res.order or any(r.output_shape is None for r in rows)
     return Summary(design.name, tuple(design.input_shape), out, rows,
-                   trainable + non_trainable, trainable, non_trainable, macs)
+                   trainable + non_trainable, trainable, non_trainable, macs, partial)
 
 
 def human(n: int) -> str:

@@ -59,6 +59,27 @@ def test_invalid_value_is_shown_in_red_and_not_applied(window):
     QTest.keyClicks(edit, "3x5")
     assert not field.has_error()
     assert design.nodes[conv.id].params["kernel_size"] == [3, 5]
+    edit.selectAll()
+    QTest.keyClicks(edit, "2x")  # not 2: half-typed or mistyped text is red, with the reason
+    assert field.has_error() and "'2x' is not a whole number" in field.error.text()
+    assert design.nodes[conv.id].params["kernel_size"] == 2  # applied as "2" was typed, no more
+
+
+def test_numbers_are_parsed_strictly():
+    from designer.app.panels.fields import parse
+    from designer.core import params as P
+
+    size, whole, rate = P.Size("k", 3), P.OptionalInt("n", None), P.Float("p", 0.5)
+    assert parse(size, "3x5") == ([3, 5], None) and parse(size, "[3, 5]") == ([3, 5], None)
+    assert parse(size, " 7 ") == (7, None)
+    for text in ("2x", "x2", "3,,5", "3.5", "3 five"):
+        value, why = parse(size, text)
+        assert value is None and ("not a whole number" in why or "missing" in why), text
+    assert parse(whole, "1_0")[0] is None and "'1_0' is not a whole number" in parse(whole, "1_0")[1]
+    assert parse(whole, "none") == (None, None) and parse(whole, "12") == (12, None)
+    assert parse(rate, "1e-3") == (0.001, None) and parse(rate, ".5") == (0.5, None)
+    for text in ("0.5x", "nan", "inf", "1_0.5"):
+        assert parse(rate, text)[0] is None and "not a number" in parse(rate, text)[1], text
 
 
 def test_float_field_validates(window):
@@ -121,6 +142,7 @@ def test_design_settings_when_nothing_is_selected(window):
     design = window.editor.design
     window.scene.select_nodes([])
     assert set(window.inspector.fields) == {"name", "description", "input_shape", "task", "num_classes"}
+    window.answers.replies["confirm"] = False  # keep the head at 10 when asked
     classes = window.inspector.fields["num_classes"].editor
     classes.setFocus()
     classes.selectAll()
@@ -143,6 +165,29 @@ def test_design_settings_when_nothing_is_selected(window):
     assert design.input_shape == (3, 16, 16)
     conv = design.find("conv1")
     assert window.scene.node_items[conv.id].view.shape == "4 x 16 x 16"
+
+
+def test_changing_classes_or_task_offers_to_update_the_head(window):
+    design = window.editor.design
+    window.scene.select_nodes([])
+    window.answers.replies["confirm"] = True
+    classes = window.inspector.fields["num_classes"].editor
+    classes.setFocus()
+    classes.selectAll()
+    QTest.keyClicks(classes, "5")
+    QTest.keyClick(classes, Qt.Key.Key_Return)
+    (question,) = [a for name, a in window.answers.asked if name == "confirm"]
+    assert "fc1's out_features to 5" in question[1]
+    assert design.find("fc1").params["out_features"] == 5 and not window.editor.analysis.problems
+    window.editor.undo()  # the head update is one step of its own
+    assert design.find("fc1").params["out_features"] == 10 and design.num_classes == 5
+
+    window.editor.redo()
+    task = window.inspector.fields["task"].editor
+    task.setCurrentIndex(task.findText("regression"))
+    assert design.task == "regression"
+    assert design.find("output").type == "RegressionOutput" and not window.editor.analysis.problems
+    assert window.scene.node_items[design.find("output").id].view.subtitle == "RegressionOutput"
 
 
 def test_problem_click_selects_the_node(window):
@@ -168,6 +213,43 @@ def test_summary_panel_and_status_bar(window):
     assert window.summary.model.rowCount() == 5
     assert f"{s.total_params:,}" in window.summary.totals.text()
     assert window.totals.text().startswith(f"{s.total_params / 1000:.3g}k params")
+
+
+def test_totals_stay_known_while_there_are_problems(window):
+    design = window.editor.design
+    fc1 = design.find("fc1")
+    feed = design.in_edges(fc1.id)[0]
+    window.scene.set_selection(window.scene.edge_items[feed])
+    window.editor.delete_selection()  # fc1 and the head lose their shapes
+    conv_params = 4 * 3 * 3 * 3 + 4
+    s = window.summary.summary
+    assert s.partial and s.total_params == conv_params and s.macs > 0
+    assert window.totals.text().startswith(f"{conv_params} params")
+    assert "(partial)" in window.totals.text() and "4 problems" in window.totals.text()
+    assert "partial" in window.summary.totals.text()
+    window.editor.undo()
+    assert not window.summary.summary.partial and "(partial)" not in window.totals.text()
+    assert window.summary.summary.total_params > conv_params
+
+
+def test_layers_without_parameters_have_no_trainable_flag(window):
+    design = window.editor.design
+    select(window, "relu1")
+    assert "trainable" not in window.inspector.fields and "lr_mult" not in window.inspector.fields
+    relu = design.find("relu1")
+    window.editor.set_node_attr(relu.id, "trainable", False)  # e.g. from an old file
+    assert not window.scene.node_items[relu.id].view.frozen  # no "frozen" tag on a ReLU
+    select(window, "conv1")
+    assert "trainable" in window.inspector.fields
+    rows = {r.name: r for r in window.summary.summary.rows}
+    model = window.summary.model
+    index = {r.name: i for i, r in enumerate(window.summary.summary.rows)}
+    assert model.headerData(4, Qt.Orientation.Horizontal) == "MACs"
+    assert model.data(model.index(index["conv1"], 4)) == f"{rows['conv1'].macs / 1000:.3g}k"
+    assert model.data(model.index(index["relu1"], 5)) == ""  # Trainable: nothing to train
+    assert model.data(model.index(index["conv1"], 5)) == "yes"
+    table = window.summary.table
+    assert table.height() >= 5 * table.verticalHeader().defaultSectionSize()
 
 
 def test_freezing_several_layers_is_one_step(window):

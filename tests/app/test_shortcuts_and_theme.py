@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -44,6 +44,45 @@ def test_keyboard_editing_on_the_canvas(window):
     zoom = window.view.zoom()
     QTest.keyClick(window.view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
     assert window.view.zoom() < zoom
+
+
+class X11LineEdit(QObject):
+    """What a line edit does on X11 and macOS: it claims Ctrl+E (end of line) for itself."""
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_E:
+            event.accept()
+            return True
+        return False
+
+
+def test_ctrl_e_exports_code_while_a_text_field_has_focus(window):
+    window.answers.replies["save_path"] = None
+    window.scene.select_nodes([window.editor.design.find("conv1").id])
+    name = window.inspector.fields["name"].editor
+    claims = X11LineEdit(name)
+    name.installEventFilter(claims)
+    name.setFocus()
+    QTest.keyClick(name, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert [q for q, _ in window.answers.asked] == ["save_path"]
+    QTest.keyClick(name, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.editor.design.nodes) == 7  # Ctrl+D duplicated conv1, as before
+    name = window.inspector.fields["name"].editor  # the copy's inspector
+    name.setFocus()
+    QTest.keyClick(name, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.scene.selected_node_ids()) == 1  # Ctrl+A selects the field's text
+
+
+def test_paste_is_enabled_only_when_the_clipboard_holds_layers(window):
+    clipboard = QApplication.clipboard()
+    clipboard.setText("some notes")
+    assert not window.actions_.paste.isEnabled()
+    window.actions_.paste.trigger()  # a disabled action does nothing, not a JSON error
+    window.editor.paste()
+    assert "holds no layers" in window.statusBar().currentMessage()
+    window.scene.select_nodes([window.editor.design.find("conv1").id])
+    window.actions_.copy.trigger()
+    assert window.actions_.paste.isEnabled()
 
 
 def test_palette_switches_between_light_and_dark(window):

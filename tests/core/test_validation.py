@@ -165,3 +165,29 @@ def test_blocks_that_contain_each_other_are_a_problem_not_a_crash():
         d.blocks[name] = block
     msgs = [p.message for p in analyze(d).problems]
     assert any("contains itself" in m for m in msgs), msgs
+
+
+def test_head_must_suit_the_task():
+    d = chain("Flatten", ("Linear", {"name": "fc", "out_features": 1000}), num_classes=1000)
+    assert not analyze(d).problems
+    d.set_setting("task", "regression")
+    msg = only(d, "output").message
+    assert "classification head" in msg and "regression" in msg
+    d = chain("Flatten", ("Linear", {"name": "fc", "out_features": 4}), task="regression")
+    assert not analyze(d).problems
+    d.set_setting("task", "classification")
+    assert "regression head" in only(d, "output").message
+
+
+def test_head_fixes_follow_task_and_classes():
+    from designer.core.head import head_fixes
+
+    d = chain("GlobalAvgPool", ("Linear", {"name": "fc", "out_features": 1000}), "Dropout",
+              num_classes=1000)
+    assert head_fixes(d) == []
+    d.set_setting("num_classes", 10)
+    (fix,) = head_fixes(d)
+    assert (d.nodes[fix.node_id].name, fix.field_name, fix.value) == ("fc", "params.out_features", 10)
+    d.set_setting("task", "regression")
+    (fix,) = head_fixes(d)
+    assert (fix.field_name, fix.value) == ("type", "RegressionOutput")

@@ -133,6 +133,8 @@ def test_activations_of_an_image_file(lenet, tmp_path, capsys):
 def test_confusion_needs_a_classifier(tmp_path, capsys):
     design = new_from_template("lenet5")
     design.set_setting("task", "regression")
+    head = next(n for n in design.nodes.values() if n.type == "ClassificationOutput")
+    design.set_node_attr(head.id, "type", "RegressionOutput")  # the head suits the task
     path = tmp_path / "reg.json"
     save_design(design, path)
     code, _, err = run(capsys, path, "--data", "digits", "--confusion", tmp_path / "c.png")

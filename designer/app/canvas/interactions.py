@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from designer.app.canvas import style
-from designer.app.canvas.items import HintItem, NodeItem, TempEdgeItem
+from designer.app.canvas.items import EdgeItem, HintItem, NodeItem, TempEdgeItem
 from designer.core.design import Edge
 
 if TYPE_CHECKING:
@@ -51,13 +52,19 @@ class Interaction:
 
 
 class ConnectDrag(Interaction):
-    """Drag from an output port to an input port (or the other way round)."""
+    """Drag from an output port to an input port (or the other way round). With `existing`
+    (the edge item whose end was picked up at its input port) the drag moves that end:
+    released on another port it reconnects, released off any port it disconnects."""
 
-    def __init__(self, scene: GraphScene, item: NodeItem, kind: str, port: str):
+    def __init__(self, scene: GraphScene, item: NodeItem, kind: str, port: str,
+                 existing: EdgeItem | None = None):
         super().__init__(scene)
         self.item = item
         self.from_output = kind == "out"
         self.port = port
+        self.existing = existing
+        if existing is not None:
+            existing.setVisible(False)
         offset = item.out_port_offset() if self.from_output else item.in_port_offset(port)
         self.line = TempEdgeItem(item.pos() + offset, self.from_output)
         self.line.move_to(item.pos() + offset)
@@ -99,7 +106,9 @@ class ConnectDrag(Interaction):
         self.target = target
         if target is None:
             self.line.color = style.UNKNOWN_PORT
-            self.hint.setVisible(False)
+            if self.existing is not None:  # say what letting go here does
+                self.hint.set_text("release to disconnect", style.UNKNOWN_PORT)
+            self.hint.setVisible(self.existing is not None)
             return
         color = style.ERROR if reason else style.VALID_TARGET
         target[0].highlight = color
@@ -107,27 +116,38 @@ class ConnectDrag(Interaction):
         self.line.color = color
         self.hint.set_text(reason or f"connect to {target[0].view.name}"
                            + (f" ({target[1]})" if len(target[0].view.in_ports) > 1 else ""), color)
+        self.hint.setVisible(True)
 
     def mouse_move(self, event) -> bool:
         pos = event.scenePos()
         self.line.move_to(pos)
         target = self._target_at(pos)
-        reason = self.scene.connection_problem(self.edge_to(target)) if target else None
+        if target is not None and self.existing is not None \
+                and self.edge_to(target) == self.existing.edge:
+            reason = None  # back where it was
+        else:
+            reason = self.scene.connection_problem(self.edge_to(target)) if target else None
         self._set_target(target, reason)
-        if target:
-            self.hint.setPos(pos + QPointF(14, 10))
-            self.hint.setVisible(True)
+        self.hint.setPos(pos + QPointF(14, 10))
         return True
 
     def mouse_release(self, event) -> bool:
         target = self._target_at(event.scenePos())
+        existing = self.existing.edge if self.existing is not None else None
         self.finish()
-        if target is not None:
+        if existing is not None:
+            if target is None:
+                self.scene.disconnect_requested.emit(existing)
+            elif self.edge_to(target) != existing:
+                self.scene.reconnect_requested.emit(existing, self.edge_to(target))
+        elif target is not None:
             edge = self.edge_to(target)
             self.scene.connect_requested.emit(edge.src, edge.dst, edge.dst_port)
         return True
 
     def cleanup(self) -> None:
+        if self.existing is not None and shiboken6.isValid(self.existing):
+            self.existing.setVisible(True)  # the model's signals remove it if it went
         if self.target:
             self.target[0].highlight = None
             self.target[0].update()

@@ -11,6 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QFont,
+    QFontMetricsF,
     QPainter,
     QPainterPath,
     QPainterPathStroker,
@@ -24,6 +26,9 @@ from designer.app.canvas.style import NODE_H, NODE_W, PORT_HIT, PORT_R
 
 Shape = tuple[int, ...]
 EDGE_LABEL_DROP = 15.0
+EDGE_PICK = 16.0  # width of the band around an edge that a click selects it in
+EDGE_TURN = 18.0  # how far an edge going up leaves and enters its ports vertically
+LONG_EDGE = 90.0  # edges taller than this (rows apart) run down their lane, then curve in
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,47 @@ class ProblemBadge(QGraphicsItem):
         painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
 
 
+class OverviewLabel(QGraphicsItem):
+    """A node's name beside its box at a constant screen size, shown while the view is zoomed
+    out so far that the box's own text is unreadable (a 150-layer design fitted to a window)."""
+
+    def __init__(self, parent: NodeItem):
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # cheap while dragging
+        self.setPos(NODE_W / 2, 0)
+        self.setZValue(3)
+        self.setVisible(False)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._rect = QRectF()
+        self.text = ""
+
+    def set_text(self, text: str) -> None:
+        if text != self.text:
+            self.prepareGeometryChange()
+            self.text = text
+            m = style.metrics(3)
+            self._rect = QRectF(3, -m.height() / 2 - 1, m.horizontalAdvance(text) + 6,
+                                m.height() + 2)
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        pal = _palette(self, option)
+        back = QColor(pal.color(QPalette.ColorRole.Window))
+        back.setAlphaF(0.8)
+        painter.fillRect(self._rect, back)
+        painter.setFont(style.fonts()[3])
+        painter.setPen(pal.color(QPalette.ColorRole.Text))
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
+
+
+_M = PORT_R + 3
+NODE_BOUNDS = QRectF(-NODE_W / 2 - _M, -NODE_H / 2 - _M - 10, NODE_W + 2 * _M, NODE_H + 2 * _M + 10)
+
+
 class NodeItem(QGraphicsItem):
     """One layer or block. Its position is the centre of the box."""
 
@@ -92,8 +138,14 @@ class NodeItem(QGraphicsItem):
         self.setFlag(flags.ItemIsSelectable)
         self.setFlag(flags.ItemIsMovable, not readonly)
         self.setFlag(flags.ItemSendsGeometryChanges)
+        # Painted once per zoom level and blitted after: dragging one node over 700 does not
+        # repaint the other 699 boxes' text.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
         self.badge = ProblemBadge(self)
+        self.overview_label = OverviewLabel(self)
+        self.overview_label.set_text(view.name)
+        self.name_inside = False  # overview: the name drawn in the box (no room beside it)
         self._apply_problems()
 
     # -- data ------------------------------------------------------------------------------------
@@ -104,6 +156,7 @@ class NodeItem(QGraphicsItem):
         if ports_changed:
             self.prepareGeometryChange()
         self.view = view
+        self.overview_label.set_text(view.name)
         self._apply_problems()
         if ports_changed:
             for e in self.edges:
@@ -142,8 +195,7 @@ class NodeItem(QGraphicsItem):
         return None
 
     def boundingRect(self) -> QRectF:
-        m = PORT_R + 3
-        return QRectF(-NODE_W / 2 - m, -NODE_H / 2 - m - 10, NODE_W + 2 * m, NODE_H + 2 * m + 10)
+        return NODE_BOUNDS  # asked thousands of times per frame: one constant
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -192,10 +244,18 @@ class NodeItem(QGraphicsItem):
         else:
             border = QPen(pal.color(QPalette.ColorRole.Mid), 1)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < style.DETAIL_LOD:  # an overview: plain boxes are all one can see
+        if lod < style.DETAIL_LOD:  # an overview: plain boxes, the name beside or inside
             painter.setPen(border if (selected or v.problems) else Qt.PenStyle.NoPen)
             painter.setBrush(color)
             painter.drawRect(rect)
+            if self.name_inside:
+                font = QFont(style.fonts()[3])
+                font.setPixelSize(max(1, round(style.metrics(3).height() * 0.8 / lod)))
+                painter.setFont(font)
+                painter.setPen(QColor("white"))
+                name = QFontMetricsF(font).elidedText(v.name, Qt.TextElideMode.ElideMiddle,
+                                                      NODE_W - 12)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, name)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         base = pal.color(QPalette.ColorRole.Base)
@@ -213,7 +273,7 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(color)
         painter.drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 1, 6, NODE_H - 2), 3, 3)
 
-        title_font, detail_font, label_font = style.fonts()
+        title_font, detail_font, label_font, _ = style.fonts()
         text_left = rect.left() + 14
         width = NODE_W - 24 - (14 if v.problems else 0)
         painter.setPen(pal.color(QPalette.ColorRole.Text))
@@ -265,10 +325,26 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
 
 
 def edge_path(p1: QPointF, p2: QPointF) -> QPainterPath:
-    """A vertical S-curve from an output port (below a node) to an input port (above one)."""
-    dy = max(abs(p2.y() - p1.y()) * 0.5, 30.0)
+    """From an output port (below a node) to an input port (above one): an S-curve between
+    neighbouring rows; a long edge runs straight down its lane (where the layout keeps room
+    for it) and curves in at the end; an edge going up (into the next of wrapped columns) goes
+    round through the gap between them."""
+    dy = p2.y() - p1.y()
     path = QPainterPath(p1)
-    path.cubicTo(QPointF(p1.x(), p1.y() + dy), QPointF(p2.x(), p2.y() - dy), p2)
+    if dy < 0:
+        mid = (p1.x() + p2.x()) / 2
+        below, above = p1.y() + EDGE_TURN, p2.y() - EDGE_TURN
+        for x, y in ((p1.x(), below), (mid, below), (mid, above), (p2.x(), above)):
+            path.lineTo(x, y)
+        path.lineTo(p2)
+        return path
+    if dy > LONG_EDGE and abs(p2.x() - p1.x()) > 1:
+        bend = p2.y() - LONG_EDGE / 2
+        path.lineTo(p1.x(), bend - LONG_EDGE / 4)
+        p1 = QPointF(p1.x(), bend - LONG_EDGE / 4)
+        dy = p2.y() - p1.y()
+    c = max(dy * 0.5, 30.0)
+    path.cubicTo(QPointF(p1.x(), p1.y() + c), QPointF(p2.x(), p2.y() - c), p2)
     return path
 
 
@@ -284,9 +360,12 @@ class EdgeItem(QGraphicsItem):
         self.shape_value: Shape | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
+        # Blitted while another node is dragged; only the moved node's edges are repainted.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._path = QPainterPath()
         self._bounds = QRectF()
         self._label_rect = QRectF()
+        self._pick: QPainterPath | None = None
         src.edges.add(self)
         dst.edges.add(self)
         self.adjust()
@@ -296,9 +375,9 @@ class EdgeItem(QGraphicsItem):
         self.dst.edges.discard(self)
 
     def set_label(self, shape: Shape | None, text: str) -> None:
+        self.shape_value = shape
         if text != self.label:
             self.label = text
-            self.shape_value = shape
             self.adjust()
 
     def adjust(self) -> None:
@@ -306,28 +385,29 @@ class EdgeItem(QGraphicsItem):
         p1 = self.src.pos() + self.src.out_port_offset()
         p2 = self.dst.pos() + self.dst.in_port_offset(self.edge.dst_port)
         self._path = edge_path(p1, p2)
-        # The label sits just below the source's output port: that gap is free in a layered
-        # layout (a long edge's midpoint may be behind other nodes), and the labels of a
-        # fan-out coincide, as they carry the same tensor.
-        if p2.y() - p1.y() >= 2 * EDGE_LABEL_DROP:
-            mid = QPointF(p1.x(), p1.y() + EDGE_LABEL_DROP)
-        else:
-            mid = self._path.pointAtPercent(0.5)
+        # The label sits beside the line just below the source's output port: that gap is
+        # free in a layered layout (a long edge's midpoint may be behind other nodes), and the
+        # labels of a fan-out coincide, as they carry the same tensor.
         if self.label:
             w = style.metrics(2).horizontalAdvance(self.label) + 8
             h = style.metrics(2).height() + 2
-            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+            self._label_rect = QRectF(p1.x() + 5, p1.y() + EDGE_LABEL_DROP - h / 2, w, h)
         else:
             self._label_rect = QRectF()
-        self._bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)
+        m = EDGE_PICK / 2
+        self._bounds = self._path.boundingRect().adjusted(-m, -m, m, m).united(self._label_rect)
+        self._pick = None
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
     def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self._path)
+        """A wide invisible band along the line, so a click near it selects it."""
+        if self._pick is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(EDGE_PICK)
+            self._pick = stroker.createStroke(self._path)
+        return self._pick
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         pal = _palette(self, option)

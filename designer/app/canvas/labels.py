@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from designer.app.canvas.items import NodeView
-from designer.core.analysis import Analysis, input_ports, shape_str
+from designer.core.analysis import Analysis, input_ports, learns, shape_str
 from designer.core.design import Graph, Node
 from designer.core.registry import get_spec, has_spec
 
@@ -24,11 +24,18 @@ def ports_of(node: Node, blocks: dict) -> tuple[str, ...]:
 
 
 def node_views(graph: Graph, analysis: Analysis, blocks: dict,
-               weighted: frozenset[str] | set[str] = frozenset()) -> dict[str, NodeView]:
+               weighted: frozenset[str] | set[str] = frozenset(),
+               memo: dict | None = None) -> dict[str, NodeView]:
     """One NodeView per node; linear in nodes + edges so relabelling big designs stays fast.
-    ``weighted``: the nodes whose weights come from the design's weights file."""
+    ``weighted``: the nodes whose weights come from the design's weights file. ``memo`` (kept by
+    the scene between calls) reuses the view of a node whose inputs to it are unchanged, so a
+    param edit rebuilds the views of the nodes it changed, not all 700."""
     problems = _problems_by_node(analysis)
-    feeds: dict[tuple[str, str], str] = {(e.dst, e.dst_port): e.src for e in graph.edges}
+    feeds: dict[tuple[str, str], str] = {}
+    into: dict[str, list] = {}
+    for e in graph.edges:
+        feeds[(e.dst, e.dst_port)] = e.src
+        into.setdefault(e.dst, []).append(e.src)
     views = {}
     for node in graph.nodes.values():
         issues = tuple(problems.get(node.id, ()))
@@ -37,6 +44,16 @@ def node_views(graph: Graph, analysis: Analysis, blocks: dict,
                                       (), (), None, issues)
             continue
         spec = get_spec(node.type)
+        key = None
+        if memo is not None and spec.role != "custom_block":  # a block's ports: its definition
+            info = analysis.info.get(node.id)
+            key = (node.type, repr(node.params), node.name, node.trainable, issues,
+                   node.id in weighted, None if info is None else (info.shape, info.trainable_params),
+                   tuple(analysis.shape(src) for src in into.get(node.id, ())))
+            known = memo.get(node.id)
+            if known is not None and known[0] == key:
+                views[node.id] = known[1]
+                continue
         p = spec.resolve(node.params)
         ports = tuple(input_ports(node, spec, p, blocks))
         in_shapes = tuple(
@@ -58,11 +75,13 @@ def node_views(graph: Graph, analysis: Analysis, blocks: dict,
             in_shapes=in_shapes,
             out_shape=out_shape,
             problems=issues,
-            frozen=not node.trainable,
+            frozen=not node.trainable and learns(spec, analysis.info.get(node.id)),
             trained=node.id in weighted,
             opens=spec.composite or spec.role == "custom_block",
             has_output=spec.role not in ("output", "block_output"),
         )
+        if key is not None:
+            memo[node.id] = (key, views[node.id])
     return views
 
 

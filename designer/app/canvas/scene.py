@@ -6,6 +6,7 @@ each analysis as labels and badges. It never changes the graph itself."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import shiboken6
@@ -15,13 +16,17 @@ from PySide6.QtWidgets import QGraphicsScene
 from designer.app.canvas.interactions import ConnectDrag, Interaction, RubberBandSelect
 from designer.app.canvas.items import EdgeItem, NodeItem
 from designer.app.canvas.labels import edge_label, node_views
+from designer.app.canvas.style import DETAIL_LOD, NODE_H, NODE_W, metrics
 from designer.core.analysis import Analysis
 from designer.core.design import Edge, Graph, Node
+from designer.core.layout import ROW
 
 
 class GraphScene(QGraphicsScene):
     nodes_moved = Signal(dict)                 # node id -> ((old x, old y), (new x, new y))
     connect_requested = Signal(str, str, str)  # source id, destination id, destination port
+    reconnect_requested = Signal(object, object)  # old Edge, new Edge (an end dragged elsewhere)
+    disconnect_requested = Signal(object)      # Edge whose end was dragged off its port
     node_activated = Signal(str)               # double-click on a node
     context_menu_requested = Signal(QPoint, str)  # screen position, node id ("" = empty canvas)
     # selectionChanged, but never while the scene is being destroyed (its destructor clears the
@@ -41,6 +46,11 @@ class GraphScene(QGraphicsScene):
         self.connection_checker: Callable[[Edge], str | None] | None = None
         self.weighted: set[str] = set()  # nodes with weights from the design's file (the editor's)
         self._press_positions: dict[str, tuple[float, float]] = {}
+        self.menu_edge: Edge | None = None  # the connection of the last context menu
+        self.overview = False  # zoomed out: names beside the boxes (the view sets it)
+        self.overview_lod = 1.0
+        self._view_memo: dict = {}  # node id -> (what its view was made from, the view)
+        self._geometry_dirty = True  # nodes came, went or moved since the scene rect was set
         self.selectionChanged.connect(self._relay_selection)
 
     def _relay_selection(self) -> None:
@@ -55,6 +65,7 @@ class GraphScene(QGraphicsScene):
         self.edge_items.clear()
         self.graph, self.readonly, self.blocks = graph, readonly, blocks or {}
         self.analysis = Analysis()
+        self._view_memo = {}
         if graph is None:
             return
         views = node_views(graph, self.analysis, self.blocks)
@@ -88,15 +99,18 @@ class GraphScene(QGraphicsScene):
             one.nodes[node.id] = node
             view = node_views(one, self.analysis, self.blocks)[node.id]
         item = NodeItem(node.id, view, self.readonly)
+        item.overview_label.setVisible(self.overview)
         item.setPos(QPointF(*node.position))
         self.addItem(item)
         self.node_items[node.id] = item
+        self._geometry_dirty = True
         return item
 
     def _on_node_added(self, node: Node) -> None:
         self._add_node_item(node)
 
     def _on_node_removed(self, node: Node) -> None:
+        self._geometry_dirty = True
         item = self.node_items.pop(node.id, None)
         if item is not None:
             for e in list(item.edges):  # the model removes edges first; this is a safety net
@@ -106,6 +120,7 @@ class GraphScene(QGraphicsScene):
     def _on_node_changed(self, node: Node, what: str) -> None:
         item = self.node_items.get(node.id)
         if item is not None and what == "position":
+            self._geometry_dirty = True
             pos = QPointF(*node.position)
             if item.pos() != pos:
                 item.setPos(pos)
@@ -139,21 +154,70 @@ class GraphScene(QGraphicsScene):
         self.analysis = analysis
         if self.graph is None:
             return
-        for nid, view in node_views(self.graph, analysis, self.blocks, self.weighted).items():
+        views = node_views(self.graph, analysis, self.blocks, self.weighted, self._view_memo)
+        for nid, view in views.items():
             item = self.node_items.get(nid)
-            if item is not None:
+            if item is not None and item.view is not view:
+                if item.view.name != view.name:
+                    self._geometry_dirty = True  # its overview tag changed width
                 item.set_view(view)
         for edge, items in self.edge_items.items():
-            shape, text = edge_label(analysis, edge.src)
+            shape = analysis.shape(edge.src)
             for item in items:
-                item.set_label(shape, text)
+                if shape != item.shape_value or not item.label:  # only what changed is redrawn
+                    item.set_label(*edge_label(analysis, edge.src))
+
+    def set_zoom_level(self, lod: float) -> None:
+        """Zoomed out past reading the boxes (an overview), names are shown beside the boxes
+        where the row leaves room for them and the rows are far enough apart, else inside the
+        box when it is tall enough on screen."""
+        self.overview = lod < DETAIL_LOD
+        self.overview_lod = lod
+        self.place_names()
+
+    def place_names(self) -> None:
+        lod, on = self.overview_lod, self.overview
+        label_h = metrics(3).height()
+        rows_apart = ROW * lod >= label_h
+        by_row: dict[int, list[NodeItem]] = {}
+        if on:
+            for item in self.node_items.values():
+                by_row.setdefault(round(item.pos().y() / 20), []).append(item)
+        room: dict[NodeItem, float] = {}
+        for items in by_row.values():
+            items.sort(key=lambda it: it.pos().x())
+            for a, b in itertools.pairwise(items):
+                room[a] = (b.pos().x() - a.pos().x() - NODE_W) * lod  # screen px to the next box
+        for item in self.node_items.values():
+            need = item.overview_label.boundingRect().right()
+            beside = on and rows_apart and room.get(item, need + 1) > need
+            item.overview_label.setVisible(beside)
+            inside = on and not beside and NODE_H * lod >= label_h
+            if inside != item.name_inside:
+                item.name_inside = inside
+                item.update()
 
     def update_scene_rect(self) -> None:
-        """Room to pan around the drawing, recomputed after structural edits (not during drags)."""
-        rect = self.itemsBoundingRect()
-        if rect.isNull():
+        """Room to pan around the drawing, recomputed after structural edits and moves (not
+        during drags, nor after a param edit, which moves nothing)."""
+        if not self._geometry_dirty:
+            return
+        self._geometry_dirty = False
+        if self.overview:
+            self.place_names()
+        # From the node centres (itemsBoundingRect walks every item: 10 ms at 700 nodes, on
+        # every edit); edges run between nodes and the margin covers ports and labels.
+        items = self.node_items.values()
+        if not items:
             rect = QRectF(-400, -300, 800, 600)
-        self.setSceneRect(rect.adjusted(-600, -400, 600, 400))
+        else:
+            xs = [it.pos().x() for it in items]
+            ys = [it.pos().y() for it in items]
+            rect = QRectF(min(xs) - NODE_W, min(ys) - NODE_H, max(xs) - min(xs) + 2 * NODE_W,
+                          max(ys) - min(ys) + 2 * NODE_H)
+        rect = rect.adjusted(-600, -400, 600, 400)
+        if rect != self.sceneRect():
+            self.setSceneRect(rect)
 
     # -- selection ---------------------------------------------------------------------------------
     def selected_node_ids(self) -> list[str]:
@@ -201,6 +265,13 @@ class GraphScene(QGraphicsScene):
                     return it, hit[0], hit[1]
         return None
 
+    def _edge_into(self, node_id: str, port: str) -> EdgeItem | None:
+        for items in self.edge_items.values():
+            for it in items:
+                if it.edge.dst == node_id and it.edge.dst_port == port:
+                    return it
+        return None
+
     def _view_transform(self):
         views = self.views()
         return views[0].transform() if views else None
@@ -212,7 +283,13 @@ class GraphScene(QGraphicsScene):
             pos = event.scenePos()
             hit = None if self.readonly else self.port_hit(pos)
             if hit is not None:
-                self.interaction = ConnectDrag(self, *hit)
+                item, kind, port = hit
+                existing = self._edge_into(item.node_id, port) if kind == "in" else None
+                if existing is not None:  # pick up the connection's end: drag it elsewhere or off
+                    self.interaction = ConnectDrag(self, existing.src, "out", "out",
+                                                   existing=existing)
+                else:
+                    self.interaction = ConnectDrag(self, item, kind, port)
                 event.accept()
                 return
             transform = self._view_transform()
@@ -270,8 +347,12 @@ class GraphScene(QGraphicsScene):
     def contextMenuEvent(self, event) -> None:
         transform = self._view_transform()
         item = self.itemAt(event.scenePos(), transform) if transform is not None else None
-        while item is not None and not isinstance(item, NodeItem):
+        while item is not None and not isinstance(item, (NodeItem, EdgeItem)):
             item = item.parentItem()
+        # The menu of a connection (Disconnect, Insert layer here) when one was right-clicked.
+        self.menu_edge = item.edge if isinstance(item, EdgeItem) else None
+        if isinstance(item, EdgeItem):
+            self.set_selection([item])
         node_id = item.node_id if isinstance(item, NodeItem) else ""
         if isinstance(item, NodeItem) and not item.isSelected():
             self.set_selection([item])

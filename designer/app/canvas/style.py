@@ -43,8 +43,9 @@ def port_color(shape: tuple | None) -> QColor:
 
 
 @cache
-def fonts() -> tuple[QFont, QFont, QFont]:
-    """(title, detail, edge label) fonts; made on first paint, once a QApplication exists."""
+def fonts() -> tuple[QFont, QFont, QFont, QFont]:
+    """(title, detail, edge label, overview name) fonts; made on first paint, once a
+    QApplication exists. The overview font is drawn at screen size, whatever the zoom."""
     title = QFont()
     title.setPointSizeF(9.5)
     title.setBold(True)
@@ -52,7 +53,9 @@ def fonts() -> tuple[QFont, QFont, QFont]:
     detail.setPointSizeF(8.5)
     label = QFont()
     label.setPointSizeF(7.5)
-    return title, detail, label
+    overview = QFont()
+    overview.setPointSizeF(7.5)
+    return title, detail, label, overview
 
 
 @cache

@@ -40,6 +40,12 @@ class CanvasView(QGraphicsView):
         self._toast_timer = QTimer(self)
         self._toast_timer.setSingleShot(True)
         self._toast_timer.timeout.connect(self.toast.hide)
+        self.zoom_changed.connect(self._follow_zoom)
+
+    def _follow_zoom(self, zoom: float) -> None:
+        scene = self.scene()
+        if scene is not None and hasattr(scene, "set_zoom_level"):
+            scene.set_zoom_level(zoom)
 
     def show_message(self, text: str, ms: int = 5000) -> None:
         """A short note at the bottom of the canvas, where the eyes are (refused connections)."""
@@ -104,8 +110,10 @@ class CanvasView(QGraphicsView):
             return
         self.resetTransform()
         self.set_zoom(0.85)
+        half_w = self.viewport().width() / 2 / self.zoom()
         half_h = self.viewport().height() / 2 / self.zoom()
-        self.centerOn(QPointF(rect.center().x(), rect.top() - 30 + half_h))
+        x = rect.center().x() if rect.width() + 60 <= 2 * half_w else rect.left() - 30 + half_w
+        self.centerOn(QPointF(x, rect.top() - 30 + half_h))  # the top left: where it starts
         self.zoom_changed.emit(self.zoom())
 
     def wheelEvent(self, event) -> None:
@@ -192,6 +200,8 @@ class CanvasView(QGraphicsView):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) \
                 and self.scene() is not None:
             self.scene().setPalette(self.palette())
+            for item in self.scene().items():  # drop cached paintings in the old colours
+                item.update()
         super().changeEvent(event)
 
     # -- background --------------------------------------------------------------------------------

@@ -40,13 +40,43 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_INTS_BY = re.compile(r"[+-]?\d+(\s*[x×]\s*[+-]?\d+)*")  # one item of a size list: 3 or 3x5
+
+
+def _int(text: str) -> int:
+    """A whole number written out in digits; raises ValueError with the reason (int() would take
+    '1_0' and a lenient split took '2x' as 2)."""
+    text = text.strip()
+    if not _INT.fullmatch(text):
+        raise ValueError(f"{text!r} is not a whole number" if text else "enter a number")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    text = text.strip()
+    if not _FLOAT.fullmatch(text):
+        raise ValueError(f"{text!r} is not a number (e.g. 0.5 or 1e-3)" if text
+                         else "enter a number")
+    return float(text)
+
+
 def _ints(text: str) -> list[int]:
-    """'3', '3, 5', '3x5', '[3, 5]' -> [3] / [3, 5]; raises ValueError."""
-    body = text.strip().strip("[]()")
-    parts = [p for p in re.split(r"[\s,x×]+", body) if p]
-    if not parts:
+    """'3', '3, 5', '3x5', '[3, 5]' -> [3] / [3, 5]; anything else raises ValueError saying
+    which part is not a number ('2x' is not 2)."""
+    body = text.strip()
+    if body[:1] in "[(" and body[-1:] in "])":
+        body = body[1:-1].strip()
+    if not body:
         raise ValueError("enter a number")
-    return [int(p) for p in parts]
+    nums = []
+    for part in re.split(r"\s*,\s*|\s+(?![x×])(?<![x×]\s)", body):
+        if not _INTS_BY.fullmatch(part):
+            what = f"{part!r} is not a whole number" if part else "a number is missing"
+            raise ValueError(f"{what}; write whole numbers separated by commas, e.g. 3 or 3, 5")
+        nums += [int(n) for n in re.split(r"\s*[x×]\s*", part)]
+    return nums
 
 
 def parse(param: P.Param, text: str) -> tuple[Any, str | None]:
@@ -54,11 +84,11 @@ def parse(param: P.Param, text: str) -> tuple[Any, str | None]:
     text = text.strip()
     try:
         if isinstance(param, P.Float):
-            value: Any = float(text)
+            value: Any = _float(text)
         elif isinstance(param, P.OptionalInt):
-            value = None if text.lower() in ("", "none", "default") else int(text)
+            value = None if text.lower() in ("", "none", "default") else _int(text)
         elif isinstance(param, P.Int):
-            value = int(text)
+            value = _int(text)
         elif isinstance(param, P.Padding) and text.lower() in ("same", "valid"):
             value = text.lower()
         elif isinstance(param, P.Size):
@@ -72,8 +102,8 @@ def parse(param: P.Param, text: str) -> tuple[Any, str | None]:
             value = text.lower() in ("true", "yes", "1")
         else:
             value = text
-    except ValueError:
-        return None, f"{param.kind} expected, got {text!r}" if text else "enter a value"
+    except ValueError as exc:
+        return None, f"{param.kind} expected: {exc}"
     problem = param.check(value)
     return (None, problem) if problem else (value, None)
 

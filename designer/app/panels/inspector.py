@@ -29,7 +29,9 @@ from designer.app.panels.fields import (
     parse,
 )
 from designer.core import params as P
+from designer.core.analysis import learns as analysis_learns
 from designer.core.design import Design
+from designer.core.head import head_fixes
 from designer.core.registry import get_spec, has_spec
 from designer.core.summary import human
 
@@ -47,9 +49,11 @@ def _parse_shape(text: str):
 
 
 class InspectorPanel(QScrollArea):
-    def __init__(self, editor: Editor, parent=None):
+    def __init__(self, editor: Editor, parent=None, prompts=None):
         super().__init__(parent)
         self.editor = editor
+        self.prompts = prompts  # asks whether to update the head after Task or Classes changed
+        self._declined_fix: tuple | None = None
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.fields: dict[str, Field] = {}
@@ -68,8 +72,10 @@ class InspectorPanel(QScrollArea):
         graph = self.editor.graph
         if len(ids) == 1 and ids[0] in graph.nodes:
             node = graph.nodes[ids[0]]
+            learns = has_spec(node.type) and analysis_learns(
+                get_spec(node.type), self.editor.level.analysis.info.get(node.id))
             key = ("node", id(graph), node.id, node.type, self.editor.editable,
-                   tuple(self.editor.design.blocks))
+                   tuple(self.editor.design.blocks), learns)
             if key != self._key:
                 self._build_node(node)
                 self._key = key
@@ -138,7 +144,9 @@ class InspectorPanel(QScrollArea):
         self._row(form, "name", "Name", TextField(
             self._check_name, lambda v: self._set_name(nid, v), self.editor.end_merge, commit_only=True),
             "The node's name; it becomes the submodule's name in the generated code.")
-        if spec.role not in ("input", "block_input", "block_output"):
+        # Freezing or a learning rate mean nothing for a layer without parameters (ReLU, pooling).
+        info = self.editor.level.analysis.info.get(node.id)
+        if spec.role not in ("input", "block_input", "block_output") and analysis_learns(spec, info):
             self._row(form, "trainable", "Trainable", field_for(
                 P.Bool("trainable", True), lambda v: self.editor.set_node_attr(nid, "trainable", v),
                 self.editor.end_merge), "Untick to freeze this layer's weights during training.")
@@ -281,15 +289,36 @@ class InspectorPanel(QScrollArea):
             _parse_shape, lambda v: set_("input_shape", v) if v != self.editor.design.input_shape
             else None, self.editor.end_merge, "1, 28, 28", commit_only=True),
             "C, H, W for images (e.g. 3, 32, 32) or N for feature vectors.")
-        self._row(form, "task", "Task", ChoiceField(Design.TASKS, lambda v: set_("task", v)))
+        self._row(form, "task", "Task", ChoiceField(
+            Design.TASKS, lambda v: set_("task", v) and self._offer_head_fix()))
         self._row(form, "num_classes", "Classes", SpinField(
-            1, None, lambda v: set_("num_classes", v), self.editor.end_merge),
+            1, None, lambda v: set_("num_classes", v), self._classes_done),
             "How many classes the classification head predicts.")
         layout.addLayout(form)
         self._info = self._label("")
         self._problems = None
         layout.addWidget(self._info)
         layout.addStretch(1)
+
+    def _classes_done(self) -> None:
+        self.editor.end_merge()
+        self._offer_head_fix()
+
+    def _offer_head_fix(self) -> None:
+        """After Task or Classes changed: offer the edits that make the head match (once per
+        value: a declined offer is not repeated until the settings change again)."""
+        d = self.editor.design
+        fixes = head_fixes(d, self.editor.analysis)
+        key = (d.task, d.num_classes, tuple(fixes))
+        if self.prompts is None or not fixes or key == self._declined_fix:
+            return
+        what = "; ".join(f.text for f in fixes)
+        setting = f"{d.num_classes} classes" if d.task == "classification" else "regression task"
+        if self.prompts.confirm("Update the head?", f"The head does not match the {setting} any "
+                                f"more: {what}?", "Update head"):
+            self.editor.apply_head_fixes(fixes)
+        else:
+            self._declined_fix = key
 
     def _update_design(self) -> None:
         d = self.editor.design
