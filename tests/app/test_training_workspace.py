@@ -180,6 +180,7 @@ def trained(ws, qtbot):
     return ws, ws.runs[0]
 
 
+@pytest.mark.slow
 def test_a_run_is_exported_with_the_cli_functions(trained, qtbot, tmp_path):
     ws, run = trained
     from designer.interop.weights import read_tensors
@@ -199,6 +200,7 @@ def test_a_run_is_exported_with_the_cli_functions(trained, qtbot, tmp_path):
     assert "class " in outputs["code"].read_text()
 
 
+@pytest.mark.slow
 def test_the_runs_weights_become_the_designs_in_one_undoable_step(trained, tmp_path):
     ws, run = trained
     from designer.interop.weights import WEIGHTS_KEY, read_tensors
@@ -219,6 +221,7 @@ def test_the_runs_weights_become_the_designs_in_one_undoable_step(trained, tmp_p
     assert WEIGHTS_KEY not in window.editor.design.metadata
 
 
+@pytest.mark.slow
 def test_the_user_chooses_which_weights_a_run_keeps(trained):
     ws, run = trained
     ws.runs_table.select_paths({run.path})
@@ -231,6 +234,7 @@ def test_the_user_chooses_which_weights_a_run_keeps(trained):
     assert ws.runs[0].test_accuracy == result["test"]["last"]["accuracy"]
 
 
+@pytest.mark.slow
 def test_plots_save_as_png_svg_and_csv(trained, tmp_path):
     ws, _run = trained
     widget = ws.plots.epoch_loss.widget
@@ -243,6 +247,7 @@ def test_plots_save_as_png_svg_and_csv(trained, tmp_path):
     assert rows[0] == "curve,x,y" and len(rows) == 1 + 4  # training + validation, 2 epochs
 
 
+@pytest.mark.slow
 def test_runs_trained_by_the_cli_are_opened_and_overlaid(ws, tmp_path):
     import subprocess
     import sys
@@ -261,6 +266,7 @@ def test_runs_trained_by_the_cli_are_opened_and_overlaid(ws, tmp_path):
     assert ws.plots.point_counts()["epoch_loss"] == 2
 
 
+@pytest.mark.slow
 def test_a_search_trains_its_trials_as_runs_and_applies_the_best(ws, qtbot):
     from designer.training.search import SearchSpace
 
@@ -292,6 +298,7 @@ def test_search_ranges_are_checked_before_anything_starts():
     assert parse_space("1e-4 1e-1", "1e-6, 1e-2", "0, 0.5", "16, 32").batch_sizes == (16, 32)
 
 
+@pytest.mark.slow
 def test_screenshot_of_the_training_workspace_with_a_run(tmp_path):
     import subprocess
     import sys
@@ -321,6 +328,7 @@ def test_screenshot_of_the_training_workspace_with_a_run(tmp_path):
     assert usage.returncode == 2 and "go with --screenshot" in usage.stderr
 
 
+@pytest.mark.slow
 def test_closing_can_leave_the_run_training_in_the_background(ws, qtbot):
     set_setting(ws, "epochs", "40")
     assert ws.train()
@@ -340,6 +348,7 @@ def test_closing_can_leave_the_run_training_in_the_background(ws, qtbot):
     assert result["epochs_run"] == 40
 
 
+@pytest.mark.slow
 def test_a_click_on_a_confusion_cell_shows_its_test_images(trained, qtbot):
     ws, run = trained
     ws.runs_table.select_paths({run.path})

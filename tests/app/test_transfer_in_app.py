@@ -62,6 +62,7 @@ def test_a_refused_edit_says_why_and_changes_nothing(make_window):
     assert window.editor.stack.undo_text() == before
 
 
+@pytest.mark.slow
 def test_canvas_freeze_and_a_run_trains_only_the_unfrozen_part(make_window, qtbot, tmp_path):
     design = tiny_design()
     window = make_window(design)
@@ -92,6 +93,7 @@ def test_canvas_freeze_and_a_run_trains_only_the_unfrozen_part(make_window, qtbo
     assert not torch.equal(trained[f"{lin_name}.weight"], fresh[f"{lin_name}.weight"])
 
 
+@pytest.mark.slow
 def test_two_stage_fine_tuning_gives_two_runs_the_second_from_the_first(make_window, qtbot):
     from designer.app.training.fine_tune import TwoStagePlan
 

@@ -198,6 +198,7 @@ def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path, design_file):
     assert RunDir(tmp_path / "run").load_checkpoint() is not None
 
 
+@pytest.mark.slow
 def test_the_train_process_waits_passively(tmp_path, design_file):
     """The CLI sets its threads' wait policy before torch is imported (designer.threads)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from designer.training.config import TrainConfig
 from designer.training.recipe import (
     LrSchedule,
     compute_loss,
@@ -19,7 +20,6 @@ from designer.training.recipe import (
     predict_classes,
     start_model,
 )
-from designer.training.config import TrainConfig
 
 
 def schedule(steps_per_epoch=10, **changes):

@@ -27,6 +27,8 @@ from designer.training.script.export import THIRD_PARTY, TrainScriptError, parse
 from tests.helpers import chain
 from tests.training.conftest import tiny_design
 
+pytestmark = pytest.mark.slow  # real training runs, script subprocesses and torchrun
+
 SETTINGS = {"dataset": "digits", "optimizer": "adam", "lr": 0.01, "schedule": "cosine", "epochs": 2,
             "batch_size": 128, "augmentation": {"rotation_range": 10.0, "width_shift_range": 0.1}}
 

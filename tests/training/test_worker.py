@@ -159,6 +159,7 @@ def _worker_threads_note(tmp_path) -> str:
     return next(e.message for e in events if isinstance(e, LogEvent) and "thread" in e.message)
 
 
+@pytest.mark.slow
 def test_the_worker_gets_the_compute_thread_role(tmp_path, monkeypatch):
     """Started from the app's process (one thread, set by designer.threads), the worker has
     torch's default thread count and passive waiting; a user's own settings reach it unchanged."""

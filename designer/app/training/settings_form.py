@@ -33,8 +33,10 @@ from designer.data import DataError
 from designer.data.augment import FILL_MODES, Augmentation
 from designer.data.preprocess import CENTER_CHOICES, Preprocessing
 from designer.training.config import (
+    CACHE_CHOICES,
     DEVICES,
     INITS,
+    KEEP_CHOICES,
     LOSSES,
     OPTIMIZERS,
     SCHEDULES,
@@ -49,6 +51,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "loss": ("auto", *LOSSES),
     "init": INITS,
     "device": DEVICES,
+    "keep": KEEP_CHOICES,
+    "cache_features": CACHE_CHOICES,
     "preprocessing.center": tuple(CENTER_CHOICES),
     "augmentation.fill_mode": tuple(FILL_MODES),
 }
@@ -60,13 +64,14 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Learning-rate schedule": ("schedule", "warmup_epochs", "step_size", "gamma", "min_lr",
                                "cycle_epochs", "plateau_factor", "plateau_patience"),
     "Run": ("epochs", "batch_size", "early_stopping_patience", "loss", "init", "dropout", "seed",
-            "device"),
+            "device", "keep", "cache_features"),
     "Split": ("val_fraction", "test_fraction", "split_seed"),
 }
 LABELS = {"lr": "learning rate", "grad_clip": "gradient clipping (norm)", "eps": "epsilon",
           "rmsprop_alpha": "RMSprop alpha", "early_stopping_patience": "early stopping (epochs)",
           "val_fraction": "validation fraction", "init": "initialization",
-          "split_seed": "split seed", "warmup_epochs": "warm-up epochs"}
+          "split_seed": "split seed", "warmup_epochs": "warm-up epochs",
+          "keep": "weights the run keeps", "cache_features": "cache frozen features"}
 # Which rows matter for which optimizer / schedule (the others are hidden).
 ONLY_FOR = {
     "momentum": ("optimizer", ("sgd", "momentum", "nesterov", "rmsprop")),
