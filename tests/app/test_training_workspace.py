@@ -66,7 +66,7 @@ def test_a_run_fills_the_plots_and_appears_in_the_runs_list(ws, qtbot):
 
 @pytest.mark.slow
 def test_pause_stop_and_resume_reach_the_numbers_of_an_uninterrupted_run(ws, qtbot, tmp_path):
-    set_setting(ws, "epochs", "6")
+    set_setting(ws, "epochs", "30")
     config = ws.form.config
     assert ws.train()
     qtbot.waitUntil(lambda: ws.plots.point_counts()["step_loss"] > 0, timeout=WAIT_MS)
@@ -76,6 +76,8 @@ def test_pause_stop_and_resume_reach_the_numbers_of_an_uninterrupted_run(ws, qtb
     assert ws.pause_button.text() == "Resume"
     ws.toggle_pause()
     qtbot.waitUntil(lambda: not ws.controller.paused, timeout=WAIT_MS)
+    ws.toggle_pause()  # stopped while paused: it lands mid-run however fast the machine is
+    qtbot.waitUntil(lambda: ws.controller.paused, timeout=WAIT_MS)
     ws.stop()
     wait_idle(ws, qtbot)
     stopped = ws.runs[0]
@@ -84,7 +86,7 @@ def test_pause_stop_and_resume_reach_the_numbers_of_an_uninterrupted_run(ws, qtb
     assert ws.resume_run()
     wait_idle(ws, qtbot)
     resumed = ws.runs[0]
-    assert (resumed.status, resumed.epochs_run) == ("completed", 6)
+    assert (resumed.status, resumed.epochs_run) == ("completed", 30)
     whole = Trainer(tiny_design(), config, tmp_path / "whole").run_to_end()
     assert (resumed.test_loss, resumed.test_accuracy) == (whole.test_loss, whole.test_accuracy)
 
