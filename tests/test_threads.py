@@ -45,3 +45,23 @@ def test_child_environment_is_restored(monkeypatch):
 def test_unknown_role():
     with pytest.raises(ValueError, match="roles: ui, compute"):
         threads.apply("gpu", {})
+
+
+def test_a_compute_process_fits_its_threads_to_the_model(monkeypatch):
+    """One thread for a small model, torch's default for a large one, the user's choice kept."""
+    import torch
+
+    from designer import threads
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv(threads.OURS, "OMP_WAIT_POLICY")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    try:
+        assert threads.fit_to_model(400_000) == 1 and torch.get_num_threads() == 1
+        large = threads.fit_to_model(40_000_000)
+        assert large == threads._default_threads() and torch.get_num_threads() == large
+        monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own
+        assert threads.fit_to_model(400_000) is None and torch.get_num_threads() == large
+        assert "OMP_NUM_THREADS=3, yours" in threads.describe()
+    finally:
+        torch.set_num_threads(before)

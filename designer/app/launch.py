@@ -113,7 +113,7 @@ def _show_training(app, window, runs: list[str]) -> bool:
         training.tabs.setCurrentWidget(training.results)
     for _ in range(5):
         app.processEvents()
-        training.plots.refresh()
+        training.plots.refresh(everything=True)
     return True
 
 

@@ -24,9 +24,11 @@ from typing import Any
 
 import torch
 
+from designer import threads
 from designer.codegen import CodegenError, generate
 from designer.core.design import Design
 from designer.core.errors import DesignFileError
+from designer.core.summary import summarize
 from designer.core.serialization import dumps, loads
 from designer.data import DataError, PreparedData, iterate_batches, prepare_data
 from designer.interop.weights import WeightsError, load_weights, save_weights
@@ -145,6 +147,7 @@ class Trainer:
             def weights_loader(model):
                 load_weights(model, weights)
             self.logs.append(f"started from the weights in {weights}")
+        threads.fit_to_model(summarize(self.task_design).macs)  # before the model is built
         self.net: TrainableModel = build_trainable(self.task_design, self.settings, self.device, config.seed,
                                                    weights_loader)
         self.schedule = LrSchedule(self.settings, self.steps_per_epoch)

@@ -126,6 +126,11 @@ class TrainingProcess:
         return self._process.pid if self._process is not None else None
 
     @property
+    def best_val_accuracy(self) -> float | None:
+        """The best validation accuracy of the epochs received so far."""
+        return self._best_val_accuracy
+
+    @property
     def finished(self) -> bool:
         return self.result is not None
 
@@ -214,7 +219,19 @@ class TrainingProcess:
         events: list[Event] = []
         while self.result is None and (deadline is None or time.monotonic() < deadline):
             events.extend(self.poll(timeout=0.2))
+        if self.result is not None:
+            self.join()
         return events
+
+    def join(self, timeout: float = 5.0) -> None:
+        """Wait for a finished worker to exit (it sent its end; Python and torch take a moment
+        to shut down), terminating it if it does not within ``timeout``. poll() never waits for
+        this, so a UI does not freeze while the worker exits."""
+        if self._process is None:
+            return
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._stop_process()
 
     def request_stop(self) -> None:
         """Ask the run to stop after its current step, without waiting (a UI keeps polling and
@@ -248,9 +265,6 @@ class TrainingProcess:
     def _finish(self, end: EndEvent) -> None:
         self.result = end
         self._events.close()
-        self._process.join(5.0)
-        if self._process.is_alive():
-            self._stop_process()
 
     def _record(self, end: EndEvent) -> None:
         """The worker could not write its result: write it here, if the run got that far."""
@@ -260,4 +274,3 @@ class TrainingProcess:
         run = RunDir(self.run_dir)
         if run.file(RunDir.CONFIG).exists():
             run.write_result(end)
-        self._process.join(1.0)

@@ -2,7 +2,8 @@
 accuracies, and the learning rate, for the live run and any runs overlaid beside it.
 
 Events append to growing numpy buffers; a QTimer pushes dirty curves to their PlotDataItems at
-25 Hz, not once per event, and pyqtgraph's own peak downsampling and clip-to-view keep a curve of
+25 Hz, not once per event, and one plot per tick (a plot repaints in ~5 ms; four at once would
+make the window stutter while training), and pyqtgraph's own peak downsampling and clip-to-view keep a curve of
 100k steps cheap to draw. Hovering a plot shows each curve's value at the cursor; the right-click
 menu's "Export..." (pyqtgraph's) saves a plot as PNG, SVG or CSV.
 """
@@ -57,6 +58,10 @@ class Buffer:
 
 
 STEP_SERIES = ("step", "loss", "loss_ema", "lr")
+STEP_PLOTS = frozenset({"step_loss", "lr"})          # what a step record changes
+EPOCH_PLOTS = frozenset({"epoch_loss", "accuracy"})  # what an epoch record changes
+ALL_PLOTS = STEP_PLOTS | EPOCH_PLOTS
+PLOT_ORDER = ("step_loss", "epoch_loss", "accuracy", "lr")
 EPOCH_SERIES = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "lr", "seconds")
 
 
@@ -69,7 +74,7 @@ class RunCurves:
         self.steps = {k: Buffer() for k in STEP_SERIES}
         self.epochs = {k: Buffer() for k in EPOCH_SERIES}
         self.steps_per_epoch: int | None = None
-        self.dirty = True
+        self.dirty: set[str] = set(ALL_PLOTS)  # the plots this run's curves must be redrawn in
 
     def add(self, record: dict) -> None:
         kind = record.get("kind")
@@ -89,7 +94,7 @@ class RunCurves:
             self.steps_per_epoch = int(record["steps_per_epoch"])
         else:
             return
-        self.dirty = True
+        self.dirty |= STEP_PLOTS if kind == "step" else ALL_PLOTS
 
     def epoch_x(self, axis: str) -> np.ndarray:
         epochs = self.epochs["epoch"].values
@@ -211,6 +216,7 @@ class TrainingPlots(QWidget):
         self.runs: dict[str, RunCurves] = {}
         self.smoothing = DEFAULT_SMOOTHING
         self.x_axis = "step"
+        self._next = 0  # the plot the next timer refresh starts looking at
 
         self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
         self.smooth_slider.setRange(0, 999)
@@ -297,8 +303,8 @@ class TrainingPlots(QWidget):
                 run.name = name
                 for plot in self.plots:
                     plot.remove(key)
-                run.dirty = True
-                self.refresh()
+                run.dirty = set(ALL_PLOTS)
+                self.refresh(everything=True)
 
     # -- display ------------------------------------------------------------------------------
     def set_x_axis(self, axis: str) -> None:
@@ -312,43 +318,54 @@ class TrainingPlots(QWidget):
         self.smoothing = value / 1000
         self.smooth_label.setText(f"{self.smoothing:.3f}")
         for run in self.runs.values():
-            run.dirty = True
+            run.dirty.add("step_loss")
 
     def _redraw_all(self) -> None:
         for run in self.runs.values():
-            run.dirty = True
-        self.refresh()
+            run.dirty = set(ALL_PLOTS)
+        self.refresh(everything=True)
 
-    def refresh(self) -> None:
-        """Push the curves of runs whose data changed since the last refresh."""
+    def refresh(self, everything: bool = False) -> None:
+        """Push changed curves to their plots: from the timer, one plot per call (the one
+        after the last drawn that has changes), so no tick repaints all four; ``everything``
+        draws every changed plot at once (a run added, the axis changed, a run ended)."""
+        order = PLOT_ORDER[self._next:] + PLOT_ORDER[:self._next]
         drawn = False
-        several = len(self.runs) > 1
-        for run in self.runs.values():
-            if not run.dirty:
+        for i, name in enumerate(order):
+            runs = [r for r in self.runs.values() if name in r.dirty]
+            if not runs:
                 continue
-            run.dirty = False
+            several = len(self.runs) > 1
+            for run in runs:
+                run.dirty.discard(name)
+                self._draw(name, run, several)
             drawn = True
-            self._draw(run, several)
+            if not everything:
+                self._next = (PLOT_ORDER.index(name) + 1) % len(PLOT_ORDER)
+                break
         if drawn:
             self.changed.emit()
 
-    def _draw(self, run: RunCurves, several: bool) -> None:
+    def _draw(self, name: str, run: RunCurves, several: bool) -> None:
         k, c = run.key, run.color
-        sx = run.step_x(self.x_axis)
-        loss = run.steps["loss"].values
-        if not several:  # the raw loss, faint, behind its average (too busy with several runs)
-            self.step_loss.curve((k, "raw"), f"{run.name} (raw)", c, width=1, alpha=70).setData(sx, loss)
+        if name == "step_loss":
+            sx, loss = run.step_x(self.x_axis), run.steps["loss"].values
+            if not several:  # the raw loss, faint, behind its average (busy with several runs)
+                self.step_loss.curve((k, "raw"), f"{run.name} (raw)", c, width=1,
+                                     alpha=70).setData(sx, loss)
+            else:
+                self.step_loss.remove_curve((k, "raw"))
+            self.step_loss.curve((k, "ema"), run.name, c).setData(sx, ema(loss, self.smoothing))
+        elif name == "lr":
+            self.lr.curve((k, "lr"), run.name, c).setData(run.step_x(self.x_axis),
+                                                          run.steps["lr"].values)
         else:
-            self.step_loss.remove_curve((k, "raw"))
-        smoothed = ema(loss, self.smoothing)
-        self.step_loss.curve((k, "ema"), run.name, c).setData(sx, smoothed)
-        ex = run.epoch_x(self.x_axis)
-        e = run.epochs
-        for plot, train, val in ((self.epoch_loss, "train_loss", "val_loss"),
-                                 (self.accuracy, "train_accuracy", "val_accuracy")):
-            plot.curve((k, train), f"{run.name} training", c, dashed=True).setData(ex, e[train].values)
+            plot, train, val = ((self.epoch_loss, "train_loss", "val_loss") if name == "epoch_loss"
+                                else (self.accuracy, "train_accuracy", "val_accuracy"))
+            ex, e = run.epoch_x(self.x_axis), run.epochs
+            plot.curve((k, train), f"{run.name} training", c, dashed=True).setData(
+                ex, e[train].values)
             plot.curve((k, val), f"{run.name} validation", c).setData(ex, e[val].values)
-        self.lr.curve((k, "lr"), run.name, c).setData(sx, run.steps["lr"].values)
 
     def dispose(self) -> None:
         """The window is closing: no more redraws."""

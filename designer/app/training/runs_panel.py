@@ -108,6 +108,18 @@ class RunsTable(QTableWidget):
                 self.selectionModel().select(self.model().index(row, 0), flags)
         self.blockSignals(False)
 
+    def update_live(self, epoch: int, epochs: int, best_val_accuracy: float | None) -> None:
+        """The live run's row after an epoch, without re-reading every run (cheap enough to do
+        while training, so the window never stutters)."""
+        for row, run in enumerate(self.runs):
+            if self.live is not None and run.path == self.live:
+                self.blockSignals(True)
+                self.item(row, 3).setText(f"{epoch}/{epochs}")
+                if best_val_accuracy is not None:
+                    self.item(row, 4).setText(percent(best_val_accuracy))
+                self.blockSignals(False)
+                return
+
     def selected(self) -> list[Path]:
         rows = sorted({i.row() for i in self.selectedIndexes()})
         return [self.runs[r].path for r in rows if r < len(self.runs)]

@@ -482,11 +482,17 @@ class TrainingWorkspace(QWidget):
         elif kind == "log":
             self.log.appendPlainText(event.message)
         elif kind == "epoch":
-            self._show_search()
+            process = self.controller.process
+            best = process.best_val_accuracy if process is not None else None
+            live = next((r for r in self.runs if r.path == self.controller.run_dir), None)
+            if live is not None:  # in memory: re-reading every run each epoch would stutter
+                live.epochs_run, live.best_val_accuracy = event.epoch, best
+            self.runs_table.update_live(event.epoch, event.epochs, best)
+            if self.search is not None:
+                self._show_search()
             val = "" if event.val_accuracy is None else f", validation accuracy {event.val_accuracy:.4f}"
             self.log.appendPlainText(f"epoch {event.epoch}/{event.epochs}: loss {event.train_loss:.4f}"
                                      f"{val}{' (best)' if event.best else ''}")
-            self.refresh_runs()
 
     def _progress(self, p) -> None:
         if p.steps_total:
@@ -499,7 +505,7 @@ class TrainingWorkspace(QWidget):
 
     def _ended(self, end) -> None:
         run_dir = self.controller.run_dir
-        self.plots.refresh()  # the last points, without waiting for the next tick
+        self.plots.refresh(everything=True)  # the last points, without waiting for the ticks
         self.refresh_runs()
         self.progress.setFormat(end.status)
         if end.status == "crashed":
