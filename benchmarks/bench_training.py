@@ -90,7 +90,13 @@ def engine_run(design, config, data) -> tuple[float, float]:
 
 
 def main() -> None:
+    from designer import threads
+    from designer.core.summary import summarize
+
     design, config, data = _setup()
+    # Both sides with the threads the engine chooses for this model (designer.threads), so the
+    # ratio measures the engine, not a thread count.
+    threads.fit_to_model(summarize(design).macs)
     samples = EPOCHS * len(data.train_x)
     bare_loop(design, config, data)  # warm-up: first-call allocations and kernel selection
     bare_train = bare_total = engine_train = engine_total = float("inf")
