@@ -16,6 +16,7 @@ import torch
 
 from designer.data.cifar_files import CIFAR10, CIFAR100, read_cifar_folder
 from designer.data.data_dir import DATA_DIR_ENV
+from designer.data.download import DownloadCancelled, DownloadError, download
 from designer.data.errors import DataError
 from designer.data.idx_files import check_idx_file, gunzip_missing
 from designer.data.rawdata import RawData
@@ -46,7 +47,7 @@ CIFAR_DATASETS = {
 _CIFAR_HOME = "https://www.cs.toronto.edu/~kriz/cifar.html"
 
 
-def load_idx_dataset(key: str, root: Path) -> RawData:
+def load_idx_dataset(key: str, root: Path, progress: FileProgress | None = None) -> RawData:
     from torchvision import datasets
 
     class_name, title, home = IDX_DATASETS[key]
@@ -57,10 +58,11 @@ def load_idx_dataset(key: str, root: Path) -> RawData:
     if missing:
         listing = ", ".join(f"{name}(.gz)" for name in _IDX_FILES)
         _download(
-            lambda: dataset_cls(str(root), train=True, download=True),
+            lambda: _fetch_idx(dataset_cls, raw_dir, progress),
             f"{title} is not in {raw_dir}",
             f"Put {listing} (from {home}) in {raw_dir}{os.sep}",
         )
+        gunzip_missing(raw_dir, list(_IDX_FILES))
     else:
         counts = {name: check_idx_file(raw_dir / name, ndim) for name, ndim in _IDX_FILES.items()}
         for split in ("train", "t10k"):
@@ -85,7 +87,7 @@ def load_idx_dataset(key: str, root: Path) -> RawData:
     )
 
 
-def load_cifar_dataset(key: str, root: Path) -> RawData:
+def load_cifar_dataset(key: str, root: Path, progress: FileProgress | None = None) -> RawData:
     from torchvision import datasets
 
     class_name, title, layout = CIFAR_DATASETS[key]
@@ -95,7 +97,7 @@ def load_cifar_dataset(key: str, root: Path) -> RawData:
     if missing:
         partly = f" (missing: {', '.join(missing)})" if len(missing) < len(layout.all_files) else ""
         _download(
-            lambda: dataset_cls(str(root), train=True, download=True),
+            lambda: _fetch_cifar(dataset_cls, root, progress),
             f"{title} is not in {folder}{partly}",
             f"Download {layout.archive} from {_CIFAR_HOME} and unpack it in {root}, "
             f"so that {folder}{os.sep} holds {layout.files_text}",
@@ -127,11 +129,58 @@ def _cifar_tensors(dataset) -> tuple[torch.Tensor, torch.Tensor]:
     return images, torch.tensor(dataset.targets, dtype=torch.int64)
 
 
+# progress(file name, bytes so far, total bytes or None), and whether to stop (cancel)
+FileProgress = Callable[[str, int, "int | None"], "bool | None"]
+
+
+def _fetch_idx(dataset_cls, raw_dir: Path, progress: FileProgress | None) -> None:
+    """The dataset's .gz files from torchvision's mirror list, each checked against its MD5."""
+    for filename, md5 in dataset_cls.resources:
+        if (raw_dir / filename).is_file() or (raw_dir / filename.removesuffix(".gz")).is_file():
+            continue
+        errors = []
+        for mirror in dataset_cls.mirrors:
+            try:
+                _fetch(mirror + filename, raw_dir / filename, md5, progress)
+                break
+            except DownloadError as exc:
+                errors.append(str(exc))
+        else:
+            raise DownloadError("; ".join(errors))
+
+
+def _fetch_cifar(dataset_cls, root: Path, progress: FileProgress | None) -> None:
+    """The official archive (MD5-checked), unpacked where torchvision reads it."""
+    import tarfile
+
+    archive = root / dataset_cls.filename
+    if not archive.is_file():
+        _fetch(dataset_cls.url, archive, dataset_cls.tgz_md5, progress)
+    with tarfile.open(archive, "r:gz") as tar:
+        tar.extractall(root, filter="data")
+
+
+def _fetch(url: str, target: Path, md5: str, progress: FileProgress | None) -> None:
+    report = stop = None
+    if progress is not None:
+        state = {"stop": False}
+
+        def report(done: int, total: int | None) -> None:
+            state["stop"] = bool(progress(target.name, done, total))
+
+        def stop() -> bool:
+            return state["stop"]
+    download(url, target, md5=md5, progress=report, cancelled=stop,
+             timeout=DOWNLOAD_TIMEOUT_SECONDS)
+
+
 def _download(fetch: Callable[[], object], problem: str, instructions: str) -> None:
     log.info("%s; trying to download it", problem)
     try:
         with _network_timeout(DOWNLOAD_TIMEOUT_SECONDS):
             fetch()
+    except DownloadCancelled:
+        raise DataError(f"{problem}; the download was stopped") from None
     except Exception as exc:  # urllib, http.client, tarfile and torchvision each raise their own kinds
         raise DataError(
             f"{problem} and could not be downloaded ({_last_line(exc)}). {instructions}, "

@@ -30,6 +30,7 @@ def load_source(
     data_dir: str | Path | None = None,
     *,
     image_size: tuple[int, int] | None = None,
+    progress=None,
 ) -> RawData:
     """Load a dataset.
 
@@ -37,6 +38,7 @@ def load_source(
     image folder (names win over folders of the same name; write ``folder:mnist`` for those).
     ``data_dir`` is where the named datasets live (default: ``default_data_dir()``).
     ``image_size`` (H, W) applies to image folders, whose images may differ in size.
+    ``progress(file name, bytes so far, total)`` follows a download (return True to stop it).
     """
     if not isinstance(spec, str) or not spec.strip():
         raise DataError(f"no data source given; known sources: {', '.join(KNOWN_SOURCES)}")
@@ -48,9 +50,9 @@ def load_source(
         return load_digits_data()
     root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     if key in IDX_DATASETS:
-        return load_idx_dataset(key, root)
+        return load_idx_dataset(key, root, progress)
     if key in CIFAR_DATASETS:
-        return load_cifar_dataset(key, root)
+        return load_cifar_dataset(key, root, progress)
     if spec.startswith(FOLDER_PREFIX):
         path_text = spec[len(FOLDER_PREFIX):].strip()
         if not path_text:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -55,11 +55,12 @@ class DataSummary:
 
 
 def summarize_source(dataset: str, data_dir: str | None, val_fraction: float,
-                     test_fraction: float, split_seed: int) -> DataSummary:
-    """Load a source and count its splits the way the engine will split it (slow: a thread)."""
+                     test_fraction: float, split_seed: int, progress=None) -> DataSummary:
+    """Load a source and count its splits the way the engine will split it (slow: a thread).
+    ``progress`` follows a download (designer.data.load_source)."""
     from designer.data import load_source, split_indices
 
-    raw = load_source(dataset, data_dir)
+    raw = load_source(dataset, data_dir, progress=progress)
     own_test = raw.test_images is not None
     split = split_indices(raw.train_labels, val_fraction=val_fraction,
                           test_fraction=0.0 if own_test else test_fraction, seed=split_seed)
@@ -67,6 +68,12 @@ def summarize_source(dataset: str, data_dir: str | None, val_fraction: float,
     samples = [raw.train_images[int(i)] for i in split.train[:SAMPLES_SHOWN]]
     return DataSummary(raw.name, list(raw.classes), len(split.train), len(split.val), test,
                        own_test, samples, list(raw.skipped))
+
+
+class _DownloadProgress(QObject):
+    """Carries a download's progress from the loading thread to the panel."""
+
+    changed = Signal(str, int, int)  # file, bytes so far, total (0: unknown)
 
 
 class DataPanel(QGroupBox):
@@ -97,10 +104,16 @@ class DataPanel(QGroupBox):
         self.choose = QPushButton("Choose folder…")
         self.choose.clicked.connect(self._choose_folder)
         self.busy = QProgressBar()
-        self.busy.setRange(0, 0)  # indeterminate: loading or downloading
-        self.busy.setMaximumHeight(10)
+        self.busy.setObjectName("data-progress")
+        self.busy.setRange(0, 0)  # indeterminate while loading; a download shows its bytes
         self.busy.setTextVisible(False)
         self.busy.hide()
+        self.cancel_download = QPushButton("Cancel download")
+        self.cancel_download.hide()
+        self.cancel_download.clicked.connect(self._stop_download)
+        self._stop = False
+        self._download = _DownloadProgress(self)
+        self._download.changed.connect(self._show_download)
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.error = QLabel()
@@ -129,6 +142,7 @@ class DataPanel(QGroupBox):
         layout.addWidget(self.source)
         layout.addLayout(folder_row)
         layout.addWidget(self.busy)
+        layout.addWidget(self.cancel_download)
         layout.addWidget(self.error)
         layout.addWidget(self.info)
         layout.addLayout(self.samples)
@@ -181,15 +195,38 @@ class DataPanel(QGroupBox):
         self.reload()
 
     def reload(self) -> None:
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
         self.busy.show()
         self.error.hide()
         self.info.setText(f"Loading {self.dataset}…")
         dataset, data_dir, split = self.dataset, self.data_dir, self._split
-        self._task.start(lambda: summarize_source(dataset, data_dir, *split),
+        self._stop = False
+
+        def progress(name: str, done: int, total: int | None) -> bool:
+            self._download.changed.emit(name, done, total or 0)
+            return self._stop
+
+        self._task.start(lambda: summarize_source(dataset, data_dir, *split, progress=progress),
                          self._loaded, self._failed, (DataError, OSError))
+
+    def _show_download(self, name: str, done: int, total: int) -> None:
+        if not self._task.busy:
+            return
+        self.cancel_download.show()
+        self.busy.setTextVisible(True)
+        if total:
+            self.busy.setRange(0, total)
+            self.busy.setValue(done)
+        self.busy.setFormat(f"Downloading {name}: {done / 1e6:.1f}"
+                            + (f" of {total / 1e6:.1f}" if total else "") + " MB")
+
+    def _stop_download(self) -> None:
+        self._stop = True
 
     def _loaded(self, summary: DataSummary) -> None:
         self.busy.hide()
+        self.cancel_download.hide()
         self.summary = summary
         names = ", ".join(summary.classes[:12]) + (" …" if len(summary.classes) > 12 else "")
         test = "its own test split" if summary.test_is_own_split else "held out"
@@ -211,6 +248,7 @@ class DataPanel(QGroupBox):
 
     def _failed(self, message: str) -> None:
         self.busy.hide()
+        self.cancel_download.hide()
         self.summary = None
         self.info.setText("")
         self.error.setText(message)
