@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from designer.core.errors import ShapeError
 from designer.core.params import pair
-from designer.core.registry import Shape
-
-
-def shape_str(shape: Shape) -> str:
-    return " x ".join(map(str, shape))
+from designer.core.registry import Shape, shape_str
 
 
 def need_image(title: str, shape: Shape) -> tuple[int, int, int]:
