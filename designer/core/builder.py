@@ -24,12 +24,11 @@ class GraphBuilder:
         node = Node(self.graph.new_id(), type_name,
                     self.graph.unique_name(name or type_name.lower()), full)
         self.graph.add_node(node)
-        if spec.role == "custom_block":  # ports come from the block definition: in1, in2, ...
-            ports = tuple(f"in{i + 1}" for i in range(len(srcs)))
-        else:
-            ports = spec.input_ports(full)
+        ports = spec.ports(full, self.graph.library)
         if len(srcs) > len(ports):
             raise ValueError(f"{type_name} takes {len(ports)} inputs, got {len(srcs)}")
         for src, port in zip(srcs, ports):
-            self.graph.add_edge(Edge(src, node.id, port))
+            # A new node's inputs from nodes built before it: no cycle, no port fed twice, and
+            # checking each edge against the whole graph would make a 700-node build quadratic.
+            self.graph.add_edge(Edge(src, node.id, port), checked=False)
         return node.id
