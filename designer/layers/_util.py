@@ -16,15 +16,6 @@ def need_image(title: str, shape: Shape) -> tuple[int, int, int]:
     return shape  # type: ignore[return-value]
 
 
-def need_flat(title: str, shape: Shape) -> int:
-    if len(shape) != 1:
-        raise ShapeError(
-            f"{title} needs a flat input (N features) but gets {shape_str(shape)}; "
-            "add Flatten or GlobalAvgPool before it"
-        )
-    return shape[0]
-
-
 def size_src(v) -> str:
     """int stays int; [h, w] becomes a tuple, as torchvision writes them."""
     h, w = pair(v)
@@ -36,10 +27,6 @@ def call(ctor: str, *args, **kwargs) -> str:
     parts = [str(a) for a in args]
     parts += [f"{k}={v}" for k, v in kwargs.items() if v is not None]
     return f"{ctor}({', '.join(parts)})"
-
-
-def num_src(v: float) -> str:
-    return repr(float(v)) if not isinstance(v, bool) else repr(v)
 
 
 def conv_out(size: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> int:

@@ -15,10 +15,6 @@ def _check_groups(c_in: int, c_out: int, groups: int) -> None:
         raise ShapeError(f"out_channels {c_out} is not divisible by groups {groups}", "groups")
 
 
-def _same_pads(k: tuple[int, int], d: tuple[int, int]) -> tuple[int, int]:
-    return (d[0] * (k[0] - 1)) // 2, (d[1] * (k[1] - 1)) // 2
-
-
 @register_layer
 class Conv2d(LayerSpec):
     type = "Conv2d"

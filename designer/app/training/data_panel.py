@@ -75,7 +75,6 @@ class DataPanel(QGroupBox):
 
     source_changed = Signal(str, object)
     fix_head = Signal(int)
-    loaded = Signal(object)      # DataSummary, or None when the source cannot be read
 
     def __init__(self, parent=None) -> None:
         super().__init__("Data", parent)
@@ -207,7 +206,6 @@ class DataPanel(QGroupBox):
         self.samples.addStretch(1)
         self._check_head()
         self._draw_preview()
-        self.loaded.emit(summary)
 
     def _failed(self, message: str) -> None:
         self.busy.hide()
@@ -217,7 +215,6 @@ class DataPanel(QGroupBox):
         self.error.show()
         self._clear(self.samples)
         self._check_head()
-        self.loaded.emit(None)
 
     # -- the head -----------------------------------------------------------------------------
     def set_head_classes(self, classes: int | None) -> None:
