@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from designer.core.design import Edge, Graph, Node
+from designer.core.design import Edge, Graph, Node, block_ports
 from designer.core.registry import get_spec
 
 
@@ -25,6 +25,8 @@ class GraphBuilder:
                     self.graph.unique_name(name or type_name.lower()), full)
         self.graph.add_node(node)
         ports = spec.ports(full, self.graph.library)
+        if spec.is_custom_block and full.get("block") not in self.graph.library:
+            ports = tuple(block_ports(len(srcs)))  # a definition added later, as a file may
         if len(srcs) > len(ports):
             raise ValueError(f"{type_name} takes {len(ports)} inputs, got {len(srcs)}")
         for src, port in zip(srcs, ports):

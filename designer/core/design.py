@@ -238,7 +238,12 @@ class BlockDef(Graph):
         return sorted(inputs, key=lambda n: n.params.get("index", 0))
 
     def port_names(self) -> list[str]:
-        return [f"in{i + 1}" for i in range(len(self.input_nodes()))]
+        return block_ports(len(self.input_nodes()))
+
+
+def block_ports(count: int) -> list[str]:
+    """The input ports of a custom block with `count` inputs: in1, in2, ..."""
+    return [f"in{i + 1}" for i in range(count)]
 
 
 class Design(Graph):
