@@ -18,8 +18,8 @@ import time
 def densenet201_flat():
     """DenseNet-201 (growth 32, blocks 6-12-48-32) built from blocks, then every block ungrouped."""
     from designer.core.builder import GraphBuilder
-    from designer.core.commands import ungroup_node
     from designer.core.design import Design
+    from designer.core.grouping import ungroup_node
     from designer.core.layout import apply_layout
     from designer.core.registry import get_spec
 

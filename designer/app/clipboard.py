@@ -3,11 +3,11 @@ between them and the custom blocks they use), so it also pastes into another win
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from designer.core.design import BlockDef, Design, Edge, Graph, Node
 from designer.core.errors import DesignFileError
+from designer.core.names import copy_name, unique_name
 from designer.core.serialization import dumps, loads
 
 
@@ -65,28 +65,10 @@ def plan_paste(design: Design, graph: Graph, text: str, offset: tuple[float, flo
         id_map[old.id] = new_id
         node = old.copy()
         node.id = new_id
-        node.name = (_copy_name if copies else _unique)(old.name, taken_names)
+        node.name = (copy_name if copies else unique_name)(old.name, taken_names)
+        taken_names.add(node.name)
         node.position = (old.position[0] + offset[0], old.position[1] + offset[1])
         nodes.append(node)
     edges = [Edge(id_map[e.src], id_map[e.dst], e.dst_port) for e in part.edges]
     missing = {k: b for k, b in part.blocks.items() if k not in design.blocks}
     return PastePlan(nodes, edges, missing)
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    stem = name.rstrip("0123456789") or name
-    candidate, i = name, 1
-    while candidate in taken:
-        candidate, i = f"{stem}{i}", i + 1
-    taken.add(candidate)
-    return candidate
-
-
-def _copy_name(name: str, taken: set[str]) -> str:
-    """layer1_0 -> layer1_0_copy, then layer1_0_copy2...; a copy of a copy is not _copy_copy."""
-    base = re.sub(r"_copy\d*$", "", name)
-    candidate, i = name if name not in taken else f"{base}_copy", 2
-    while candidate in taken:
-        candidate, i = f"{base}_copy{i}", i + 1
-    taken.add(candidate)
-    return candidate

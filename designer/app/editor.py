@@ -7,8 +7,6 @@ whose signals arrive here."""
 
 from __future__ import annotations
 
-import itertools
-
 from PySide6.QtCore import QMimeData, QObject, QPointF, Signal
 from PySide6.QtGui import QGuiApplication
 
@@ -22,74 +20,21 @@ from designer.core import commands as cmds
 from designer.core.analysis import Analysis
 from designer.core.design import Design, Edge, Graph, Node
 from designer.core.errors import ConnectionRefused
+from designer.core.grouping import extract_block, group_and_lay_out, ungroup_in_place
 from designer.core.layout import ROW, apply_layout, layered_positions
+from designer.core.names import new_node_name, numbered
+from designer.core.nesting import nests_itself
 from designer.core.placement import free_offset, free_position
 from designer.core.registry import get_spec, has_spec
 from designer.core.serialization import clone
-
-# Short base names for new nodes (conv1, fc2...), as people name layers in papers and code.
-_BASE_NAMES = {
-    "Conv2d": "conv", "ConvTranspose2d": "deconv", "Linear": "fc", "MaxPool2d": "pool",
-    "AvgPool2d": "avgpool", "GlobalAvgPool": "gap", "BatchNorm": "bn", "Dropout2d": "dropout",
-    "LocalResponseNorm": "lrn", "InceptionModule": "inception", "ResidualBasicBlock": "res",
-    "ResidualBottleneck": "bottleneck", "DenseBlock": "denseblock", "DenseTransition":
-    "transition", "FireModule": "fire", "InvertedResidual": "ir",
-}
-_UNNUMBERED = {"Input": "input", "ClassificationOutput": "output", "RegressionOutput": "output",
-               "BlockOutput": "output"}
-
 
 # How far apart node centres must be: the box with room for its ports and a shape label.
 FOOTPRINT = (NODE_W + 20.0, NODE_H + 28.0)
 
 
-def fresh_name(graph: Graph, type_name: str, block: str = "") -> str:
-    taken = {n.name for n in graph.nodes.values()}
-    if type_name in _UNNUMBERED and _UNNUMBERED[type_name] not in taken:
-        return _UNNUMBERED[type_name]
-    base = block or _BASE_NAMES.get(type_name, type_name.lower())
-    for i in itertools.count(1):
-        if f"{base}{i}" not in taken:
-            return f"{base}{i}"
-    raise AssertionError("unreachable")
-
-
 def needs_layout(graph: Graph) -> bool:
     """A graph from a file or a tool that wrote no positions (all nodes at one spot)."""
     return len(graph.nodes) > 1 and len({n.position for n in graph.nodes.values()}) == 1
-
-
-def ungroup_in_place(design: Design, node_id: str) -> list[str]:
-    """Ungroup a block node and lay its layers out where it was, moving what is below down."""
-    ox, oy = design.nodes[node_id].position
-    new_ids = cmds.ungroup_node(design, node_id)
-    inside = set(new_ids)
-    part = Graph()
-    part.nodes = {nid: design.nodes[nid] for nid in new_ids}
-    part.edges = [e for e in design.edges if e.src in inside and e.dst in inside]
-    pos = layered_positions(part)
-    extra = max((y for _, y in pos.values()), default=0.0)
-    for n in list(design.nodes.values()):
-        if n.id not in inside and n.position[1] > oy + 1:
-            design.set_node_attr(n.id, "position", (n.position[0], n.position[1] + extra))
-    for nid, (x, y) in pos.items():
-        design.set_node_attr(nid, "position", (ox + x, oy + y))
-    return new_ids
-
-
-def group_and_lay_out(design: Design, node_ids: list[str], name: str) -> str:
-    """Group nodes into a custom block whose interior is laid out afresh (its boundary nodes
-    would otherwise all sit at the origin)."""
-    node_id = cmds.group_nodes(design, node_ids, name)
-    apply_layout(design.blocks[name])
-    return node_id
-
-
-def extract_block(design: Design, node_ids: list[str], name: str):
-    """The block definition grouping `node_ids` would create, leaving the design as it is."""
-    scratch = clone(design)
-    group_and_lay_out(scratch, node_ids, name)
-    return scratch.blocks[name]
 
 
 class Editor(QObject):
@@ -226,8 +171,7 @@ class Editor(QObject):
         old = self.graph.feeding(edge.dst, edge.dst_port) if edge.dst in self.graph.nodes \
             else None
         try:  # a fed input may be given another source (releasing offers to replace it)
-            cmds.check_connect(self.design, edge, self.block_path,
-                               replacing=old if old != edge else None)
+            self.graph.check_connect(edge, replacing=old if old != edge else None)
         except ConnectionRefused as exc:
             return str(exc)
         return None
@@ -259,7 +203,7 @@ class Editor(QObject):
         if not self._require_editable() or old == new or old not in self.graph.edges:
             return False
         try:
-            cmds.check_connect(self.design, new, self.block_path, replacing=old)
+            self.graph.check_connect(new, replacing=old)
         except ConnectionRefused as exc:
             self.message.emit(f"Cannot connect: {exc}")
             return False
@@ -280,14 +224,14 @@ class Editor(QObject):
             return None
         g = self.graph
         spec = get_spec(type_name)
-        ports = spec.input_ports(spec.defaults())
+        ports = spec.ports(spec.defaults(), self.design.blocks)
         if not ports:
             self.message.emit(f"A {spec.title} has no input to connect")
             return None
         x, y = g.nodes[edge.dst].position
         below = {nid: (n.position, (n.position[0], n.position[1] + ROW))
                  for nid, n in g.nodes.items() if n.position[1] >= y - 1}
-        node = Node(g.new_id(), type_name, fresh_name(g, type_name), spec.defaults(),
+        node = Node(g.new_id(), type_name, self._new_name(type_name), spec.defaults(),
                     free_position(self._centres(below), (x, y), FOOTPRINT))
         with self.stack.macro(f"Insert {spec.title}"):
             self.stack.push(cmds.MoveNodes(below, self.block_path))
@@ -320,8 +264,12 @@ class Editor(QObject):
                     *(cmds.Connect(e, self.block_path) for e in joins)]
 
         trial = clone(self.design)  # try it first: the shapes decide
-        for c in steps():
-            c.redo(trial)
+        try:
+            for c in steps():
+                c.redo(trial)
+        except ConnectionRefused as exc:
+            self.message.emit(f"Cannot reconnect: {exc}")
+            return False
         before = {(p.node_id, p.message) for p in self.level.analysis.problems}
         after = navigation.resolve(trial, self.frames)[1][-1].analysis
         new = [p for p in after.problems if (p.node_id, p.message) not in before]
@@ -367,7 +315,7 @@ class Editor(QObject):
         if block and block not in self.design.blocks:
             self.message.emit(f"This design has no block named {block!r}")
             return None
-        if block and self._nests_itself(block):
+        if block and nests_itself(self.design, self.block_path, block):
             self.message.emit(f"Block {block} cannot be placed inside itself")
             return None
         params = spec.defaults()
@@ -378,12 +326,11 @@ class Editor(QObject):
             pos = self.view.mapToScene(self.view.viewport().rect().center())
         wanted = (round(pos.x() / 10) * 10, round(pos.y() / 10) * 10)
         x, y = free_position(self._centres(shifted), wanted, FOOTPRINT)
-        node = Node(g.new_id(), type_name, fresh_name(g, type_name, block), params, (x, y))
+        node = Node(g.new_id(), type_name, self._new_name(type_name, block), params, (x, y))
         title = block or spec.title
         edges = []
         if connect_from is not None:
-            ports = get_spec(type_name).input_ports(params) if not block else \
-                tuple(self.design.blocks[block].port_names())
+            ports = spec.ports(params, self.design.blocks)
             edges = [Edge(connect_from, node.id, ports[0])] if ports else []
         add = cmds.AddNodes([node], edges, self.block_path, f"Add {title}")
         if shifted:  # room made below the selection: one step with the addition
@@ -421,7 +368,7 @@ class Editor(QObject):
         if len(ids) == 1 and self.editable:
             src = self.graph.nodes[ids[0]]
             spec = get_spec(src.type) if has_spec(src.type) else None
-            if spec is not None and spec.role not in ("output", "block_output"):
+            if spec is not None and not spec.is_output:
                 x, y = src.position
                 below = {nid: (n.position, (n.position[0], n.position[1] + ROW))
                          for nid, n in self.graph.nodes.items() if n.position[1] > y + 1}
@@ -429,27 +376,13 @@ class Editor(QObject):
                                       shifted=below)
         return self.add_layer(type_name, block)
 
-    def _nests_itself(self, block: str) -> bool:
-        """Would a `block` node here make a block contain itself (directly or through others)?"""
-        path = set(self.block_path)
-        if not path:
-            return False
-        seen, todo = set(), [block]
-        while todo:
-            name = todo.pop()
-            if name in path:
-                return True
-            if name in seen or name not in self.design.blocks:
-                continue
-            seen.add(name)
-            todo.extend(n.params.get("block") for n in self.design.blocks[name].nodes.values()
-                        if n.type == "Block")
-        return False
+    def _new_name(self, type_name: str, block: str = "") -> str:
+        return new_node_name(type_name, {n.name for n in self.graph.nodes.values()}, block)
 
     def set_node_attr(self, node_id: str, field: str, value) -> bool:
         if not self._require_editable():
             return False
-        if field == "params.block" and self._nests_itself(str(value)):
+        if field == "params.block" and nests_itself(self.design, self.block_path, str(value)):
             self.message.emit(f"Block {value} cannot be placed inside itself")
             return False
         return self.push(cmds.SetNodeAttr(node_id, field, value, self.block_path))
@@ -535,8 +468,8 @@ class Editor(QObject):
             self.message.emit(f"Nothing to paste: {exc}")
             return
         self._place(plan.nodes, beside=what == "Duplicate")
-        nested = [n.params.get("block") for n in plan.nodes
-                  if n.type == "Block" and self._nests_itself(str(n.params.get("block")))]
+        nested = [n.params.get("block") for n in plan.nodes if n.type == "Block"
+                  and nests_itself(self.design, self.block_path, str(n.params.get("block")))]
         if nested:
             self.message.emit(f"Block {nested[0]} cannot be pasted inside itself")
             return
@@ -587,10 +520,7 @@ class Editor(QObject):
         return True
 
     def suggest_block_name(self) -> str:
-        for i in itertools.count(1):
-            if f"block{i}" not in self.design.blocks:
-                return f"block{i}"
-        raise AssertionError("unreachable")
+        return numbered("block", self.design.blocks)
 
     def group_selection(self, name: str) -> str | None:
         """Replace the selected nodes by one custom block node; returns its id."""
@@ -650,7 +580,7 @@ class Editor(QObject):
         except BlockNotOpenable as exc:
             self.message.emit(str(exc))
             return False
-        block = node.params.get("block") if get_spec(node.type).role == "custom_block" else None
+        block = node.params.get("block") if get_spec(node.type).is_custom_block else None
         self.frames = [*self.frames, Frame(node_id, node.name, block)]
         self.refresh()
         self.frames_changed.emit()

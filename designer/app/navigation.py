@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from designer.core.analysis import Analysis, analyze, analyze_graph, input_ports
+from designer.core.analysis import Analysis, analyze, analyze_graph
 from designer.core.design import Design, Graph, Node
 from designer.core.errors import Problem
 from designer.core.layout import apply_layout
+from designer.core.nesting import block_cycle
 from designer.core.params import freeze
 from designer.core.registry import LayerSpec, get_spec, has_spec
 
@@ -38,8 +39,7 @@ class BlockNotOpenable(Exception):
 def opens(node: Node) -> bool:
     if not has_spec(node.type):
         return False
-    spec = get_spec(node.type)
-    return spec.composite or spec.role == "custom_block"
+    return get_spec(node.type).opens
 
 
 def entry_shapes(graph: Graph, analysis: Analysis, node: Node, spec: LayerSpec, blocks) -> list:
@@ -47,7 +47,7 @@ def entry_shapes(graph: Graph, analysis: Analysis, node: Node, spec: LayerSpec, 
     p = spec.resolve(node.params)
     feeds = {e.dst_port: e.src for e in graph.edges if e.dst == node.id}
     return [analysis.shape(feeds[port]) if port in feeds else None
-            for port in input_ports(node, spec, p, blocks)]
+            for port in spec.ports(p, blocks)]
 
 
 _EXPANSIONS: dict[tuple, Graph] = {}
@@ -74,7 +74,7 @@ def enter(design: Design, parent: Level, node: Node) -> Level:
     spec = get_spec(node.type)
     p = spec.resolve(node.params)
     shapes = entry_shapes(parent.graph, parent.analysis, node, spec, design.blocks)
-    if spec.role == "custom_block":
+    if spec.is_custom_block:
         block = design.blocks.get(p.get("block"))
         if block is None:
             raise BlockNotOpenable(f"{node.name}: block definition {p.get('block')!r} is missing")
@@ -97,48 +97,17 @@ def _unknown_entry(problem: Problem) -> Problem:
     return problem
 
 
-def block_cycle(design: Design) -> list[str] | None:
-    """Custom blocks that contain themselves (A uses B uses A), which cannot be analysed."""
-    uses = {name: {n.params.get("block") for n in b.nodes.values() if n.type == "Block"}
-            for name, b in design.blocks.items()}
-
-    def visit(name: str, trail: list[str]) -> list[str] | None:
-        if name in trail:
-            return trail[trail.index(name):] + [name]
-        for inner in uses.get(name, ()):
-            found = visit(inner, trail + [name])
-            if found:
-                return found
-        return None
-
-    for name in uses:
-        found = visit(name, [])
-        if found:
-            return found
-    return None
-
-
-def _analyze_top(design: Design) -> Analysis:
-    cycle = block_cycle(design)
-    if cycle:  # a hand-edited file; the editor itself never makes one
-        res = Analysis()
-        res.problems.append(Problem(f"custom blocks contain each other ({' -> '.join(cycle)}); "
-                                    "replace one of those Block nodes"))
-        return res
-    return analyze(design)
-
-
 def resolve(design: Design, frames: list[Frame]) -> tuple[list[Frame], list[Level]]:
     """Analyse each level down the breadcrumb; frames whose block is gone (deleted, undone)
     are dropped, so the canvas falls back to the deepest level that still exists."""
-    levels = [Level(design, _analyze_top(design), True, design.name)]
+    levels = [Level(design, analyze(design), True, design.name)]
     kept: list[Frame] = []
     for frame in frames:
         parent = levels[-1]
         node = parent.graph.nodes.get(frame.node_id)
         if node is None or not opens(node):
             break
-        block = node.params.get("block") if get_spec(node.type).role == "custom_block" else None
+        block = node.params.get("block") if get_spec(node.type).is_custom_block else None
         if block != frame.block:
             break
         try:

@@ -14,10 +14,10 @@ import networkx as nx
 from designer import __version__
 from designer.codegen.names import attr_name, class_name, doc_text, local_name
 from designer.codegen.wrap import WIDTH, wrap_line
-from designer.core.analysis import Analysis, analyze, analyze_graph, input_ports
+from designer.core.analysis import Analysis, analyze, analyze_graph
 from designer.core.design import Design, Graph
 from designer.core.errors import Problem
-from designer.core.registry import LayerSpec, Shape, get_spec
+from designer.core.registry import Shape, get_spec
 
 
 class CodegenError(ValueError):
@@ -49,10 +49,6 @@ def _docstring(text: str, indent: str) -> list[str]:
 
 def _dims(shape: Shape) -> str:
     return " x ".join(["N", *map(str, shape)])
-
-
-def _is_input(spec: LayerSpec) -> bool:
-    return spec.role in ("input", "block_input")
 
 
 def _word_prefix(names: list[str]) -> str:
@@ -98,7 +94,7 @@ class _FileWriter:
             if nid not in res.live or nid not in res.info:
                 continue
             spec = get_spec(graph.nodes[nid].type)
-            if spec.role != "custom_block":
+            if not spec.is_custom_block:
                 for chunk in spec.support_classes():
                     if chunk not in self.support:
                         self.support.append(chunk)
@@ -172,12 +168,11 @@ class _FileWriter:
         remaining = {nid: len(c) for nid, c in consumers.items()}
         specs = {nid: get_spec(graph.nodes[nid].type) for nid in order}
         resolved = {nid: specs[nid].resolve(graph.nodes[nid].params) for nid in order}
-        ports = {nid: input_ports(graph.nodes[nid], specs[nid], resolved[nid], self.design.blocks)
-                 for nid in order}
+        ports = {nid: specs[nid].ports(resolved[nid], self.design.blocks) for nid in order}
 
         taken: set[str] = set()
         labels = {nid: attr_name(graph.nodes[nid].name, taken, fallback=graph.nodes[nid].type)
-                  for nid in order if not _is_input(specs[nid])}
+                  for nid in order if not specs[nid].is_input}
 
         def chain(nid: str) -> list[str]:
             """nid and the single-input nodes that follow it, each its predecessor's only reader:
@@ -185,7 +180,7 @@ class _FileWriter:
             out = [nid]
             while len(consumers[out[-1]]) == 1:
                 nxt = consumers[out[-1]][0]
-                if len(ports[nxt]) != 1 or specs[nxt].role in ("output", "block_output"):
+                if len(ports[nxt]) != 1 or specs[nxt].is_output:
                     break
                 out.append(nxt)
             return out
@@ -211,7 +206,7 @@ class _FileWriter:
 
         for nid in order:
             spec, p, info = specs[nid], resolved[nid], res.info[nid]
-            if _is_input(spec):
+            if spec.is_input:
                 v = params[0] if n_inputs == 1 else f"x{p.get('index', 1)}"
                 var[nid], holder[v] = v, nid
                 if comments and last_comment is None:
@@ -222,7 +217,7 @@ class _FileWriter:
             args = [var[s] for s in srcs]
             for s in srcs:
                 remaining[s] -= 1
-            if spec.role == "custom_block":
+            if spec.is_custom_block:
                 module_src = self.calls[(p["block"], tuple(info.in_shapes))]
             else:
                 module_src = None
@@ -234,11 +229,11 @@ class _FileWriter:
             if module_src is not None:
                 attrs[nid] = attr
                 init.append(f"self.{attr} = {module_src}")
-            if spec.role == "custom_block":
+            if spec.is_custom_block:
                 expr = f"self.{attr}({', '.join(args)})"
             else:
                 expr = spec.emit_forward(p, f"self.{attr}", args, info.in_shapes)
-            if spec.role in ("output", "block_output"):
+            if spec.is_output:
                 fwd.append(f"return {expr}")
                 break
             if len(srcs) == 1 and len(consumers[srcs[0]]) == 1:

@@ -13,8 +13,9 @@ import networkx as nx
 
 from designer.core.design import Design, Graph, Node
 from designer.core.errors import Problem, ShapeError
+from designer.core.nesting import block_cycle
 from designer.core.params import freeze
-from designer.core.registry import LayerSpec, Shape, get_spec, has_spec
+from designer.core.registry import LayerSpec, Shape, get_spec, has_spec, shape_str
 
 
 @dataclass
@@ -47,28 +48,22 @@ class Analysis:
         return [p for p in self.problems if p.node_id == node_id]
 
 
-def shape_str(shape: Shape | None) -> str:
-    return "?" if shape is None else " x ".join(map(str, shape))
-
-
-def input_ports(node: Node, spec: LayerSpec, p: dict, blocks: dict) -> tuple[str, ...]:
-    if spec.role == "custom_block":
-        block = blocks.get(p.get("block"))
-        return tuple(block.port_names()) if block is not None else ()
-    return spec.input_ports(p)
-
-
 def learns(spec: LayerSpec, info: NodeInfo | None) -> bool:
     """Does the layer have parameters to train (so that freezing it means something)? From the
     analysis when its shape is known, else from whether the layer type ever counts any."""
     if info is not None:
         return info.trainable_params > 0
-    return (spec.composite or spec.role == "custom_block"
-            or type(spec).count_params is not LayerSpec.count_params)
+    return spec.opens or type(spec).count_params is not LayerSpec.count_params
 
 
 def analyze(design: Design) -> Analysis:
     """Check a whole design: structure, params, shapes, the head against the task."""
+    cycle = block_cycle(design)
+    if cycle:  # only a hand-edited file has one: the editor refuses such an edit
+        res = Analysis()
+        res.problems.append(Problem(f"block {cycle[0]} contains itself ({' -> '.join(cycle)}); "
+                                    "replace one of those Block nodes"))
+        return res
     return analyze_graph(design, [design.input_shape], design.blocks, design=design)
 
 
@@ -98,11 +93,11 @@ def analyze_graph(
         entry = memo.get(node.id)
         key = repr(node.params)  # exact, unlike ==: True == 1, but a stride of True is wrong
         if entry is None or entry.type != node.type or entry.params != key \
-                or spec.role == "custom_block":  # a block's ports come from its definition
+                or spec.is_custom_block:  # a block's ports come from its definition
             wrong = spec.param_problems(node.params)
             # Ports come from params (Add's num_inputs): use defaults in place of wrong values.
             p = spec.resolve({k: v for k, v in node.params.items() if k not in dict(wrong)})
-            entry = _NodeMemo(node.type, key, wrong, p, input_ports(node, spec, p, blocks))
+            entry = _NodeMemo(node.type, key, wrong, p, spec.ports(p, blocks))
             memo[node.id] = entry
         wrong, p = entry.wrong, entry.p
         for name, msg in wrong:
@@ -110,7 +105,7 @@ def analyze_graph(
             bad_params.add(node.id)
         params[node.id] = p
         ports[node.id] = entry.ports
-        if spec.role == "custom_block" and p.get("block") not in blocks:
+        if spec.is_custom_block and p.get("block") not in blocks:
             problem(node, f"block definition {p.get('block')!r} is missing", "block")
             bad_params.add(node.id)
 
@@ -197,7 +192,7 @@ def analyze_graph(
         entry = memo.get(nid)
         try:
             if entry is not None and entry.in_shapes == in_shapes and entry.info is not None \
-                    and spec.role != "custom_block":  # unchanged layer, unchanged inputs
+                    and not spec.is_custom_block:  # unchanged layer, unchanged inputs
                 info = NodeInfo(list(in_shapes), entry.info.shape, entry.info.trainable_params,
                                 entry.info.buffer_params, entry.info.macs)
             else:
@@ -285,21 +280,14 @@ def _check_head(design: Design, node: Node, shape: Shape, problem) -> None:
 
 
 _CACHE: dict[tuple, NodeInfo] = {}
-_OPEN_BLOCKS: set[str] = set()  # custom blocks being analysed, innermost last
 _CACHE_LIMIT = 20000
 
 
 def node_info(spec: LayerSpec, p: dict, in_shapes: list[Shape], blocks: dict) -> NodeInfo:
     """Shape, parameter and MAC counts of one node (composites via their inner graph)."""
-    if spec.role == "custom_block":
+    if spec.is_custom_block:  # analyze() has made sure that no block contains itself
         block = blocks[p["block"]]
-        if block.name in _OPEN_BLOCKS:  # a hand-edited file can make blocks contain each other
-            raise ShapeError(f"block {block.name} contains itself; remove that block node from it")
-        _OPEN_BLOCKS.add(block.name)
-        try:
-            return _inner_info(block, in_shapes, blocks, f"block {block.name}")
-        finally:
-            _OPEN_BLOCKS.discard(block.name)
+        return _inner_info(block, in_shapes, blocks, f"block {block.name}")
     key = (spec.type, freeze(p), tuple(in_shapes))
     cached = _CACHE.get(key)
     if cached is not None:

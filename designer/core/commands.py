@@ -5,16 +5,13 @@ model; views follow through the model's signals."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from psygnal import Signal
 
-from designer.core.analysis import analyze, input_ports
-from designer.core.design import BlockDef, Design, Edge, Graph, Node
+from designer.core.design import Design, Edge, Graph, Node
 from designer.core.errors import ConnectionRefused
-from designer.core.registry import get_spec
 
 
 class Command:
@@ -48,8 +45,17 @@ class AddNodes(Command):
         g = _graph(design, self.path)
         for n in self.nodes:
             g.add_node(n.copy())
-        for e in self.edges:
-            g.add_edge(e)
+        done = 0
+        try:
+            for e in self.edges:
+                g.add_edge(e)
+                done += 1
+        except ConnectionRefused:  # all or nothing: take back what was added
+            for e in reversed(self.edges[:done]):
+                g.remove_edge(e)
+            for n in reversed(self.nodes):
+                g.remove_node(n.id)
+            raise
 
     def undo(self, design):
         g = _graph(design, self.path)
@@ -84,7 +90,7 @@ class RemoveNodes(Command):
         for i, n in self._nodes:
             g.add_node(n, i)
         for i, e in self._edges:
-            g.add_edge(e, i)
+            g.add_edge(e, i, checked=False)  # back as it was, even a connection a file got wrong
 
 
 @dataclass
@@ -106,21 +112,6 @@ class MoveNodes(Command):
             g.set_node_attr(nid, "position", tuple(old))
 
 
-def check_connect(design: Design, edge: Edge, path: tuple[str, ...] = (),
-                  replacing: Edge | None = None) -> None:
-    """Raise ConnectionRefused with a reason to show, unless `edge` may be added (in place of
-    `replacing`, when given)."""
-    g = _graph(design, path)
-    if edge.dst not in g.nodes or edge.src not in g.nodes:
-        raise ConnectionRefused("both ends of a connection must be nodes of this graph")
-    dst = g.nodes[edge.dst]
-    spec = get_spec(dst.type)
-    ports = input_ports(dst, spec, spec.resolve(dst.params), design.blocks)
-    if get_spec(g.nodes[edge.src].type).role in ("output", "block_output"):
-        raise ConnectionRefused(f"{g.nodes[edge.src].name} is an output; nothing can follow it")
-    g.check_connect(edge, ports, replacing)
-
-
 def bypass_edges(graph: Graph, node_id: str) -> list[Edge]:
     """The connections that join a node's input to what its output feeds, for deleting it from
     a chain; raises ConnectionRefused when it has not exactly one connected input."""
@@ -134,6 +125,8 @@ def bypass_edges(graph: Graph, node_id: str) -> list[Edge]:
 
 @dataclass
 class Connect(Command):
+    """Add a connection; the graph refuses one that is not allowed (Graph.check_connect)."""
+
     edge: Edge
     path: tuple[str, ...] = ()
     text: str = "Connect"
@@ -156,7 +149,7 @@ class Disconnect(Command):
         self._index = _graph(design, self.path).remove_edge(self.edge)
 
     def undo(self, design):
-        _graph(design, self.path).add_edge(self.edge, self._index)
+        _graph(design, self.path).add_edge(self.edge, self._index, checked=False)
 
 
 @dataclass
@@ -243,7 +236,8 @@ class SetDesignSetting(Command):
 @dataclass
 class Snapshot(Command):
     """An edit applied by a function, undone by restoring the whole design as it was. Used for
-    structural edits (group, ungroup, replace head...) where a precise inverse is error-prone."""
+    structural edits (designer.core.grouping, replacing the head...) where a precise inverse is
+    error-prone. An edit that fails half-way is taken back before the error goes on."""
 
     apply: Any            # callable(design) -> None
     text: str = "Edit"
@@ -255,7 +249,12 @@ class Snapshot(Command):
 
         if self._after is None:
             self._before = design_to_dict(design)
-            self.apply(design)
+            try:
+                self.apply(design)
+            except Exception:
+                if design_to_dict(design) != self._before:
+                    restore(design, self._before)
+                raise
             self._after = design_to_dict(design)
         else:
             restore(design, self._after)
@@ -276,13 +275,12 @@ def restore(design: Design, data: dict) -> None:
     for attr in ("name", "description", "input_shape", "task", "num_classes"):
         if getattr(design, attr) != getattr(other, attr):
             design.set_setting(attr, getattr(other, attr))
-    design.blocks = other.blocks
+    design.blocks = other.blocks  # read with other.blocks as their library: now design.blocks
     design.metadata = other.metadata
-    design.blocks_changed.emit()
     for n in other.nodes.values():
         design.add_node(n)
     for e in other.edges:
-        design.add_edge(e)
+        design.add_edge(e, checked=False)
 
 
 @dataclass
@@ -390,125 +388,3 @@ class UndoStack:
 
     def is_clean(self) -> bool:
         return self._clean_index == len(self._done)
-
-
-# -- structural edits used through Snapshot -------------------------------------------------------
-def group_nodes(design: Design, node_ids: Iterable[str], block_name: str) -> str:
-    """Replace the selected top-level nodes by one custom block node; return its id.
-
-    External inputs become the block's input ports (one per distinct source, in the order they
-    are first used); the selection must have exactly one node feeding the rest of the design."""
-    ids = [n for n in design.nodes if n in set(node_ids)]
-    if not ids:
-        raise ConnectionRefused("select the nodes to group first")
-    if block_name in design.blocks:
-        raise ConnectionRefused(f"a block named {block_name!r} exists already; pick another name")
-    for nid in ids:
-        if get_spec(design.nodes[nid].type).role in ("input", "output"):
-            raise ConnectionRefused(f"{design.nodes[nid].name} (an input or head) cannot be grouped")
-    inside = set(ids)
-    incoming = [e for e in design.edges if e.dst in inside and e.src not in inside]
-    outgoing = [e for e in design.edges if e.src in inside and e.dst not in inside]
-    out_srcs = sorted({e.src for e in outgoing}, key=ids.index)
-    if len(out_srcs) > 1:
-        names = ", ".join(design.nodes[n].name for n in out_srcs)
-        raise ConnectionRefused(f"a block has one output, but the selection feeds on from {names}")
-    block = BlockDef(block_name)
-    sources: list[str] = []
-    for e in incoming:
-        if e.src not in sources:
-            sources.append(e.src)
-    for i, src in enumerate(sources, start=1):
-        block.add_node(Node(f"input{i}", "BlockInput", f"input{i}" if len(sources) > 1 else "input",
-                            {"index": i}))
-    for nid in ids:
-        block.add_node(design.nodes[nid].copy())
-    for e in design.edges:
-        if e.src in inside and e.dst in inside:
-            block.add_edge(e)
-    for e in incoming:
-        block.add_edge(Edge(f"input{sources.index(e.src) + 1}", e.dst, e.dst_port))
-    if out_srcs:
-        block.add_node(Node("output", "BlockOutput", "output"))
-        block.add_edge(Edge(out_srcs[0], "output"))
-    xs = [design.nodes[n].position for n in ids]
-    centre = (sum(p[0] for p in xs) / len(xs), sum(p[1] for p in xs) / len(xs))
-    for e in incoming + outgoing + [e for e in design.edges if e.src in inside and e.dst in inside]:
-        if e in design.edges:
-            design.remove_edge(e)
-    for nid in ids:
-        design.remove_node(nid)
-    design.set_block(block_name, block)
-    node = Node(design.new_id(), "Block", design.unique_name(block_name), {"block": block_name},
-                centre)
-    design.add_node(node)
-    for i, src in enumerate(sources, start=1):
-        design.add_edge(Edge(src, node.id, f"in{i}"))
-    for e in outgoing:
-        design.add_edge(Edge(node.id, e.dst, e.dst_port))
-    return node.id
-
-
-def ungroup_node(design: Design, node_id: str) -> list[str]:
-    """Replace a block node (custom or built-in) by its inner layers; return the new node ids."""
-    node = design.nodes[node_id]
-    spec = get_spec(node.type)
-    p = spec.resolve(node.params)
-    if spec.role == "custom_block":
-        inner: Graph = design.blocks[p["block"]]
-    elif spec.composite:
-        info = analyze(design).info.get(node_id)
-        if info is None:
-            raise ConnectionRefused(f"{node.name} has a problem to fix before it can be ungrouped")
-        inner = spec.expand(p, info.in_shapes)
-    else:
-        raise ConnectionRefused(f"{node.name} is a single layer, not a block")
-    feeds = {e.dst_port: e.src for e in design.in_edges(node_id)}
-    outs = design.out_edges(node_id)
-    # Inner node id -> the design node id that now produces its value.
-    mapped: dict[str, str | None] = {}
-    added: list[Node] = []
-    taken = {n.name for n in design.nodes.values()}
-    ox, oy = node.position
-    for n in inner.nodes.values():
-        role = get_spec(n.type).role
-        if role == "block_input":
-            port = f"in{n.params.get('index', 1)}"
-            # Custom blocks name their ports in1, in2...; built-in blocks have the one port "in".
-            mapped[n.id] = feeds.get(port, feeds.get("in") if port == "in1" else None)
-        elif role != "block_output":
-            new = n.copy()
-            new.id = f"tmp{len(added)}"
-            new.name = _unique(f"{node.name}_{n.name}", taken)
-            new.position = (ox + n.position[0], oy + n.position[1])
-            added.append(new)
-            mapped[n.id] = new.id
-    for e in design.in_edges(node_id) + outs:
-        design.remove_edge(e)
-    design.remove_node(node_id)
-    final = {}
-    for new in added:
-        tmp_id, new.id = new.id, design.new_id()
-        final[tmp_id] = new.id
-        design.add_node(new)
-    mapped = {k: final.get(v, v) for k, v in mapped.items()}
-    out_src = None
-    for e in inner.edges:
-        if get_spec(inner.nodes[e.dst].type).role == "block_output":
-            out_src = mapped.get(e.src)
-            continue
-        src, dst = mapped.get(e.src), mapped.get(e.dst)
-        if src is not None and dst is not None:
-            design.add_edge(Edge(src, dst, e.dst_port))
-    if out_src is not None:
-        for e in outs:
-            design.add_edge(Edge(out_src, e.dst, e.dst_port))
-    return [n.id for n in added]
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    base, i = name, 2
-    while name in taken:
-        name, i = f"{base}{i}", i + 1
-    taken.add(name)
-    return name

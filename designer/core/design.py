@@ -1,7 +1,9 @@
 """The design model: a directed acyclic graph of layer nodes connected port to port.
 
 Plain evented objects (psygnal): views subscribe to the signals and never mutate the model
-themselves; edits go through `designer.core.commands` so each one can be undone.
+themselves; edits go through `designer.core.commands` so each one can be undone. A graph refuses
+a connection it cannot hold (`Graph.check_connect`), as orange-canvas-core's Scheme refuses a
+link; reading a file puts back what the file holds, and the analysis reports what is wrong.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import networkx as nx
 from psygnal import Signal
 
 from designer.core.errors import ConnectionRefused
+from designer.core.names import unique_name
+from designer.core.registry import get_spec, has_spec
 
 OUT = "out"  # every node has exactly one output port
 
@@ -64,6 +68,16 @@ class Graph:
         self.edges: list[Edge] = []
         self.revision = 0
         self._ids = itertools.count(1)
+        self._library: dict[str, BlockDef] = {}
+
+    @property
+    def library(self) -> dict[str, BlockDef]:
+        """The custom block definitions this graph's Block nodes refer to (their ports)."""
+        return self._library
+
+    @library.setter
+    def library(self, blocks: dict[str, BlockDef]) -> None:
+        self._library = blocks
 
     # -- queries -----------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -95,15 +109,16 @@ class Graph:
                 return nid
 
     def unique_name(self, base: str) -> str:
-        taken = {n.name for n in self.nodes.values()}
-        if base not in taken:
-            return base
-        stem = base.rstrip("0123456789") or base
-        for i in itertools.count(1):
-            cand = f"{stem}{i}"
-            if cand not in taken:
-                return cand
-        raise AssertionError("unreachable")
+        return unique_name(base, {n.name for n in self.nodes.values()})
+
+    def input_ports(self, node_id: str) -> tuple[str, ...]:
+        """A node's input ports: its layer type decides them from its params, a custom block's
+        from its definition."""
+        node = self.nodes[node_id]
+        if not has_spec(node.type):
+            return ()
+        spec = get_spec(node.type)
+        return spec.ports(spec.resolve(node.params), self.library)
 
     # -- primitive mutations (use designer.core.commands for undoable edits) -------------------
     def _touch(self) -> None:
@@ -131,7 +146,13 @@ class Graph:
         self._touch()
         return node
 
-    def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
+    def add_edge(self, edge: Edge, index: int | None = None, *, checked: bool = True) -> Edge:
+        """Add a connection, refusing (ConnectionRefused) one that `check_connect` refuses.
+        `checked=False` is for putting back what a graph already held, problems and all:
+        reading a file (analysis reports its problems), undo, and moving connections between a
+        design and a block."""
+        if checked:
+            self.check_connect(edge)
         self.edges.insert(len(self.edges) if index is None else index, edge)
         self.edge_added.emit(edge)
         self._touch()
@@ -158,16 +179,17 @@ class Graph:
         """The connection into input `port` of a node, if any."""
         return next((e for e in self.edges if e.dst == node_id and e.dst_port == port), None)
 
-    def check_connect(self, edge: Edge, input_ports: Iterable[str],
-                      replacing: Edge | None = None) -> None:
+    def check_connect(self, edge: Edge, replacing: Edge | None = None) -> None:
         """Raise ConnectionRefused (with the reason to show) unless `edge` can be added (once
         `replacing`, which it would take the place of, is gone)."""
         if edge.src not in self.nodes or edge.dst not in self.nodes:
             raise ConnectionRefused("both ends of a connection must be nodes of this graph")
+        src, dst = self.nodes[edge.src], self.nodes[edge.dst]
+        if has_spec(src.type) and get_spec(src.type).is_output:
+            raise ConnectionRefused(f"{src.name} is an output; nothing can follow it")
         if edge.src == edge.dst:
             raise ConnectionRefused("a node cannot feed itself")
-        ports = list(input_ports)
-        dst = self.nodes[edge.dst]
+        ports = self.input_ports(edge.dst)
         if edge.dst_port not in ports:
             if not ports:
                 raise ConnectionRefused(f"{dst.name} has no inputs")
@@ -176,41 +198,56 @@ class Graph:
             )
         for e in self.edges:
             if e.dst == edge.dst and e.dst_port == edge.dst_port and e != replacing:
-                src = self.nodes[e.src].name
                 raise ConnectionRefused(
-                    f"input {edge.dst_port!r} of {dst.name} is already fed by {src}; "
-                    "disconnect it first"
+                    f"input {edge.dst_port!r} of {dst.name} is already fed by "
+                    f"{self.nodes[e.src].name}; disconnect it first"
                 )
-        g = self.nx_graph()
-        if replacing is not None and g.has_edge(replacing.src, replacing.dst):
-            g.remove_edge(replacing.src, replacing.dst)
-        if nx.has_path(g, edge.dst, edge.src):
-            raise ConnectionRefused(
-                f"connecting {self.nodes[edge.src].name} to {dst.name} would make a cycle"
-            )
+        if self._reaches(edge.dst, edge.src, replacing):
+            raise ConnectionRefused(f"connecting {src.name} to {dst.name} would make a cycle")
+
+    def _reaches(self, start: str, goal: str, skipping: Edge | None) -> bool:
+        """Is there a path of connections from `start` to `goal` (without `skipping`)?"""
+        after: dict[str, list[str]] = {}
+        for e in self.edges:
+            if e != skipping:
+                after.setdefault(e.src, []).append(e.dst)
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in after.get(todo.pop(), ()):
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
 
 
 class BlockDef(Graph):
     """A user's custom block: an inner graph whose BlockInput nodes are its input ports."""
 
-    def __init__(self, name: str, description: str = "") -> None:
+    def __init__(self, name: str, description: str = "",
+                 library: dict[str, BlockDef] | None = None) -> None:
         super().__init__()
         self.name = name
         self.description = description
+        if library is not None:  # the design's blocks, which its own Block nodes refer to
+            self.library = library
 
     def input_nodes(self) -> list[Node]:
         inputs = [n for n in self.nodes.values() if n.type == "BlockInput"]
         return sorted(inputs, key=lambda n: n.params.get("index", 0))
 
     def port_names(self) -> list[str]:
-        return [f"in{i + 1}" for i in range(len(self.input_nodes()))]
+        return block_ports(len(self.input_nodes()))
+
+
+def block_ports(count: int) -> list[str]:
+    """The input ports of a custom block with `count` inputs: in1, in2, ..."""
+    return [f"in{i + 1}" for i in range(count)]
 
 
 class Design(Graph):
     """A whole network: the graph plus its input, task and custom block definitions."""
-
-    settings_changed = Signal(str)  # which setting: "name", "input_shape", "task", ...
-    blocks_changed = Signal()
 
     TASKS = ("classification", "regression")
 
@@ -232,19 +269,22 @@ class Design(Graph):
         self.blocks: dict[str, BlockDef] = {}
         self.metadata: dict[str, Any] = {}  # free-form (template info, training defaults)
 
+    @property
+    def library(self) -> dict[str, BlockDef]:
+        return self.blocks
+
     def set_setting(self, attr: str, value: Any) -> None:
         if attr == "input_shape":
             value = tuple(value)
         setattr(self, attr, value)
-        self.settings_changed.emit(attr)
         self._touch()
 
     def set_block(self, name: str, block: BlockDef | None) -> None:
         if block is None:
             self.blocks.pop(name, None)
         else:
+            block.library = self.blocks
             self.blocks[name] = block
-        self.blocks_changed.emit()
         self._touch()
 
     def graph_of(self, path: Iterable[str] = ()) -> Graph:

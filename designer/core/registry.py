@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 
 Shape = tuple[int, ...]  # one sample's shape, without the batch dimension
 
+
+def shape_str(shape: Shape | None) -> str:
+    """'16 x 8 x 8' as labels and messages write a shape; '?' when it is unknown."""
+    return "?" if shape is None else " x ".join(map(str, shape))
+
+
 _REGISTRY: dict[str, LayerSpec] = {}
 _BUILTIN_PACKAGE = "designer.layers"
 _loaded = False
@@ -42,6 +48,27 @@ class LayerSpec:
     # Structural role: "input", "output" (a head), "block_input", "block_output",
     # "custom_block" (a node standing for a user's BlockDef), or "" for ordinary layers.
     role = ""
+
+    # -- roles -------------------------------------------------------------------------------
+    @property
+    def opens(self) -> bool:
+        """A block with an inner graph a user can open: built-in composite or custom block."""
+        return self.composite or self.role == "custom_block"
+
+    @property
+    def is_custom_block(self) -> bool:
+        """A node standing for one of the design's own block definitions (params["block"])."""
+        return self.role == "custom_block"
+
+    @property
+    def is_input(self) -> bool:
+        """Where values enter a graph: the design's Input or a block's BlockInput."""
+        return self.role in ("input", "block_input")
+
+    @property
+    def is_output(self) -> bool:
+        """Where a graph ends (a head or a block's BlockOutput): nothing can follow it."""
+        return self.role in ("output", "block_output")
 
     # -- params ------------------------------------------------------------------------------
     def defaults(self) -> dict[str, Any]:
@@ -75,7 +102,16 @@ class LayerSpec:
 
     # -- ports -------------------------------------------------------------------------------
     def input_ports(self, p: dict[str, Any]) -> tuple[str, ...]:
+        """The input ports params give a layer of this type (override where they differ)."""
         return ("in",)
+
+    def ports(self, p: dict[str, Any], blocks: dict[str, Any]) -> tuple[str, ...]:
+        """A node's input ports, the one place every part asks: from its params, or for a
+        custom block from its definition in `blocks` (none while that is missing)."""
+        if self.is_custom_block:
+            block = blocks.get(p.get("block"))
+            return tuple(block.port_names()) if block is not None else ()
+        return self.input_ports(p)
 
     # -- analysis ----------------------------------------------------------------------------
     def infer_shape(self, p: dict[str, Any], in_shapes: list[Shape]) -> Shape:
@@ -165,4 +201,5 @@ def list_specs(palette_only: bool = False) -> list[LayerSpec]:
     return [s for s in _REGISTRY.values() if s.in_palette or not palette_only]
 
 
-__all__ = ["LayerSpec", "Shape", "ShapeError", "get_spec", "has_spec", "list_specs", "register_layer"]
+__all__ = ["LayerSpec", "Shape", "ShapeError", "get_spec", "has_spec", "list_specs",
+           "register_layer", "shape_str"]

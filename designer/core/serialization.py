@@ -117,7 +117,7 @@ def _read_graph(obj: dict, graph: Graph, where: str) -> None:
         for end in (src, dst):
             if end not in graph.nodes:
                 raise _Bad(f"{at}: refers to node '{end}', which does not exist")
-        graph.edges.append(Edge(src, dst, port))
+        graph.add_edge(Edge(src, dst, port), checked=False)  # analysis reports what is wrong
 
 
 def design_from_dict(data: Any) -> Design:
@@ -156,7 +156,7 @@ def design_from_dict(data: Any) -> Design:
         at = f"blocks['{name}']."
         if not isinstance(raw, dict):
             raise _Bad(f"blocks['{name}']: must be an object")
-        block = BlockDef(name, _need(raw, "description", str, at, default=""))
+        block = BlockDef(name, _need(raw, "description", str, at, default=""), design.blocks)
         _read_graph(raw, block, at)
         design.blocks[name] = block
     design.metadata = _need(data, "metadata", dict, "design", default={})

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from designer.core.errors import ShapeError
 from designer.core.params import pair
-from designer.core.registry import Shape
-
-
-def shape_str(shape: Shape) -> str:
-    return " x ".join(map(str, shape))
+from designer.core.registry import Shape, shape_str
 
 
 def need_image(title: str, shape: Shape) -> tuple[int, int, int]:
@@ -18,15 +14,6 @@ def need_image(title: str, shape: Shape) -> tuple[int, int, int]:
             "it cannot follow Flatten or Linear"
         )
     return shape  # type: ignore[return-value]
-
-
-def need_flat(title: str, shape: Shape) -> int:
-    if len(shape) != 1:
-        raise ShapeError(
-            f"{title} needs a flat input (N features) but gets {shape_str(shape)}; "
-            "add Flatten or GlobalAvgPool before it"
-        )
-    return shape[0]
 
 
 def size_src(v) -> str:
@@ -40,10 +27,6 @@ def call(ctor: str, *args, **kwargs) -> str:
     parts = [str(a) for a in args]
     parts += [f"{k}={v}" for k, v in kwargs.items() if v is not None]
     return f"{ctor}({', '.join(parts)})"
-
-
-def num_src(v: float) -> str:
-    return repr(float(v)) if not isinstance(v, bool) else repr(v)
 
 
 def conv_out(size: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from designer.core.errors import ShapeError
 from designer.core.params import Bool, Int, Padding, Size, pair
-from designer.core.registry import LayerSpec, register_layer
-from designer.layers._util import call, conv_out, need_image, shape_str, size_src
+from designer.core.registry import LayerSpec, register_layer, shape_str
+from designer.layers._util import call, conv_out, need_image, size_src
 
 
 def _check_groups(c_in: int, c_out: int, groups: int) -> None:
@@ -13,10 +13,6 @@ def _check_groups(c_in: int, c_out: int, groups: int) -> None:
         raise ShapeError(f"input channels {c_in} are not divisible by groups {groups}", "groups")
     if c_out % groups:
         raise ShapeError(f"out_channels {c_out} is not divisible by groups {groups}", "groups")
-
-
-def _same_pads(k: tuple[int, int], d: tuple[int, int]) -> tuple[int, int]:
-    return (d[0] * (k[0] - 1)) // 2, (d[1] * (k[1] - 1)) // 2
 
 
 @register_layer

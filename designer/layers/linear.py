@@ -6,8 +6,8 @@ import math
 
 from designer.core.errors import ShapeError
 from designer.core.params import Bool, Int, IntList
-from designer.core.registry import LayerSpec, register_layer
-from designer.layers._util import call, shape_str
+from designer.core.registry import LayerSpec, register_layer, shape_str
+from designer.layers._util import call
 
 
 @register_layer

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from designer.core.errors import ShapeError
 from designer.core.params import Int
-from designer.core.registry import LayerSpec, register_layer
-from designer.layers._util import shape_str
+from designer.core.registry import LayerSpec, register_layer, shape_str
 
 _NUM = Int("num_inputs", 2, "Number of input ports.", min=2, max=16)
 

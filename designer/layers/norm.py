@@ -6,8 +6,8 @@ import math
 
 from designer.core.errors import ShapeError
 from designer.core.params import Bool, Float, Int
-from designer.core.registry import LayerSpec, register_layer
-from designer.layers._util import call, need_image, shape_str
+from designer.core.registry import LayerSpec, register_layer, shape_str
+from designer.layers._util import call, need_image
 
 _EPS = Float("eps", 1e-5, "Added to the variance for numerical stability.", min=0.0, min_exclusive=True)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from designer.core.errors import ShapeError
 from designer.core.params import Bool, Choice, Int, OptionalInt, Size, pair
-from designer.core.registry import LayerSpec, register_layer
-from designer.layers._util import call, conv_out, need_image, shape_str, size_src
+from designer.core.registry import LayerSpec, register_layer, shape_str
+from designer.layers._util import call, conv_out, need_image, size_src
 
 
 class _Pool2d(LayerSpec):

@@ -176,12 +176,12 @@ def check_node(model: LoadedModel, node_id: str) -> GradientCheck:
     place = model.place(node_id)
     node = place.node
     spec = get_spec(node.type)
-    if spec.role in ("input", "block_input"):
+    if spec.is_input:
         raise VizError(f"node '{place.label}' is an input; it has no gradient to check")
     p = spec.resolve(node.params)
     in_shapes = [tuple(s) for s in place.in_shapes]
     args = [f"a{i}" for i in range(len(in_shapes))]
-    if spec.role == "custom_block":
+    if spec.is_custom_block:
         expr = f"m({', '.join(args)})"
     else:
         expr = spec.emit_forward(p, "m", args, in_shapes)

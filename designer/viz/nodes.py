@@ -73,10 +73,7 @@ class Place:
 
 def opens(node: Node) -> bool:
     """A block with an inside: a built-in composite or a custom block."""
-    if not has_spec(node.type):
-        return False
-    spec = get_spec(node.type)
-    return spec.composite or spec.role == "custom_block"
+    return has_spec(node.type) and get_spec(node.type).opens
 
 
 _EXPANSIONS: dict[tuple, Graph] = {}
@@ -89,7 +86,7 @@ def inner_level(design: Design, level: Level, block: Node) -> Level | None:
         return None
     spec = get_spec(block.type)
     p = spec.resolve(block.params)
-    if spec.role == "custom_block":
+    if spec.is_custom_block:
         graph = design.blocks.get(p["block"])
         if graph is None:
             return None
@@ -146,7 +143,7 @@ def is_convolution(node: Node, analysis: Analysis) -> bool:
 
 def has_units(node: Node, analysis: Analysis) -> bool:
     """A layer whose output units can be ranked (anything but an input)."""
-    return get_spec(node.type).role not in ("input", "block_input") and node.id in analysis.info
+    return not get_spec(node.type).is_input and node.id in analysis.info
 
 
 def has_output(node: Node, analysis: Analysis) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import torch
 
-from designer.core.analysis import input_ports
 from designer.core.registry import get_spec
 from designer.viz.model import LoadedModel
 
@@ -44,7 +43,7 @@ class NodeProbe:
     def _plan(self, nid: str) -> None:
         node = self.graph.nodes[nid]
         spec = get_spec(node.type)
-        if spec.role in ("input", "block_input"):
+        if spec.is_input:
             p = spec.resolve(node.params)
             self._entries[nid] = p.get("index", 1) - 1 if spec.role == "block_input" else 0
         elif self._module(nid) is not None:
@@ -54,7 +53,7 @@ class NodeProbe:
             p = spec.resolve(node.params)
             by_port = {e.dst_port: e.src for e in self.graph.in_edges(nid)}
             blocks = self.model.design.blocks
-            self._feeds[nid] = [by_port[port] for port in input_ports(node, spec, p, blocks)]
+            self._feeds[nid] = [by_port[port] for port in spec.ports(p, blocks)]
             for src in self._feeds[nid]:
                 self._plan(src)
 

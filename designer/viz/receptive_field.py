@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from designer.core.analysis import Analysis, analyze, analyze_graph, input_ports
+from designer.core.analysis import Analysis, analyze, analyze_graph
 from designer.core.design import Design, Graph
 from designer.core.params import pair
 from designer.core.registry import get_spec
@@ -163,7 +163,7 @@ def layer_field(spec, p: dict, in_fields: list[ReceptiveField]) -> ReceptiveFiel
         return f if p["dim"] == 1 else ReceptiveField.whole_input()
     if t in WHOLE_IMAGE_TYPES:
         return ReceptiveField.whole_input()
-    if spec.category in POINTWISE_CATEGORIES or spec.role in ("output", "block_output"):
+    if spec.category in POINTWISE_CATEGORIES or spec.is_output:
         return f
     return ReceptiveField.whole_input()  # a layer this module does not know: assume the worst
 
@@ -192,15 +192,15 @@ def _graph_fields(graph: Graph, res: Analysis, entries: list[ReceptiveField],
         node = graph.nodes[nid]
         spec = get_spec(node.type)
         p = spec.resolve(node.params)
-        if spec.role in ("input", "block_input"):
+        if spec.is_input:
             index = p.get("index", 1) - 1 if spec.role == "block_input" else 0
             fields[nid] = entries[index]
             continue
-        srcs = [feeds.get(nid, {}).get(port) for port in input_ports(node, spec, p, blocks)]
+        srcs = [feeds.get(nid, {}).get(port) for port in spec.ports(p, blocks)]
         if any(s not in fields for s in srcs):
             continue  # not connected; the analysis reports it
         in_fields = [fields[s] for s in srcs]
-        if spec.role == "custom_block":
+        if spec.is_custom_block:
             inner_graph = blocks[p["block"]]
         elif spec.composite:
             inner_graph = spec.expand(p, res.info[nid].in_shapes)
@@ -224,7 +224,7 @@ def field_at(design: Design, analysis: Analysis, place) -> ReceptiveField:
         spec = get_spec(block.type)
         p = spec.resolve(block.params)
         feeds = {e.dst_port: e.src for e in parent.graph.in_edges(block.id)}
-        ports = input_ports(block, spec, p, design.blocks)
+        ports = spec.ports(p, design.blocks)
         entries = [fields.get(feeds.get(port)) for port in ports]
         if any(f is None for f in entries):
             return ReceptiveField.whole_input()

@@ -187,8 +187,8 @@ def test_no_user_text_becomes_code(design_name, node_names, description):
 
 
 def test_a_custom_block_is_reused_and_generates_one_class():
-    from designer.core.commands import group_nodes
     from designer.core.design import Node
+    from designer.core.grouping import group_nodes
 
     d = chain(("Conv2d", {"name": "c1", "out_channels": 3, "padding": 1}), ("ReLU", {"name": "r1"}),
               ("Conv2d", {"name": "c2", "out_channels": 3, "padding": 1}), ("ReLU", {"name": "r2"}),

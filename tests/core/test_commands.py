@@ -8,6 +8,7 @@ from designer.core import commands as c
 from designer.core.analysis import analyze
 from designer.core.design import Edge, Node
 from designer.core.errors import ConnectionRefused
+from designer.core.grouping import group_nodes, ungroup_node
 from designer.core.serialization import design_to_dict
 from designer.core.summary import summarize
 from designer.templates import new_from_template
@@ -118,14 +119,14 @@ def test_clean_state_tracks_saves(design):
 def test_group_and_ungroup_are_undoable_and_keep_the_network(design):
     ids = [design.find(n).id for n in ("conv2", "relu2", "pool2")]
     summary_before = summarize(design)
-    stack = roundtrip(design, c.Snapshot(lambda d: c.group_nodes(d, ids, "Stage2"), "Group"))
+    stack = roundtrip(design, c.Snapshot(lambda d: group_nodes(d, ids, "Stage2"), "Group"))
     block_node = next(n for n in design.nodes.values() if n.type == "Block")
     assert len(design.blocks["Stage2"].nodes) == 5  # input, 3 layers, output
     s = summarize(design)
     assert (s.total_params, s.macs, s.output_shape) == (
         summary_before.total_params, summary_before.macs, summary_before.output_shape)
     assert analyze(design).problems == []
-    stack.push(c.Snapshot(lambda d: c.ungroup_node(d, block_node.id), "Ungroup"))
+    stack.push(c.Snapshot(lambda d: ungroup_node(d, block_node.id), "Ungroup"))
     assert analyze(design).problems == []
     assert summarize(design).total_params == summary_before.total_params
     assert not any(n.type == "Block" for n in design.nodes.values())
@@ -137,7 +138,7 @@ def test_ungroup_a_builtin_block():
     d = chain(("ResidualBasicBlock", {"name": "res", "out_channels": 8, "stride": 2}),
               "GlobalAvgPool", ("Linear", {"out_features": 10}))
     before = summarize(d)
-    new = c.ungroup_node(d, d.find("res").id)
+    new = ungroup_node(d, d.find("res").id)
     assert len(new) >= 8
     after = summarize(d)
     assert (after.total_params, after.macs) == (before.total_params, before.macs)
@@ -149,9 +150,9 @@ def test_group_refuses_two_outputs_and_heads(design):
 
     GraphBuilder(design).add("ReLU", design.find("fc1").id, name="side")  # fc1 feeds out twice
     with pytest.raises(ConnectionRefused, match="one output"):
-        c.group_nodes(design, [design.find("fc1").id, design.find("relu3").id], "B")
+        group_nodes(design, [design.find("fc1").id, design.find("relu3").id], "B")
     with pytest.raises(ConnectionRefused, match="cannot be grouped"):
-        c.group_nodes(design, [design.find("output").id], "B")
+        group_nodes(design, [design.find("output").id], "B")
 
 
 @pytest.mark.parametrize("src, dst, port, reason", [
@@ -162,11 +163,41 @@ def test_group_refuses_two_outputs_and_heads(design):
 ])
 def test_connections_refused_with_reason(design, src, dst, port, reason):
     with pytest.raises(ConnectionRefused, match=reason):
-        c.check_connect(design, Edge(design.find(src).id, design.find(dst).id, port))
+        design.check_connect(Edge(design.find(src).id, design.find(dst).id, port))
 
 
 def test_cycle_refused(design):
     relu = design.find("relu1").id
     design.remove_edge(design.in_edges(relu)[0])
     with pytest.raises(ConnectionRefused, match="cycle"):
-        c.check_connect(design, Edge(design.find("fc1").id, relu))
+        design.check_connect(Edge(design.find("fc1").id, relu))
+
+
+def test_the_model_refuses_a_bad_edge_and_stays_as_it_was(design):
+    edges = list(design.edges)
+    fed = Edge(design.find("fc3").id, design.find("conv1").id)
+    with pytest.raises(ConnectionRefused, match="already fed"):
+        design.add_edge(fed)
+    stack = c.UndoStack(design)
+    with pytest.raises(ConnectionRefused, match="already fed"):
+        stack.push(c.Connect(fed))
+    relu = Node("x", "ReLU", "extra")
+    with pytest.raises(ConnectionRefused, match="is an output"):  # all of it or nothing
+        stack.push(c.AddNodes([relu], [Edge(design.find("fc1").id, relu.id),
+                                       Edge(design.find("output").id, relu.id)]))
+    assert design.edges == edges and "x" not in design.nodes and not stack.can_undo()
+
+
+def test_a_file_and_undo_put_back_an_edge_the_model_would_refuse(design):
+    from designer.core.serialization import design_from_dict
+
+    data = design_to_dict(design)
+    conv1, fc3 = design.find("conv1").id, design.find("fc3").id
+    data["edges"].append({"from": fc3, "to": conv1, "port": "in"})
+    loaded = design_from_dict(data)
+    assert any("connected twice" in p.message for p in analyze(loaded).problems)
+    before = design_to_dict(loaded)
+    stack = c.UndoStack(loaded)
+    stack.push(c.RemoveNodes([fc3]))
+    stack.undo()
+    assert design_to_dict(loaded) == before

@@ -31,7 +31,7 @@ def test_file_is_readable_and_versioned(tmp_path):
 
 
 def test_blocks_are_stored(tmp_path):
-    from designer.core.commands import group_nodes
+    from designer.core.grouping import group_nodes
 
     design = new_from_template("lenet5")
     ids = [design.find(n).id for n in ("conv2", "relu2")]

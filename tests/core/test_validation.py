@@ -36,7 +36,7 @@ def test_cycle_is_reported_with_its_nodes():
     d.remove_edge(d.in_edges(c1)[0])
     d.add_edge(Edge(d.find("input").id, add.id, "in1"))
     d.add_edge(Edge(c2, add.id, "in2"))
-    d.add_edge(Edge(add.id, c1))
+    d.add_edge(Edge(add.id, c1), checked=False)  # as a hand-edited file can hold it
     msgs = [p.message for p in analyze(d).problems]
     assert any("cycle" in m and "c1" in m and "c2" in m and "merge" in m for m in msgs)
 
@@ -160,7 +160,7 @@ def test_blocks_that_contain_each_other_are_a_problem_not_a_crash():
         b = GraphBuilder(block)
         x = b.add("BlockInput", name="input", index=1)
         y = block.add_node(Node(f"use{inner}", "Block", f"use{inner}", {"block": inner}))
-        block.add_edge(Edge(x, y.id, "in1"))
+        block.add_edge(Edge(x, y.id, "in1"), checked=False)  # as a hand-edited file holds it
         b.add("BlockOutput", y.id, name="output")
         d.blocks[name] = block
     msgs = [p.message for p in analyze(d).problems]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from designer.core.builder import GraphBuilder
-from designer.core.design import BlockDef, Design, Edge
+from designer.core.design import BlockDef, Design
 
 
 def design_with(input_shape, build, num_classes=10, name="Viz test"):
@@ -73,10 +73,8 @@ def custom_block_design():
     design.blocks["Down"] = block
     b = GraphBuilder(design)
     x = b.add("Input", name="input")
-    for name in ("down1", "down2"):  # a custom block's ports are in1, in2, ... (GraphBuilder
-        node = b.add("Block", name=name, block="Down")  # only knows the built-in specs' ports)
-        design.add_edge(Edge(x, node, "in1"))
-        x = node
+    for name in ("down1", "down2"):
+        x = b.add("Block", x, name=name, block="Down")
     x = b.add("Flatten", x, name="flatten")
     x = b.add("Linear", x, name="fc", out_features=10)
     b.add("ClassificationOutput", x, name="output")

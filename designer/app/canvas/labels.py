@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from designer.app.canvas.items import NodeView
-from designer.core.analysis import Analysis, input_ports, learns, shape_str
-from designer.core.design import Graph, Node
-from designer.core.registry import get_spec, has_spec
+from designer.core.analysis import Analysis, learns
+from designer.core.design import Graph
+from designer.core.registry import get_spec, has_spec, shape_str
 
 
 def _problems_by_node(analysis: Analysis) -> dict[str, list[str]]:
@@ -14,13 +14,6 @@ def _problems_by_node(analysis: Analysis) -> dict[str, list[str]]:
         if p.node_id is not None:
             out.setdefault(p.node_id, []).append(p.message)
     return out
-
-
-def ports_of(node: Node, blocks: dict) -> tuple[str, ...]:
-    if not has_spec(node.type):
-        return ()
-    spec = get_spec(node.type)
-    return tuple(input_ports(node, spec, spec.resolve(node.params), blocks))
 
 
 def node_views(graph: Graph, analysis: Analysis, blocks: dict,
@@ -45,7 +38,7 @@ def node_views(graph: Graph, analysis: Analysis, blocks: dict,
             continue
         spec = get_spec(node.type)
         key = None
-        if memo is not None and spec.role != "custom_block":  # a block's ports: its definition
+        if memo is not None and not spec.is_custom_block:  # a block's ports: its definition
             info = analysis.info.get(node.id)
             key = (node.type, repr(node.params), node.name, node.trainable, issues,
                    node.id in weighted, None if info is None else (info.shape, info.trainable_params),
@@ -55,7 +48,7 @@ def node_views(graph: Graph, analysis: Analysis, blocks: dict,
                 views[node.id] = known[1]
                 continue
         p = spec.resolve(node.params)
-        ports = tuple(input_ports(node, spec, p, blocks))
+        ports = spec.ports(p, blocks)
         in_shapes = tuple(
             analysis.shape(feeds[(node.id, port)]) if (node.id, port) in feeds else None
             for port in ports
@@ -77,8 +70,8 @@ def node_views(graph: Graph, analysis: Analysis, blocks: dict,
             problems=issues,
             frozen=not node.trainable and learns(spec, analysis.info.get(node.id)),
             trained=node.id in weighted,
-            opens=spec.composite or spec.role == "custom_block",
-            has_output=spec.role not in ("output", "block_output"),
+            opens=spec.opens,
+            has_output=not spec.is_output,
         )
         if key is not None:
             memo[node.id] = (key, views[node.id])

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from designer.core.analysis import shape_str
+from designer.core.registry import shape_str
 from designer.core.summary import human, summarize
 from designer.templates import Template, list_templates
 

@@ -1,5 +1,6 @@
 """Editors for typed values, generated from a layer's param schema (Int -> spin box, Float -> line
-edit with validation, Bool -> check box, Choice -> combo box, sizes and lists -> parsed line edit).
+edit with validation, Bool -> check box, Choice -> combo box, sizes and lists -> parsed line edit),
+each Param type registering its own (`register_field`).
 
 A field reports a value only when it is valid; otherwise it shows the reason in red under
 itself and reports nothing, so an invalid value never reaches the design."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 import abc
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -81,27 +83,8 @@ def _ints(text: str) -> list[int]:
 
 def parse(param: P.Param, text: str) -> tuple[Any, str | None]:
     """(value, None) for valid text, or (None, why) — the reason a user can act on."""
-    text = text.strip()
     try:
-        if isinstance(param, P.Float):
-            value: Any = _float(text)
-        elif isinstance(param, P.OptionalInt):
-            value = None if text.lower() in ("", "none", "default") else _int(text)
-        elif isinstance(param, P.Int):
-            value = _int(text)
-        elif isinstance(param, P.Padding) and text.lower() in ("same", "valid"):
-            value = text.lower()
-        elif isinstance(param, P.Size):
-            nums = _ints(text)
-            value = nums[0] if len(nums) == 1 else nums
-        elif isinstance(param, P.IntList):
-            value = _ints(text)
-        elif isinstance(param, P.Bool):
-            if text.lower() not in ("true", "false", "yes", "no", "1", "0"):
-                return None, "must be true or false"
-            value = text.lower() in ("true", "yes", "1")
-        else:
-            value = text
+        value = _kind(param).read(param, text.strip())
     except ValueError as exc:
         return None, f"{param.kind} expected: {exc}"
     problem = param.check(value)
@@ -256,14 +239,71 @@ class ChoiceField(Field):
             self.set_error(f"{value!r} is not one of the choices")
 
 
+# -- one editor per Param type ---------------------------------------------------------------
+# Each Param type registers how its text is read and which editor it gets (pyqtgraph's
+# parametertree registers its item types the same way). A param finds the entry of its own type,
+# else of the nearest base class (OptionalInt is an Int with its own entry), so the order in
+# which types are registered does not matter.
+
+
+@dataclass(frozen=True)
+class _Kind:
+    read: Callable[[Any, str], Any]                       # (param, stripped text) -> value
+    make: Callable[[Any, Callable, Callable], Field] | None = None  # None: a parsed line edit
+    placeholder: str = ""
+
+
+_KINDS: dict[type, _Kind] = {}
+
+
+def register_field(param_type: type[P.Param], read: Callable[[Any, str], Any],
+                   make: Callable[[Any, Callable, Callable], Field] | None = None,
+                   placeholder: str = "") -> None:
+    """How the inspector reads and edits params of `param_type` (and of its subclasses that
+    register nothing of their own)."""
+    _KINDS[param_type] = _Kind(read, make, placeholder)
+
+
+def _kind(param: P.Param) -> _Kind:
+    return next(_KINDS[t] for t in type(param).__mro__ if t in _KINDS)
+
+
+def _optional_int(param, text: str) -> int | None:
+    return None if text.lower() in ("", "none", "default") else _int(text)
+
+
+def _size(param, text: str) -> int | list[int]:
+    nums = _ints(text)
+    return nums[0] if len(nums) == 1 else nums
+
+
+def _padding(param, text: str) -> int | list[int] | str:
+    return text.lower() if text.lower() in ("same", "valid") else _size(param, text)
+
+
+def _bool(param, text: str) -> bool | str:
+    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    return words.get(text.lower(), text)  # anything else: the check says what is wanted
+
+
+register_field(P.Param, lambda param, text: text)
+register_field(P.Bool, _bool, lambda param, on_change, on_done: CheckField("", on_change))
+register_field(P.Choice, lambda param, text: text,
+               lambda param, on_change, on_done: ChoiceField(param.options, on_change))
+register_field(P.Int, lambda param, text: _int(text),
+               lambda param, on_change, on_done: SpinField(param.min, param.max, on_change,
+                                                           on_done))
+register_field(P.OptionalInt, _optional_int, placeholder="default")
+register_field(P.Float, lambda param, text: _float(text))
+register_field(P.Size, _size, placeholder="3 or 3, 5")
+register_field(P.Padding, _padding, placeholder="1, [h, w], same, valid")
+register_field(P.IntList, lambda param, text: _ints(text), placeholder="e.g. 16, 7, 7")
+
+
 def field_for(param: P.Param, on_change, on_done) -> Field:
-    """The editor a param's type calls for."""
-    if isinstance(param, P.Bool):
-        return CheckField("", on_change)
-    if isinstance(param, P.Choice):
-        return ChoiceField(param.options, on_change)
-    if isinstance(param, P.Int) and not isinstance(param, P.OptionalInt):
-        return SpinField(param.min, param.max, on_change, on_done)
-    placeholder = {P.OptionalInt: "default", P.Size: "3 or 3, 5", P.Padding: "1, [h, w], same, valid",
-                   P.IntList: "e.g. 16, 7, 7"}.get(type(param), "")
-    return TextField(lambda text: parse(param, text), on_change, on_done, placeholder)
+    """The editor a param's type registered: its own widget, else a line edit that reads the
+    text as that type does."""
+    kind = _kind(param)
+    if kind.make is not None:
+        return kind.make(param, on_change, on_done)
+    return TextField(lambda text: parse(param, text), on_change, on_done, kind.placeholder)

@@ -146,7 +146,7 @@ class InspectorPanel(QScrollArea):
             "The node's name; it becomes the submodule's name in the generated code.")
         # Freezing or a learning rate mean nothing for a layer without parameters (ReLU, pooling).
         info = self.editor.level.analysis.info.get(node.id)
-        if spec.role not in ("input", "block_input", "block_output") and analysis_learns(spec, info):
+        if not spec.is_input and spec.role != "block_output" and analysis_learns(spec, info):
             self._row(form, "trainable", "Trainable", field_for(
                 P.Bool("trainable", True), lambda v: self.editor.set_node_attr(nid, "trainable", v),
                 self.editor.end_merge), "Untick to freeze this layer's weights during training.")
@@ -160,7 +160,7 @@ class InspectorPanel(QScrollArea):
             pform = QFormLayout(box)
             pform.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             for prm in spec.params:
-                if spec.role == "custom_block" and prm.name == "block":
+                if spec.is_custom_block and prm.name == "block":
                     field: Field = ChoiceField(sorted(self.editor.design.blocks),
                                                self._param_setter(nid, prm.name))
                 else:
@@ -175,7 +175,7 @@ class InspectorPanel(QScrollArea):
         self._problems.setStyleSheet(ERROR_STYLE)
         layout.addWidget(self._info)
         layout.addWidget(self._problems)
-        if spec.composite or spec.role == "custom_block":
+        if spec.opens:
             layout.addWidget(self._label("<i>Double-click the block on the canvas to see its "
                                          "layers.</i>", muted=True))
         layout.addStretch(1)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QSize, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from designer.app.editor import Editor
-from designer.core.analysis import shape_str
+from designer.core.registry import shape_str
 from designer.core.summary import Summary, human, summarize
 
 HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "Trainable")

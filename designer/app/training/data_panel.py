@@ -82,7 +82,6 @@ class DataPanel(QGroupBox):
 
     source_changed = Signal(str, object)
     fix_head = Signal(int)
-    loaded = Signal(object)      # DataSummary, or None when the source cannot be read
 
     def __init__(self, parent=None) -> None:
         super().__init__("Data", parent)
@@ -244,7 +243,6 @@ class DataPanel(QGroupBox):
         self.samples.addStretch(1)
         self._check_head()
         self._draw_preview()
-        self.loaded.emit(summary)
 
     def _failed(self, message: str) -> None:
         self.busy.hide()
@@ -255,7 +253,6 @@ class DataPanel(QGroupBox):
         self.error.show()
         self._clear(self.samples)
         self._check_head()
-        self.loaded.emit(None)
 
     # -- the head -----------------------------------------------------------------------------
     def set_head_classes(self, classes: int | None) -> None:
