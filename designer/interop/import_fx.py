@@ -215,7 +215,7 @@ class _Importer:
                 self._node(node, gm, leaves, b, env, sources, placeholders, calls, path, key)
             except Unmapped as exc:
                 self.report.add(self._what(node, gm), str(exc), where)
-                env[node] = None
+                env[node] = _stand_in(b, node, env)
         self._fuse_global_pooling(graph)
         apply_layout(graph)
 
@@ -368,8 +368,8 @@ class _Importer:
             sources[nid] = ("composite", node.target, composite.key_map)
         else:
             block = self.custom_block(m, _join(path, node.target), shapes)
-            if block is None:
-                env[node] = None
+            if block is None:  # reported; go on, to report all that does not map
+                env[node] = _stand_in(b, node, env)
                 return
             nid = b.add("Block", srcs, name=name, block=block)
             sources[nid] = ("block", node.target)
@@ -476,6 +476,13 @@ class _Importer:
 
         walk("", code.module_names, "", "")
         return {k: v.detach() for k, v in out.items()}  # shared with the module, not copied
+
+
+def _stand_in(b: GraphBuilder, node, env) -> str | None:
+    """A node that takes the place of one that does not map, so what follows is still mapped
+    and every unmapped operation is reported, not only the first; the import is refused anyway."""
+    srcs = [env[a] for a in node.all_input_nodes if isinstance(env.get(a), str)]
+    return b.add("Block", srcs[:16], name="unmapped", block="") if srcs else None
 
 
 def _program_name(node, result) -> str:

@@ -90,13 +90,14 @@ def test_an_unsupported_op_is_reported_and_nothing_is_written(tmp_path, capsys):
         "        self.rnn = nn.LSTM(4, 4)\n"
         "        self.fc = nn.Linear(4, 2)\n\n"
         "    def forward(self, x):\n"
-        "        x = self.part(self.conv(x))\n"
+        "        x = torch.erf(self.part(self.conv(x)))\n"
         "        return self.fc(x.mean((2, 3)))\n")
     out = tmp_path / "out.json"
     code = main(["import", f"{source}:Net", str(out), "--input", "3x8x8"])
     err = capsys.readouterr().err
     assert code == 1
     assert "torch.roll (2x)" in err and "part.roll" in err and "part.roll_1" in err
+    assert "torch.erf (1x)" in err  # what follows a refused block is examined too
     assert not out.exists() and not out.with_suffix(".safetensors").exists()
 
 
