@@ -38,6 +38,7 @@ from designer.interop.import_map import (
     target_name,
 )
 
+_MAX_INPUTS = 16  # of a merge layer (Concat's num_inputs); longer ones become a chain
 _SKIP = object()  # a traced value that is no tensor (x.size(0)): only shapes use it
 
 
@@ -322,6 +323,8 @@ class _Importer:
         if any(s is _SKIP or isinstance(s, _Parts) for s in srcs):
             raise Unmapped("one of its inputs is a number, a parameter or a constant, not a "
                            "layer's output")
+        while result.type == "Concat" and len(srcs) > _MAX_INPUTS:  # DenseNet's, flat (ONNX)
+            srcs = [b.add("Concat", srcs[:_MAX_INPUTS], name=name), *srcs[_MAX_INPUTS:]]
         nid = b.add(result.type, srcs, name=name, **result.params)
         env[node] = nid
         return nid

@@ -294,8 +294,6 @@ def _cat(c: Call) -> Layer:
         raise Unmapped("concatenates along a dimension other than the channels")
     if len(tensors) == 1:
         return Alias(tensors[0])
-    if len(tensors) > 16:
-        raise Unmapped(f"{len(tensors)} inputs (Concat takes at most 16)")
     return Layer("Concat", inputs=tensors)
 
 
@@ -528,7 +526,13 @@ def _onnx_concat(m, args, shape_of, node) -> Layer:
     shape = shape_of(args[0])
     if shape is None or _dim(m.axis, len(shape)) != 1:
         raise Unmapped("concatenates along a dimension other than the channels")
-    return Layer("Concat", inputs=list(args))
+    return Alias(args[0]) if len(args) == 1 else Layer("Concat", inputs=list(args))
+
+
+def _onnx_hard_sigmoid(m, args, shape_of, node) -> Layer:
+    if abs(m.alpha - 1 / 6) > 1e-6 or m.beta != 0.5:
+        raise Unmapped(f"HardSigmoid with alpha={m.alpha}, beta={m.beta} (only 1/6 and 0.5)")
+    return Layer("Hardsigmoid", inputs=[args[0]])
 
 
 def _onnx_global_pool(m, args, shape_of, node) -> Layer:
@@ -551,6 +555,7 @@ def multi_input_mappers() -> dict[type, Callable]:
     """Module class -> mapper(module, args, shape_of, node) -> Layer, for modules that take several
     inputs or whose meaning depends on them: onnx2torch's (when it is installed)."""
     try:
+        from onnx2torch.node_converters.activations import OnnxHardSigmoid
         from onnx2torch.node_converters.binary_math_operations import OnnxBinaryMathOperation
         from onnx2torch.node_converters.concat import OnnxConcat
         from onnx2torch.node_converters.flatten import OnnxFlatten
@@ -564,7 +569,8 @@ def multi_input_mappers() -> dict[type, Callable]:
     return {OnnxBinaryMathOperation: _onnx_binary, OnnxConcat: _onnx_concat,
             OnnxGlobalAveragePool: _onnx_global_pool,
             OnnxGlobalAveragePoolWithKnownInputShape: _onnx_global_pool,
-            OnnxFlatten: _onnx_flatten, OnnxReshape: _onnx_reshape}
+            OnnxFlatten: _onnx_flatten, OnnxReshape: _onnx_reshape,
+            OnnxHardSigmoid: _onnx_hard_sigmoid}
 
 
 def shape_readers() -> set[type]:

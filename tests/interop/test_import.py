@@ -230,3 +230,20 @@ def test_torchvision_with_a_weights_file_through_the_cli(tmp_path, capsys):
                                    ["--input", "3x64x64", "--weights-file", str(weights)])
     assert diff < 1e-4
     assert design.metadata["imported_from"] == "torchvision:resnet18 (r18.pth)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "densenet121"])
+def test_torchvision_through_onnx(name, tmp_path, capsys):
+    """ONNX folds BatchNorm into the convolutions; gates (Hardsigmoid, Mul) and DenseNet's long
+    concatenations come through onnx2torch's modules."""
+    import torchvision
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = randomize_(torchvision.models.get_model(name)).eval()
+        path = tmp_path / f"{name}.onnx"
+        torch.onnx.export(model, (torch.randn(1, 3, 64, 64),), str(path), dynamo=False,
+                          opset_version=17)
+    design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
+    assert diff < 1e-4
