@@ -72,6 +72,9 @@ class WindowActions:
         self.new_template = act("New from &template…", files.new_from_template, "Ctrl+Shift+N",
                                 tip="Start from a classic architecture")
         self.open = act("&Open…", files.open, SK.Open)
+        self.import_model = act("&Import model…", self.do_import_model,
+                                tip="A PyTorch (.py, .pt2), ONNX or torchvision model as an "
+                                    "editable design with its weights")
         self.save = act("&Save", files.save, SK.Save)
         self.save_as = act("Save &as…", files.save_as, SK.SaveAs, "Ctrl+Shift+S")
         self.export_python = act("&Python code…", self.do_export_python, "Ctrl+E",
@@ -181,6 +184,7 @@ class WindowActions:
         m = bar.addMenu("&File")
         m.addActions([self.new, self.new_template, self.open])
         m.addMenu(self.recent_menu)
+        m.addAction(self.import_model)
         m.addSeparator()
         m.addActions([self.save, self.save_as])
         export = m.addMenu("&Export")
@@ -356,6 +360,11 @@ class WindowActions:
         base = os.path.splitext(ed.path)[0] if ed.path else os.path.join(
             settings.last_dir(), ed.design.name.replace(" ", "_").lower())
         return base
+
+    def do_import_model(self) -> None:
+        from designer.app.import_flow import import_model_flow
+
+        import_model_flow(self.w)
 
     def do_export_python(self) -> None:
         from designer.app.export import export_python

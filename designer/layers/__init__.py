@@ -3,6 +3,7 @@
 from designer.layers import (  # noqa: F401  (imported for registration)
     activation,
     blocks,
+    channels,
     conv,
     io,
     linear,

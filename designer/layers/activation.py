@@ -37,6 +37,15 @@ SELU = _simple("SELU", "nn.SELU",
                "Self-normalizing ELU (lambda 1.0507, alpha 1.6733); can replace BatchNorm.",
                has_inplace=True)
 Sigmoid = _simple("Sigmoid", "nn.Sigmoid", "1 / (1 + exp(-x)), squashes to (0, 1).")
+SiLU = _simple("SiLU", "nn.SiLU", "x * sigmoid(x), also called Swish: EfficientNet's activation.",
+               has_inplace=True)
+Hardswish = _simple("Hardswish", "nn.Hardswish",
+                    "x * ReLU6(x + 3) / 6: a cheap Swish (MobileNetV3).", has_inplace=True)
+Hardsigmoid = _simple("Hardsigmoid", "nn.Hardsigmoid",
+                      "ReLU6(x + 3) / 6: a cheap sigmoid (MobileNetV3's squeeze-and-excitation).",
+                      has_inplace=True)
+Mish = _simple("Mish", "nn.Mish", "x * tanh(softplus(x)): a smooth ReLU-like activation.",
+               has_inplace=True)
 Tanh = _simple("Tanh", "nn.Tanh", "Squashes to (-1, 1).")
 
 

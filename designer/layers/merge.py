@@ -1,4 +1,5 @@
-"""Merging branches: Add (residual connections) and Concat (Inception, DenseNet)."""
+"""Merging branches: Add (residual connections), Concat (Inception, DenseNet) and Multiply
+(squeeze-and-excitation's channel gates)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,31 @@ class Concat(_Merge):
 
     def emit_forward(self, p, module, args, in_shapes):
         return f"torch.cat([{', '.join(args)}], 1)"
+
+
+@register_layer
+class Multiply(LayerSpec):
+    type = "Multiply"
+    title = "Multiply"
+    category = "Merge"
+    fresh_output = True
+    help = ("Multiplies its first input element by element by its second, which has the same shape "
+            "or one value per channel (C x 1 x 1): squeeze-and-excitation's channel gates.")
+
+    def input_ports(self, p):
+        return ("in1", "in2")
+
+    def infer_shape(self, p, in_shapes):
+        x, g = in_shapes
+        per_channel = len(g) == len(x) == 3 and g == (x[0], 1, 1)
+        if g != x and not per_channel:
+            raise ShapeError(
+                f"Multiply needs a second input of shape {shape_str(x)} or {x[0]} x 1 x 1 (one "
+                f"gate per channel) but gets {shape_str(g)}")
+        return x
+
+    def emit_forward(self, p, module, args, in_shapes):
+        return f"{args[0]} * {args[1]}"
+
+    def summary_text(self, p):
+        return ""

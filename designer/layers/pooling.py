@@ -1,4 +1,4 @@
-"""Pooling and resampling: MaxPool2d, AvgPool2d, GlobalAvgPool, Upsample."""
+"""Pooling and resampling: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool, Upsample."""
 
 from __future__ import annotations
 
@@ -78,6 +78,27 @@ class AvgPool2d(_Pool2d):
         kw = super()._kwargs(p)
         kw["count_include_pad"] = None if p["count_include_pad"] else "False"
         return kw
+
+
+@register_layer
+class AdaptiveAvgPool2d(LayerSpec):
+    type = "AdaptiveAvgPool2d"
+    title = "Adaptive average pooling 2D"
+    category = "Pooling"
+    help = ("Averages the image down to a fixed output size whatever the input size (AlexNet's "
+            "and VGG's 6 x 6 / 7 x 7 before the classifier).")
+    params = (Size("output_size", 1, "Output height and width."),)
+
+    def infer_shape(self, p, in_shapes):
+        c, _, _ = need_image(self.title, in_shapes[0])
+        return (c, *pair(p["output_size"]))
+
+    def emit_module(self, p, in_shapes):
+        return call("nn.AdaptiveAvgPool2d", size_src(p["output_size"]))
+
+    def summary_text(self, p):
+        h, w = pair(p["output_size"])
+        return f"{h}x{w}"
 
 
 @register_layer

@@ -1,8 +1,8 @@
-"""Dropout layers."""
+"""Dropout layers and stochastic depth."""
 
 from __future__ import annotations
 
-from designer.core.params import Float
+from designer.core.params import Choice, Float
 from designer.core.registry import LayerSpec, register_layer
 from designer.layers._util import call, need_image
 
@@ -35,3 +35,44 @@ class Dropout2d(Dropout):
 
     def emit_module(self, p, in_shapes):
         return call("nn.Dropout2d", p=float(p["p"]))
+
+
+_STOCHASTIC_DEPTH = '''
+class StochasticDepth(nn.Module):
+    """While training, drops the input (a residual branch) with probability p: per sample
+    ("row") or for the whole batch ("batch"), scaling what is kept by 1 / (1 - p); the identity
+    in eval mode. As torchvision.ops.StochasticDepth computes it."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+'''
+
+
+@register_layer
+class StochasticDepth(LayerSpec):
+    type = "StochasticDepth"
+    title = "Stochastic depth"
+    category = "Regularization"
+    help = ("While training, drops a residual branch per sample (or for the whole batch) with "
+            "probability p; the identity at test time (EfficientNet, ConvNeXt).")
+    params = (_P, Choice("mode", "row", "row: per sample; batch: the whole batch at once.",
+                         options=("row", "batch")))
+    support_source = _STOCHASTIC_DEPTH
+
+    def emit_module(self, p, in_shapes):
+        return call("StochasticDepth", float(p["p"]), repr(p["mode"]))
+
+    def summary_text(self, p):
+        return f"p={p['p']}"

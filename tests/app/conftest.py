@@ -60,7 +60,7 @@ class Answers:
         for name in ("save_changes", "open_path", "save_path", "text", "restore", "choose_template",
                      "confirm", "choose", "open_folder", "export_run",
                      "search_settings", "adapt_to_dataset",
-                     "two_stage", "open_weights"):
+                     "two_stage", "open_weights", "import_source"):
             setattr(prompts, name, self._make(name))
         prompts.error = lambda title, message: self.errors.append(message)
 

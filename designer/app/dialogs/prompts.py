@@ -37,6 +37,30 @@ class Prompts:
         path, _ = QFileDialog.getOpenFileName(self.parent, title, start, WEIGHTS_FILTER)
         return path or None
 
+    def import_source(self, start: str) -> str | None:
+        """What File → Import model… imports: a model file (path.py:FACTORY for Python) or
+        torchvision:NAME; None when cancelled."""
+        kind = self.choose("Import model", "Import a model from a file or from torchvision?",
+                           [("file", "A file (.py, .pt2, .onnx)…"),
+                            ("torchvision", "A torchvision model…")])
+        if kind == "torchvision":
+            from designer.interop.import_sources import torchvision_names
+
+            names = torchvision_names()
+            name, ok = QInputDialog.getItem(self.parent, "Import model", "torchvision model:",
+                                            names, names.index("resnet18"), False)
+            return f"torchvision:{name}" if ok and name else None
+        if kind != "file":
+            return None
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent, "Import model", start,
+            "Models (*.py *.pt2 *.onnx);;Python (*.py);;torch.export (*.pt2);;ONNX (*.onnx)")
+        if not path or not path.endswith(".py"):
+            return path or None
+        factory = self.text("Import model", "Function or class in the file that builds the "
+                            "model (the file is run, as python would):", "build_model")
+        return f"{path}:{factory}" if factory else None
+
     def error(self, title: str, message: str) -> None:
         QMessageBox.critical(self.parent, title, message)
 

@@ -1,0 +1,167 @@
+"""Child modules that are exactly one of our composite blocks (torchvision's BasicBlock,
+Bottleneck, Fire, InvertedResidual, Inception, DenseNet's block and transition,
+Conv2dNormActivation).
+
+A candidate is recognised by its class and its params are read from its attributes; then it has
+to prove it: our block's module (block_modules.py) gets the candidate's tensors, paired by
+structure, and both run on a random input of the shape the candidate sees in the network, with
+random BatchNorm statistics. Only when the outputs agree does the child become that block; any
+other child (or one that differs in some detail) becomes a custom block traced from its own code.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from designer.interop.torchvision_weights import map_by_structure
+from designer.interop.weights import WeightsError
+
+
+@dataclass
+class Composite:
+    type: str
+    params: dict
+    key_map: dict[str, str]  # our block module's state_dict key -> the child's own key
+
+
+def _conv_out(m) -> int:
+    return m.out_channels
+
+
+def _basic(m, c_in):
+    return {"out_channels": _conv_out(m.conv1), "stride": m.conv1.stride[0]}
+
+
+def _bottleneck(m, c_in):
+    width = _conv_out(m.conv2)
+    return {"width": width, "stride": m.conv2.stride[0],
+            "expansion": _conv_out(m.conv3) // width, "groups": m.conv2.groups}
+
+
+def _fire(m, c_in):
+    return {"squeeze": _conv_out(m.squeeze), "expand1x1": _conv_out(m.expand1x1),
+            "expand3x3": _conv_out(m.expand3x3)}
+
+
+def _inverted(m, c_in):
+    convs = [c for c in m.conv.modules() if type(c).__name__ == "Conv2d"]
+    hidden = convs[-2].out_channels
+    act = next((type(a).__name__ for a in m.conv.modules()
+                if type(a).__name__ in ("ReLU6", "ReLU")), "ReLU6")
+    return {"out_channels": m.out_channels, "stride": m.stride,
+            "expand_ratio": hidden // c_in, "activation": act}
+
+
+def _inception(m, c_in):
+    return {"ch1x1": m.branch1.conv.out_channels, "ch3x3red": m.branch2[0].conv.out_channels,
+            "ch3x3": m.branch2[1].conv.out_channels, "ch5x5red": m.branch3[0].conv.out_channels,
+            "ch5x5": m.branch3[1].conv.out_channels, "pool_proj": m.branch4[1].conv.out_channels,
+            "branch3_kernel": m.branch3[1].conv.kernel_size[0], "batch_norm": True}
+
+
+def _dense_block(m, c_in):
+    first = m["denselayer1"]
+    growth = first.conv2.out_channels
+    return {"num_layers": len(m), "growth_rate": growth,
+            "bn_size": first.conv1.out_channels // growth, "drop_rate": float(first.drop_rate)}
+
+
+def _transition(m, c_in):
+    return {"compression": m.conv.out_channels / c_in}
+
+
+def _conv_norm_act(m, c_in):
+    conv, bn = m[0], m[1]
+    act = "none" if len(m) == 2 else type(m[2]).__name__
+    return _conv_bn(conv, bn, act)
+
+
+def _basic_conv(m, c_in):  # GoogLeNet's and Inception-v3's conv -> bn -> F.relu
+    return _conv_bn(m.conv, m.bn, "ReLU")
+
+
+def _conv_bn(conv, bn, act):
+    k = conv.kernel_size[0]
+    return {"out_channels": conv.out_channels, "kernel_size": k, "stride": conv.stride[0],
+            "padding": None if conv.padding[0] == (k - 1) // 2 else conv.padding[0],
+            "groups": conv.groups, "activation": act, "eps": float(bn.eps)}
+
+
+# (module of the torchvision class, class name) -> (our block type, params from the child)
+_CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
+    ("torchvision.models.resnet", "BasicBlock"): ("ResidualBasicBlock", _basic),
+    ("torchvision.models.resnet", "Bottleneck"): ("ResidualBottleneck", _bottleneck),
+    ("torchvision.models.squeezenet", "Fire"): ("FireModule", _fire),
+    ("torchvision.models.mobilenetv2", "InvertedResidual"): ("InvertedResidual", _inverted),
+    ("torchvision.models.googlenet", "Inception"): ("InceptionModule", _inception),
+    ("torchvision.models.densenet", "_DenseBlock"): ("DenseBlock", _dense_block),
+    ("torchvision.models.densenet", "_Transition"): ("DenseTransition", _transition),
+    ("torchvision.ops.misc", "Conv2dNormActivation"): ("ConvBNAct", _conv_norm_act),
+    ("torchvision.models.googlenet", "BasicConv2d"): ("ConvBNAct", _basic_conv),
+    ("torchvision.models.inception", "BasicConv2d"): ("ConvBNAct", _basic_conv),
+}
+
+
+def _randomized(module, seed: int):
+    """A copy with every tensor random (BatchNorm variances positive), for the proof."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    copy_ = copy.deepcopy(module).eval()
+    with torch.no_grad():
+        for name, t in copy_.state_dict().items():
+            if not t.is_floating_point():
+                continue
+            if name.endswith("running_var") or (t.dim() == 1 and name.endswith("weight")):
+                t.copy_(torch.rand(t.shape, generator=g) + 0.5)  # variances and BN scales
+            elif t.dim() > 1:  # kernels: activations keep their scale through deep blocks
+                t.copy_(torch.randn(t.shape, generator=g) / t[0].numel() ** 0.5)
+            else:
+                t.copy_(torch.randn(t.shape, generator=g) * 0.1)
+    return copy_
+
+
+def match_composite(child, in_shape: tuple[int, ...]) -> Composite | None:
+    """Our composite block equal to `child` at this input shape (with batch), or None."""
+    import torch
+
+    from designer.core.registry import get_spec
+    from designer.layers import block_modules
+
+    entry = _CANDIDATES.get((type(child).__module__, type(child).__name__))
+    if entry is None or len(in_shape) != 4:
+        return None
+    type_name, read = entry
+    try:
+        params = get_spec(type_name).resolve(read(child, in_shape[1]))
+    except (AttributeError, IndexError, KeyError, TypeError, ZeroDivisionError):
+        return None
+    if get_spec(type_name).param_problems(params):
+        return None
+    ours = getattr(block_modules, type_name)(in_shape[1], **params).eval()
+    theirs = _randomized(child, seed=0)
+    source = theirs.state_dict()
+    try:
+        mapped = map_by_structure(source, {k: tuple(v.shape) for k, v in ours.state_dict().items()},
+                                  type(child).__name__)
+    except WeightsError:
+        return None
+    if set(mapped) != set(ours.state_dict()) or len(source) != len(mapped):
+        return None
+    ours.load_state_dict(mapped, strict=True)
+    x = torch.randn(1, *in_shape[1:], generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        try:
+            want, got = theirs(x.clone()), ours(x.clone())
+        except (RuntimeError, TypeError, ValueError):
+            return None
+    if want.shape != got.shape or not torch.isfinite(want).all():
+        return None  # a different block, or no proof either way
+    scale = want.abs().max().clamp_min(1e-12)
+    if ((want - got).abs().max() / scale).item() > 1e-5:
+        return None
+    ids = {id(t): k for k, t in source.items()}
+    key_map = {ours_key: ids[id(t)] for ours_key, t in mapped.items()}
+    return Composite(type_name, params, key_map)

@@ -1,0 +1,249 @@
+"""Importing PyTorch and ONNX models: the design validates, shows the original's structure as
+blocks, and its exported standalone code with the imported weights computes what the original
+computes (BatchNorm statistics and biases randomized first, eval mode)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from designer.cli import main
+from designer.core.analysis import analyze
+from designer.core.serialization import load_design
+from designer.interop.import_fx import ImportRefused, import_module
+from designer.interop.weights import load_weights
+from tests.templates.reference import build_with, exported_module, randomize_, rel_diff
+
+
+class Residual(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(channels)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)) + x)
+
+
+class Handwritten(nn.Module):
+    """A residual connection and a concatenation, functional calls and a view."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.block1 = Residual(8)
+        self.block2 = Residual(8)
+        self.side = nn.Sequential(nn.Conv2d(8, 4, 1), nn.BatchNorm2d(4), nn.ReLU6())
+        self.pool = nn.MaxPool2d(2)
+        self.head = nn.Linear(12 * 4 * 4, 7)
+
+    def forward(self, x):
+        x = self.block2(self.block1(self.stem(x)))
+        x = torch.cat([x, self.side(x)], dim=1)
+        x = self.pool(x)
+        return self.head(x.view(x.size(0), -1))
+
+
+def round_trip(model, input_shape, tmp_path, name=None):
+    """Import, validate, export the code, load the imported weights; return the design and the
+    max relative difference from the original on a random input."""
+    model = randomize_(model).eval()
+    result = import_module(model, input_shape, name)
+    assert analyze(result.design).problems == []
+    ours = build_with(exported_module(result.design, tmp_path), result.tensors)
+    x = torch.randn(2, *input_shape, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        return result, rel_diff(ours(x), model(x))
+
+
+def test_handwritten_module_with_residual_and_concat(tmp_path):
+    result, diff = round_trip(Handwritten(), (3, 16, 16), tmp_path)
+    assert diff < 1e-5
+    design = result.design
+    nodes = {n.name: n for n in design.nodes.values()}
+    # Each child module is one node named after it; the two equal residual children share
+    # one block type, which holds conv -> bn -> add -> relu.
+    assert nodes["block1"].type == nodes["block2"].type == "Block"
+    assert nodes["block1"].params["block"] == nodes["block2"].params["block"] == "Residual"
+    inner = sorted(n.type for n in design.blocks["Residual"].nodes.values())
+    assert inner == ["Add", "BatchNorm", "BlockInput", "BlockOutput", "Conv2d", "ReLU"]
+    assert nodes["stem"].params["stride"] == 2 and nodes["cat"].type == "Concat"
+    assert nodes["view"].type == "Flatten" and design.num_classes == 7
+
+
+def test_an_unsupported_op_is_reported_and_nothing_is_written(tmp_path, capsys):
+    source = tmp_path / "net.py"
+    source.write_text(
+        "import torch\nfrom torch import nn\n\n"
+        "class Part(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return torch.roll(x, 1, 2) + torch.roll(x, 2, 3)\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 4, 3)\n"
+        "        self.part = Part()\n"
+        "        self.rnn = nn.LSTM(4, 4)\n"
+        "        self.fc = nn.Linear(4, 2)\n\n"
+        "    def forward(self, x):\n"
+        "        x = torch.erf(self.part(self.conv(x)))\n"
+        "        return self.fc(x.mean((2, 3)))\n")
+    out = tmp_path / "out.json"
+    code = main(["import", f"{source}:Net", str(out), "--input", "3x8x8"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "torch.roll (2x)" in err and "part.roll" in err and "part.roll_1" in err
+    assert "torch.erf (1x)" in err  # what follows a refused block is examined too
+    assert not out.exists() and not out.with_suffix(".safetensors").exists()
+
+
+def test_a_module_called_with_an_unsupported_class_names_it():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.up = nn.PixelShuffle(2)
+
+        def forward(self, x):
+            return torch.flatten(self.up(self.conv(x)), 1)
+
+    with pytest.raises(ImportRefused) as info:
+        import_module(Net(), (3, 8, 8))
+    assert info.value.report.found == {
+        ("module torch.nn.modules.pixelshuffle.PixelShuffle", "no layer type computes it"): ["up"]}
+
+
+def _cli_round_trip(capsys, tmp_path, source, model, input_shape, extra=()):
+    out = tmp_path / "imported.json"
+    code = main(["import", str(source), str(out), *extra])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    design = load_design(out)
+    assert analyze(design).problems == []
+    ours = exported_module(design, tmp_path).build_model()
+    load_weights(ours, out.with_suffix(".safetensors"))
+    x = torch.randn(2, *input_shape, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        return design, rel_diff(ours.eval()(x), model(x))
+
+
+def test_a_python_file_factory_through_the_cli(tmp_path, capsys):
+    source = tmp_path / "mine.py"
+    source.write_text("from tests.interop.test_import import Handwritten\n\n"
+                      "def build():\n    return Handwritten()\n")
+    torch.manual_seed(0)
+    model = Handwritten().eval()  # the factory builds the same weights from the same seed
+    torch.manual_seed(0)
+    design, diff = _cli_round_trip(capsys, tmp_path, f"{source}:build", model, (3, 16, 16),
+                                   ["--input", "3x16x16"])
+    assert diff < 1e-5 and "block1" in {n.name for n in design.nodes.values()}
+
+
+def test_an_onnx_file_made_here(tmp_path, capsys):
+    model = randomize_(Handwritten()).eval()
+    path = tmp_path / "net.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.randn(1, 3, 16, 16),), str(path), dynamo=False,
+                          opset_version=17)
+    design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 16, 16))
+    assert diff < 1e-5
+    assert {"Conv2d", "Add", "Concat", "MaxPool2d", "Linear"} <= {
+        n.type for n in design.nodes.values()}
+
+
+def test_a_torch_export_program(tmp_path, capsys):
+    model = randomize_(Handwritten()).eval()
+    path = tmp_path / "net.pt2"
+    torch.export.save(torch.export.export(model, (torch.randn(1, 3, 16, 16),)), str(path))
+    design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 16, 16))
+    assert diff < 1e-5 and design.input_shape == (3, 16, 16)
+
+
+def test_bad_sources_are_usage_errors(tmp_path, capsys):
+    out = str(tmp_path / "x.json")
+    assert main(["import", "torchvision:resnet19", out]) == 2
+    assert "resnet18" in capsys.readouterr().err  # the close names
+    assert main(["import", "model.h5", out]) == 2
+    assert main(["import", f"{tmp_path}/a.py:f", out]) == 2  # no --input
+    capsys.readouterr()
+
+
+# -- torchvision, one model per family ---------------------------------------------------------
+
+FAMILIES = {  # model -> (input size, the block type its children become: "Block" is custom)
+    "resnet18": (64, "ResidualBasicBlock"),
+    "mobilenet_v2": (64, "InvertedResidual"),
+    "squeezenet1_1": (64, "FireModule"),
+    "densenet121": (64, "DenseBlock"),
+    "googlenet": (64, "InceptionModule"),
+    "alexnet": (64, None),
+    "vgg11_bn": (64, None),
+    "resnext50_32x4d": (64, "ResidualBottleneck"),
+    "mnasnet0_5": (64, "Block"),
+    "mobilenet_v3_small": (64, "Block"),
+    "efficientnet_b0": (64, "Block"),
+    "regnet_y_400mf": (64, "Block"),
+    "shufflenet_v2_x0_5": (64, "Block"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_torchvision_round_trip(name, tmp_path):
+    import torchvision
+
+    size, block = FAMILIES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = torchvision.models.get_model(name, weights=None)
+    result, diff = round_trip(model, (3, size, size), tmp_path, name)
+    assert diff < 1e-4
+    if block:  # structure kept: the children are blocks, not hundreds of loose layers
+        assert block in {n.type for n in result.design.nodes.values()}
+        assert len(result.design.nodes) < 40
+
+
+@pytest.mark.slow
+def test_resnet50_shows_its_bottlenecks_as_blocks(tmp_path, capsys):
+    out = tmp_path / "r50.json"
+    assert main(["import", "torchvision:resnet50", str(out), "--input", "3x64x64"]) == 0
+    design = load_design(out)
+    types = [n.type for n in design.nodes.values()]
+    assert types.count("ResidualBottleneck") == 16
+    assert [n.name for n in design.nodes.values()][5:8] == ["layer1_0", "layer1_1", "layer1_2"]
+    assert len(design.nodes) == 8 + 16
+
+
+@pytest.mark.slow
+def test_torchvision_with_a_weights_file_through_the_cli(tmp_path, capsys):
+    import torchvision
+
+    model = randomize_(torchvision.models.resnet18()).eval()
+    weights = tmp_path / "r18.pth"
+    torch.save(model.state_dict(), weights)
+    design, diff = _cli_round_trip(capsys, tmp_path, "torchvision:resnet18", model, (3, 64, 64),
+                                   ["--input", "3x64x64", "--weights-file", str(weights)])
+    assert diff < 1e-4
+    assert design.metadata["imported_from"] == "torchvision:resnet18 (r18.pth)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "densenet121"])
+def test_torchvision_through_onnx(name, tmp_path, capsys):
+    """ONNX folds BatchNorm into the convolutions; gates (Hardsigmoid, Mul) and DenseNet's long
+    concatenations come through onnx2torch's modules."""
+    import torchvision
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = randomize_(torchvision.models.get_model(name)).eval()
+        path = tmp_path / f"{name}.onnx"
+        torch.onnx.export(model, (torch.randn(1, 3, 64, 64),), str(path), dynamo=False,
+                          opset_version=17)
+    design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
+    assert diff < 1e-4
