@@ -51,10 +51,12 @@ def register(sub) -> None:
                    help="sanity check: train on N samples until all are right (or --epochs, default 200, pass)")
     p.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("search", help="random hyperparameter search: N trials of K epochs, ranked",
-                       description="Random search over learning rate and weight decay (log-uniform), dropout "
-                                   "rate and batch size; each trial is a run directory under "
-                                   "--run-dir.", add_help=False)
+    s = sub.add_parser(
+        "search", help="hyperparameter search (Optuna): N trials of K epochs, ranked",
+        description="Search (random by default, or TPE) over learning rate and weight decay "
+                    "(log-uniform), dropout rate and batch size, on Optuna; each trial is a run "
+                    "directory under --run-dir. Several processes can share one search through "
+                    "--storage and --study.", add_help=False)
     add_help(s)
     s.add_argument("design", metavar="DESIGN")
     s.add_argument("--run-dir", required=True, metavar="DIR", help="the trials go to DIR/trial_01, ...")
@@ -64,6 +66,16 @@ def register(sub) -> None:
     s.add_argument("--weight-decay-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 1e-6 1e-2")
     s.add_argument("--dropout-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 0 0.6")
     s.add_argument("--batch-sizes", metavar="B,B,...", help="default 16,32,64,128")
+    s.add_argument("--sampler", choices=("random", "tpe"), default="random",
+                   help="how trials are chosen: random (default) or tpe (Optuna's TPE)")
+    s.add_argument("--prune", action="store_true",
+                   help="stop a trial after an epoch (from epoch 2) whose validation accuracy is "
+                        "below the median of earlier trials at that epoch")
+    s.add_argument("--storage", metavar="URL",
+                   help="an Optuna storage (database URL, or an SQLite file path) that several "
+                        "processes share; each runs --trials trials of the study")
+    s.add_argument("--study", metavar="NAME",
+                   help="the study's name in --storage (default: the --run-dir folder's name)")
     s.set_defaults(func=cmd_search)
 
 
@@ -201,11 +213,14 @@ def cmd_search(args) -> int:
         space = SearchSpace(**space_args)
     except ConfigError as exc:
         raise CliError(str(exc), code=2) from None
+    if args.study and not args.storage:
+        raise CliError("--study names a study in a shared storage; give --storage too", code=2)
+    study = (args.study or Path(args.run_dir).resolve().name) if args.storage else None
     control = TrainingControl()
 
     def show(trial: int, event) -> None:
         if event.kind == "start":
-            print(f"trial {trial}/{args.trials} ({event.run_dir})", flush=True)
+            print(f"trial {trial} ({event.run_dir})", flush=True)
         elif event.kind == "epoch":
             acc = f"{event.val_accuracy:.2%}" if event.val_accuracy is not None else "-"
             print(f"  epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f}, val accuracy {acc}",
@@ -215,8 +230,10 @@ def cmd_search(args) -> int:
 
     try:
         with _ctrl_c_cancels(control):
-            trials = random_search(design, config, args.run_dir, trials=args.trials, epochs=epochs, space=space,
-                                   seed=config.seed, control=control, on_event=show)
+            trials = random_search(design, config, args.run_dir, trials=args.trials, epochs=epochs,
+                                   space=space, seed=config.seed, control=control, on_event=show,
+                                   sampler=args.sampler, prune=args.prune, storage=args.storage,
+                                   study=study)
     except TrainingError as exc:
         raise CliError(str(exc)) from None
     print()

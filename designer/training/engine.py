@@ -55,7 +55,7 @@ from designer.training.recipe import DATA_SEED_OFFSET, LrSchedule, compute_loss,
 from designer.training.rundir import RunDir, RunDirError
 
 CHECKPOINT_FORMAT = 1
-FINAL_STATUSES = ("completed", "early_stopped", "diverged")
+FINAL_STATUSES = ("completed", "early_stopped", "diverged", "pruned")
 
 
 class Trainer:
@@ -79,6 +79,7 @@ class Trainer:
         self.control = control or TrainingControl()
         self.evaluate_test = evaluate_test
         self.logs: list[str] = []
+        self._pruned: str | None = None
         try:
             if resume:
                 design, config = self._resume_inputs(design, config)
@@ -231,6 +232,12 @@ class Trainer:
         finally:
             self.metrics.close()
 
+    def prune(self, message: str) -> None:
+        """End the run as "pruned" right after the epoch just reported (a search's pruner found
+        it hopeless): final, not resumable, and the test split is not looked at. Call it while
+        handling an EpochEvent."""
+        self._pruned = message
+
     def run_to_end(self, on_event=None) -> EndEvent:
         """Run in the calling thread; ``on_event(event)`` sees every event."""
         end = None
@@ -263,6 +270,9 @@ class Trainer:
                 return
             epoch_event = self._finish_epoch()
             yield epoch_event
+            if self._pruned is not None:
+                yield self._end("pruned", self._pruned)
+                return
             if cfg.overfit_samples and epoch_event.overfit_accuracy == 1.0:
                 overfit = epoch_event.epoch
                 break
