@@ -31,6 +31,9 @@ def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
     p.add_argument("--device", metavar="DEV", help="auto (default: CUDA, MPS, else CPU), cpu, cuda, mps")
     p.add_argument("--config", metavar="SETTINGS.json",
                    help="more training settings as a JSON object (flags override it)")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="also write TensorBoard event files, to DIR/<run name> (needs "
+                        "netdesigner[tensorboard])")
 
 
 def register(sub) -> None:
@@ -94,7 +97,8 @@ def _overrides(args) -> dict:
             raise CliError(f"{args.config} must hold a JSON object of training settings", code=2)
     flags = {"dataset": args.data, "data_dir": args.data_dir, "epochs": args.epochs, "batch_size": args.batch_size,
              "lr": args.lr, "optimizer": args.optimizer, "schedule": args.schedule,
-             "weight_decay": args.weight_decay, "seed": args.seed, "device": args.device}
+             "weight_decay": args.weight_decay, "seed": args.seed, "device": args.device,
+             "tensorboard": args.tensorboard}
     settings.update({k: v for k, v in flags.items() if v is not None})
     return settings
 

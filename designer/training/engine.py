@@ -175,6 +175,24 @@ class Trainer:
             "skipped": len(self.data.skipped), "stats": self.data.stats.to_dict(),
         })
         self.metrics = self.run.metrics(metrics_bytes)
+        if config.tensorboard:
+            self._start_tensorboard(config.tensorboard)
+
+    def _start_tensorboard(self, folder: str) -> None:
+        """metrics.jsonl's records also as TensorBoard events (and the graph, and the filters)."""
+        from designer.training.tensorboard_log import TensorBoardLog, log_dir
+
+        try:
+            self.metrics = TensorBoardLog(self.metrics, log_dir(folder, self.run.path),
+                                          self.net.model)
+        except ConfigError:
+            self.metrics.close()
+            raise
+        # zeros, not random numbers: tracing must not move the RNG a resumed run replays
+        example = torch.zeros_like(self.data.train_x[:1]).to(self.device)
+        problem = self.metrics.add_graph(example)
+        if problem:
+            self.logs.append(problem)
 
     # -- checkpoints ------------------------------------------------------------------------------
     def _checkpoint(self, mid_epoch: bool) -> None:
