@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import time
 from pathlib import Path
+
+from tqdm import tqdm
 
 from designer import threads
 from designer.cli import CliError
@@ -247,26 +248,27 @@ def cmd_search(args) -> int:
 
 
 class ProgressBar:
-    """Training progress in the terminal: a bar redrawn in place (at most ~10 times a second) on a
-    terminal, and one line per epoch either way."""
+    """Training progress in the terminal: one line per epoch, and on a terminal a tqdm bar for the
+    epoch in progress (its width follows the terminal's, with the epoch's ETA); output that is
+    not a terminal (a file, a pipe, CI) gets the lines only."""
 
-    WIDTH = 24
-
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream=None, refresh_seconds: float = 0.1) -> None:
         self.stream = stream or sys.stdout
-        self.live = self.stream.isatty()
-        self._drawn_at = 0.0
-        self._drawn = False
+        self.refresh_seconds = refresh_seconds  # at most this often the bar is drawn again
+        self._bar = None
+        self._bar_epoch = None
 
     def show(self, event) -> None:
         getattr(self, f"_{event.kind}", lambda e: None)(event)
 
     def _write(self, text: str) -> None:
-        if self._drawn:
-            self.stream.write("\r\033[K")
-            self._drawn = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        tqdm.write(text, file=self.stream)  # above a live bar, which is drawn again below
+        self.stream.flush()  # a reader of a pipe sees each line as it happens
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = self._bar_epoch = None
 
     def _start(self, e) -> None:
         self.run_dir = e.run_dir
@@ -279,21 +281,23 @@ class ProgressBar:
         self._write(f"note: {e.message}")
 
     def _step(self, e) -> None:
-        now = time.monotonic()
-        if not self.live or (now - self._drawn_at < 0.1 and e.batch != e.batches):
-            return
-        self._drawn_at = now
-        filled = round(self.WIDTH * e.batch / e.batches)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\r\033[Kepoch {e.epoch} [{bar}] {e.batch}/{e.batches}  loss {e.loss_ema:.4f}  "
-                          f"lr {e.lr:.2e}")
-        self.stream.flush()
-        self._drawn = True
+        if self._bar_epoch != e.epoch:
+            self._close_bar()
+            # disable=None: no bar where the stream is not a terminal; leave=False: the epoch's
+            # line replaces its bar.
+            self._bar = tqdm(total=e.batches, initial=e.batch - 1, desc=f"epoch {e.epoch}",
+                             unit="batch", file=self.stream, disable=None, leave=False,
+                             dynamic_ncols=True, mininterval=self.refresh_seconds)
+            self._bar_epoch = e.epoch
+        self._bar.set_postfix_str(f"loss {e.loss_ema:.4f}, lr {e.lr:.2e}", refresh=False)
+        self._bar.update(1)
 
     def _state(self, e) -> None:
         self._write("paused" if e.state == "paused" else "resumed")
 
     def _epoch(self, e) -> None:
+        self._close_bar()
+
         def pct(x):
             return f"{x:.2%}" if x is not None else "-"
 
@@ -304,6 +308,7 @@ class ProgressBar:
                     f"{'  *' if e.best else ''}{extra}")
 
     def _end(self, e) -> None:
+        self._close_bar()
         if e.message:
             self._write(f"{e.status}: {e.message}")
         if e.test_accuracy is not None:
