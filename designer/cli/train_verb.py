@@ -7,8 +7,6 @@ import signal
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
 from designer import threads
 from designer.cli import CliError
 from designer.cli.design_verbs import load, require_valid
@@ -253,6 +251,9 @@ class ProgressBar:
     not a terminal (a file, a pipe, CI) gets the lines only."""
 
     def __init__(self, stream=None, refresh_seconds: float = 0.1) -> None:
+        from tqdm import tqdm  # here: every verb imports this module, few of them train
+
+        self._tqdm = tqdm
         self.stream = stream or sys.stdout
         self.refresh_seconds = refresh_seconds  # at most this often the bar is drawn again
         self._bar = None
@@ -262,7 +263,7 @@ class ProgressBar:
         getattr(self, f"_{event.kind}", lambda e: None)(event)
 
     def _write(self, text: str) -> None:
-        tqdm.write(text, file=self.stream)  # above a live bar, which is drawn again below
+        self._tqdm.write(text, file=self.stream)  # above a live bar, which is drawn again below
         self.stream.flush()  # a reader of a pipe sees each line as it happens
 
     def _close_bar(self) -> None:
@@ -285,7 +286,7 @@ class ProgressBar:
             self._close_bar()
             # disable=None: no bar where the stream is not a terminal; leave=False: the epoch's
             # line replaces its bar.
-            self._bar = tqdm(total=e.batches, initial=e.batch - 1, desc=f"epoch {e.epoch}",
+            self._bar = self._tqdm(total=e.batches, initial=e.batch - 1, desc=f"epoch {e.epoch}",
                              unit="batch", file=self.stream, disable=None, leave=False,
                              dynamic_ncols=True, mininterval=self.refresh_seconds)
             self._bar_epoch = e.epoch
