@@ -31,6 +31,7 @@ def make_app():
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationDisplayName(settings.APPLICATION)
     app.setWindowIcon(app_icon())
+    app.setDesktopFileName("netdesigner")  # Wayland takes the window's icon from the entry
     theme.apply_theme(app)
     theme.follow_system(app)
     return app

@@ -64,6 +64,10 @@ def _app_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run", metavar="RUN_DIR", action="append", default=[],
                         help="with --workspace training: show this run (its curves and "
                              "results); repeat it to overlay several")
+    parser.add_argument("--install-desktop", action="store_true",
+                        help="add Network Designer to the desktop's menu (Linux: the .desktop "
+                             "entry and icons into $XDG_DATA_HOME, default ~/.local/share) "
+                             "and exit")
     return parser
 
 
@@ -93,6 +97,19 @@ def _reader_went_away() -> int:
     return 141
 
 
+def _install_desktop() -> int:
+    from designer.desktop import install_desktop
+
+    try:
+        written = install_desktop()
+    except OSError as exc:
+        raise CliError(f"cannot install the desktop entry: {exc}") from None
+    for path in written:
+        print(path)
+    print("Network Designer is in the applications menu (it may take a moment to appear)")
+    return 0
+
+
 def _run(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verbs_parser, verbs = _verb_parser()
@@ -116,6 +133,8 @@ def _run(argv: list[str] | None) -> int:
             print("\nverbs:\n  " + ", ".join(sorted(verbs)) + "   (netdesigner VERB --help)")
             return 0
         args = _app_parser().parse_args(argv)
+        if args.install_desktop:
+            return _install_desktop()
         threads.apply_at_start("ui")  # the app's process stays out of a training worker's way
         from designer.app.launch import launch  # Qt is imported only for the app
 

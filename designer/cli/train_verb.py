@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import time
 from pathlib import Path
 
 from designer import threads
@@ -31,6 +30,9 @@ def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
     p.add_argument("--device", metavar="DEV", help="auto (default: CUDA, MPS, else CPU), cpu, cuda, mps")
     p.add_argument("--config", metavar="SETTINGS.json",
                    help="more training settings as a JSON object (flags override it)")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="also write TensorBoard event files, to DIR/<run name> (needs "
+                        "netdesigner[tensorboard])")
 
 
 def register(sub) -> None:
@@ -51,10 +53,12 @@ def register(sub) -> None:
                    help="sanity check: train on N samples until all are right (or --epochs, default 200, pass)")
     p.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("search", help="random hyperparameter search: N trials of K epochs, ranked",
-                       description="Random search over learning rate and weight decay (log-uniform), dropout "
-                                   "rate and batch size; each trial is a run directory under "
-                                   "--run-dir.", add_help=False)
+    s = sub.add_parser(
+        "search", help="hyperparameter search (Optuna): N trials of K epochs, ranked",
+        description="Search (random by default, or TPE) over learning rate and weight decay "
+                    "(log-uniform), dropout rate and batch size, on Optuna; each trial is a run "
+                    "directory under --run-dir. Several processes can share one search through "
+                    "--storage and --study.", add_help=False)
     add_help(s)
     s.add_argument("design", metavar="DESIGN")
     s.add_argument("--run-dir", required=True, metavar="DIR", help="the trials go to DIR/trial_01, ...")
@@ -64,6 +68,16 @@ def register(sub) -> None:
     s.add_argument("--weight-decay-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 1e-6 1e-2")
     s.add_argument("--dropout-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 0 0.6")
     s.add_argument("--batch-sizes", metavar="B,B,...", help="default 16,32,64,128")
+    s.add_argument("--sampler", choices=("random", "tpe"), default="random",
+                   help="how trials are chosen: random (default) or tpe (Optuna's TPE)")
+    s.add_argument("--prune", action="store_true",
+                   help="stop a trial after an epoch (from epoch 2) whose validation accuracy is "
+                        "below the median of earlier trials at that epoch")
+    s.add_argument("--storage", metavar="URL",
+                   help="an Optuna storage (database URL, or an SQLite file path) that several "
+                        "processes share; each runs --trials trials of the study")
+    s.add_argument("--study", metavar="NAME",
+                   help="the study's name in --storage (default: the --run-dir folder's name)")
     s.set_defaults(func=cmd_search)
 
 
@@ -82,7 +96,8 @@ def _overrides(args) -> dict:
             raise CliError(f"{args.config} must hold a JSON object of training settings", code=2)
     flags = {"dataset": args.data, "data_dir": args.data_dir, "epochs": args.epochs, "batch_size": args.batch_size,
              "lr": args.lr, "optimizer": args.optimizer, "schedule": args.schedule,
-             "weight_decay": args.weight_decay, "seed": args.seed, "device": args.device}
+             "weight_decay": args.weight_decay, "seed": args.seed, "device": args.device,
+             "tensorboard": args.tensorboard}
     settings.update({k: v for k, v in flags.items() if v is not None})
     return settings
 
@@ -201,11 +216,14 @@ def cmd_search(args) -> int:
         space = SearchSpace(**space_args)
     except ConfigError as exc:
         raise CliError(str(exc), code=2) from None
+    if args.study and not args.storage:
+        raise CliError("--study names a study in a shared storage; give --storage too", code=2)
+    study = (args.study or Path(args.run_dir).resolve().name) if args.storage else None
     control = TrainingControl()
 
     def show(trial: int, event) -> None:
         if event.kind == "start":
-            print(f"trial {trial}/{args.trials} ({event.run_dir})", flush=True)
+            print(f"trial {trial} ({event.run_dir})", flush=True)
         elif event.kind == "epoch":
             acc = f"{event.val_accuracy:.2%}" if event.val_accuracy is not None else "-"
             print(f"  epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f}, val accuracy {acc}",
@@ -215,8 +233,10 @@ def cmd_search(args) -> int:
 
     try:
         with _ctrl_c_cancels(control):
-            trials = random_search(design, config, args.run_dir, trials=args.trials, epochs=epochs, space=space,
-                                   seed=config.seed, control=control, on_event=show)
+            trials = random_search(design, config, args.run_dir, trials=args.trials, epochs=epochs,
+                                   space=space, seed=config.seed, control=control, on_event=show,
+                                   sampler=args.sampler, prune=args.prune, storage=args.storage,
+                                   study=study)
     except TrainingError as exc:
         raise CliError(str(exc)) from None
     print()
@@ -226,26 +246,30 @@ def cmd_search(args) -> int:
 
 
 class ProgressBar:
-    """Training progress in the terminal: a bar redrawn in place (at most ~10 times a second) on a
-    terminal, and one line per epoch either way."""
+    """Training progress in the terminal: one line per epoch, and on a terminal a tqdm bar for the
+    epoch in progress (its width follows the terminal's, with the epoch's ETA); output that is
+    not a terminal (a file, a pipe, CI) gets the lines only."""
 
-    WIDTH = 24
+    def __init__(self, stream=None, refresh_seconds: float = 0.1) -> None:
+        from tqdm import tqdm  # here: every verb imports this module, few of them train
 
-    def __init__(self, stream=None) -> None:
+        self._tqdm = tqdm
         self.stream = stream or sys.stdout
-        self.live = self.stream.isatty()
-        self._drawn_at = 0.0
-        self._drawn = False
+        self.refresh_seconds = refresh_seconds  # at most this often the bar is drawn again
+        self._bar = None
+        self._bar_epoch = None
 
     def show(self, event) -> None:
         getattr(self, f"_{event.kind}", lambda e: None)(event)
 
     def _write(self, text: str) -> None:
-        if self._drawn:
-            self.stream.write("\r\033[K")
-            self._drawn = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._tqdm.write(text, file=self.stream)  # above a live bar, which is drawn again below
+        self.stream.flush()  # a reader of a pipe sees each line as it happens
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = self._bar_epoch = None
 
     def _start(self, e) -> None:
         self.run_dir = e.run_dir
@@ -258,21 +282,23 @@ class ProgressBar:
         self._write(f"note: {e.message}")
 
     def _step(self, e) -> None:
-        now = time.monotonic()
-        if not self.live or (now - self._drawn_at < 0.1 and e.batch != e.batches):
-            return
-        self._drawn_at = now
-        filled = round(self.WIDTH * e.batch / e.batches)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\r\033[Kepoch {e.epoch} [{bar}] {e.batch}/{e.batches}  loss {e.loss_ema:.4f}  "
-                          f"lr {e.lr:.2e}")
-        self.stream.flush()
-        self._drawn = True
+        if self._bar_epoch != e.epoch:
+            self._close_bar()
+            # disable=None: no bar where the stream is not a terminal; leave=False: the epoch's
+            # line replaces its bar.
+            self._bar = self._tqdm(total=e.batches, initial=e.batch - 1, desc=f"epoch {e.epoch}",
+                             unit="batch", file=self.stream, disable=None, leave=False,
+                             dynamic_ncols=True, mininterval=self.refresh_seconds)
+            self._bar_epoch = e.epoch
+        self._bar.set_postfix_str(f"loss {e.loss_ema:.4f}, lr {e.lr:.2e}", refresh=False)
+        self._bar.update(1)
 
     def _state(self, e) -> None:
         self._write("paused" if e.state == "paused" else "resumed")
 
     def _epoch(self, e) -> None:
+        self._close_bar()
+
         def pct(x):
             return f"{x:.2%}" if x is not None else "-"
 
@@ -283,6 +309,7 @@ class ProgressBar:
                     f"{'  *' if e.best else ''}{extra}")
 
     def _end(self, e) -> None:
+        self._close_bar()
         if e.message:
             self._write(f"{e.status}: {e.message}")
         if e.test_accuracy is not None:

@@ -1,5 +1,5 @@
 """Training designs: a headless engine that yields progress events, run directories with exact
-resume, a worker process, the "overfit a small sample" check and random hyperparameter search.
+resume, a worker process, the "overfit a small sample" check and hyperparameter search (Optuna).
 
 Names are imported from their submodules on first use (torch takes seconds to import).
 """
@@ -28,6 +28,7 @@ _EXPORTS = {
     "TrainingProcess": "designer.training.worker",
     "overfit_check": "designer.training.sanity",
     "SearchSpace": "designer.training.search",
+    "SearchStudy": "designer.training.search",
     "random_search": "designer.training.search",
 }
 
@@ -38,6 +39,7 @@ __all__ = [
     "LogEvent",
     "RunDir",
     "SearchSpace",
+    "SearchStudy",
     "StartEvent",
     "StateEvent",
     "StepEvent",
@@ -70,7 +72,7 @@ if TYPE_CHECKING:
     from designer.training.model import TrainingError
     from designer.training.rundir import RunDir
     from designer.training.sanity import overfit_check
-    from designer.training.search import SearchSpace, random_search
+    from designer.training.search import SearchSpace, SearchStudy, random_search
     from designer.training.worker import TrainingProcess
 
 

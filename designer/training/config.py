@@ -54,6 +54,8 @@ class TrainConfig:
     cache_features: "auto" trains on cached features when everything before some layer is
         frozen and nothing is augmented (the frozen part runs once per sample, see
         designer.training.feature_cache; the same numbers, faster); "off" never does.
+    tensorboard: a folder for TensorBoard event files as well (None: none); the run writes to
+        its subfolder named as the run (designer.training.tensorboard_log).
     """
 
     dataset: str = "digits"
@@ -91,6 +93,7 @@ class TrainConfig:
     overfit_samples: int = 0
     keep: str = "best"
     cache_features: str = "auto"
+    tensorboard: str | None = None
 
     def __post_init__(self) -> None:
         check_setting_types(self, "training", ConfigError)
@@ -209,3 +212,6 @@ def _check_values(c: TrainConfig) -> None:
     at_least("overfit_samples", 0)
     if c.dropout is not None:
         fraction("dropout")
+    if c.tensorboard is not None and not c.tensorboard.strip():
+        raise ConfigError("training setting 'tensorboard' is empty; name a folder or leave it "
+                          "unset")

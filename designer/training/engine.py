@@ -57,7 +57,7 @@ from designer.training.recipe import DATA_SEED_OFFSET, LrSchedule, compute_loss,
 from designer.training.rundir import RunDir, RunDirError
 
 CHECKPOINT_FORMAT = 1
-FINAL_STATUSES = ("completed", "early_stopped", "diverged")
+FINAL_STATUSES = ("completed", "early_stopped", "diverged", "pruned")
 
 
 class Trainer:
@@ -81,6 +81,7 @@ class Trainer:
         self.control = control or TrainingControl()
         self.evaluate_test = evaluate_test
         self.logs: list[str] = []
+        self._pruned: str | None = None
         try:
             if resume:
                 design, config = self._resume_inputs(design, config)
@@ -177,6 +178,24 @@ class Trainer:
             "skipped": len(self.data.skipped), "stats": self.data.stats.to_dict(),
         })
         self.metrics = self.run.metrics(metrics_bytes)
+        if config.tensorboard:
+            self._start_tensorboard(config.tensorboard)
+
+    def _start_tensorboard(self, folder: str) -> None:
+        """metrics.jsonl's records also as TensorBoard events (and the graph, and the filters)."""
+        from designer.training.tensorboard_log import TensorBoardLog, log_dir
+
+        try:
+            self.metrics = TensorBoardLog(self.metrics, log_dir(folder, self.run.path),
+                                          self.net.model)
+        except ConfigError:
+            self.metrics.close()
+            raise
+        # zeros, not random numbers: tracing must not move the RNG a resumed run replays
+        example = torch.zeros_like(self.data.train_x[:1]).to(self.device)
+        problem = self.metrics.add_graph(example)
+        if problem:
+            self.logs.append(problem)
 
     # -- checkpoints ------------------------------------------------------------------------------
     def _checkpoint(self, mid_epoch: bool) -> None:
@@ -234,6 +253,12 @@ class Trainer:
         finally:
             self.metrics.close()
 
+    def prune(self, message: str) -> None:
+        """End the run as "pruned" right after the epoch just reported (a search's pruner found
+        it hopeless): final, not resumable, and the test split is not looked at. Call it while
+        handling an EpochEvent."""
+        self._pruned = message
+
     def run_to_end(self, on_event=None) -> EndEvent:
         """Run in the calling thread; ``on_event(event)`` sees every event."""
         end = None
@@ -266,6 +291,9 @@ class Trainer:
                 return
             epoch_event = self._finish_epoch()
             yield epoch_event
+            if self._pruned is not None:
+                yield self._end("pruned", self._pruned)
+                return
             if cfg.overfit_samples and epoch_event.overfit_accuracy == 1.0:
                 overfit = epoch_event.epoch
                 break

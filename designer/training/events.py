@@ -78,8 +78,9 @@ class StateEvent:
 
 
 # Final statuses: completed and early_stopped are successes; cancelled and crashed runs can be
-# resumed from their last checkpoint; diverged and failed need a change first.
-STATUSES = ("completed", "early_stopped", "cancelled", "diverged", "failed", "crashed")
+# resumed from their last checkpoint; diverged and failed need a change first; a search's
+# pruner ended a pruned one after an epoch (its validation accuracy was below the median).
+STATUSES = ("completed", "early_stopped", "cancelled", "diverged", "failed", "crashed", "pruned")
 
 
 @dataclass

@@ -6,7 +6,6 @@ The test split plays no part in the ranking."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,14 +30,17 @@ from PySide6.QtWidgets import (
 from designer.app.panels.fields import ERROR_STYLE
 from designer.app.training.runs_panel import percent
 from designer.training.config import ConfigError
-from designer.training.search import SearchSpace
+from designer.training.rundir import RESUMABLE_STATUSES, RunDir, RunDirError
+from designer.training.search import SearchSpace, SearchStudy
 
 PARAMS = ("lr", "weight_decay", "dropout", "batch_size")
 
 
 @dataclass
 class SearchPlan:
-    """A search in progress: its trials' sampled settings, and which have been started."""
+    """A search in progress: the engine's SearchStudy (Optuna, random sampler) that samples its
+    trials, their settings, and which have been started. A trial is told its result when its
+    run has one (result.json), before the next trial is asked for."""
 
     name: str
     space: SearchSpace
@@ -50,19 +52,34 @@ class SearchPlan:
     stopped: bool = False
 
     def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
+        self._study = SearchStudy(self.space, dropout=self.dropout, seed=self.seed,
+                                  epochs=self.epochs)
+        self._untold: dict[Path, object] = {}   # run dir -> its Optuna trial, not told yet
 
     @property
     def finished(self) -> bool:
         return self.stopped or len(self.started) >= self.trials
 
     def next_trial(self, folder: Path) -> tuple[Path, dict]:
-        params = self.space.sample(self._rng, self.dropout)
+        self.tell_finished()
+        trial, run_dir, params = self._study.ask(
+            lambda number: folder / f"{self.name}-trial-{number + 1:02d}")
         if not self.dropout:
             params.pop("dropout")
-        run_dir = folder / f"{self.name}-trial-{len(self.started) + 1:02d}"
+        self._untold[run_dir] = trial
         self.started.append((run_dir, params))
         return run_dir, params
+
+    def tell_finished(self) -> None:
+        """Tell the study the results of the trials whose runs have ended."""
+        for run_dir, trial in list(self._untold.items()):
+            try:
+                result = RunDir(run_dir).read_json(RunDir.RESULT)
+            except RunDirError:
+                result = {"status": "failed"}
+            if result is not None and result.get("status") not in RESUMABLE_STATUSES:
+                self._study.tell(trial, result)
+                del self._untold[run_dir]
 
 
 class SearchDialog(QDialog):
@@ -171,6 +188,7 @@ class SearchPanel(QWidget):
         self.best: dict = {}
 
     def show_trials(self, plan: SearchPlan, runs_by_path: dict) -> None:
+        plan.tell_finished()
         rows = []
         for number, (path, params) in enumerate(plan.started, start=1):
             run = runs_by_path.get(path)
