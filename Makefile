@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 # torch>=2.10 works (pyproject), these pins only keep pip from fetching a different multi-GB build.
 TORCH  := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: run test test-fast install benchmarks clean
+.PHONY: run test test-fast lint install benchmarks clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,14 @@ install: $(VENV)/.installed
 run: install
 	$(VENV)/bin/netdesigner $(ARGS)
 
-test: install
+test: install lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
 
 benchmarks: install
 	$(PY) -m benchmarks

@@ -67,8 +67,19 @@ def _design_file(folder: Path) -> Path:
 
 def cli_throughput(design: Path, run_dir: Path, env: dict[str, str], epochs: int) -> float:
     """Training samples per training second of `netdesigner train` in its own process."""
-    argv = [sys.executable, "-m", "designer", "train", str(design), "--run-dir", str(run_dir),
-            "--epochs", str(epochs), "--device", "cpu"]
+    argv = [
+        sys.executable,
+        "-m",
+        "designer",
+        "train",
+        str(design),
+        "--run-dir",
+        str(run_dir),
+        "--epochs",
+        str(epochs),
+        "--device",
+        "cpu",
+    ]
     subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
     return _run_throughput(run_dir, epochs)
 
@@ -80,8 +91,9 @@ def training_under_contention(epochs: int = EPOCHS) -> float:
         folder = Path(tmp)
         design = _design_file(folder)
         alone = cli_throughput(design, folder / "alone", env, epochs)
-        neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR], env=env,
-                                     stdout=subprocess.PIPE, text=True)
+        neighbour = subprocess.Popen(
+            [sys.executable, "-c", NEIGHBOUR], env=env, stdout=subprocess.PIPE, text=True
+        )
         try:
             neighbour.stdout.readline()  # "ready": torch is loaded and the bursts begin
             contended = cli_throughput(design, folder / "contended", env, epochs)
@@ -89,8 +101,10 @@ def training_under_contention(epochs: int = EPOCHS) -> float:
             neighbour.kill()
             neighbour.wait()
     ratio = contended / alone
-    print(f"lenet5 on digits, {epochs} epochs, CLI train: {alone:,.0f} samples/s alone, "
-          f"{contended:,.0f} samples/s beside a busy torch process")
+    print(
+        f"lenet5 on digits, {epochs} epochs, CLI train: {alone:,.0f} samples/s alone, "
+        f"{contended:,.0f} samples/s beside a busy torch process"
+    )
     print(f"training throughput under contention / alone: {ratio:.3f}")
     return ratio
 
@@ -155,18 +169,28 @@ def app_training(epochs: int = EPOCHS) -> None:
         folder = Path(tmp)
         script = folder / "app_run.py"
         script.write_text(APP)
-        out = subprocess.run([sys.executable, str(script), str(folder / "runs"), str(epochs)],
-                             env=env, check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, str(script), str(folder / "runs"), str(epochs)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         report = json.loads(out.stdout.strip().splitlines()[-1])
         run_dir = Path(report["run"])
         app = _run_throughput(run_dir, epochs)
         cli = cli_throughput(_design_file(folder), folder / "cli", env, epochs)
     late = np.array(report["late"])
-    print(f"lenet5 on digits, {epochs} epochs: {app:,.0f} samples/s from the app, "
-          f"{cli:,.0f} samples/s from the CLI; {len(late)} timer ticks while training")
-    print(f"  timer lateness: median {np.median(late):.1f} ms, p90 {np.percentile(late, 90):.1f} ms")
-    print(f"ui lateness while training: p99 {np.percentile(late, 99):.1f} ms, "
-          f"max {late.max():.1f} ms")
+    print(
+        f"lenet5 on digits, {epochs} epochs: {app:,.0f} samples/s from the app, "
+        f"{cli:,.0f} samples/s from the CLI; {len(late)} timer ticks while training"
+    )
+    print(
+        f"  timer lateness: median {np.median(late):.1f} ms, p90 {np.percentile(late, 90):.1f} ms"
+    )
+    print(
+        f"ui lateness while training: p99 {np.percentile(late, 99):.1f} ms, max {late.max():.1f} ms"
+    )
     print(f"app/cli training throughput ratio: {app / cli:.3f}")
 
 

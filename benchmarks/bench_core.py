@@ -30,8 +30,10 @@ def bench_validation() -> None:
         analysis.analyze(design)
         times.append(time.perf_counter() - t)
     med = statistics.median(times) * 1000
-    print(f"validation + shape inference, {len(design.nodes)} nodes: first run {cold * 1000:.1f} ms, "
-          f"after an edit median {med:.1f} ms (target < 20 ms)")
+    print(
+        f"validation + shape inference, {len(design.nodes)} nodes: first run {cold * 1000:.1f} ms, "
+        f"after an edit median {med:.1f} ms (target < 20 ms)"
+    )
 
 
 def _hand_written_resnet18(num_classes=10):
@@ -48,8 +50,9 @@ def _hand_written_resnet18(num_classes=10):
             self.bn2 = nn.BatchNorm2d(c_out)
             self.down = None
             if stride != 1 or c_in != c_out:
-                self.down = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False),
-                                          nn.BatchNorm2d(c_out))
+                self.down = nn.Sequential(
+                    nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+                )
             self.relu = nn.ReLU()
 
         def forward(self, x):
@@ -104,8 +107,9 @@ def _step_ratios(ours, other, rounds: int, steps: int) -> list[float]:
     return ratios
 
 
-def bench_forward_backward(rounds: int = 7, steps: int = 4, tv_rounds: int = 12,
-                           tv_steps: int = 1) -> None:
+def bench_forward_backward(
+    rounds: int = 7, steps: int = 4, tv_rounds: int = 12, tv_steps: int = 1
+) -> None:
     import torch
     import torchvision
 
@@ -121,13 +125,17 @@ def bench_forward_backward(rounds: int = 7, steps: int = 4, tv_rounds: int = 12,
     assert count == sum(p.numel() for p in torchvision_model.parameters())
 
     ratios = _step_ratios(ours, plain, rounds, steps)
-    print(f"forward+backward, ResNet-18 shape, batch 16 at 64x64: compiled / hand-written = "
-          f"{statistics.median(ratios):.3f} (median of {rounds}; target <= 1.01)")
+    print(
+        f"forward+backward, ResNet-18 shape, batch 16 at 64x64: compiled / hand-written = "
+        f"{statistics.median(ratios):.3f} (median of {rounds}; target <= 1.01)"
+    )
     # torchvision's own model, with its in-place ReLUs: the speed the generated code aims at.
     ratios = _step_ratios(ours, torchvision_model, tv_rounds, tv_steps)
-    print(f"forward+backward, ResNet-18, batch 16 at 64x64: compiled / torchvision resnet18 = "
-          f"{statistics.median(ratios):.3f} (median of {tv_rounds} interleaved steps; "
-          "target <= 1.0)")
+    print(
+        f"forward+backward, ResNet-18, batch 16 at 64x64: compiled / torchvision resnet18 = "
+        f"{statistics.median(ratios):.3f} (median of {tv_rounds} interleaved steps; "
+        "target <= 1.0)"
+    )
 
 
 def main() -> None:

@@ -26,8 +26,9 @@ def densenet201_flat():
     d = Design("DenseNet-201 (flat)", input_shape=(3, 224, 224), num_classes=1000)
     b = GraphBuilder(d)
     x = b.add("Input", name="input")
-    x = b.add("Conv2d", x, name="conv0", out_channels=64, kernel_size=7, stride=2, padding=3,
-              bias=False)
+    x = b.add(
+        "Conv2d", x, name="conv0", out_channels=64, kernel_size=7, stride=2, padding=3, bias=False
+    )
     x = b.add("BatchNorm", x, name="norm0")
     x = b.add("ReLU", x, name="relu0")
     x = b.add("MaxPool2d", x, name="pool0", kernel_size=3, stride=2, padding=1)
@@ -65,8 +66,11 @@ def stress_design(layers: int = 2000):
     i = 0
     while len(d.nodes) < layers - 4:
         kind = kinds[i % 3]
-        x = b.add(kind, x, **({"out_channels": 8, "kernel_size": 3, "padding": 1}
-                              if kind == "Conv2d" else {}))
+        x = b.add(
+            kind,
+            x,
+            **({"out_channels": 8, "kernel_size": 3, "padding": 1} if kind == "Conv2d" else {}),
+        )
         i += 1
         if i % 6 == 0:
             x = b.add("Add", [skip, x])
@@ -85,18 +89,26 @@ def startup_seconds() -> tuple[float, float]:
     import subprocess
     import sys
 
-    code = ("import time; t = time.perf_counter()\n"
-            "from designer.app.launch import make_app\n"
-            "app = make_app()\n"
-            "from designer.app.main_window import MainWindow\n"
-            "w = MainWindow(); w.show()\n"
-            "for _ in range(3): app.processEvents()\n"
-            "print(time.perf_counter() - t)\n"
-            "w.editor.stack.set_clean(); w.close()\n")
+    code = (
+        "import time; t = time.perf_counter()\n"
+        "from designer.app.launch import make_app\n"
+        "app = make_app()\n"
+        "from designer.app.main_window import MainWindow\n"
+        "w = MainWindow(); w.show()\n"
+        "for _ in range(3): app.processEvents()\n"
+        "print(time.perf_counter() - t)\n"
+        "w.editor.stack.set_clean(); w.close()\n"
+    )
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
     total = time.perf_counter() - t
     inside = float(out.stdout.strip().splitlines()[-1])
     return inside, total
@@ -151,11 +163,18 @@ def main() -> None:
     opens = [open_to_first_frame(window, clone(design)) for _ in range(3)]
     best = min(opens)
     print("results:")
-    _report("start-up to an interactive window (fresh process)", start[0] * 1000, "ms", "< 1500",
-            start[0] < 1.5)
+    _report(
+        "start-up to an interactive window (fresh process)",
+        start[0] * 1000,
+        "ms",
+        "< 1500",
+        start[0] < 1.5,
+    )
     _report("  the same, launch to exit of the process", start[1] * 1000, "ms", "-", True)
     _report("new window with the design, shown", cold * 1000, "ms", "-", True)
-    _report("open design -> first painted frame (best of 3)", best * 1000, "ms", "< 1000", best < 1.0)
+    _report(
+        "open design -> first painted frame (best of 3)", best * 1000, "ms", "< 1000", best < 1.0
+    )
 
     ed = window.editor
     convs = [n.id for n in ed.design.nodes.values() if n.type == "Conv2d"]
@@ -167,13 +186,19 @@ def main() -> None:
         times.append(time.perf_counter() - t)
         ed.end_merge()
     edit_ms = statistics.median(times) * 1000
-    _report("param edit -> re-validated and relabelled (median)", edit_ms, "ms", "< 20", edit_ms < 20)
+    _report(
+        "param edit -> re-validated and relabelled (median)", edit_ms, "ms", "< 20", edit_ms < 20
+    )
     # Where an edit's time goes: the stages the editor runs after a push, timed one by one.
     from designer.app import navigation
     from designer.core.commands import SetNodeAttr
 
-    stages: dict[str, list[float]] = {"command": [], "analysis": [], "relabel": [],
-                                      "panels and status": []}
+    stages: dict[str, list[float]] = {
+        "command": [],
+        "analysis": [],
+        "relabel": [],
+        "panels and status": [],
+    }
     ed.stack.changed.disconnect(ed._on_stack_changed)
     for i in range(30):
         t0 = time.perf_counter()
@@ -192,8 +217,10 @@ def main() -> None:
         for key, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             stages[key].append(value * 1000)
     ed.stack.changed.connect(ed._on_stack_changed)
-    print("    of which (medians): " + ", ".join(
-        f"{k} {statistics.median(v):.1f} ms" for k, v in stages.items()))
+    print(
+        "    of which (medians): "
+        + ", ".join(f"{k} {statistics.median(v):.1f} ms" for k, v in stages.items())
+    )
 
     # Drag a node, painting the whole viewport on every mouse move (the real event loop only
     # repaints what changed, so this is the harder case): at the readable zoom a design opens
@@ -203,8 +230,11 @@ def main() -> None:
     def drag_fps(label: str) -> None:
         app.processEvents()
         visible = window.view.mapToScene(vp.rect()).boundingRect()
-        node = next(it for it in window.scene.node_items.values()
-                    if visible.contains(it.pos()) and it.view.in_ports)
+        node = next(
+            it
+            for it in window.scene.node_items.values()
+            if visible.contains(it.pos()) and it.view.in_ports
+        )
         start = window.view.mapFromScene(node.pos())
         QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
         frames = 120
@@ -213,8 +243,9 @@ def main() -> None:
             QTest.mouseMove(vp, start + QPoint(3 * i % 200, 2 * i % 120))
             vp.repaint()
         elapsed = time.perf_counter() - t
-        QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                           start + QPoint(30, 20))
+        QTest.mouseRelease(
+            vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(30, 20)
+        )
         assert ed.stack.undo_text().startswith("Move"), "a drag ends as one Move command"
         fps = frames / elapsed
         _report(f"drag a node ({label})", fps, "fps", ">= 30", fps >= 30)

@@ -87,8 +87,9 @@ def _via_onnx(model, size: int):
         path = Path(tmp) / "model.onnx"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, (torch.randn(1, 3, size, size),), str(path), dynamo=False,
-                              opset_version=17)
+            torch.onnx.export(
+                model, (torch.randn(1, 3, size, size),), str(path), dynamo=False, opset_version=17
+            )
         return load_model(str(path)).module
 
 
@@ -110,8 +111,11 @@ def _coverage(names: list[str], via_onnx: bool) -> None:
 def main() -> None:
     import torchvision
 
-    names = [n for n in torchvision.models.list_models(module=torchvision.models)
-             if not n.startswith(TRANSFORMERS)]
+    names = [
+        n
+        for n in torchvision.models.list_models(module=torchvision.models)
+        if not n.startswith(TRANSFORMERS)
+    ]
     _coverage(names, via_onnx=False)
     _coverage(names, via_onnx=True)
 

@@ -37,20 +37,24 @@ def main(n_images: int = 512, batch_size: int = 256, k: int = 9) -> None:
     @torch.inference_mode()
     def inference() -> None:
         for start in range(0, n_images, batch_size):
-            model.module(inputs[start:start + batch_size])
+            model.module(inputs[start : start + batch_size])
 
     inference()  # warm-up
     nodes = {name: design.find(name).id for name in ("conv3_2", "dense2")}
     runs = {"inference": inference}
     for name, nid in nodes.items():
-        runs[name] = lambda nid=nid: top_patches(model, nid, inputs, shown, k=k, batch_size=batch_size)
+        runs[name] = lambda nid=nid: top_patches(
+            model, nid, inputs, shown, k=k, batch_size=batch_size
+        )
     best = _best_times(runs)
     plain = best["inference"]
     print(f"inference pass over {n_images} images ({design.name}): {plain * 1000:.0f} ms")
     for name, nid in nodes.items():
         channels = model.analysis.info[nid].shape[0]
-        print(f"top-{k} patches of {name} ({channels} channels): {best[name] * 1000:.0f} ms, "
-              f"ratio {best[name] / plain:.2f} (target <= 1.5)")
+        print(
+            f"top-{k} patches of {name} ({channels} channels): {best[name] * 1000:.0f} ms, "
+            f"ratio {best[name] / plain:.2f} (target <= 1.5)"
+        )
 
 
 if __name__ == "__main__":

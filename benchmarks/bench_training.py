@@ -33,10 +33,18 @@ def _setup():
     from designer.training.engine import prepare_for
 
     design = new_from_template("lenet5")
-    config = config_for_design(design, {
-        "epochs": EPOCHS, "batch_size": BATCH, "optimizer": "adam", "lr": 0.001, "schedule": "constant",
-        "augmentation": {}, "device": "cpu",
-    })
+    config = config_for_design(
+        design,
+        {
+            "epochs": EPOCHS,
+            "batch_size": BATCH,
+            "optimizer": "adam",
+            "lr": 0.001,
+            "schedule": "constant",
+            "augmentation": {},
+            "device": "cpu",
+        },
+    )
     return design, config, prepare_for(design, config)
 
 
@@ -59,7 +67,7 @@ def bare_loop(design, config, data) -> tuple[float, float]:
         model.train()
         order = torch.randperm(len(x), generator=generator)
         for lo in range(0, len(x), BATCH):
-            index = order[lo:lo + BATCH]
+            index = order[lo : lo + BATCH]
             loss = torch.nn.functional.cross_entropy(model(x[index]), y[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -105,11 +113,22 @@ def main() -> None:
         bare_train, bare_total = min(bare_train, t), min(bare_total, total)
         t, total = engine_run(design, config, data)
         engine_train, engine_total = min(engine_train, t), min(engine_total, total)
-    print(f"lenet5 on digits, batch {BATCH}, {EPOCHS} epochs of {len(data.train_x)} samples, "
-          f"{torch.get_num_threads()} threads")
-    print(f"  bare loop: {samples / bare_train:10,.0f} samples/s training, {bare_total:.2f}s whole run")
-    print(f"  engine:    {samples / engine_train:10,.0f} samples/s training, {engine_total:.2f}s whole run")
-    print(f"  training throughput ratio (engine / bare): {bare_train / engine_train:.3f}  (target >= 0.97)")
+    print(
+        f"lenet5 on digits, batch {BATCH}, {EPOCHS} epochs of {len(data.train_x)} samples, "
+        f"{torch.get_num_threads()} threads"
+    )
+    print(
+        f"  bare loop: {samples / bare_train:10,.0f} samples/s training, {bare_total:.2f}s whole "
+        "run"
+    )
+    print(
+        f"  engine:    {samples / engine_train:10,.0f} samples/s training, {engine_total:.2f}s "
+        "whole run"
+    )
+    print(
+        f"  training throughput ratio (engine / bare): {bare_train / engine_train:.3f}  (target "
+        ">= 0.97)"
+    )
     print(f"  whole-run ratio (engine / bare):            {bare_total / engine_total:.3f}")
 
 

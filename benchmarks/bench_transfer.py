@@ -48,8 +48,13 @@ def _run(design, config, data, mode: str) -> tuple[list[float], float, dict]:
     from designer.training.engine import Trainer
 
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(design, config.with_changes(cache_features=mode), Path(tmp) / "run",
-                          data=data, evaluate_test=False)
+        trainer = Trainer(
+            design,
+            config.with_changes(cache_features=mode),
+            Path(tmp) / "run",
+            data=data,
+            evaluate_test=False,
+        )
         seconds, first = [], {}
         start = time.perf_counter()
         before = [0.0]
@@ -73,35 +78,51 @@ def _compare(freeze: str, epochs: int, size: int) -> tuple[float, bool, float, l
     from designer.training.engine import prepare_for
 
     design = _design(size, freeze)
-    config = config_for_design(design, {
-        "dataset": "digits", "epochs": epochs, "batch_size": BATCH, "optimizer": "momentum",
-        "lr": 0.01, "schedule": "constant", "augmentation": {}, "device": "cpu",
-    })
+    config = config_for_design(
+        design,
+        {
+            "dataset": "digits",
+            "epochs": epochs,
+            "batch_size": BATCH,
+            "optimizer": "momentum",
+            "lr": 0.01,
+            "schedule": "constant",
+            "augmentation": {},
+            "device": "cpu",
+        },
+    )
     data = prepare_for(design, config)
     plain, _, plain_first = _run(design, config, data, "off")
     cached, cache_seconds, cached_first = _run(design, config, data, "auto")
     same = plain_first.keys() == cached_first.keys() and all(
-        torch.equal(plain_first[k], cached_first[k]) for k in plain_first)
+        torch.equal(plain_first[k], cached_first[k]) for k in plain_first
+    )
     later = slice(1, None) if epochs > 1 else slice(None)
     return sum(plain[later]) / sum(cached[later]), same, cache_seconds, plain, cached
 
 
 def main(epochs: int = EPOCHS, size: int = SIZE, with_last_stage: bool = True) -> None:
     speed_up, same, cache_seconds, plain, cached = _compare("layer4_1", epochs, size)
-    print(f"resnet18 with a new 10-class head at {size}x{size} on digits, frozen up to the end of "
-          f"the last stage (layer4_1; the head trains), batch {BATCH}, {epochs} epochs, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"resnet18 with a new 10-class head at {size}x{size} on digits, frozen up to the end of "
+        f"the last stage (layer4_1; the head trains), batch {BATCH}, {epochs} epochs, "
+        f"{torch.get_num_threads()} threads"
+    )
     print(f"  uncached epochs: {', '.join(f'{s:.2f}s' for s in plain)}")
-    print(f"  cached epochs:   {', '.join(f'{s:.2f}s' for s in cached)} "
-          f"(features computed once before them: {cache_seconds:.2f}s)")
+    print(
+        f"  cached epochs:   {', '.join(f'{s:.2f}s' for s in cached)} "
+        f"(features computed once before them: {cache_seconds:.2f}s)"
+    )
     print(f"cached-feature epoch speed-up: {speed_up:.2f}  (epochs 2..{epochs}; target >= 5)")
     print(f"head weights after one epoch identical: {'yes' if same else 'NO'}")
     if with_last_stage:
         # With layer4 training too, the cache only saves the frozen part's forward pass while
         # layer4 still runs forward and backward (about 23% of the MACs at 64x64): at most ~2x.
         ratio, same_rest, _, _, _ = _compare("layer3_1", epochs, size)
-        print(f"  frozen up to layer3_1 (layer4 trains too): epoch speed-up {ratio:.2f}, "
-              f"weights identical: {'yes' if same_rest else 'NO'}")
+        print(
+            f"  frozen up to layer3_1 (layer4 trains too): epoch speed-up {ratio:.2f}, "
+            f"weights identical: {'yes' if same_rest else 'NO'}"
+        )
 
 
 if __name__ == "__main__":

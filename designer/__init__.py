@@ -1,3 +1,4 @@
-"""Network Designer: build convolutional networks visually, train them, look inside, export PyTorch."""
+"""Network Designer: build convolutional networks visually, train them, look inside, export
+PyTorch."""
 
 __version__ = "0.1.0"

@@ -34,8 +34,10 @@ def files_dir() -> Path:
         for location in spec.submodule_search_locations:
             if (Path(location) / DESKTOP_FILE).is_file():
                 return Path(location)
-    raise FileNotFoundError("the desktop files (netdesigner.desktop, netdesigner.svg) are not "
-                            "installed; reinstall netdesigner")
+    raise FileNotFoundError(
+        "the desktop files (netdesigner.desktop, netdesigner.svg) are not "
+        "installed; reinstall netdesigner"
+    )
 
 
 def icon_svg() -> Path:
@@ -63,7 +65,7 @@ def exec_command() -> str:
 
 def _quoted(arg: str) -> str:
     """An Exec argument, quoted as the desktop entry spec asks where it has to be."""
-    if not any(c in arg for c in ' \t\n"\'\\><~|&;$*?#()`'):
+    if not any(c in arg for c in " \t\n\"'\\><~|&;$*?#()`"):
         return arg
     escaped = arg.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`").replace("$", "\\$")
     return f'"{escaped}"'

@@ -22,7 +22,7 @@ from designer.core.design import Design
 
 @dataclass(frozen=True)
 class Template:
-    name: str                       # CLI name, e.g. "lenet5"
+    name: str  # CLI name, e.g. "lenet5"
     title: str
     description: str
     build: Callable[[], Design]
@@ -154,8 +154,9 @@ def new_from_template(name: str, **options: Any) -> Design:
         apply_layout(design)
     training = {**t.training, **design.metadata.get("training", {})}
     design.metadata = {"template": t.name, "training": training}
-    changed = {k: list(v) if isinstance(v, tuple) else v
-               for k, v in options.items() if v != defaults[k]}
+    changed = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in options.items() if v != defaults[k]
+    }
     if changed:
         design.metadata["template_options"] = changed
     return design
@@ -183,6 +184,8 @@ def template_info(t: Template) -> dict[str, Any]:
         "accuracy": dict(t.accuracy),
         "training": dict(t.training),
         "tags": list(t.tags),
-        "options": {k: list(v) if isinstance(v, tuple) else v for k, v in option_defaults(t).items()},
+        "options": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in option_defaults(t).items()
+        },
         "torchvision": link.model if link is not None else None,
     }

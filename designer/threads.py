@@ -82,7 +82,8 @@ def child_environment(role: str) -> Iterator[None]:
 
 
 # Per sample: below this, one intra-op thread trains faster than two on this kind of machine, and
-# it also stays fast beside a busy neighbour. Measured on 2 cores (samples/s, 1 thread vs 2 passive):
+# it also stays fast beside a busy neighbour. Measured on 2 cores (samples/s, 1 thread vs 2
+# passive):
 # LeNet-5 (0.42M MACs) 6,609 vs 3,789; the CIFAR-10 CNN (39.7M MACs) 341 vs 537.
 SMALL_MODEL_MACS = 5_000_000
 
@@ -103,8 +104,11 @@ def fit_to_model(macs_per_sample: int) -> int | None:
     count = 1 if small else default
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
-    _WHY = (f"one for a small model, {macs_per_sample / 1e6:.1f}M MACs per sample" if small
-            else "torch's default for this model")
+    _WHY = (
+        f"one for a small model, {macs_per_sample / 1e6:.1f}M MACs per sample"
+        if small
+        else "torch's default for this model"
+    )
     return count
 
 

@@ -27,8 +27,12 @@ def start(title: str, input_size: int, num_classes: int, description: str):
         raise ValueError(f"input_size must be a positive whole number, got {input_size!r}")
     if not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be at least 1, got {num_classes!r}")
-    design = Design(title, description=description, input_shape=(3, input_size, input_size),
-                    num_classes=num_classes)
+    design = Design(
+        title,
+        description=description,
+        input_shape=(3, input_size, input_size),
+        num_classes=num_classes,
+    )
     b = GraphBuilder(design)
     return design, b, b.add("Input", name="input")
 
@@ -40,16 +44,30 @@ def stage_counts(value, n: int, what: str) -> tuple[int, ...]:
     return counts
 
 
-def recipe(lr: float, *, epochs: int = 90, schedule: str = "step", step_size: int = 30,
-           gamma: float = 0.1, weight_decay: float = 1e-4, url: str = "", note: str = "",
-           batch_size: int = 256) -> dict[str, Any]:
+def recipe(
+    lr: float,
+    *,
+    epochs: int = 90,
+    schedule: str = "step",
+    step_size: int = 30,
+    gamma: float = 0.1,
+    weight_decay: float = 1e-4,
+    url: str = "",
+    note: str = "",
+    batch_size: int = 256,
+) -> dict[str, Any]:
     """Training settings from torchvision's reference recipe (SGD with momentum on ImageNet).
 
     torchvision trains with RandomResizedCrop(224) and horizontal flips; the designer's
     augmentation has no random-resized crop, so it is approximated by zoom and flips."""
     settings: dict[str, Any] = {
-        "dataset": "imagenet", "optimizer": "sgd", "momentum": 0.9, "lr": lr,
-        "weight_decay": weight_decay, "schedule": schedule, "epochs": epochs,
+        "dataset": "imagenet",
+        "optimizer": "sgd",
+        "momentum": 0.9,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "epochs": epochs,
         "batch_size": batch_size,
         "augmentation": {"horizontal_flip": True, "zoom_range": 0.3},
         # Fixed per-channel normalization of 0..1 pixels that torchvision's weights expect.
@@ -71,9 +89,9 @@ TV_RECIPES = "https://github.com/pytorch/vision/tree/main/references/classificat
 class TorchvisionLink:
     """The torchvision model a design built from a template reproduces."""
 
-    model: str | None                 # builder with pretrained weights (None: no such model)
-    reference: Callable[[], Any]      # builds the torchvision nn.Module of this architecture
-    ignore: tuple[str, ...] = ()      # source key prefixes without a counterpart (aux heads)
+    model: str | None  # builder with pretrained weights (None: no such model)
+    reference: Callable[[], Any]  # builds the torchvision nn.Module of this architecture
+    ignore: tuple[str, ...] = ()  # source key prefixes without a counterpart (aux heads)
     # Tensors torchvision applies in forward() rather than keeping in its state_dict:
     # node name -> {tensor name: values}.
     fixed: dict[str, dict[str, Any]] = field(default_factory=dict)

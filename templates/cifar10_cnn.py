@@ -5,13 +5,25 @@ from designer_templates._course import start
 
 
 def build():
-    design, b, x = start("CIFAR-10 CNN", (3, 32, 32), description=(
-        "[Conv-BN-Conv-BN-MaxPool-Dropout] with 32, 64 and 128 filters, then Dense 512-BN-Dropout "
-        "and Dense 10."))
+    design, b, x = start(
+        "CIFAR-10 CNN",
+        (3, 32, 32),
+        description=(
+            "[Conv-BN-Conv-BN-MaxPool-Dropout] with 32, 64 and 128 filters, then Dense "
+            "512-BN-Dropout "
+            "and Dense 10."
+        ),
+    )
     for stage, (filters, drop) in enumerate(((32, 0.2), (64, 0.3), (128, 0.4)), start=1):
         for i in (1, 2):
-            x = b.add("Conv2d", x, name=f"conv{stage}_{i}", out_channels=filters, kernel_size=3,
-                      padding="same")
+            x = b.add(
+                "Conv2d",
+                x,
+                name=f"conv{stage}_{i}",
+                out_channels=filters,
+                kernel_size=3,
+                padding="same",
+            )
             x = b.add("ReLU", x, name=f"relu{stage}_{i}")
             x = b.add("BatchNorm", x, name=f"bn{stage}_{i}")
         x = b.add("MaxPool2d", x, name=f"pool{stage}", kernel_size=2)
@@ -35,10 +47,20 @@ TEMPLATES = [
         year=2017,
         paper="Lecture 4 (seed 003): Keras CIFAR-10 CNN with batch normalization",
         input_shape=(3, 32, 32),
-        training={"dataset": "cifar10", "optimizer": "adam", "lr": 0.001, "schedule": "cosine",
-                  "epochs": 50, "batch_size": 64,
-                  "augmentation": {"horizontal_flip": True, "rotation_range": 15.0,
-                                   "width_shift_range": 0.1, "height_shift_range": 0.1}},
+        training={
+            "dataset": "cifar10",
+            "optimizer": "adam",
+            "lr": 0.001,
+            "schedule": "cosine",
+            "epochs": 50,
+            "batch_size": 64,
+            "augmentation": {
+                "horizontal_flip": True,
+                "rotation_range": 15.0,
+                "width_shift_range": 0.1,
+                "height_shift_range": 0.1,
+            },
+        },
         tags=("course",),
     )
 ]

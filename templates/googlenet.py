@@ -19,11 +19,17 @@ from designer_templates._imagenet import (
 
 # (name, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj); "pool" is a 3x3/2 max pooling.
 _MODULES = (
-    ("inception3a", 64, 96, 128, 16, 32, 32), ("inception3b", 128, 128, 192, 32, 96, 64), "pool3",
-    ("inception4a", 192, 96, 208, 16, 48, 64), ("inception4b", 160, 112, 224, 24, 64, 64),
-    ("inception4c", 128, 128, 256, 24, 64, 64), ("inception4d", 112, 144, 288, 32, 64, 64),
-    ("inception4e", 256, 160, 320, 32, 128, 128), "pool4",
-    ("inception5a", 256, 160, 320, 32, 128, 128), ("inception5b", 384, 192, 384, 48, 128, 128),
+    ("inception3a", 64, 96, 128, 16, 32, 32),
+    ("inception3b", 128, 128, 192, 32, 96, 64),
+    "pool3",
+    ("inception4a", 192, 96, 208, 16, 48, 64),
+    ("inception4b", 160, 112, 224, 24, 64, 64),
+    ("inception4c", 128, 128, 256, 24, 64, 64),
+    ("inception4d", 112, 144, 288, 32, 64, 64),
+    ("inception4e", 256, 160, 320, 32, 128, 128),
+    "pool4",
+    ("inception5a", 256, 160, 320, 32, 128, 128),
+    ("inception5b", 384, 192, 384, 48, 128, 128),
 )
 
 
@@ -35,9 +41,15 @@ def transform_constants() -> dict[str, dict[str, list]]:
 
 
 def build(num_classes=1000, input_size=224, transform_input=False):
-    design, b, x = start("GoogLeNet", input_size, num_classes, description=(
-        "A stem of convolutions, nine Inception modules (1x1, 3x3, 5x5 and pooling branches "
-        "with 1x1 bottlenecks), global average pooling and one linear classifier."))
+    design, b, x = start(
+        "GoogLeNet",
+        input_size,
+        num_classes,
+        description=(
+            "A stem of convolutions, nine Inception modules (1x1, 3x3, 5x5 and pooling branches "
+            "with 1x1 bottlenecks), global average pooling and one linear classifier."
+        ),
+    )
     if transform_input:
         x = b.add("Scale", x, name="transform_scale", mode="channel")
         x = b.add("Shift", x, name="transform_shift", mode="channel")
@@ -57,8 +69,19 @@ def build(num_classes=1000, input_size=224, transform_input=False):
         else:
             name, c1, c3r, c3, c5r, c5, pp = m
             # torchvision's third branch is 3x3, not the paper's 5x5 (pytorch/vision#906).
-            x = b.add("InceptionModule", x, name=name, ch1x1=c1, ch3x3red=c3r, ch3x3=c3,
-                      ch5x5red=c5r, ch5x5=c5, pool_proj=pp, branch3_kernel=3, batch_norm=True)
+            x = b.add(
+                "InceptionModule",
+                x,
+                name=name,
+                ch1x1=c1,
+                ch3x3red=c3r,
+                ch3x3=c3,
+                ch5x5red=c5r,
+                ch5x5=c5,
+                pool_proj=pp,
+                branch3_kernel=3,
+                batch_norm=True,
+            )
     x = b.add("GlobalAvgPool", x, name="avgpool")
     x = b.add("Dropout", x, name="dropout", p=0.2)
     x = b.add("Linear", x, name="fc", out_features=num_classes)
@@ -70,13 +93,20 @@ def torchvision_link(name, num_classes=1000, input_size=224, transform_input=Fal
     def reference():
         from torchvision.models import GoogLeNet
 
-        return GoogLeNet(num_classes=num_classes, aux_logits=False,
-                         transform_input=transform_input, init_weights=False)
+        return GoogLeNet(
+            num_classes=num_classes,
+            aux_logits=False,
+            transform_input=transform_input,
+            init_weights=False,
+        )
 
     return TorchvisionLink(
-        "googlenet", reference, ignore=("aux1.", "aux2."),
+        "googlenet",
+        reference,
+        ignore=("aux1.", "aux2."),
         fixed=transform_constants() if transform_input else {},
-        pretrained_options={"transform_input": True})
+        pretrained_options={"transform_input": True},
+    )
 
 
 TEMPLATES = [
@@ -84,16 +114,21 @@ TEMPLATES = [
         name="googlenet",
         title="GoogLeNet (Inception v1)",
         description="Inception modules with 1x1 bottlenecks: 12x fewer parameters than AlexNet. "
-                    "torchvision's version (BatchNorm, 3x3 third branch), no auxiliary heads.",
+        "torchvision's version (BatchNorm, 3x3 third branch), no auxiliary heads.",
         build=build,
         year=2014,
         paper="Szegedy et al.: Going Deeper with Convolutions (CVPR 2015)",
         input_shape=(3, 224, 224),
         accuracy={"top1": 69.778, "top5": 89.53},
         training=recipe(
-            0.01, epochs=250, step_size=8, gamma=0.96, url=TV_RECIPES + "#googlenet",
+            0.01,
+            epochs=250,
+            step_size=8,
+            gamma=0.96,
+            url=TV_RECIPES + "#googlenet",
             note="The paper trains with momentum 0.9 and lowers the learning rate by 4% every "
-                 "8 epochs; it gives no initial rate or length. torchvision ported its weights."),
+            "8 epochs; it gives no initial rate or length. torchvision ported its weights.",
+        ),
         tags=("imagenet", "torchvision", "inception"),
     )
 ]

@@ -5,8 +5,14 @@ from designer_templates._course import start
 
 
 def build():
-    design, b, x = start("MNIST MLP", (784,), description=(
-        "Dense 512 - Dropout - Dense 512 - Dropout - Dense 512 - Dropout - Dense 10 on 784 inputs."))
+    design, b, x = start(
+        "MNIST MLP",
+        (784,),
+        description=(
+            "Dense 512 - Dropout - Dense 512 - Dropout - Dense 512 - Dropout - Dense 10 on 784 "
+            "inputs."
+        ),
+    )
     for i in (1, 2, 3):
         x = b.add("Linear", x, name=f"dense{i}", out_features=512)
         x = b.add("ReLU", x, name=f"relu{i}")
@@ -25,8 +31,14 @@ TEMPLATES = [
         year=2015,
         paper="Keras examples: mnist_mlp.py",
         input_shape=(784,),
-        training={"dataset": "digits", "optimizer": "rmsprop", "lr": 0.001, "schedule": "constant",
-                  "epochs": 20, "batch_size": 128},
+        training={
+            "dataset": "digits",
+            "optimizer": "rmsprop",
+            "lr": 0.001,
+            "schedule": "constant",
+            "epochs": 20,
+            "batch_size": 128,
+        },
         tags=("course",),
     )
 ]

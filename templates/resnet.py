@@ -20,8 +20,10 @@ from designer_templates._imagenet import (
 _BLOCKS = {"basic": "ResidualBasicBlock", "bottleneck": "ResidualBottleneck"}
 # torchvision's named ResNets: (block, layers) -> builder name.
 TORCHVISION_NAMES = {
-    ("basic", (2, 2, 2, 2)): "resnet18", ("basic", (3, 4, 6, 3)): "resnet34",
-    ("bottleneck", (3, 4, 6, 3)): "resnet50", ("bottleneck", (3, 4, 23, 3)): "resnet101",
+    ("basic", (2, 2, 2, 2)): "resnet18",
+    ("basic", (3, 4, 6, 3)): "resnet34",
+    ("bottleneck", (3, 4, 6, 3)): "resnet50",
+    ("bottleneck", (3, 4, 23, 3)): "resnet101",
     ("bottleneck", (3, 8, 36, 3)): "resnet152",
 }
 _DEFAULT_LAYERS = {v: k[1] for k, v in TORCHVISION_NAMES.items()}
@@ -30,11 +32,18 @@ _DEFAULT_LAYERS = {v: k[1] for k, v in TORCHVISION_NAMES.items()}
 def _build(block, layers, num_classes, input_size):
     layers = stage_counts(layers, 4, "layers")
     depth = sum(layers) * (2 if block == "basic" else 3) + 2
-    design, b, x = start(f"ResNet-{depth}", input_size, num_classes, description=(
-        f"A 7x7 stem, {sum(layers)} {block} residual blocks in four stages "
-        f"({'-'.join(map(str, layers))}), global average pooling and a linear classifier."))
-    x = b.add("Conv2d", x, name="conv1", out_channels=64, kernel_size=7, stride=2, padding=3,
-              bias=False)
+    design, b, x = start(
+        f"ResNet-{depth}",
+        input_size,
+        num_classes,
+        description=(
+            f"A 7x7 stem, {sum(layers)} {block} residual blocks in four stages "
+            f"({'-'.join(map(str, layers))}), global average pooling and a linear classifier."
+        ),
+    )
+    x = b.add(
+        "Conv2d", x, name="conv1", out_channels=64, kernel_size=7, stride=2, padding=3, bias=False
+    )
     x = b.add("BatchNorm", x, name="bn1")
     x = b.add("ReLU", x, name="relu")
     x = b.add("MaxPool2d", x, name="maxpool", kernel_size=3, stride=2, padding=1)
@@ -80,8 +89,7 @@ def _template(name, accuracy, weights_note=""):
         name=name,
         title=f"ResNet-{depth}",
         description=f"Residual learning: {sum(layers)} {block} blocks with identity shortcuts "
-                    "let very deep networks train; one linear layer on global average pooling."
-                    + weights_note,
+        "let very deep networks train; one linear layer on global average pooling." + weights_note,
         build=_builder(block, layers),
         year=2015,
         paper="He, Zhang, Ren, Sun: Deep Residual Learning for Image Recognition (CVPR 2016)",
@@ -92,8 +100,10 @@ def _template(name, accuracy, weights_note=""):
     )
 
 
-_V2 = (" Accuracy of torchvision's IMAGENET1K_V2 weights (a longer, modern recipe); "
-       "the training settings are the classic 90-epoch one.")
+_V2 = (
+    " Accuracy of torchvision's IMAGENET1K_V2 weights (a longer, modern recipe); "
+    "the training settings are the classic 90-epoch one."
+)
 
 TEMPLATES = [
     _template("resnet18", {"top1": 69.758, "top5": 89.078}),

@@ -11,13 +11,20 @@ _CONFIGS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
 
 def build(name, num_classes=1000, input_size=224):
     depth = sum(_CONFIGS[name]) + 3
-    design, b, x = start(f"VGG-{depth}", input_size, num_classes, description=(
-        f"Five stages of 3x3 convolutions ({'-'.join(map(str, _CONFIGS[name]))}) each followed "
-        "by 2x2 max pooling, then three fully connected layers."))
+    design, b, x = start(
+        f"VGG-{depth}",
+        input_size,
+        num_classes,
+        description=(
+            f"Five stages of 3x3 convolutions ({'-'.join(map(str, _CONFIGS[name]))}) each followed "
+            "by 2x2 max pooling, then three fully connected layers."
+        ),
+    )
     for stage, (n, width) in enumerate(zip(_CONFIGS[name], (64, 128, 256, 512, 512)), start=1):
         for i in range(1, n + 1):
-            x = b.add("Conv2d", x, name=f"conv{stage}_{i}", out_channels=width, kernel_size=3,
-                      padding=1)
+            x = b.add(
+                "Conv2d", x, name=f"conv{stage}_{i}", out_channels=width, kernel_size=3, padding=1
+            )
             x = b.add("ReLU", x, name=f"relu{stage}_{i}")
         x = b.add("MaxPool2d", x, name=f"pool{stage}", kernel_size=2, stride=2)
     # torchvision's AdaptiveAvgPool2d((7, 7)) is the identity at 224 x 224, so there is none.
@@ -35,8 +42,9 @@ def torchvision_link(name, num_classes=1000, input_size=224):
     def reference():
         from torchvision.models import vgg
 
-        return vgg.VGG(vgg.make_layers(vgg.cfgs["D" if name == "vgg16" else "E"]),
-                       num_classes=num_classes)
+        return vgg.VGG(
+            vgg.make_layers(vgg.cfgs["D" if name == "vgg16" else "E"]), num_classes=num_classes
+        )
 
     return TorchvisionLink(name, reference)
 
@@ -46,11 +54,11 @@ def _template(name, depth, accuracy):
         name=name,
         title=f"VGG-{depth}",
         description=f"{depth} weight layers of small 3x3 convolutions: simple, deep and heavy "
-                    "(most parameters sit in fc6). Takes 224 x 224 (the flatten size fixes fc6).",
+        "(most parameters sit in fc6). Takes 224 x 224 (the flatten size fixes fc6).",
         build=partial(build, name),
         year=2014,
         paper="Simonyan, Zisserman: Very Deep Convolutional Networks for Large-Scale Image "
-              "Recognition (ICLR 2015)",
+        "Recognition (ICLR 2015)",
         input_shape=(3, 224, 224),
         accuracy=accuracy,
         training=recipe(0.01, url=TV_RECIPES + "#alexnet-and-vgg"),

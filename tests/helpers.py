@@ -14,7 +14,9 @@ def chain(*layers, input_shape=(3, 8, 8), num_classes=10, task="classification",
     for layer in layers:
         type_name, params = (layer, {}) if isinstance(layer, str) else layer
         x = b.add(type_name, x, **params)
-    b.add("ClassificationOutput" if task == "classification" else "RegressionOutput", x, name="output")
+    b.add(
+        "ClassificationOutput" if task == "classification" else "RegressionOutput", x, name="output"
+    )
     return design
 
 

@@ -21,8 +21,13 @@ def run(capsys, *argv):
 
 
 def test_version_via_module_and_script():
-    out = subprocess.run([sys.executable, "-m", "designer", "--version"], capture_output=True,
-                         text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "designer", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 0 and out.stdout.strip() == f"netdesigner {__version__}"
 
 
@@ -44,7 +49,10 @@ def test_new_check_summary_export(capsys, tmp_path):
     s = json.loads(out)
     assert code == 0
     assert (s["total_params"], s["trainable_params"], s["non_trainable_params"]) == (
-        1345066, 1343146, 1920)
+        1345066,
+        1343146,
+        1920,
+    )
     assert s["input_shape"] == [3, 32, 32] and s["output_shape"] == [10] and s["macs"] > 0
     assert {"name", "type", "output_shape", "params", "trainable"} <= set(s["layers"][0])
     code, out, _ = run(capsys, "summary", str(path))
@@ -90,8 +98,10 @@ def test_check_reports_a_head_that_does_not_suit_the_task(capsys, tmp_path):
 def test_bad_files_and_usage(capsys, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    not_json = (f"netdesigner: error: {bad}: not valid JSON at line 1, column 2: Expecting "
-                "property name enclosed in double quotes (the file looks truncated)\n")
+    not_json = (
+        f"netdesigner: error: {bad}: not valid JSON at line 1, column 2: Expecting "
+        "property name enclosed in double quotes (the file looks truncated)\n"
+    )
     assert run(capsys, "check", str(bad)) == (1, "", not_json)  # one message, nothing else
     code, _, err = run(capsys, "new", "--template", "nope", str(tmp_path / "x.json"))
     assert code == 2 and "unknown template 'nope'" in err and "lenet5" in err
@@ -114,11 +124,18 @@ def test_a_real_traceback_would_show(tmp_path):
     """The contract's "never a traceback", where one could appear: in the real program's stderr."""
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    out = subprocess.run([sys.executable, "-m", "designer", "check", str(bad)], capture_output=True,
-                         text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "designer", "check", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr.startswith(f"netdesigner: error: {bad}: not valid JSON") and \
-        out.stderr.count("\n") == 1
+    assert (
+        out.stderr.startswith(f"netdesigner: error: {bad}: not valid JSON")
+        and out.stderr.count("\n") == 1
+    )
 
 
 @pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
@@ -131,8 +148,12 @@ def test_a_reader_that_stops_early_ends_the_program_quietly(argv, buffered):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     if not buffered:
         env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen([sys.executable, "-m", "designer", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "designer", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     proc.stdout.close()
     try:
         err = proc.stderr.read()

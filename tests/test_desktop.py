@@ -15,13 +15,19 @@ from designer.cli import main
 
 VALIDATE = shutil.which("desktop-file-validate")
 needs_validator = pytest.mark.skipif(
-    VALIDATE is None, reason="desktop-file-validate is not installed (Debian: desktop-file-utils)")
+    VALIDATE is None, reason="desktop-file-validate is not installed (Debian: desktop-file-utils)"
+)
 
 
 @needs_validator
 def test_the_packaged_entry_is_valid():
-    out = subprocess.run([VALIDATE, str(desktop.files_dir() / desktop.DESKTOP_FILE)],
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [VALIDATE, str(desktop.files_dir() / desktop.DESKTOP_FILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 0 and not out.stdout.strip(), out.stdout + out.stderr
 
 
@@ -34,7 +40,7 @@ def test_install_desktop_writes_entry_and_icons_into_xdg_data_home(tmp_path, mon
     text = entry.read_text()
     assert "Icon=netdesigner" in text and "MimeType=application/json;" in text
     exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
-    program = shlex.split(exec_line[len("Exec="):])
+    program = shlex.split(exec_line[len("Exec=") :])
     assert program[-1] == "%f" and Path(program[0]).is_file()  # this installation, by full path
     svg = share / "icons" / "hicolor" / "scalable" / "apps" / "netdesigner.svg"
     assert svg.read_bytes() == desktop.icon_svg().read_bytes()
@@ -42,8 +48,9 @@ def test_install_desktop_writes_entry_and_icons_into_xdg_data_home(tmp_path, mon
         png = share / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "netdesigner.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if VALIDATE:
-        out = subprocess.run([VALIDATE, str(entry)], capture_output=True, text=True, timeout=60,
-                             check=False)
+        out = subprocess.run(
+            [VALIDATE, str(entry)], capture_output=True, text=True, timeout=60, check=False
+        )
         assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -73,6 +80,7 @@ def test_the_window_icon_and_the_pngs_are_the_svg(qapp):
         fresh = render(size)
         assert (shipped.width(), shipped.height()) == (size, size)
         # rendered from the SVG (python -m designer.app.icon); a renderer's rounding may differ
-        differing = sum(shipped.pixel(x, y) != fresh.pixel(x, y)
-                        for x in range(size) for y in range(size))
+        differing = sum(
+            shipped.pixel(x, y) != fresh.pixel(x, y) for x in range(size) for y in range(size)
+        )
         assert differing <= size * size // 50, f"{size}px: run python -m designer.app.icon"

@@ -15,14 +15,32 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LEFT_OUT = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__",
-                                  ".pytest_cache", ".hypothesis", ".ruff_cache", "runs",
-                                  "benchmarks", "tests")
+LEFT_OUT = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    "runs",
+    "benchmarks",
+    "tests",
+)
 
 
 def run(command, cwd, env, timeout=600) -> str:
-    out = subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True,
-                         text=True, timeout=timeout, check=False)
+    out = subprocess.run(
+        [str(c) for c in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     assert out.returncode == 0, f"{command}: {out.stdout}\n{out.stderr}"
     return out.stdout
 
@@ -33,20 +51,51 @@ def test_the_wheel_installs_a_working_netdesigner(tmp_path):
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=LEFT_OUT)
     # No isolation: this environment's setuptools builds it, offline.
-    run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", tmp_path / "dist",
-         source], cwd=tmp_path, env=env)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            tmp_path / "dist",
+            source,
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
     (wheel,) = (tmp_path / "dist").glob("netdesigner-*.whl")
 
     target = tmp_path / "venv"
     venv.create(target)  # this environment's pip installs into it (pip --python)
     python = target / "bin" / "python"
-    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                    cwd=tmp_path, env=env).strip())
+    site = Path(
+        run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            cwd=tmp_path,
+            env=env,
+        ).strip()
+    )
     # This environment's packages after the new one's: a path line, so none of its .pth hooks
     # (an editable install of the checkout) runs there.
     (site / "reuse-project-env.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
-         "--quiet", wheel], cwd=tmp_path, env=env)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            wheel,
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
 
     work = tmp_path / "elsewhere"
     work.mkdir()

@@ -13,8 +13,11 @@ from designer import threads
 def test_each_role_gets_its_settings():
     env = {}
     threads.apply("ui", env)
-    assert env == {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
-                   threads.OURS: "OMP_NUM_THREADS,OMP_WAIT_POLICY"}
+    assert env == {
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        threads.OURS: "OMP_NUM_THREADS,OMP_WAIT_POLICY",
+    }
     env = {}
     threads.apply("compute", env)
     assert env == {"OMP_WAIT_POLICY": "PASSIVE", threads.OURS: "OMP_WAIT_POLICY"}
@@ -22,7 +25,7 @@ def test_each_role_gets_its_settings():
 
 def test_a_child_replaces_what_its_parent_set_but_not_what_the_user_set():
     env = {"PATH": "/bin"}
-    threads.apply("ui", env)      # the app's process
+    threads.apply("ui", env)  # the app's process
     threads.apply("compute", env)  # the training worker it starts, inheriting its environment
     assert env == {"PATH": "/bin", "OMP_WAIT_POLICY": "PASSIVE", threads.OURS: "OMP_WAIT_POLICY"}
     mine = {"OMP_NUM_THREADS": "3", "OMP_WAIT_POLICY": "active"}

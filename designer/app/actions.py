@@ -69,16 +69,27 @@ class WindowActions:
 
         # File
         self.new = act("&New", files.new, SK.New, tip="A new design with an input and a head")
-        self.new_template = act("New from &template…", files.new_from_template, "Ctrl+Shift+N",
-                                tip="Start from a classic architecture")
+        self.new_template = act(
+            "New from &template…",
+            files.new_from_template,
+            "Ctrl+Shift+N",
+            tip="Start from a classic architecture",
+        )
         self.open = act("&Open…", files.open, SK.Open)
-        self.import_model = act("&Import model…", self.do_import_model,
-                                tip="A PyTorch (.py, .pt2), ONNX or torchvision model as an "
-                                    "editable design with its weights")
+        self.import_model = act(
+            "&Import model…",
+            self.do_import_model,
+            tip="A PyTorch (.py, .pt2), ONNX or torchvision model as an "
+            "editable design with its weights",
+        )
         self.save = act("&Save", files.save, SK.Save)
         self.save_as = act("Save &as…", files.save_as, SK.SaveAs, "Ctrl+Shift+S")
-        self.export_python = act("&Python code…", self.do_export_python, "Ctrl+E",
-                                 tip="A standalone PyTorch file defining this network")
+        self.export_python = act(
+            "&Python code…",
+            self.do_export_python,
+            "Ctrl+E",
+            tip="A standalone PyTorch file defining this network",
+        )
         self.export_png = act("Diagram as &PNG…", lambda: self.do_export_image("png"))
         self.export_svg = act("Diagram as &SVG…", lambda: self.do_export_image("svg"))
         self.quit = act("&Quit", w.close, SK.Quit, "Ctrl+Q")
@@ -91,22 +102,41 @@ class WindowActions:
         self.duplicate = act("D&uplicate", ed.duplicate, "Ctrl+D")
         # Not SK.Delete: on X11 it also binds Ctrl+D, which is Duplicate here.
         self.delete = act("&Delete", ed.delete_selection, "Delete", "Backspace")
-        self.delete_reconnect = act("Delete and &reconnect", ed.delete_and_reconnect,
-                                    "Ctrl+Shift+Delete", "Ctrl+Shift+Backspace",
-                                    tip="Remove the layer and join its input to what it fed")
+        self.delete_reconnect = act(
+            "Delete and &reconnect",
+            ed.delete_and_reconnect,
+            "Ctrl+Shift+Delete",
+            "Ctrl+Shift+Backspace",
+            tip="Remove the layer and join its input to what it fed",
+        )
         self.select_all = act("Select &all", ed.select_all, SK.SelectAll)
-        self.group = act("&Group into block…", self.do_group, "Ctrl+G",
-                         tip="Replace the selected layers by one custom block")
-        self.ungroup = act("U&ngroup", ed.ungroup_selection, "Ctrl+Shift+G",
-                           tip="Replace the selected block by its layers")
-        self.save_block = act("Save selection as &block…", self.do_save_block,
-                              tip="Add a custom block made of the selection to the palette")
-        self.open_block = act("&Open block", self.do_open_block, "Ctrl+Return",
-                              tip="Show the selected block's layers")
+        self.group = act(
+            "&Group into block…",
+            self.do_group,
+            "Ctrl+G",
+            tip="Replace the selected layers by one custom block",
+        )
+        self.ungroup = act(
+            "U&ngroup",
+            ed.ungroup_selection,
+            "Ctrl+Shift+G",
+            tip="Replace the selected block by its layers",
+        )
+        self.save_block = act(
+            "Save selection as &block…",
+            self.do_save_block,
+            tip="Add a custom block made of the selection to the palette",
+        )
+        self.open_block = act(
+            "&Open block", self.do_open_block, "Ctrl+Return", tip="Show the selected block's layers"
+        )
         self.go_up = act("Back to &parent", ed.go_up, "Alt+Up")
         # Transfer learning
-        self.adapt = act("A&dapt to dataset…", lambda: w.transfer.adapt_to_dataset(),
-                         tip="New head, input and frozen layers for another dataset, in one step")
+        self.adapt = act(
+            "A&dapt to dataset…",
+            lambda: w.transfer.adapt_to_dataset(),
+            tip="New head, input and frozen layers for another dataset, in one step",
+        )
         self.unfreeze_all = act("Un&freeze all", lambda: w.transfer.unfreeze_all())
         self.replace_head = act("&Replace head…", lambda: w.transfer.replace_head())
         # View
@@ -114,49 +144,104 @@ class WindowActions:
         self.zoom_out = act("Zoom &out", view.zoom_out, SK.ZoomOut)
         self.fit = act("&Fit to window", view.fit_all, "Ctrl+0")
         self.actual_size = act("&Actual size", view.reset_zoom, "Ctrl+1")
-        self.arrange = act("A&rrange layers", ed.arrange, "Ctrl+L",
-                           tip="Automatic layout: top to bottom, branches side by side, "
-                               "a tall design in columns")
-        self.arrange_columns = act("Arrange in &columns", lambda: ed.arrange(wrap=True),
-                                   tip="A long design cut into columns side by side")
-        self.arrange_column = act("Arrange in one colu&mn", lambda: ed.arrange(wrap=False),
-                                  tip="Top to bottom in one column, however long")
+        self.arrange = act(
+            "A&rrange layers",
+            ed.arrange,
+            "Ctrl+L",
+            tip="Automatic layout: top to bottom, branches side by side, a tall design in columns",
+        )
+        self.arrange_columns = act(
+            "Arrange in &columns",
+            lambda: ed.arrange(wrap=True),
+            tip="A long design cut into columns side by side",
+        )
+        self.arrange_column = act(
+            "Arrange in one colu&mn",
+            lambda: ed.arrange(wrap=False),
+            tip="Top to bottom in one column, however long",
+        )
         # Run
-        self.train = act("&Train", lambda: w.show_training().train(), "F5",
-                         tip="Train the design as it is now, in the background")
+        self.train = act(
+            "&Train",
+            lambda: w.show_training().train(),
+            "F5",
+            tip="Train the design as it is now, in the background",
+        )
         self.pause_run = act("&Pause or resume", lambda: w.show_training().toggle_pause(), "F6")
-        self.stop_run = act("&Stop", lambda: w.show_training().stop(), "Shift+F5",
-                            tip="Stop after this step, keeping a checkpoint")
-        self.resume_run = act("&Resume run", lambda: w.show_training().resume_run(),
-                              tip="Continue a stopped or crashed run from its checkpoint")
-        self.overfit = act("&Overfit 20 samples", lambda: w.show_training().overfit(),
-                           tip="Sanity check: can the design learn 20 samples by heart?")
-        self.search = act("Hyperparameter &search…", lambda: w.show_training().start_search(),
-                          tip="Random search over learning rate, weight decay, dropout, batch size")
-        self.two_stage = act("Fine-tune in two &stages…", lambda: w.show_training().fine_tune(),
-                             tip="Train the new head with the rest frozen, then everything")
-        self.open_runs = act("Open run &folder…", lambda: w.show_training().open_run_folder(),
-                             tip="Show runs trained elsewhere, e.g. by netdesigner train --run-dir")
-        self.compare = act("&Compare architectures…", w.show_compare,
-                           tip="Accuracy vs operations vs parameters of the templates and your runs")
+        self.stop_run = act(
+            "&Stop",
+            lambda: w.show_training().stop(),
+            "Shift+F5",
+            tip="Stop after this step, keeping a checkpoint",
+        )
+        self.resume_run = act(
+            "&Resume run",
+            lambda: w.show_training().resume_run(),
+            tip="Continue a stopped or crashed run from its checkpoint",
+        )
+        self.overfit = act(
+            "&Overfit 20 samples",
+            lambda: w.show_training().overfit(),
+            tip="Sanity check: can the design learn 20 samples by heart?",
+        )
+        self.search = act(
+            "Hyperparameter &search…",
+            lambda: w.show_training().start_search(),
+            tip="Random search over learning rate, weight decay, dropout, batch size",
+        )
+        self.two_stage = act(
+            "Fine-tune in two &stages…",
+            lambda: w.show_training().fine_tune(),
+            tip="Train the new head with the rest frozen, then everything",
+        )
+        self.open_runs = act(
+            "Open run &folder…",
+            lambda: w.show_training().open_run_folder(),
+            tip="Show runs trained elsewhere, e.g. by netdesigner train --run-dir",
+        )
+        self.compare = act(
+            "&Compare architectures…",
+            w.show_compare,
+            tip="Accuracy vs operations vs parameters of the templates and your runs",
+        )
         # Inspect (designer/app/inspect)
-        self.check_gradients = act("Check &gradients", self.do_check_gradients,
-                                   tip="Does the layer's backward pass match its forward pass? "
-                                       "(torch.autograd.gradcheck, shown in the Inspect tab)")
-        self.inspect_node = act("&Inspect layer", self.do_inspect,
-                                tip="Filters, top patches, activations and Grad-CAM of the layer")
+        self.check_gradients = act(
+            "Check &gradients",
+            self.do_check_gradients,
+            tip="Does the layer's backward pass match its forward pass? "
+            "(torch.autograd.gradcheck, shown in the Inspect tab)",
+        )
+        self.inspect_node = act(
+            "&Inspect layer",
+            self.do_inspect,
+            tip="Filters, top patches, activations and Grad-CAM of the layer",
+        )
         self._menu_node = ""
         self.shortcuts = act("&Keyboard shortcuts", w.show_shortcuts, SK.HelpContents)
         self.about = act("&About Network Designer", w.show_about)
         self.recent_menu = QMenu("Open &recent", w)
         self.theme_group = QActionGroup(w)
         self._drop_conflicts()
-        text_keys = {self.undo, self.redo, self.cut, self.copy, self.paste, self.delete,
-                     self.select_all}
+        text_keys = {
+            self.undo,
+            self.redo,
+            self.cut,
+            self.copy,
+            self.paste,
+            self.delete,
+            self.select_all,
+        }
         modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
-        self.window_keys = WindowKeys(w, [
-            seq for a in self.keys_shown if a not in text_keys for seq in a.shortcuts()
-            if seq.count() and seq[0].keyboardModifiers() & modifiers])
+        self.window_keys = WindowKeys(
+            w,
+            [
+                seq
+                for a in self.keys_shown
+                if a not in text_keys
+                for seq in a.shortcuts()
+                if seq.count() and seq[0].keyboardModifiers() & modifiers
+            ],
+        )
         ed.history_changed.connect(self.update)
         ed.frames_changed.connect(self.update)
         ed.scene.selection_changed.connect(self.update)
@@ -194,8 +279,17 @@ class WindowActions:
         m = bar.addMenu("&Edit")
         m.addActions([self.undo, self.redo])
         m.addSeparator()
-        m.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete,
-                      self.delete_reconnect, self.select_all])
+        m.addActions(
+            [
+                self.cut,
+                self.copy,
+                self.paste,
+                self.duplicate,
+                self.delete,
+                self.delete_reconnect,
+                self.select_all,
+            ]
+        )
         m.addSeparator()
         m.addActions([self.open_block, self.go_up, self.group, self.ungroup, self.save_block])
         m.addSeparator()
@@ -213,7 +307,11 @@ class WindowActions:
         run.addSeparator()
         run.addActions([self.overfit, self.search, self.two_stage, self.open_runs])
         themes = m.addMenu("&Theme")
-        for mode, label in (("system", "Follow the &system"), ("light", "&Light"), ("dark", "&Dark")):
+        for mode, label in (
+            ("system", "Follow the &system"),
+            ("light", "&Light"),
+            ("dark", "&Dark"),
+        ):
             a = themes.addAction(label)
             a.setCheckable(True)
             a.setChecked(settings.theme() == mode)
@@ -236,8 +334,9 @@ class WindowActions:
                 menu.addAction("Cut here (feature extractor)", lambda: transfer.cut_here(node_id))
                 menu.addAction(self.replace_head)
                 menu.addSeparator()
-            menu.addActions([self.cut, self.copy, self.duplicate, self.delete,
-                             self.delete_reconnect])
+            menu.addActions(
+                [self.cut, self.copy, self.duplicate, self.delete, self.delete_reconnect]
+            )
             menu.addSeparator()
             self._menu_node = node_id
             menu.addActions([self.inspect_node, self.check_gradients])
@@ -263,8 +362,9 @@ class WindowActions:
         from designer.core.registry import get_spec
 
         for type_name in types:
-            insert.addAction(get_spec(type_name).title,
-                             lambda t=type_name: ed.insert_on_edge(edge, t))
+            insert.addAction(
+                get_spec(type_name).title, lambda t=type_name: ed.insert_on_edge(edge, t)
+            )
 
     def fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -317,14 +417,16 @@ class WindowActions:
 
     # -- actions that ask first ------------------------------------------------------------------
     def do_group(self) -> None:
-        name = self.w.prompts.text("Group into block", "Name of the new block:",
-                                   self.w.editor.suggest_block_name())
+        name = self.w.prompts.text(
+            "Group into block", "Name of the new block:", self.w.editor.suggest_block_name()
+        )
         if name:
             self.w.editor.group_selection(name)
 
     def do_save_block(self) -> None:
-        name = self.w.prompts.text("Save as block", "Name of the block in the palette:",
-                                   self.w.editor.suggest_block_name())
+        name = self.w.prompts.text(
+            "Save as block", "Name of the block in the palette:", self.w.editor.suggest_block_name()
+        )
         if name:
             if name in self.w.editor.design.blocks:
                 self.w.prompts.error("Save as block", f"A block named {name!r} exists already.")
@@ -357,8 +459,11 @@ class WindowActions:
 
     def _export_stem(self) -> str:
         ed = self.w.editor
-        base = os.path.splitext(ed.path)[0] if ed.path else os.path.join(
-            settings.last_dir(), ed.design.name.replace(" ", "_").lower())
+        base = (
+            os.path.splitext(ed.path)[0]
+            if ed.path
+            else os.path.join(settings.last_dir(), ed.design.name.replace(" ", "_").lower())
+        )
         return base
 
     def do_import_model(self) -> None:
@@ -372,19 +477,25 @@ class WindowActions:
 
         problems = self.w.editor.analysis.problems
         if problems:  # say so before the user picks a file name for code that cannot be written
-            self.w.prompts.error("Cannot export code", "The design cannot be written as code "
-                                 f"until its problems are fixed.\n\n{CodegenError(problems)}")
+            self.w.prompts.error(
+                "Cannot export code",
+                "The design cannot be written as code "
+                f"until its problems are fixed.\n\n{CodegenError(problems)}",
+            )
             return
-        path = self.w.prompts.save_path("Export Python code", self._export_stem() + ".py",
-                                        "Python files (*.py);;All files (*)")
+        path = self.w.prompts.save_path(
+            "Export Python code", self._export_stem() + ".py", "Python files (*.py);;All files (*)"
+        )
         if not path:
             return
         path = with_suffix(path, ".py")
         try:
             name = export_python(self.w.editor.design, path)
         except CodegenError as exc:
-            self.w.prompts.error("Cannot export code", f"The design cannot be written as code "
-                                 f"until its problems are fixed.\n\n{exc}")
+            self.w.prompts.error(
+                "Cannot export code",
+                f"The design cannot be written as code until its problems are fixed.\n\n{exc}",
+            )
             return
         except OSError as exc:
             self.w.prompts.error("Cannot export code", f"{path}: {exc.strerror or exc}")

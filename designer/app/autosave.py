@@ -41,8 +41,13 @@ def _lock(directory: Path, session: str) -> QLockFile:
 
 
 class Autosaver(QObject):
-    def __init__(self, editor: Editor, directory: Path | None = None,
-                 interval_ms: int = INTERVAL_MS, parent=None):
+    def __init__(
+        self,
+        editor: Editor,
+        directory: Path | None = None,
+        interval_ms: int = INTERVAL_MS,
+        parent=None,
+    ):
         super().__init__(parent)
         self.editor = editor
         self.directory = Path(directory) if directory else recovery_dir()
@@ -81,12 +86,17 @@ class Autosaver(QObject):
             return False
         try:
             save_design(self.editor.design, self.design_file)
-            atomic_write_text(self.info_file, json.dumps({
-                "original_path": self.editor.path,
-                "name": self.editor.design.name,
-                "saved_at": time.time(),
-                "pid": os.getpid(),
-            }))
+            atomic_write_text(
+                self.info_file,
+                json.dumps(
+                    {
+                        "original_path": self.editor.path,
+                        "name": self.editor.design.name,
+                        "saved_at": time.time(),
+                        "pid": os.getpid(),
+                    }
+                ),
+            )
         except OSError as exc:
             self.editor.message.emit(f"Autosave failed: {self.directory}: {exc.strerror or exc}")
             return False
@@ -120,8 +130,10 @@ class Recovery:
     def describe(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
         where = self.original_path or "a design that was never saved"
-        return (f"Network Designer did not close properly. Unsaved changes to “{self.name}” "
-                f"({where}) were autosaved at {when}.\n\nRestore them?")
+        return (
+            f"Network Designer did not close properly. Unsaved changes to “{self.name}” "
+            f"({where}) were autosaved at {when}.\n\nRestore them?"
+        )
 
     def discard(self) -> None:
         for f in (self.design_file, self.info_file):
@@ -152,9 +164,16 @@ def find_orphans(directory: Path | None = None) -> list[Recovery]:
         if not design_file.exists():
             Recovery(design_file, info_file, lock, None, "", 0).discard()
             continue
-        found.append(Recovery(design_file, info_file, lock, info.get("original_path"),
-                              str(info.get("name") or "Untitled"),
-                              float(info.get("saved_at") or design_file.stat().st_mtime)))
+        found.append(
+            Recovery(
+                design_file,
+                info_file,
+                lock,
+                info.get("original_path"),
+                str(info.get("name") or "Untitled"),
+                float(info.get("saved_at") or design_file.stat().st_mtime),
+            )
+        )
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
 
 

@@ -25,8 +25,12 @@ def _used_blocks(design: Design, nodes: list[Node]) -> dict[str, BlockDef]:
 
 
 def copy_text(design: Design, graph: Graph, node_ids: list[str]) -> str:
-    part = Design(f"{len(node_ids)} copied nodes", input_shape=design.input_shape,
-                  task=design.task, num_classes=design.num_classes)
+    part = Design(
+        f"{len(node_ids)} copied nodes",
+        input_shape=design.input_shape,
+        task=design.task,
+        num_classes=design.num_classes,
+    )
     ids = set(node_ids)
     for nid in node_ids:
         part.nodes[nid] = graph.nodes[nid].copy()
@@ -42,8 +46,9 @@ class PastePlan:
     blocks: dict[str, BlockDef]  # block definitions the target design lacks
 
 
-def plan_paste(design: Design, graph: Graph, text: str, offset: tuple[float, float],
-               copies: bool = False) -> PastePlan:
+def plan_paste(
+    design: Design, graph: Graph, text: str, offset: tuple[float, float], copies: bool = False
+) -> PastePlan:
     """New ids and unique names for the copied nodes, shifted by `offset`; raises ValueError
     when the text is not copied nodes. With `copies` (Duplicate) a taken name becomes
     `<name>_copy`: layer1_0's duplicate must not look like another member of its stage."""

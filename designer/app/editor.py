@@ -38,11 +38,11 @@ def needs_layout(graph: Graph) -> bool:
 
 
 class Editor(QObject):
-    message = Signal(str)          # feedback to show (a refused connection, a failed step)
-    refreshed = Signal()           # analysis, labels and breadcrumb are up to date
-    document_changed = Signal()    # another design is open (new, open, template, recovery)
-    history_changed = Signal()     # undo/redo availability or texts, modified state
-    frames_changed = Signal()      # the breadcrumb changed (entered or left a block)
+    message = Signal(str)  # feedback to show (a refused connection, a failed step)
+    refreshed = Signal()  # analysis, labels and breadcrumb are up to date
+    document_changed = Signal()  # another design is open (new, open, template, recovery)
+    history_changed = Signal()  # undo/redo availability or texts, modified state
+    frames_changed = Signal()  # the breadcrumb changed (entered or left a block)
     inspect_requested = Signal(str)  # double-click on a single layer: focus its inspector
 
     def __init__(self, scene: GraphScene, view: CanvasView, parent=None):
@@ -144,8 +144,10 @@ class Editor(QObject):
 
     def _require_editable(self) -> bool:
         if not self.editable:
-            self.message.emit("This is a read-only view of a built-in block; go back up "
-                              "(or ungroup the block) to edit its layers.")
+            self.message.emit(
+                "This is a read-only view of a built-in block; go back up "
+                "(or ungroup the block) to edit its layers."
+            )
         return self.editable
 
     # -- pushing commands --------------------------------------------------------------------------
@@ -168,8 +170,7 @@ class Editor(QObject):
 
     # -- gestures ----------------------------------------------------------------------------------
     def connection_problem(self, edge: Edge) -> str | None:
-        old = self.graph.feeding(edge.dst, edge.dst_port) if edge.dst in self.graph.nodes \
-            else None
+        old = self.graph.feeding(edge.dst, edge.dst_port) if edge.dst in self.graph.nodes else None
         try:  # a fed input may be given another source (releasing offers to replace it)
             self.graph.check_connect(edge, replacing=old if old != edge else None)
         except ConnectionRefused as exc:
@@ -184,9 +185,11 @@ class Editor(QObject):
         reason = self.connection_problem(edge)
         if old is not None and old != edge and not reason:
             names = self.graph.nodes
-            question = (f"Input {edge.dst_port!r} of {names[edge.dst].name} is fed by "
-                        f"{names[old.src].name}. Replace that connection by one from "
-                        f"{names[edge.src].name}?")
+            question = (
+                f"Input {edge.dst_port!r} of {names[edge.dst].name} is fed by "
+                f"{names[old.src].name}. Replace that connection by one from "
+                f"{names[edge.src].name}?"
+            )
             if self.prompts is None:
                 self.message.emit(f"Cannot connect: {question.split('. ')[0]}; disconnect it first")
                 return False
@@ -229,16 +232,28 @@ class Editor(QObject):
             self.message.emit(f"A {spec.title} has no input to connect")
             return None
         x, y = g.nodes[edge.dst].position
-        below = {nid: (n.position, (n.position[0], n.position[1] + ROW))
-                 for nid, n in g.nodes.items() if n.position[1] >= y - 1}
-        node = Node(g.new_id(), type_name, self._new_name(type_name), spec.defaults(),
-                    free_position(self._centres(below), (x, y), FOOTPRINT))
+        below = {
+            nid: (n.position, (n.position[0], n.position[1] + ROW))
+            for nid, n in g.nodes.items()
+            if n.position[1] >= y - 1
+        }
+        node = Node(
+            g.new_id(),
+            type_name,
+            self._new_name(type_name),
+            spec.defaults(),
+            free_position(self._centres(below), (x, y), FOOTPRINT),
+        )
         with self.stack.macro(f"Insert {spec.title}"):
             self.stack.push(cmds.MoveNodes(below, self.block_path))
             self.stack.push(cmds.Disconnect(edge, self.block_path))
-            self.stack.push(cmds.AddNodes([node], [Edge(edge.src, node.id, ports[0]),
-                                                   Edge(node.id, edge.dst, edge.dst_port)],
-                                          self.block_path))
+            self.stack.push(
+                cmds.AddNodes(
+                    [node],
+                    [Edge(edge.src, node.id, ports[0]), Edge(node.id, edge.dst, edge.dst_port)],
+                    self.block_path,
+                )
+            )
         self.scene.select_nodes([node.id])
         self.show_nodes([node.id])
         return node.id
@@ -259,9 +274,12 @@ class Editor(QObject):
         except ConnectionRefused as exc:
             self.message.emit(f"Cannot reconnect: {exc}")
             return False
+
         def steps() -> list[cmds.Command]:
-            return [cmds.RemoveNodes([nid], self.block_path),
-                    *(cmds.Connect(e, self.block_path) for e in joins)]
+            return [
+                cmds.RemoveNodes([nid], self.block_path),
+                *(cmds.Connect(e, self.block_path) for e in joins),
+            ]
 
         trial = clone(self.design)  # try it first: the shapes decide
         try:
@@ -274,8 +292,10 @@ class Editor(QObject):
         after = navigation.resolve(trial, self.frames)[1][-1].analysis
         new = [p for p in after.problems if (p.node_id, p.message) not in before]
         if new:
-            self.message.emit(f"Cannot delete {name} and reconnect: {new[0]}; "
-                              "delete it alone (Delete) and fix the connections by hand")
+            self.message.emit(
+                f"Cannot delete {name} and reconnect: {new[0]}; "
+                "delete it alone (Delete) and fix the connections by hand"
+            )
             return False
         with self.stack.macro(f"Delete {name} and reconnect"):
             for c in steps():
@@ -290,7 +310,11 @@ class Editor(QObject):
                     self.scene.node_items[nid].setPos(QPointF(*node.position))
             return
         count = len(moves)
-        text = f"Move {self.graph.nodes[next(iter(moves))].name}" if count == 1 else f"Move {count} nodes"
+        text = (
+            f"Move {self.graph.nodes[next(iter(moves))].name}"
+            if count == 1
+            else f"Move {count} nodes"
+        )
         self.push(cmds.MoveNodes(dict(moves), self.block_path, text))
 
     def activate(self, node_id: str) -> None:
@@ -302,8 +326,14 @@ class Editor(QObject):
         else:
             self.inspect_requested.emit(node_id)
 
-    def add_layer(self, type_name: str, block: str = "", pos: QPointF | None = None,
-                  connect_from: str | None = None, shifted: dict | None = None) -> str | None:
+    def add_layer(
+        self,
+        type_name: str,
+        block: str = "",
+        pos: QPointF | None = None,
+        connect_from: str | None = None,
+        shifted: dict | None = None,
+    ) -> str | None:
         """Add a layer (a palette drop or double-click) at the free spot nearest `pos`, after
         the `shifted` moves; returns the new node's id."""
         if not self._require_editable():
@@ -348,8 +378,9 @@ class Editor(QObject):
     def _centres(self, moves: dict | None = None) -> list[tuple[float, float]]:
         """Where the current level's nodes are (or will be after `moves`)."""
         moves = moves or {}
-        return [moves[nid][1] if nid in moves else n.position
-                for nid, n in self.graph.nodes.items()]
+        return [
+            moves[nid][1] if nid in moves else n.position for nid, n in self.graph.nodes.items()
+        ]
 
     def show_nodes(self, node_ids) -> None:
         """Scroll so that these (new) nodes are in view."""
@@ -370,10 +401,14 @@ class Editor(QObject):
             spec = get_spec(src.type) if has_spec(src.type) else None
             if spec is not None and not spec.is_output:
                 x, y = src.position
-                below = {nid: (n.position, (n.position[0], n.position[1] + ROW))
-                         for nid, n in self.graph.nodes.items() if n.position[1] > y + 1}
-                return self.add_layer(type_name, block, QPointF(x, y + ROW), connect_from=src.id,
-                                      shifted=below)
+                below = {
+                    nid: (n.position, (n.position[0], n.position[1] + ROW))
+                    for nid, n in self.graph.nodes.items()
+                    if n.position[1] > y + 1
+                }
+                return self.add_layer(
+                    type_name, block, QPointF(x, y + ROW), connect_from=src.id, shifted=below
+                )
         return self.add_layer(type_name, block)
 
     def _new_name(self, type_name: str, block: str = "") -> str:
@@ -458,22 +493,29 @@ class Editor(QObject):
         if text is None:
             text = clipboard_layers_text()
             if text is None:
-                self.message.emit("Nothing to paste: the clipboard holds no layers; copy some "
-                                  "first (Ctrl+C)")
+                self.message.emit(
+                    "Nothing to paste: the clipboard holds no layers; copy some first (Ctrl+C)"
+                )
                 return
         try:
-            plan = clipboard.plan_paste(self.design, self.graph, text, (0.0, 0.0),
-                                        copies=what == "Duplicate")
+            plan = clipboard.plan_paste(
+                self.design, self.graph, text, (0.0, 0.0), copies=what == "Duplicate"
+            )
         except ValueError as exc:
             self.message.emit(f"Nothing to paste: {exc}")
             return
         self._place(plan.nodes, beside=what == "Duplicate")
-        nested = [n.params.get("block") for n in plan.nodes if n.type == "Block"
-                  and nests_itself(self.design, self.block_path, str(n.params.get("block")))]
+        nested = [
+            n.params.get("block")
+            for n in plan.nodes
+            if n.type == "Block"
+            and nests_itself(self.design, self.block_path, str(n.params.get("block")))
+        ]
         if nested:
             self.message.emit(f"Block {nested[0]} cannot be pasted inside itself")
             return
         if plan.blocks:  # the pasted nodes bring custom blocks along: a structural edit
+
             def apply(d: Design, plan=plan, path=self.block_path):
                 for name, block in plan.blocks.items():
                     d.set_block(name, block)
@@ -529,11 +571,15 @@ class Editor(QObject):
             if not ids:
                 self.message.emit("Select the layers to group first")
             return None
-        if not self.push(cmds.Snapshot(lambda d: group_and_lay_out(d, ids, name),
-                                       f"Group into {name}")):
+        if not self.push(
+            cmds.Snapshot(lambda d: group_and_lay_out(d, ids, name), f"Group into {name}")
+        ):
             return None
-        new = [n.id for n in self.design.nodes.values()
-               if n.type == "Block" and n.params.get("block") == name]
+        new = [
+            n.id
+            for n in self.design.nodes.values()
+            if n.type == "Block" and n.params.get("block") == name
+        ]
         self.scene.select_nodes(new)
         return new[0] if new else None
 
@@ -547,7 +593,9 @@ class Editor(QObject):
             return []
         node = self.design.nodes[blocks[0]]
         before = set(self.design.nodes)
-        if not self.push(cmds.Snapshot(lambda d: ungroup_in_place(d, node.id), f"Ungroup {node.name}")):
+        if not self.push(
+            cmds.Snapshot(lambda d: ungroup_in_place(d, node.id), f"Ungroup {node.name}")
+        ):
             return []
         new = [n for n in self.design.nodes if n not in before]
         self.scene.select_nodes(new)
@@ -611,8 +659,11 @@ class Editor(QObject):
         if not self._require_editable():
             return
         positions = layered_positions(self.graph, wrap)
-        moves = {nid: (self.graph.nodes[nid].position, pos) for nid, pos in positions.items()
-                 if tuple(self.graph.nodes[nid].position) != tuple(pos)}
+        moves = {
+            nid: (self.graph.nodes[nid].position, pos)
+            for nid, pos in positions.items()
+            if tuple(self.graph.nodes[nid].position) != tuple(pos)
+        }
         if moves:
             self.push(cmds.MoveNodes(moves, self.block_path, "Arrange"))
             self.view.fit_all()

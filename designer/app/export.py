@@ -33,8 +33,11 @@ def _render(scene, painter: QPainter, target: QRectF, source: QRectF) -> None:
         it.setSelected(False)
     # Painted afresh, not from the screen's pixmap caches (an SVG keeps names as text), and
     # without the zoomed-out view's name tags (the diagram is drawn in full detail).
-    cached = [(it, it.cacheMode()) for it in scene.items()
-              if it.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    cached = [
+        (it, it.cacheMode())
+        for it in scene.items()
+        if it.cacheMode() != QGraphicsItem.CacheMode.NoCache
+    ]
     tags = [it for it in scene.items() if isinstance(it, OverviewLabel) and it.isVisible()]
     for it, _ in cached:
         it.setCacheMode(QGraphicsItem.CacheMode.NoCache)

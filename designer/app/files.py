@@ -93,7 +93,9 @@ class Files(QObject):
         return self.save_as()
 
     def save_as(self) -> bool:
-        start = self.editor.path or os.path.join(settings.last_dir(), f"{self.editor.design.name}.json")
+        start = self.editor.path or os.path.join(
+            settings.last_dir(), f"{self.editor.design.name}.json"
+        )
         path = self.prompts.save_path("Save design as", start)
         if not path:
             return False

@@ -18,8 +18,7 @@ from designer.app.dialogs.prompts import with_suffix
 from designer.app.training.background import BackgroundTask
 
 TITLE = "Import model"
-RUNS_CODE = ("Importing a .py file runs it, exactly as python would. Import only code you "
-             "trust.")
+RUNS_CODE = "Importing a .py file runs it, exactly as python would. Import only code you trust."
 
 
 def import_model_flow(window) -> bool:
@@ -43,10 +42,13 @@ def import_model_flow(window) -> bool:
         except SourceError as exc:
             prompts.error(TITLE, str(exc))
             return False
-    stem = Path(spec.rpartition(":")[2] if spec.startswith("torchvision:") else
-                spec.partition(":")[0]).stem
-    path = prompts.save_path("Save the imported design (its weights go beside it)",
-                             os.path.join(settings.last_dir(), f"{stem}.json"))
+    stem = Path(
+        spec.rpartition(":")[2] if spec.startswith("torchvision:") else spec.partition(":")[0]
+    ).stem
+    path = prompts.save_path(
+        "Save the imported design (its weights go beside it)",
+        os.path.join(settings.last_dir(), f"{stem}.json"),
+    )
     if not path:
         return False
     path = with_suffix(path, ".json")
@@ -58,8 +60,10 @@ def import_model_flow(window) -> bool:
     editor.set_document(design, path)
     settings.add_recent(path)
     window.files.recent_changed.emit()
-    editor.message.emit(f"imported {spec} ({len(design.nodes)} nodes, weights in "
-                        f"{Path(path).with_suffix('.safetensors').name})")
+    editor.message.emit(
+        f"imported {spec} ({len(design.nodes)} nodes, weights in "
+        f"{Path(path).with_suffix('.safetensors').name})"
+    )
     return True
 
 
@@ -94,9 +98,12 @@ def _run_with_progress(window, work, spec: str) -> dict:
     dialog.setMinimumDuration(0)
     outcome: dict = {}
     task = BackgroundTask(dialog)
-    task.start(work, lambda design: (outcome.setdefault("design", design), dialog.done(0)),
-               lambda message: (outcome.setdefault("error", message), dialog.done(0)),
-               (ImportFailed,))
+    task.start(
+        work,
+        lambda design: (outcome.setdefault("design", design), dialog.done(0)),
+        lambda message: (outcome.setdefault("error", message), dialog.done(0)),
+        (ImportFailed,),
+    )
     dialog.exec()
     while task.busy:
         QApplication.processEvents()

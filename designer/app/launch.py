@@ -25,7 +25,8 @@ def make_app():
     app = QApplication.instance()
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)  # crisp at 125 % / 150 %
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )  # crisp at 125 % / 150 %
         app = QApplication(sys.argv[:1])
     app.setApplicationName(settings.APPLICATION)
     app.setOrganizationName(settings.ORGANIZATION)
@@ -37,8 +38,12 @@ def make_app():
     return app
 
 
-def launch(path: str | None = None, screenshot: str | None = None, workspace: str = "design",
-           runs: list[str] = ()) -> int:
+def launch(
+    path: str | None = None,
+    screenshot: str | None = None,
+    workspace: str = "design",
+    runs: list[str] = (),
+) -> int:
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
     app = make_app()

@@ -41,8 +41,14 @@ APP_TITLE = "Network Designer"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, design: Design | None = None, path: str | None = None, *,
-                 recovery_dir: Path | None = None, autosave_ms: int | None = None) -> None:
+    def __init__(
+        self,
+        design: Design | None = None,
+        path: str | None = None,
+        *,
+        recovery_dir: Path | None = None,
+        autosave_ms: int | None = None,
+    ) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
         self.setDockNestingEnabled(True)
@@ -95,10 +101,12 @@ class MainWindow(QMainWindow):
         self.add_panel("Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["Problems"], self.docks["Summary"])
         self.docks["Summary"].raise_()
-        self.resizeDocks([self.docks["Layers"], self.docks["Inspector"]], [220, 300],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Problems"]], [self.summary.sizeHint().height()],
-                         Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.docks["Layers"], self.docks["Inspector"]], [220, 300], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks(
+            [self.docks["Problems"]], [self.summary.sizeHint().height()], Qt.Orientation.Vertical
+        )
 
         self.totals = QLabel(self)
         self.zoom_label = QLabel(self)
@@ -122,7 +130,9 @@ class MainWindow(QMainWindow):
         self.problems.count_changed.connect(self._problems_counted)
         self.palette_panel.add_requested.connect(self.editor.add_after_selection)
         self.scene.context_menu_requested.connect(self._context_menu)
-        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"  Zoom {round(z * 100)}%"))
+        self.view.zoom_changed.connect(
+            lambda z: self.zoom_label.setText(f"  Zoom {round(z * 100)}%")
+        )
         screen = self.screen().availableGeometry()
         self.resize(min(1400, int(screen.width() * 0.92)), min(900, int(screen.height() * 0.92)))
         if design is None:
@@ -132,8 +142,12 @@ class MainWindow(QMainWindow):
         self.editor.set_document(design, path)
 
     # -- room for later panels ---------------------------------------------------------------------
-    def add_panel(self, title: str, widget: QWidget,
-                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
+    def add_panel(
+        self,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea,
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(widget)
@@ -212,8 +226,9 @@ class MainWindow(QMainWindow):
 
         s = self.summary.summary or summarize(self.editor.design, self.editor.analysis)
         n = len(self.editor.analysis.problems)
-        self.totals.setText(totals_text(s) + " · "
-                            + (f"{n} problem{'s' if n != 1 else ''}" if n else "no problems"))
+        self.totals.setText(
+            totals_text(s) + " · " + (f"{n} problem{'s' if n != 1 else ''}" if n else "no problems")
+        )
         self.totals.setToolTip(PARTIAL_TIP if s.partial else "")
 
     def _problems_counted(self, count: int) -> None:
@@ -228,8 +243,10 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.editor.is_modified())
 
     def _update_palette(self) -> None:
-        self.palette_panel.set_context(list(self.editor.design.blocks),
-                                       in_block=bool(self.editor.block_path) and self.editor.editable)
+        self.palette_panel.set_context(
+            list(self.editor.design.blocks),
+            in_block=bool(self.editor.block_path) and self.editor.editable,
+        )
 
     def _context_menu(self, pos: QPoint, node_id: str) -> None:
         self.actions_.update()
@@ -249,9 +266,11 @@ class MainWindow(QMainWindow):
         for i, (name, keys) in enumerate(rows):
             table.setItem(i, 0, QTableWidgetItem(name))
             table.setItem(i, 1, QTableWidgetItem(keys))
-        hint = QLabel("Canvas: drag from a port to connect · drag on empty space to select · "
-                      "Ctrl+wheel or pinch to zoom · wheel, middle button or Space+drag to pan · "
-                      "double-click a block to open it")
+        hint = QLabel(
+            "Canvas: drag from a port to connect · drag on empty space to select · "
+            "Ctrl+wheel or pinch to zoom · wheel, middle button or Space+drag to pan · "
+            "double-click a block to open it"
+        )
         hint.setWordWrap(True)
         layout = QVBoxLayout(dialog)
         layout.addWidget(table)
@@ -272,20 +291,27 @@ class MainWindow(QMainWindow):
             from designer.app.training.workspace import unsaved_runs_folder
             from designer.training.runs import runs_folder_for
 
-            folder = (runs_folder_for(self.editor.path) if self.editor.path
-                      else unsaved_runs_folder(self.editor.design.name))
+            folder = (
+                runs_folder_for(self.editor.path)
+                if self.editor.path
+                else unsaved_runs_folder(self.editor.design.name)
+            )
             runs = [r.path for r in list_runs(folder)]
         dialog = CompareDialog(self, runs)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: dialog.opened and self.files.new_from_template(
-            dialog.opened))
+        dialog.accepted.connect(
+            lambda: dialog.opened and self.files.new_from_template(dialog.opened)
+        )
         dialog.show()
         return dialog
 
     def show_about(self) -> None:
-        QMessageBox.about(self, f"About {APP_TITLE}",
-                          f"<b>{APP_TITLE}</b> {__version__}<br>Build convolutional networks "
-                          "visually, train them, look inside them, export PyTorch code.")
+        QMessageBox.about(
+            self,
+            f"About {APP_TITLE}",
+            f"<b>{APP_TITLE}</b> {__version__}<br>Build convolutional networks "
+            "visually, train them, look inside them, export PyTorch code.",
+        )
 
     # -- window layout (kept between sessions) ---------------------------------------------------
     def restore_layout(self) -> None:

@@ -6,7 +6,7 @@ import json
 
 from PySide6.QtCore import QMimeData
 
-LAYER_MIME = "application/x-netdesigner-layer"    # {"type": ..., "block": ...} from the palette
+LAYER_MIME = "application/x-netdesigner-layer"  # {"type": ..., "block": ...} from the palette
 DESIGN_MIME = "application/x-netdesigner-design"  # copied nodes, as a design file's JSON
 
 

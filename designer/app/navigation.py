@@ -19,9 +19,9 @@ from designer.core.registry import LayerSpec, get_spec, has_spec
 
 @dataclass(frozen=True)
 class Frame:
-    node_id: str        # the block node in the parent level's graph
-    title: str          # its name, for the breadcrumb
-    block: str | None   # custom block name, or None for a built-in block (read-only)
+    node_id: str  # the block node in the parent level's graph
+    title: str  # its name, for the breadcrumb
+    block: str | None  # custom block name, or None for a built-in block (read-only)
 
 
 @dataclass
@@ -46,8 +46,9 @@ def entry_shapes(graph: Graph, analysis: Analysis, node: Node, spec: LayerSpec, 
     """Per input port of `node`, the shape its source produces (None where unknown)."""
     p = spec.resolve(node.params)
     feeds = {e.dst_port: e.src for e in graph.edges if e.dst == node.id}
-    return [analysis.shape(feeds[port]) if port in feeds else None
-            for port in spec.ports(p, blocks)]
+    return [
+        analysis.shape(feeds[port]) if port in feeds else None for port in spec.ports(p, blocks)
+    ]
 
 
 _EXPANSIONS: dict[tuple, Graph] = {}
@@ -84,16 +85,22 @@ def enter(design: Design, parent: Level, node: Node) -> Level:
             analysis.problems = [_unknown_entry(pr) for pr in analysis.problems]
         return Level(block, analysis, parent.editable, node.name)
     if not shapes or any(s is None for s in shapes):
-        raise BlockNotOpenable(f"{node.name}: its input shape is unknown; fix the layers that "
-                               "feed it to see inside")
+        raise BlockNotOpenable(
+            f"{node.name}: its input shape is unknown; fix the layers that feed it to see inside"
+        )
     graph = _expansion(spec, p, shapes)
     return Level(graph, analyze_graph(graph, shapes, design.blocks), False, node.name)
 
 
 def _unknown_entry(problem: Problem) -> Problem:
     if problem.message == "has no matching input of the block":
-        return Problem("the block's input shape is unknown until the layers feeding it are fixed",
-                       problem.node_id, problem.node_name, problem.param, problem.severity)
+        return Problem(
+            "the block's input shape is unknown until the layers feeding it are fixed",
+            problem.node_id,
+            problem.node_name,
+            problem.param,
+            problem.severity,
+        )
     return problem
 
 

@@ -41,7 +41,9 @@ def new_with_imagenet_weights(window, name: str) -> bool:
     options = link_options(template)
     link = link_for(template, options)
     if link is None or link.model is None:
-        prompts.error("ImageNet weights", f"torchvision has no ImageNet weights for {template.title}")
+        prompts.error(
+            "ImageNet weights", f"torchvision has no ImageNet weights for {template.title}"
+        )
         return False
     start = os.path.join(settings.last_dir(), f"{name}.json")
     path = prompts.save_path("Save the new design (its weights go beside it)", start)
@@ -58,8 +60,9 @@ def new_with_imagenet_weights(window, name: str) -> bool:
     except DownloadCancelled:
         return False
     except PretrainedUnavailable as exc:
-        if not prompts.confirm("ImageNet weights", f"{exc}\n\nChoose a weights file instead?",
-                               "Choose file…"):
+        if not prompts.confirm(
+            "ImageNet weights", f"{exc}\n\nChoose a weights file instead?", "Choose file…"
+        ):
             return False
         local = prompts.open_weights("torchvision weights of " + template.title, str(path.parent))
         if not local:
@@ -97,18 +100,26 @@ def _download_with_progress(window, info) -> None:
         if total:
             dialog.setMaximum(total)
             dialog.setValue(done)
-        dialog.setLabelText(f"Downloading {info.label}: {done / 1e6:.1f}"
-                            + (f" of {total / 1e6:.1f}" if total else "") + " MB")
+        dialog.setLabelText(
+            f"Downloading {info.label}: {done / 1e6:.1f}"
+            + (f" of {total / 1e6:.1f}" if total else "")
+            + " MB"
+        )
 
     progress.changed.connect(show)
     outcome: dict = {}
     task = BackgroundTask(dialog)
-    task.start(lambda: download(info.url, info.cache,
-                                progress=lambda d, t: progress.changed.emit(d, t or 0),
-                                cancelled=dialog.wasCanceled),
-               lambda _r: (outcome.setdefault("ok", True), dialog.done(0)),
-               lambda message: (outcome.setdefault("error", message), dialog.done(0)),
-               (Exception,))
+    task.start(
+        lambda: download(
+            info.url,
+            info.cache,
+            progress=lambda d, t: progress.changed.emit(d, t or 0),
+            cancelled=dialog.wasCanceled,
+        ),
+        lambda _r: (outcome.setdefault("ok", True), dialog.done(0)),
+        lambda message: (outcome.setdefault("error", message), dialog.done(0)),
+        (Exception,),
+    )
     dialog.exec()
     while task.busy:  # closed by Cancel: the download stops at its next chunk
         QApplication.processEvents()

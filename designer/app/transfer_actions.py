@@ -25,7 +25,9 @@ class TransferActions:
     # -- the edits ------------------------------------------------------------------------------
     def freeze_up_to(self, node_id: str) -> bool:
         name = self.editor.design.nodes[node_id].name
-        return self.apply(f"Freeze up to {name}", lambda d: _no_weights(tr.freeze_until(d, node_id)))
+        return self.apply(
+            f"Freeze up to {name}", lambda d: _no_weights(tr.freeze_until(d, node_id))
+        )
 
     def unfreeze_all(self) -> bool:
         return self.apply("Unfreeze all", lambda d: _no_weights(tr.unfreeze_all(d)))
@@ -36,8 +38,12 @@ class TransferActions:
 
     def replace_head(self) -> bool:
         current = self.editor.design.num_classes or 2
-        text = self.prompts.text("Replace head", "Number of classes of the new head (optionally "
-                                 "hidden widths after a colon, e.g. 2: 256):", str(current))
+        text = self.prompts.text(
+            "Replace head",
+            "Number of classes of the new head (optionally "
+            "hidden widths after a colon, e.g. 2: 256):",
+            str(current),
+        )
         if not text:
             return False
         try:
@@ -45,18 +51,25 @@ class TransferActions:
         except ValueError as exc:
             self.prompts.error("Replace head", str(exc))
             return False
-        return self.apply(f"Replace head ({classes} classes)",
-                          lambda d: tr.replace_head(d, classes, hidden=hidden))
+        return self.apply(
+            f"Replace head ({classes} classes)",
+            lambda d: tr.replace_head(d, classes, hidden=hidden),
+        )
 
-    def apply(self, text: str, edit: Callable[[Design], tr.TransferEdit | None],
-              dataset: str | None = None) -> bool:
+    def apply(
+        self,
+        text: str,
+        edit: Callable[[Design], tr.TransferEdit | None],
+        dataset: str | None = None,
+    ) -> bool:
         """Try ``edit`` on a copy; if it works, carry the weights and push the result as one
         undoable step. A refused edit shows the reason and changes nothing."""
         from designer.interop.weights import WEIGHTS_KEY, WeightsError, design_weights_path
 
         if not self.editor.editable or self.editor.frames:
-            self.prompts.error(text, "Transfer edits apply to the whole design: go back to the "
-                               "top level first.")
+            self.prompts.error(
+                text, "Transfer edits apply to the whole design: go back to the top level first."
+            )
             return False
         design = self.editor.design
         trial = clone(design)
@@ -113,14 +126,16 @@ def _free_weights_name(source: Path) -> Path:
 
 
 def parse_head(text: str) -> tuple[int, list[int]]:
-    """"10" or "10: 256, 128" -> (10, [256, 128]); ValueError names what is wrong."""
+    """ "10" or "10: 256, 128" -> (10, [256, 128]); ValueError names what is wrong."""
     classes_text, _, hidden_text = text.partition(":")
     try:
         classes = int(classes_text.strip())
         hidden = [int(w) for w in hidden_text.replace(",", " ").split()]
     except ValueError:
-        raise ValueError(f"{text!r}: write the number of classes, then optionally a colon and "
-                         "hidden widths, e.g. 2: 256") from None
+        raise ValueError(
+            f"{text!r}: write the number of classes, then optionally a colon and "
+            "hidden widths, e.g. 2: 256"
+        ) from None
     if classes < 2:
         raise ValueError(f"a classifier needs at least 2 classes, got {classes}")
     return classes, hidden

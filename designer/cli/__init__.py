@@ -53,21 +53,34 @@ def _app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netdesigner",
         description="Open the editor (on the built-in LeNet-5 design unless DESIGN is given). "
-                    "Verbs: netdesigner --help-verbs",
+        "Verbs: netdesigner --help-verbs",
     )
     parser.add_argument("--version", action="version", version=f"netdesigner {__version__}")
     parser.add_argument("design", nargs="?", help="a design file (.json) to open")
-    parser.add_argument("--screenshot", metavar="OUT.png",
-                        help="render the main window to a PNG and exit")
-    parser.add_argument("--workspace", choices=("design", "training"), default="design",
-                        help="with --screenshot: the workspace to show")
-    parser.add_argument("--run", metavar="RUN_DIR", action="append", default=[],
-                        help="with --workspace training: show this run (its curves and "
-                             "results); repeat it to overlay several")
-    parser.add_argument("--install-desktop", action="store_true",
-                        help="add Network Designer to the desktop's menu (Linux: the .desktop "
-                             "entry and icons into $XDG_DATA_HOME, default ~/.local/share) "
-                             "and exit")
+    parser.add_argument(
+        "--screenshot", metavar="OUT.png", help="render the main window to a PNG and exit"
+    )
+    parser.add_argument(
+        "--workspace",
+        choices=("design", "training"),
+        default="design",
+        help="with --screenshot: the workspace to show",
+    )
+    parser.add_argument(
+        "--run",
+        metavar="RUN_DIR",
+        action="append",
+        default=[],
+        help="with --workspace training: show this run (its curves and "
+        "results); repeat it to overlay several",
+    )
+    parser.add_argument(
+        "--install-desktop",
+        action="store_true",
+        help="add Network Designer to the desktop's menu (Linux: the .desktop "
+        "entry and icons into $XDG_DATA_HOME, default ~/.local/share) "
+        "and exit",
+    )
     return parser
 
 
@@ -140,8 +153,9 @@ def _run(argv: list[str] | None) -> int:
 
         if (args.workspace != "design" or args.run) and not args.screenshot:
             raise CliError("--workspace and --run go with --screenshot", code=2)
-        return launch(args.design, screenshot=args.screenshot, workspace=args.workspace,
-                      runs=args.run)
+        return launch(
+            args.design, screenshot=args.screenshot, workspace=args.workspace, runs=args.run
+        )
     except CliError as exc:
         print(f"netdesigner: error: {exc}", file=sys.stderr)
         return exc.code

@@ -8,14 +8,23 @@ from designer.cli import CliError
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "compare", help="chart accuracy vs MACs vs parameters of templates and of your runs",
+        "compare",
+        help="chart accuracy vs MACs vs parameters of templates and of your runs",
         description="One bubble per network: x = MACs per sample (log), y = accuracy, area = "
-                    "parameters. Templates show torchvision's ImageNet top-1; runs show their "
-                    "test accuracy on their own data. Without paths, the templates.")
-    p.add_argument("paths", nargs="*", metavar="DESIGN|RUN_DIR",
-                   help="a design file (its runs beside it), a run directory or a folder of runs")
-    p.add_argument("--templates", action="store_true",
-                   help="also the templates (the default when no path is given)")
+        "parameters. Templates show torchvision's ImageNet top-1; runs show their "
+        "test accuracy on their own data. Without paths, the templates.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="DESIGN|RUN_DIR",
+        help="a design file (its runs beside it), a run directory or a folder of runs",
+    )
+    p.add_argument(
+        "--templates",
+        action="store_true",
+        help="also the templates (the default when no path is given)",
+    )
     p.add_argument("-o", "--out", required=True, metavar="OUT.png", help="the chart, .png or .svg")
     p.add_argument("--json", action="store_true", help="also print the points as JSON")
     p.set_defaults(func=cmd_compare)

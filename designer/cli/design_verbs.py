@@ -8,16 +8,25 @@ from designer.cli import CliError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("check", help="list a design's problems (exit 1 if any)",
-                       description="List a design's problems. --gradients also checks that each "
-                                   "layer's backward pass is its forward pass's derivative "
-                                   "(torch.autograd.gradcheck in float64 on a small random input "
-                                   "of the layer's input shape; exit 1 if one fails).")
+    p = sub.add_parser(
+        "check",
+        help="list a design's problems (exit 1 if any)",
+        description="List a design's problems. --gradients also checks that each "
+        "layer's backward pass is its forward pass's derivative "
+        "(torch.autograd.gradcheck in float64 on a small random input "
+        "of the layer's input shape; exit 1 if one fails).",
+    )
     p.add_argument("design", metavar="DESIGN")
-    p.add_argument("--gradients", action="store_true",
-                   help="check the gradients of every top-level layer and block (or --node)")
-    p.add_argument("--node", metavar="NAME",
-                   help="with --gradients: only this node; inside a block: BLOCK/LAYER")
+    p.add_argument(
+        "--gradients",
+        action="store_true",
+        help="check the gradients of every top-level layer and block (or --node)",
+    )
+    p.add_argument(
+        "--node",
+        metavar="NAME",
+        help="with --gradients: only this node; inside a block: BLOCK/LAYER",
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("summary", help="a Keras-style table of layers, shapes and parameters")
@@ -90,8 +99,10 @@ def _check_gradients(design, args) -> int:
     for r in results:
         print(r.summary)
     failed = [r for r in results if not r.passed]
-    print(f"gradients: {len(results) - len(failed)} of {len(results)} node(s) correct"
-          + (f"; failed: {', '.join(r.node_name for r in failed)}" if failed else ""))
+    print(
+        f"gradients: {len(results) - len(failed)} of {len(results)} node(s) correct"
+        + (f"; failed: {', '.join(r.node_name for r in failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

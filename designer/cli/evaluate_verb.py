@@ -15,27 +15,46 @@ def register(sub) -> None:
         "evaluate",
         help="loss, accuracy, top-5 and per-class accuracy of trained weights on a data split",
         description="Evaluate trained weights on a data split, split and preprocessed as in "
-                    "training (with --run: exactly the run's; the figures match its result.json).")
-    p.add_argument("design", metavar="DESIGN", nargs="?",
-                   help="the design (optional with --run: the run's design)")
+        "training (with --run: exactly the run's; the figures match its result.json).",
+    )
+    p.add_argument(
+        "design",
+        metavar="DESIGN",
+        nargs="?",
+        help="the design (optional with --run: the run's design)",
+    )
     add_arguments(p, WEIGHTS_HELP)
-    p.add_argument("--split", choices=("train", "val", "test"), default="test",
-                   help="which part of the data (default: test)")
-    p.add_argument("--data", metavar="SOURCE",
-                   help="another dataset with the same classes (default: the one trained on)")
+    p.add_argument(
+        "--split",
+        choices=("train", "val", "test"),
+        default="test",
+        help="which part of the data (default: test)",
+    )
+    p.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="another dataset with the same classes (default: the one trained on)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=cmd_evaluate)
 
     q = sub.add_parser(
-        "predict", help="the top classes of image files under trained weights",
+        "predict",
+        help="the top classes of image files under trained weights",
         description="Classify image files (any size, grayscale or colour): each is converted to "
-                    "the design's input the way the training data was (size, channels and the "
-                    "run's normalization).")
-    q.add_argument("inputs", metavar="[DESIGN] IMAGE", nargs="+",
-                   help="the design file (optional with --run), then one or more images")
+        "the design's input the way the training data was (size, channels and the "
+        "run's normalization).",
+    )
+    q.add_argument(
+        "inputs",
+        metavar="[DESIGN] IMAGE",
+        nargs="+",
+        help="the design file (optional with --run), then one or more images",
+    )
     add_arguments(q, WEIGHTS_HELP)
-    q.add_argument("--top", type=int, default=3, metavar="K",
-                   help="classes shown per image (default: 3)")
+    q.add_argument(
+        "--top", type=int, default=3, metavar="K", help="classes shown per image (default: 3)"
+    )
     q.add_argument("--json", action="store_true", help="print one JSON object instead")
     q.set_defaults(func=cmd_predict, more_inputs="inputs")
 
@@ -46,15 +65,21 @@ def cmd_evaluate(args) -> int:
     check_usage(args)
     trained = trained_from_args(args, load_design(args))
     if trained.design.task != "classification":
-        raise CliError(f"the design '{trained.design.name}' is a {trained.design.task} design; "
-                       f"evaluate reports classification figures")
+        raise CliError(
+            f"the design '{trained.design.name}' is a {trained.design.task} design; "
+            f"evaluate reports classification figures"
+        )
     try:
         result = evaluate_split(trained, args.split, args.data)
     except EvaluationError as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        print(json.dumps({"weights": str(trained.weights), "which": trained.which,
-                          **result.to_dict()}, indent=2))
+        print(
+            json.dumps(
+                {"weights": str(trained.weights), "which": trained.which, **result.to_dict()},
+                indent=2,
+            )
+        )
         return 0
     print(f"using {trained.weights_note}")
     print(f"the {result.split} split of {result.dataset}: {result.samples} samples")
@@ -87,10 +112,19 @@ def cmd_predict(args) -> int:
     except EvaluationError as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        print(json.dumps({"weights": str(trained.weights), "which": trained.which,
-                          "predictions": [{"image": p.path, "top": [{"class": c, "score": s}
-                                                                    for c, s in p.top]}
-                                          for p in predictions]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "weights": str(trained.weights),
+                    "which": trained.which,
+                    "predictions": [
+                        {"image": p.path, "top": [{"class": c, "score": s} for c, s in p.top]}
+                        for p in predictions
+                    ],
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"using {trained.weights_note}")
     probabilities = trained.config.resolved_loss(trained.design.task) != "mse"

@@ -1,4 +1,5 @@
-"""The export verb: a design (and its weights) to standalone code, model files and a training script."""
+"""The export verb: a design (and its weights) to standalone code, model files and a training
+script."""
 
 from __future__ import annotations
 
@@ -13,25 +14,44 @@ MODEL_FORMATS = ("state_dict", "torchscript", "onnx", "pt2")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("export", help="write the design as standalone PyTorch code, model files or a training script")
-    p.add_argument("design", metavar="DESIGN", nargs="?",
-                   help="the design (optional with --run: the run's design)")
+    p = sub.add_parser(
+        "export",
+        help="write the design as standalone PyTorch code, model files or a training script",
+    )
+    p.add_argument(
+        "design",
+        metavar="DESIGN",
+        nargs="?",
+        help="the design (optional with --run: the run's design)",
+    )
     p.add_argument("--code", metavar="OUT.py", help="standalone PyTorch source (build_model())")
-    add_arguments(p, "trained weights for the model exports, e.g. RUN/best.safetensors, and the "
-                     "weights --train-script starts from (default: the design's own weights, "
-                     "else fresh ones)")
-    p.add_argument("--state-dict", metavar="OUT.safetensors",
-                   help="the weights, loadable with strict=True into the exported code's build_model()")
+    add_arguments(
+        p,
+        "trained weights for the model exports, e.g. RUN/best.safetensors, and the "
+        "weights --train-script starts from (default: the design's own weights, "
+        "else fresh ones)",
+    )
+    p.add_argument(
+        "--state-dict",
+        metavar="OUT.safetensors",
+        help="the weights, loadable with strict=True into the exported code's build_model()",
+    )
     p.add_argument("--torchscript", metavar="OUT.pt", help="TorchScript (torch.jit.load)")
     p.add_argument("--onnx", metavar="OUT.onnx", help="ONNX, dynamic batch size")
     p.add_argument("--pt2", metavar="OUT.pt2", help="torch.export program (torch.export.load)")
-    p.add_argument("--train-script", metavar="OUT.py",
-                   help="a standalone training script with the design's training settings; runs with "
-                        "python or torchrun (DistributedDataParallel); the design's weights, if "
-                        "any, go beside it as OUT_weights.pt")
-    p.add_argument("--config", metavar="SETTINGS.json",
-                   help="training settings for --train-script on top of the design's (with --run: "
-                        "of the run's), e.g. a run's config.json")
+    p.add_argument(
+        "--train-script",
+        metavar="OUT.py",
+        help="a standalone training script with the design's training settings; runs with "
+        "python or torchrun (DistributedDataParallel); the design's weights, if "
+        "any, go beside it as OUT_weights.pt",
+    )
+    p.add_argument(
+        "--config",
+        metavar="SETTINGS.json",
+        help="training settings for --train-script on top of the design's (with --run: "
+        "of the run's), e.g. a run's config.json",
+    )
     p.set_defaults(func=cmd_export)
 
 
@@ -40,13 +60,19 @@ def cmd_export(args) -> int:
 
     wanted_models = [f for f in MODEL_FORMATS if getattr(args, f)]
     if not (args.code or args.train_script or wanted_models):
-        raise CliError("say what to export: --code, --state-dict, --torchscript, --onnx, --pt2 or "
-                       "--train-script", code=2)
+        raise CliError(
+            "say what to export: --code, --state-dict, --torchscript, --onnx, --pt2 or "
+            "--train-script",
+            code=2,
+        )
     if args.config and not args.train_script:
         raise CliError("--config is for --train-script", code=2)
     if args.weights and not (wanted_models or args.train_script):
-        raise CliError("--weights is for the model exports (--state-dict, --torchscript, --onnx, "
-                       "--pt2) and --train-script", code=2)
+        raise CliError(
+            "--weights is for the model exports (--state-dict, --torchscript, --onnx, "
+            "--pt2) and --train-script",
+            code=2,
+        )
     check_usage(args)
     design = load_design(args)
     trained = trained_from_args(args, design) if args.run else None
@@ -89,7 +115,10 @@ def _model_with_weights(args, design, code, trained=None):
         return model
     source = args.weights or design_weights_path(design, args.design)
     if source is None:
-        print("note: no --weights and the design has none of its own: exporting fresh (untrained) weights")
+        print(
+            "note: no --weights and the design has none of its own: exporting fresh (untrained) "
+            "weights"
+        )
         return model
     try:
         load_weights(model, source)
@@ -108,12 +137,16 @@ def _input_note(trained) -> str:
     scale = f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 else f"{stats.rescale:g}"
     steps = [f"pixel values (0-255) times {scale}"]
     if stats.mean is not None:
-        steps.append("minus the training " + ("mean image" if stats.mean.shape[1:] != (1, 1)
-                                              else "per-channel mean"))
+        steps.append(
+            "minus the training "
+            + ("mean image" if stats.mean.shape[1:] != (1, 1) else "per-channel mean")
+        )
     if stats.std is not None:
         steps.append("divided by the per-channel standard deviation")
-    return (", ".join(steps) + f"; classes in output order: {', '.join(trained.classes or [])} "
-            f"(the statistics: {trained.run.file('data.json')})")
+    return (
+        ", ".join(steps) + f"; classes in output order: {', '.join(trained.classes or [])} "
+        f"(the statistics: {trained.run.file('data.json')})"
+    )
 
 
 def _export_models(args, design, code, formats, trained=None) -> None:
@@ -121,8 +154,9 @@ def _export_models(args, design, code, formats, trained=None) -> None:
 
     model = _model_with_weights(args, design, code, trained)
     try:
-        written = exports.export_model_files(model, tuple(design.input_shape),
-                                             {fmt: getattr(args, fmt) for fmt in formats})
+        written = exports.export_model_files(
+            model, tuple(design.input_shape), {fmt: getattr(args, fmt) for fmt in formats}
+        )
     except exports.ExportError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
@@ -164,11 +198,17 @@ def _export_train_script(args, design, trained=None) -> None:
         raise CliError(f"cannot write {args.train_script}: {exc.strerror or exc}") from None
     script = args.train_script
     data = config.dataset if loadable(config.dataset) else "FOLDER"
-    print(f"wrote {script} (run: python {script} --data {data} --out run, "
-          f"or torchrun --standalone --nproc-per-node=N {script} ...)")
+    print(
+        f"wrote {script} (run: python {script} --data {data} --out run, "
+        f"or torchrun --standalone --nproc-per-node=N {script} ...)"
+    )
     if data == "FOLDER":
-        print(f"note: the script cannot load the design's dataset '{config.dataset}'; FOLDER is an "
-              f"image folder with one subfolder per class")
+        print(
+            f"note: the script cannot load the design's dataset '{config.dataset}'; FOLDER is an "
+            f"image folder with one subfolder per class"
+        )
     if weights_file is not None:
-        print(f"wrote {weights_file} (the weights the script starts from, from {weights}; "
-              f"--fresh starts from fresh ones)")
+        print(
+            f"wrote {weights_file} (the weights the script starts from, from {weights}; "
+            f"--fresh starts from fresh ones)"
+        )

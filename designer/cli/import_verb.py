@@ -10,27 +10,41 @@ from designer.cli import CliError
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "import", help="import a PyTorch or ONNX model as an editable design with its weights",
+        "import",
+        help="import a PyTorch or ONNX model as an editable design with its weights",
         description="Trace a model with torch.fx and map it onto the layer types: standard "
-                    "layers with their exact params and weights, child modules as blocks named "
-                    "after them. What cannot be mapped is listed (what, where, how many) and "
-                    "nothing is written. SOURCE is torchvision:NAME, path/to/file.py:FACTORY "
-                    "(a function or class returning the module; importing a .py file RUNS it, "
-                    "as python would, so import only code you trust), model.pt2 (a saved "
-                    "torch.export program) or model.onnx (converted with onnx2torch); .pt2 and "
-                    ".onnx files run no code from the file.")
-    p.add_argument("source", metavar="SOURCE",
-                   help="torchvision:NAME | FILE.py:FACTORY | MODEL.pt2 | MODEL.onnx")
+        "layers with their exact params and weights, child modules as blocks named "
+        "after them. What cannot be mapped is listed (what, where, how many) and "
+        "nothing is written. SOURCE is torchvision:NAME, path/to/file.py:FACTORY "
+        "(a function or class returning the module; importing a .py file RUNS it, "
+        "as python would, so import only code you trust), model.pt2 (a saved "
+        "torch.export program) or model.onnx (converted with onnx2torch); .pt2 and "
+        ".onnx files run no code from the file.",
+    )
+    p.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="torchvision:NAME | FILE.py:FACTORY | MODEL.pt2 | MODEL.onnx",
+    )
     p.add_argument("out", metavar="OUT.json", help="the design to write (weights go beside it)")
-    p.add_argument("--input", metavar="CxHxW",
-                   help="one sample's shape, e.g. 3x224x224 (needed for a .py file; torchvision "
-                        "models default to 3x224x224, files with a fixed input use theirs)")
-    p.add_argument("--weights", choices=("DEFAULT",),
-                   help="with torchvision:NAME: torchvision's default pretrained weights "
-                        "(downloaded once; offline, the error says where to put the file)")
-    p.add_argument("--weights-file", metavar="W.pth",
-                   help="with torchvision:NAME: a state_dict of that model (.pth/.pt read with "
-                        "weights_only=True, or .safetensors), e.g. a download of its weights")
+    p.add_argument(
+        "--input",
+        metavar="CxHxW",
+        help="one sample's shape, e.g. 3x224x224 (needed for a .py file; torchvision "
+        "models default to 3x224x224, files with a fixed input use theirs)",
+    )
+    p.add_argument(
+        "--weights",
+        choices=("DEFAULT",),
+        help="with torchvision:NAME: torchvision's default pretrained weights "
+        "(downloaded once; offline, the error says where to put the file)",
+    )
+    p.add_argument(
+        "--weights-file",
+        metavar="W.pth",
+        help="with torchvision:NAME: a state_dict of that model (.pth/.pt read with "
+        "weights_only=True, or .safetensors), e.g. a download of its weights",
+    )
     p.add_argument("--force", action="store_true", help="overwrite OUT.json and its weights")
     p.set_defaults(func=cmd_import)
 
@@ -75,8 +89,10 @@ def cmd_import(args) -> int:
         raise CliError(f"cannot write {out}: {getattr(exc, 'strerror', None) or exc}") from None
     top = [n for n in design.nodes.values() if n.type not in ("Input", "ClassificationOutput")]
     blocks = sum(1 for n in top if n.type == "Block" or _composite(n.type))
-    print(f"wrote {out} ({design.name}: {len(top)} layers and blocks on the canvas, {blocks} of "
-          f"them blocks; {len(design.blocks)} custom block types) and {weights_out}")
+    print(
+        f"wrote {out} ({design.name}: {len(top)} layers and blocks on the canvas, {blocks} of "
+        f"them blocks; {len(design.blocks)} custom block types) and {weights_out}"
+    )
     return 0
 
 

@@ -12,25 +12,39 @@ from designer.cli.design_verbs import write_text
 
 def register(sub) -> None:
     p = sub.add_parser("templates", help="list the templates: name, parameters, MACs, accuracy")
-    p.add_argument("--json", action="store_true",
-                   help="print every template's metadata as one JSON list")
+    p.add_argument(
+        "--json", action="store_true", help="print every template's metadata as one JSON list"
+    )
     p.set_defaults(func=cmd_templates)
 
     p = sub.add_parser("new", help="create a design file from a template")
     p.add_argument("--template", required=True, metavar="NAME")
     p.add_argument("out", metavar="OUT.json")
-    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="a template option, e.g. num_classes=10, input_size=64, layers=3,4,23,3 "
-                        "(netdesigner templates lists them); repeatable")
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a template option, e.g. num_classes=10, input_size=64, layers=3,4,23,3 "
+        "(netdesigner templates lists them); repeatable",
+    )
     weights = p.add_mutually_exclusive_group()
-    weights.add_argument("--pretrained", choices=["imagenet"],
-                         help="map in torchvision's ImageNet weights (downloaded once into "
-                              "torch's cache)")
-    weights.add_argument("--weights-file", metavar="PATH",
-                         help="map in a torchvision state_dict (.pth/.pt, read with "
-                              "weights_only=True, or .safetensors)")
-    p.add_argument("--force", action="store_true",
-                   help="overwrite OUT.json (and its weights file) if they exist")
+    weights.add_argument(
+        "--pretrained",
+        choices=["imagenet"],
+        help="map in torchvision's ImageNet weights (downloaded once into torch's cache)",
+    )
+    weights.add_argument(
+        "--weights-file",
+        metavar="PATH",
+        help="map in a torchvision state_dict (.pth/.pt, read with "
+        "weights_only=True, or .safetensors)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite OUT.json (and its weights file) if they exist",
+    )
     p.set_defaults(func=cmd_new)
 
 
@@ -46,8 +60,10 @@ def cmd_templates(args) -> int:
     print(f"{'name'.ljust(width)} params     MACs  top-1  description")
     for t, info in infos:
         top1 = f"{info['accuracy']['top1']:.1f}" if "top1" in info["accuracy"] else "-"
-        print(f"{t.name.ljust(width)}{human(info['params']).rjust(7)}  "
-              f"{human(info['macs']).rjust(7)}  {top1.rjust(5)}  {t.description}")
+        print(
+            f"{t.name.ljust(width)}{human(info['params']).rjust(7)}  "
+            f"{human(info['macs']).rjust(7)}  {top1.rjust(5)}  {t.description}"
+        )
         options = describe_options(t)
         if options:
             print(f"{''.ljust(width)}options: {options}")
@@ -79,22 +95,30 @@ def _torchvision_link(t, options: dict, pretrained: bool):
     link = link_for(t, options)
     if link is None:
         have = ", ".join(x.name for x in list_templates() if link_for(x) is not None)
-        raise CliError(f"template {t.name} has no torchvision counterpart, so no torchvision "
-                       f"weights fit it; these do: {have}", code=2)
+        raise CliError(
+            f"template {t.name} has no torchvision counterpart, so no torchvision "
+            f"weights fit it; these do: {have}",
+            code=2,
+        )
     if pretrained:
         if options.get("num_classes", 1000) != 1000:
             raise CliError(
                 "torchvision's ImageNet weights are for 1000 classes; make the design without "
                 "num_classes, then give it a new head: netdesigner transfer OUT.json --classes "
-                f"{options['num_classes']} NEW.json", code=2)
+                f"{options['num_classes']} NEW.json",
+                code=2,
+            )
         implied = {k: v for k, v in link.pretrained_options.items() if k not in options}
         if implied:
             options.update(implied)
             link = link_for(t, options)
         if link.model is None:
             shown = ", ".join(f"{k}={v}" for k, v in options.items())
-            raise CliError(f"torchvision has no pretrained weights for {t.name} with {shown}; "
-                           "use --weights-file with a state_dict of that architecture", code=1)
+            raise CliError(
+                f"torchvision has no pretrained weights for {t.name} with {shown}; "
+                "use --weights-file with a state_dict of that architecture",
+                code=1,
+            )
     return link
 
 
@@ -139,12 +163,17 @@ def cmd_new(args) -> int:
                 tensors, source = pretrained_state_dict(link.model)
             else:
                 tensors, source = read_tensors(args.weights_file), Path(args.weights_file).name
-                if link.pretrained_options and not all(k in options for k in link.pretrained_options):
+                if link.pretrained_options and not all(
+                    k in options for k in link.pretrained_options
+                ):
                     implied = ", ".join(f"{k}={v}" for k, v in link.pretrained_options.items())
-                    print(f"note: torchvision's pretrained {t.name} runs with {implied}; if these "
-                          f"weights come from it, add --option {implied.replace(', ', ' --option ')}")
-            attach_torchvision_weights(design, tensors, link, str(args.weights_file or source),
-                                       weights_out)
+                    print(
+                        f"note: torchvision's pretrained {t.name} runs with {implied}; if these "
+                        f"weights come from it, add --option {implied.replace(', ', ' --option ')}"
+                    )
+            attach_torchvision_weights(
+                design, tensors, link, str(args.weights_file or source), weights_out
+            )
             design.metadata["weights_source"] = source
         except WeightsError as exc:
             raise CliError(str(exc)) from None

@@ -9,15 +9,22 @@ import argparse
 
 def add_help(parser: argparse.ArgumentParser) -> None:
     """Give ``parser`` (made with add_help=False) this -h/--help."""
-    parser.add_argument("-h", "--help", action=_HelpWithRecipeNames, nargs=0,
-                        default=argparse.SUPPRESS, help="show this help message and exit")
+    parser.add_argument(
+        "-h",
+        "--help",
+        action=_HelpWithRecipeNames,
+        nargs=0,
+        default=argparse.SUPPRESS,
+        help="show this help message and exit",
+    )
 
 
 class _HelpWithRecipeNames(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from designer.training.config import OPTIMIZERS, SCHEDULES
 
-        parser.epilog = (f"Optimizers: {', '.join(OPTIMIZERS)}. "
-                         f"Learning-rate schedules: {', '.join(SCHEDULES)}.")
+        parser.epilog = (
+            f"Optimizers: {', '.join(OPTIMIZERS)}. Learning-rate schedules: {', '.join(SCHEDULES)}."
+        )
         parser.print_help()
         parser.exit()

@@ -16,10 +16,15 @@ EXIT_CODES = {"completed": 0, "early_stopped": 0, "cancelled": 130}
 
 
 def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
-    p.add_argument("--data", metavar="SOURCE",
-                   help="digits (default; offline), mnist, fashion_mnist, cifar10, cifar100, or an image "
-                        "folder with one subfolder per class (folder:PATH)")
-    p.add_argument("--data-dir", metavar="DIR", help="where the named datasets are (and are downloaded to)")
+    p.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="digits (default; offline), mnist, fashion_mnist, cifar10, cifar100, or an image "
+        "folder with one subfolder per class (folder:PATH)",
+    )
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="where the named datasets are (and are downloaded to)"
+    )
     p.add_argument("--epochs", type=int, metavar="N", help=epochs_help)
     p.add_argument("--batch-size", type=int, metavar="B")
     p.add_argument("--lr", type=float, metavar="LR", help="learning rate")
@@ -27,57 +32,113 @@ def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
     p.add_argument("--schedule", metavar="NAME", help="learning-rate schedule (names below)")
     p.add_argument("--weight-decay", type=float, metavar="WD")
     p.add_argument("--seed", type=int, metavar="S")
-    p.add_argument("--device", metavar="DEV", help="auto (default: CUDA, MPS, else CPU), cpu, cuda, mps")
-    p.add_argument("--config", metavar="SETTINGS.json",
-                   help="more training settings as a JSON object (flags override it)")
-    p.add_argument("--tensorboard", metavar="DIR",
-                   help="also write TensorBoard event files, to DIR/<run name> (needs "
-                        "netdesigner[tensorboard])")
+    p.add_argument(
+        "--device", metavar="DEV", help="auto (default: CUDA, MPS, else CPU), cpu, cuda, mps"
+    )
+    p.add_argument(
+        "--config",
+        metavar="SETTINGS.json",
+        help="more training settings as a JSON object (flags override it)",
+    )
+    p.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="also write TensorBoard event files, to DIR/<run name> (needs "
+        "netdesigner[tensorboard])",
+    )
 
 
 def register(sub) -> None:
-    p = sub.add_parser("train", help="train a design; writes metrics, checkpoints and weights to a run directory",
-                       description="Train DESIGN. Without flags, the design's template settings apply "
-                                   "(dataset, optimizer, learning rate, schedule, epochs, "
-                                   "augmentation).", add_help=False)
+    p = sub.add_parser(
+        "train",
+        help="train a design; writes metrics, checkpoints and weights to a run directory",
+        description="Train DESIGN. Without flags, the design's template settings apply "
+        "(dataset, optimizer, learning rate, schedule, epochs, "
+        "augmentation).",
+        add_help=False,
+    )
     add_help(p)
     p.add_argument("design", metavar="DESIGN")
     p.add_argument("--run-dir", required=True, metavar="DIR", help="where the run's files go")
     _settings_arguments(p)
-    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --run-dir from its last checkpoint",
+    )
     start = p.add_mutually_exclusive_group()
-    start.add_argument("--weights", metavar="W.safetensors",
-                       help="start from these weights (default: the design's own weights, if it has them)")
-    start.add_argument("--fresh", action="store_true", help="start from fresh weights even if the design has some")
-    p.add_argument("--overfit", type=int, metavar="N",
-                   help="sanity check: train on N samples until all are right (or --epochs, default 200, pass)")
+    start.add_argument(
+        "--weights",
+        metavar="W.safetensors",
+        help="start from these weights (default: the design's own weights, if it has them)",
+    )
+    start.add_argument(
+        "--fresh", action="store_true", help="start from fresh weights even if the design has some"
+    )
+    p.add_argument(
+        "--overfit",
+        type=int,
+        metavar="N",
+        help="sanity check: train on N samples until all are right "
+        "(or until --epochs, default 200, pass)",
+    )
     p.set_defaults(func=cmd_train)
 
     s = sub.add_parser(
-        "search", help="hyperparameter search (Optuna): N trials of K epochs, ranked",
+        "search",
+        help="hyperparameter search (Optuna): N trials of K epochs, ranked",
         description="Search (random by default, or TPE) over learning rate and weight decay "
-                    "(log-uniform), dropout rate and batch size, on Optuna; each trial is a run "
-                    "directory under --run-dir. Several processes can share one search through "
-                    "--storage and --study.", add_help=False)
+        "(log-uniform), dropout rate and batch size, on Optuna; each trial is a run "
+        "directory under --run-dir. Several processes can share one search through "
+        "--storage and --study.",
+        add_help=False,
+    )
     add_help(s)
     s.add_argument("design", metavar="DESIGN")
-    s.add_argument("--run-dir", required=True, metavar="DIR", help="the trials go to DIR/trial_01, ...")
-    s.add_argument("--trials", type=int, default=10, metavar="N", help="number of trials (default 10)")
+    s.add_argument(
+        "--run-dir", required=True, metavar="DIR", help="the trials go to DIR/trial_01, ..."
+    )
+    s.add_argument(
+        "--trials", type=int, default=10, metavar="N", help="number of trials (default 10)"
+    )
     _settings_arguments(s, epochs_help="epochs per trial (default 3)")
-    s.add_argument("--lr-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 1e-4 1e-1")
-    s.add_argument("--weight-decay-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 1e-6 1e-2")
-    s.add_argument("--dropout-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 0 0.6")
+    s.add_argument(
+        "--lr-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 1e-4 1e-1"
+    )
+    s.add_argument(
+        "--weight-decay-range",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="default 1e-6 1e-2",
+    )
+    s.add_argument(
+        "--dropout-range", type=float, nargs=2, metavar=("LOW", "HIGH"), help="default 0 0.6"
+    )
     s.add_argument("--batch-sizes", metavar="B,B,...", help="default 16,32,64,128")
-    s.add_argument("--sampler", choices=("random", "tpe"), default="random",
-                   help="how trials are chosen: random (default) or tpe (Optuna's TPE)")
-    s.add_argument("--prune", action="store_true",
-                   help="stop a trial after an epoch (from epoch 2) whose validation accuracy is "
-                        "below the median of earlier trials at that epoch")
-    s.add_argument("--storage", metavar="URL",
-                   help="an Optuna storage (database URL, or an SQLite file path) that several "
-                        "processes share; each runs --trials trials of the study")
-    s.add_argument("--study", metavar="NAME",
-                   help="the study's name in --storage (default: the --run-dir folder's name)")
+    s.add_argument(
+        "--sampler",
+        choices=("random", "tpe"),
+        default="random",
+        help="how trials are chosen: random (default) or tpe (Optuna's TPE)",
+    )
+    s.add_argument(
+        "--prune",
+        action="store_true",
+        help="stop a trial after an epoch (from epoch 2) whose validation accuracy is "
+        "below the median of earlier trials at that epoch",
+    )
+    s.add_argument(
+        "--storage",
+        metavar="URL",
+        help="an Optuna storage (database URL, or an SQLite file path) that several "
+        "processes share; each runs --trials trials of the study",
+    )
+    s.add_argument(
+        "--study",
+        metavar="NAME",
+        help="the study's name in --storage (default: the --run-dir folder's name)",
+    )
     s.set_defaults(func=cmd_search)
 
 
@@ -94,10 +155,19 @@ def _overrides(args) -> dict:
             raise CliError(f"{args.config} is not valid JSON: {exc}", code=2) from None
         if not isinstance(settings, dict):
             raise CliError(f"{args.config} must hold a JSON object of training settings", code=2)
-    flags = {"dataset": args.data, "data_dir": args.data_dir, "epochs": args.epochs, "batch_size": args.batch_size,
-             "lr": args.lr, "optimizer": args.optimizer, "schedule": args.schedule,
-             "weight_decay": args.weight_decay, "seed": args.seed, "device": args.device,
-             "tensorboard": args.tensorboard}
+    flags = {
+        "dataset": args.data,
+        "data_dir": args.data_dir,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "optimizer": args.optimizer,
+        "schedule": args.schedule,
+        "weight_decay": args.weight_decay,
+        "seed": args.seed,
+        "device": args.device,
+        "tensorboard": args.tensorboard,
+    }
     settings.update({k: v for k, v in flags.items() if v is not None})
     return settings
 
@@ -115,12 +185,16 @@ def _config(design, overrides: dict):
 def _ctrl_c_cancels(control, resume: str = ""):
     """The first Ctrl-C asks the run to stop cleanly (checkpoint, resumable); a second one
     interrupts. ``resume`` is the command that continues the run, shown when it stops."""
+
     def handler(signum, frame):
         if control.cancelled:
             raise KeyboardInterrupt
         hint = f"; continue it later with: {resume}" if resume else ""
-        print(f"\nstopping after this step, keeping a checkpoint{hint} "
-              f"(Ctrl-C again to interrupt)...", file=sys.stderr)
+        print(
+            f"\nstopping after this step, keeping a checkpoint{hint} "
+            f"(Ctrl-C again to interrupt)...",
+            file=sys.stderr,
+        )
         control.cancel()
 
     try:
@@ -145,8 +219,11 @@ def _starting_weights(args, design):
     if own is None:
         return None
     if not own.is_file():
-        raise CliError(f"{args.design} refers to the weights file {own}, which does not exist; "
-                       f"pass --fresh to train from fresh weights", code=1)
+        raise CliError(
+            f"{args.design} refers to the weights file {own}, which does not exist; "
+            f"pass --fresh to train from fresh weights",
+            code=1,
+        )
     if not args.resume:
         print(f"starting from the design's own weights ({own}); pass --fresh for fresh ones")
     return own
@@ -164,28 +241,44 @@ def cmd_train(args) -> int:
     overrides = _overrides(args)
     if args.overfit is not None:
         if args.overfit < 1:
-            raise CliError(f"--overfit needs a number of samples of at least 1, got {args.overfit}", code=2)
-        overrides = {**overrides, "overfit_samples": args.overfit, "epochs": args.epochs or 200,
-                     "early_stopping_patience": 0}
+            raise CliError(
+                f"--overfit needs a number of samples of at least 1, got {args.overfit}", code=2
+            )
+        overrides = {
+            **overrides,
+            "overfit_samples": args.overfit,
+            "epochs": args.epochs or 200,
+            "early_stopping_patience": 0,
+        }
     config = _config(design, overrides)
     if args.resume:
         # A resumed run keeps its settings; flags given now must agree with them.
-        saved = RunDir(args.run_dir).read_json(RunDir.CONFIG) if Path(args.run_dir).is_dir() else None
+        saved = (
+            RunDir(args.run_dir).read_json(RunDir.CONFIG) if Path(args.run_dir).is_dir() else None
+        )
         try:
-            config = TrainConfig.from_dict(saved).with_changes(**overrides) if saved and overrides else None
+            config = (
+                TrainConfig.from_dict(saved).with_changes(**overrides)
+                if saved and overrides
+                else None
+            )
         except ConfigError as exc:
             raise CliError(str(exc), code=2) from None
     weights = _starting_weights(args, design)
     control = TrainingControl()
     try:
-        trainer = Trainer(design, config, args.run_dir, resume=args.resume, control=control, weights=weights)
+        trainer = Trainer(
+            design, config, args.run_dir, resume=args.resume, control=control, weights=weights
+        )
     except TrainingError as exc:
         raise CliError(str(exc)) from None
     bar = ProgressBar()
     resume = f"netdesigner train {args.design} --run-dir {args.run_dir} --resume"
     with _ctrl_c_cancels(control, resume):
         end = trainer.run_to_end(bar.show)
-    return EXIT_CODES.get(end.status, 1) if not end.overfit else (0 if end.overfit["reached"] else 1)
+    return (
+        EXIT_CODES.get(end.status, 1) if not end.overfit else (0 if end.overfit["reached"] else 1)
+    )
 
 
 def cmd_search(args) -> int:
@@ -210,8 +303,11 @@ def cmd_search(args) -> int:
         try:
             space_args["batch_sizes"] = tuple(int(b) for b in args.batch_sizes.split(","))
         except ValueError:
-            raise CliError(f"--batch-sizes must be whole numbers separated by commas, got {args.batch_sizes!r}",
-                           code=2) from None
+            raise CliError(
+                "--batch-sizes must be whole numbers separated by commas, got "
+                f"{args.batch_sizes!r}",
+                code=2,
+            ) from None
     try:
         space = SearchSpace(**space_args)
     except ConfigError as exc:
@@ -226,17 +322,31 @@ def cmd_search(args) -> int:
             print(f"trial {trial} ({event.run_dir})", flush=True)
         elif event.kind == "epoch":
             acc = f"{event.val_accuracy:.2%}" if event.val_accuracy is not None else "-"
-            print(f"  epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f}, val accuracy {acc}",
-                  flush=True)
+            print(
+                f"  epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f}, val "
+                f"accuracy {acc}",
+                flush=True,
+            )
         elif event.kind == "end" and event.message:
             print(f"  {event.status}: {event.message}", flush=True)
 
     try:
         with _ctrl_c_cancels(control):
-            trials = random_search(design, config, args.run_dir, trials=args.trials, epochs=epochs,
-                                   space=space, seed=config.seed, control=control, on_event=show,
-                                   sampler=args.sampler, prune=args.prune, storage=args.storage,
-                                   study=study)
+            trials = random_search(
+                design,
+                config,
+                args.run_dir,
+                trials=args.trials,
+                epochs=epochs,
+                space=space,
+                seed=config.seed,
+                control=control,
+                on_event=show,
+                sampler=args.sampler,
+                prune=args.prune,
+                storage=args.storage,
+                study=study,
+            )
     except TrainingError as exc:
         raise CliError(str(exc)) from None
     print()
@@ -273,10 +383,16 @@ class ProgressBar:
 
     def _start(self, e) -> None:
         self.run_dir = e.run_dir
-        where = f"resuming after epoch {e.start_epoch}" if e.start_epoch or e.start_batch else "training"
-        self._write(f"{where} on {e.dataset} ({e.train_samples} training / {e.val_samples} validation / "
-                    f"{e.test_samples} test samples, {len(e.classes)} classes), {e.trainable_params:,} "
-                    f"trainable parameters, device {e.device} ({threads.describe()})")
+        where = (
+            f"resuming after epoch {e.start_epoch}"
+            if e.start_epoch or e.start_batch
+            else "training"
+        )
+        self._write(
+            f"{where} on {e.dataset} ({e.train_samples} training / {e.val_samples} validation / "
+            f"{e.test_samples} test samples, {len(e.classes)} classes), {e.trainable_params:,} "
+            f"trainable parameters, device {e.device} ({threads.describe()})"
+        )
 
     def _log(self, e) -> None:
         self._write(f"note: {e.message}")
@@ -286,9 +402,17 @@ class ProgressBar:
             self._close_bar()
             # disable=None: no bar where the stream is not a terminal; leave=False: the epoch's
             # line replaces its bar.
-            self._bar = self._tqdm(total=e.batches, initial=e.batch - 1, desc=f"epoch {e.epoch}",
-                             unit="batch", file=self.stream, disable=None, leave=False,
-                             dynamic_ncols=True, mininterval=self.refresh_seconds)
+            self._bar = self._tqdm(
+                total=e.batches,
+                initial=e.batch - 1,
+                desc=f"epoch {e.epoch}",
+                unit="batch",
+                file=self.stream,
+                disable=None,
+                leave=False,
+                dynamic_ncols=True,
+                mininterval=self.refresh_seconds,
+            )
             self._bar_epoch = e.epoch
         self._bar.set_postfix_str(f"loss {e.loss_ema:.4f}, lr {e.lr:.2e}", refresh=False)
         self._bar.update(1)
@@ -302,22 +426,38 @@ class ProgressBar:
         def pct(x):
             return f"{x:.2%}" if x is not None else "-"
 
-        val = f"val loss {e.val_loss:.4f} acc {pct(e.val_accuracy)}" if e.val_loss is not None else "no validation"
-        extra = f"  overfit sample acc {pct(e.overfit_accuracy)}" if e.overfit_accuracy is not None else ""
-        self._write(f"epoch {e.epoch}/{e.epochs}  train loss {e.train_loss:.4f} acc {pct(e.train_accuracy)}  {val}  "
-                    f"lr {e.lr:.2e}  {e.samples_per_second:,.0f} samples/s  {e.seconds:.1f}s"
-                    f"{'  *' if e.best else ''}{extra}")
+        val = (
+            f"val loss {e.val_loss:.4f} acc {pct(e.val_accuracy)}"
+            if e.val_loss is not None
+            else "no validation"
+        )
+        extra = (
+            f"  overfit sample acc {pct(e.overfit_accuracy)}"
+            if e.overfit_accuracy is not None
+            else ""
+        )
+        self._write(
+            f"epoch {e.epoch}/{e.epochs}  train loss {e.train_loss:.4f} acc "
+            f"{pct(e.train_accuracy)}  {val}  "
+            f"lr {e.lr:.2e}  {e.samples_per_second:,.0f} samples/s  {e.seconds:.1f}s"
+            f"{'  *' if e.best else ''}{extra}"
+        )
 
     def _end(self, e) -> None:
         self._close_bar()
         if e.message:
             self._write(f"{e.status}: {e.message}")
         if e.test_accuracy is not None:
-            self._write(f"test accuracy {e.test_accuracy:.2%} (loss {e.test_loss:.4f})"
-                        + self._kept_note(e)
-                        + (f", best validation accuracy {e.best_val_accuracy:.2%} at epoch {e.best_epoch}"
-                           if e.best_val_accuracy is not None else "")
-                        + f"; {e.epochs_run} epoch(s) in {e.seconds:.1f}s")
+            self._write(
+                f"test accuracy {e.test_accuracy:.2%} (loss {e.test_loss:.4f})"
+                + self._kept_note(e)
+                + (
+                    f", best validation accuracy {e.best_val_accuracy:.2%} at epoch {e.best_epoch}"
+                    if e.best_val_accuracy is not None
+                    else ""
+                )
+                + f"; {e.epochs_run} epoch(s) in {e.seconds:.1f}s"
+            )
         elif not e.message:
             self._write(e.status)
         self._write(f"run directory: {getattr(self, 'run_dir', '?')}")

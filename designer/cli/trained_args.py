@@ -6,8 +6,10 @@ from __future__ import annotations
 from designer.cli import CliError
 from designer.cli.design_verbs import load, require_valid
 
-RUN_HELP = ("a training run directory: its kept weights (see --which), its preprocessing, and "
-            "its design when DESIGN is not given")
+RUN_HELP = (
+    "a training run directory: its kept weights (see --which), its preprocessing, and "
+    "its design when DESIGN is not given"
+)
 WHICH_HELP = "with --run: the run's best or last weights (default: the ones the run keeps)"
 
 

@@ -14,38 +14,81 @@ from designer.cli.design_verbs import load, write_text
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "transfer", help="new head, cut, frozen layers, other input: reuse a design's weights",
+        "transfer",
+        help="new head, cut, frozen layers, other input: reuse a design's weights",
         description="Edit a copy of DESIGN for transfer learning and write it to OUT.json, with "
-                    "its weights carried over to OUT.safetensors. Edits run in this order: "
-                    "--input, --stage, --cut-at / --classes, then --freeze-until, --freeze, "
-                    "--unfreeze, --lr-mult.")
+        "its weights carried over to OUT.safetensors. Edits run in this order: "
+        "--input, --stage, --cut-at / --classes, then --freeze-until, --freeze, "
+        "--unfreeze, --lr-mult.",
+    )
     p.add_argument("design", metavar="DESIGN")
     p.add_argument("out", metavar="OUT.json")
-    p.add_argument("--classes", type=int, metavar="N",
-                   help="a new classifier for N classes (every other weight is kept)")
-    p.add_argument("--hidden", default="", metavar="W[,W...]",
-                   help="Linear-ReLU-Dropout layers before the new classifier (e.g. 256)")
-    p.add_argument("--dropout", type=float, default=0.5, metavar="P",
-                   help="dropout after each --hidden layer (default 0.5; 0 = none)")
-    p.add_argument("--cut-at", metavar="NODE",
-                   help="keep NODE and everything before it; without --classes the design "
-                        "outputs NODE's features (a feature extractor)")
-    p.add_argument("--freeze-until", metavar="NODE",
-                   help="freeze NODE and every node before it")
-    p.add_argument("--freeze", action="append", default=[], metavar="NODE[,NODE...]",
-                   help="freeze these nodes; repeatable")
-    p.add_argument("--unfreeze", action="append", default=[], metavar="NODE[,NODE...]",
-                   help="unfreeze these nodes ('all' = every node); repeatable")
-    p.add_argument("--lr-mult", action="append", default=[], metavar="NODE=M",
-                   help="learning-rate multiplier of a node's parameters; repeatable")
-    p.add_argument("--input", metavar="[C]xHxW",
-                   help="another input: 1x224x224 for grayscale images, 160x160 for another size")
-    p.add_argument("--stage", action="append", default=[], metavar="N=DEPTH",
-                   help="give stage N (1 = first) DEPTH blocks, e.g. 3=23 makes ResNet-50 a "
-                        "ResNet-101; repeatable")
-    p.add_argument("--data", metavar="SOURCE",
-                   help="the data the new design trains on (digits, mnist, cifar10, folder:PATH, "
-                        "...): its training settings follow (dataset, flips)")
+    p.add_argument(
+        "--classes",
+        type=int,
+        metavar="N",
+        help="a new classifier for N classes (every other weight is kept)",
+    )
+    p.add_argument(
+        "--hidden",
+        default="",
+        metavar="W[,W...]",
+        help="Linear-ReLU-Dropout layers before the new classifier (e.g. 256)",
+    )
+    p.add_argument(
+        "--dropout",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="dropout after each --hidden layer (default 0.5; 0 = none)",
+    )
+    p.add_argument(
+        "--cut-at",
+        metavar="NODE",
+        help="keep NODE and everything before it; without --classes the design "
+        "outputs NODE's features (a feature extractor)",
+    )
+    p.add_argument("--freeze-until", metavar="NODE", help="freeze NODE and every node before it")
+    p.add_argument(
+        "--freeze",
+        action="append",
+        default=[],
+        metavar="NODE[,NODE...]",
+        help="freeze these nodes; repeatable",
+    )
+    p.add_argument(
+        "--unfreeze",
+        action="append",
+        default=[],
+        metavar="NODE[,NODE...]",
+        help="unfreeze these nodes ('all' = every node); repeatable",
+    )
+    p.add_argument(
+        "--lr-mult",
+        action="append",
+        default=[],
+        metavar="NODE=M",
+        help="learning-rate multiplier of a node's parameters; repeatable",
+    )
+    p.add_argument(
+        "--input",
+        metavar="[C]xHxW",
+        help="another input: 1x224x224 for grayscale images, 160x160 for another size",
+    )
+    p.add_argument(
+        "--stage",
+        action="append",
+        default=[],
+        metavar="N=DEPTH",
+        help="give stage N (1 = first) DEPTH blocks, e.g. 3=23 makes ResNet-50 a "
+        "ResNet-101; repeatable",
+    )
+    p.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="the data the new design trains on (digits, mnist, cifar10, folder:PATH, "
+        "...): its training settings follow (dataset, flips)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite OUT.json and its weights")
     p.set_defaults(func=cmd_transfer)
 
@@ -101,9 +144,16 @@ def apply_edits(design, args):
         edit.merge(tr.set_stage_depth(design, stage_n, depth_n))
         done.append(f"stage {stage_n} has {depth_n} block{'' if depth_n == 1 else 's'}")
     if args.cut_at:
-        edit.merge(tr.cut_at(design, args.cut_at, num_classes=args.classes, hidden=hidden,
-                             dropout=args.dropout))
-        head = f"a new classifier for {args.classes} classes" if args.classes else "its features as output"
+        edit.merge(
+            tr.cut_at(
+                design, args.cut_at, num_classes=args.classes, hidden=hidden, dropout=args.dropout
+            )
+        )
+        head = (
+            f"a new classifier for {args.classes} classes"
+            if args.classes
+            else "its features as output"
+        )
         done.append(f"cut at {args.cut_at}, with {head}")
     elif args.classes is not None:
         edit.merge(tr.replace_head(design, args.classes, hidden=hidden, dropout=args.dropout))
@@ -148,16 +198,20 @@ def cmd_transfer(args) -> int:
         if path.exists() and not args.force:
             raise CliError(f"{path} exists already; pass --force to overwrite it")
     if source_weights is not None and not source_weights.is_file():
-        raise CliError(f"{args.design} refers to the weights file {source_weights}, which "
-                       "does not exist")
+        raise CliError(
+            f"{args.design} refers to the weights file {source_weights}, which does not exist"
+        )
     before = clone(design)
     try:
         edit, done = apply_edits(design, args)
     except TransferError as exc:
         raise CliError(str(exc)) from None
     if not done:
-        raise CliError("say what to change, e.g. --classes 2 --freeze-until NODE "
-                       "(netdesigner transfer --help)", code=2)
+        raise CliError(
+            "say what to change, e.g. --classes 2 --freeze-until NODE "
+            "(netdesigner transfer --help)",
+            code=2,
+        )
     design.metadata["transfer_from"] = Path(args.design).name
     if source_weights is not None:
         from designer.interop.transfer_weights import write_carried_weights
@@ -178,9 +232,13 @@ def cmd_transfer(args) -> int:
     s = summarize(design)
     for line in done:
         print(line)
-    print(f"{s.trainable_params:,} trainable and {s.non_trainable_params:,} non-trainable "
-          "parameters")
-    kept = f" and {weights_out} (weights carried over)" if source_weights is not None else \
-        " (DESIGN has no weights file, so none were carried)"
+    print(
+        f"{s.trainable_params:,} trainable and {s.non_trainable_params:,} non-trainable parameters"
+    )
+    kept = (
+        f" and {weights_out} (weights carried over)"
+        if source_weights is not None
+        else " (DESIGN has no weights file, so none were carried)"
+    )
     print(f"wrote {out}{kept}")
     return 0

@@ -13,63 +13,108 @@ SPLITS = ("train", "val", "test")
 def untrained_note(design) -> str:
     """What pictures of a freshly initialized network show, said plainly."""
     chance = f" (about 1 in {design.num_classes})" if design.task == "classification" else ""
-    return ("note: this network is untrained (random initial weights): its filters are noise, its "
-            "top patches and activations show no learned features, and a confusion matrix shows "
-            f"chance accuracy{chance}. Pass --run RUN_DIR or --weights W for a trained one.")
+    return (
+        "note: this network is untrained (random initial weights): its filters are noise, its "
+        "top patches and activations show no learned features, and a confusion matrix shows "
+        f"chance accuracy{chance}. Pass --run RUN_DIR or --weights W for a trained one."
+    )
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "visualize", help="draw filters, top activating patches, activation maps, confusion matrix",
+        "visualize",
+        help="draw filters, top activating patches, activation maps, confusion matrix",
         description="Look inside a design: each output option writes one PNG. Without --node, "
-                    "filters and activations use the first convolution, top patches and Grad-CAM "
-                    "the last; --node BLOCK/LAYER names a layer inside a block. "
-                    "Use trained weights (--run RUN_DIR, --weights W, or the design's own): "
-                    "without any, the network is freshly initialized, and a note says what that "
-                    "means (noise filters, chance accuracy on the confusion matrix).")
-    p.add_argument("design", metavar="DESIGN", nargs="?",
-                   help="the design (optional with --run: the run's design)")
+        "filters and activations use the first convolution, top patches and Grad-CAM "
+        "the last; --node BLOCK/LAYER names a layer inside a block. "
+        "Use trained weights (--run RUN_DIR, --weights W, or the design's own): "
+        "without any, the network is freshly initialized, and a note says what that "
+        "means (noise filters, chance accuracy on the confusion matrix).",
+    )
+    p.add_argument(
+        "design",
+        metavar="DESIGN",
+        nargs="?",
+        help="the design (optional with --run: the run's design)",
+    )
     add_arguments(p, "weights to use (default: the design's own, else freshly initialized)")
-    p.add_argument("--data", metavar="SOURCE",
-                   help="dataset: digits, mnist, fashion_mnist, cifar10, cifar100 or folder:PATH "
-                        "(default: the run's or the design's training dataset)")
-    p.add_argument("--split", choices=SPLITS, default="test",
-                   help="which part of the data to use (default: test)")
-    p.add_argument("--node", metavar="NAME",
-                   help="the layer to look at; inside a block: BLOCK/LAYER (e.g. res1/conv1)")
+    p.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="dataset: digits, mnist, fashion_mnist, cifar10, cifar100 or folder:PATH "
+        "(default: the run's or the design's training dataset)",
+    )
+    p.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="test",
+        help="which part of the data to use (default: test)",
+    )
+    p.add_argument(
+        "--node",
+        metavar="NAME",
+        help="the layer to look at; inside a block: BLOCK/LAYER (e.g. res1/conv1)",
+    )
     p.add_argument("--filters", metavar="OUT.png", help="the node's filters")
-    p.add_argument("--top-patches", metavar="OUT.png",
-                   help="per channel, the k image patches that activate it most")
+    p.add_argument(
+        "--top-patches",
+        metavar="OUT.png",
+        help="per channel, the k image patches that activate it most",
+    )
     p.add_argument("--k", type=int, metavar="K", help="patches per channel (default: 9)")
-    p.add_argument("--channels", type=int, metavar="N",
-                   help="show the first N channels (default: 16)")
+    p.add_argument(
+        "--channels", type=int, metavar="N", help="show the first N channels (default: 16)"
+    )
     p.add_argument("--activations", metavar="OUT.png", help="the node's output for one image")
-    p.add_argument("--image", metavar="IMG",
-                   help="image file for --activations, --gradcam and --saliency "
-                        "(default: the split's first image)")
-    p.add_argument("--gradcam", metavar="OUT.png",
-                   help="Grad-CAM of a convolution for one image and class, over the image")
-    p.add_argument("--saliency", metavar="OUT.png",
-                   help="the class score's gradient per input pixel, over the image")
-    p.add_argument("--class", dest="class_index", type=int, metavar="K",
-                   help="the class --gradcam and --saliency explain (default: the predicted one)")
+    p.add_argument(
+        "--image",
+        metavar="IMG",
+        help="image file for --activations, --gradcam and --saliency "
+        "(default: the split's first image)",
+    )
+    p.add_argument(
+        "--gradcam",
+        metavar="OUT.png",
+        help="Grad-CAM of a convolution for one image and class, over the image",
+    )
+    p.add_argument(
+        "--saliency",
+        metavar="OUT.png",
+        help="the class score's gradient per input pixel, over the image",
+    )
+    p.add_argument(
+        "--class",
+        dest="class_index",
+        type=int,
+        metavar="K",
+        help="the class --gradcam and --saliency explain (default: the predicted one)",
+    )
     p.add_argument("--confusion", metavar="OUT.png", help="confusion matrix and per-class accuracy")
     p.set_defaults(func=cmd_visualize)
 
 
 def _check_usage(args) -> None:
     check_usage(args)
-    if not (args.filters or args.top_patches or args.activations or args.confusion
-            or args.gradcam or args.saliency):
-        raise CliError("say what to draw: --filters, --top-patches, --activations, --gradcam, "
-                       "--saliency or --confusion (each takes an OUT.png)", code=2)
+    if not (
+        args.filters
+        or args.top_patches
+        or args.activations
+        or args.confusion
+        or args.gradcam
+        or args.saliency
+    ):
+        raise CliError(
+            "say what to draw: --filters, --top-patches, --activations, --gradcam, "
+            "--saliency or --confusion (each takes an OUT.png)",
+            code=2,
+        )
     heat = args.gradcam or args.saliency
     for flag, value, needs, given in (
-            ("--k", args.k, "--top-patches", args.top_patches),
-            ("--channels", args.channels, "--top-patches", args.top_patches),
-            ("--image", args.image, "--activations, --gradcam or --saliency",
-             args.activations or heat),
-            ("--class", args.class_index, "--gradcam or --saliency", heat)):
+        ("--k", args.k, "--top-patches", args.top_patches),
+        ("--channels", args.channels, "--top-patches", args.top_patches),
+        ("--image", args.image, "--activations, --gradcam or --saliency", args.activations or heat),
+        ("--class", args.class_index, "--gradcam or --saliency", heat),
+    ):
         if value is not None and not given:
             raise CliError(f"{flag} goes with {needs}", code=2)
     for flag, value in (("--k", args.k), ("--channels", args.channels)):
@@ -101,9 +146,12 @@ def _data(args, design, trained=None):
         pre = training.get("preprocessing")
         preprocessing = Preprocessing.from_dict(pre) if isinstance(pre, dict) else None
         data = prepare_data(
-            source, design.input_shape, preprocessing=preprocessing,
+            source,
+            design.input_shape,
+            preprocessing=preprocessing,
             num_classes=design.num_classes if design.task == "classification" else None,
-            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else 0)
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else 0,
+        )
     except DataError as exc:
         raise CliError(str(exc)) from None
     x, y = getattr(data, f"{args.split}_x"), getattr(data, f"{args.split}_y")
@@ -175,20 +223,28 @@ def _visualize(args) -> int:
     if trained is not None:
         design = trained.design
     if args.confusion and design.task != "classification":
-        raise CliError(f"{args.design or args.run} is a {design.task} design; a confusion matrix "
-                       "needs a classifier")
+        raise CliError(
+            f"{args.design or args.run} is a {design.task} design; a confusion matrix "
+            "needs a classifier"
+        )
     if (args.gradcam or args.saliency) and design.task != "classification":
-        raise CliError(f"{args.design or args.run} is a {design.task} design; Grad-CAM and "
-                       "saliency explain a class score and need a classifier")
+        raise CliError(
+            f"{args.design or args.run} is a {design.task} design; Grad-CAM and "
+            "saliency explain a class score and need a classifier"
+        )
     model = load_model(design, args.design, trained.weights if trained else args.weights)
     res = model.analysis
     # Choose every node before the slow part, so a wrong name fails at once.
     filters_node = pick_node(design, res, "filters", args.node) if args.filters else None
-    patches_node = (pick_node(design, res, "top patches", args.node, default="last")
-                    if args.top_patches else None)
+    patches_node = (
+        pick_node(design, res, "top patches", args.node, default="last")
+        if args.top_patches
+        else None
+    )
     maps_node = pick_node(design, res, "activations", args.node) if args.activations else None
-    cam_node = (pick_node(design, res, "grad-cam", args.node, default="last")
-                if args.gradcam else None)
+    cam_node = (
+        pick_node(design, res, "grad-cam", args.node, default="last") if args.gradcam else None
+    )
     print(f"using {trained.weights_note if trained else model.weights_note}")
     if model.fresh:
         print(untrained_note(design))
@@ -197,8 +253,10 @@ def _visualize(args) -> int:
         tiles = filter_tiles(model, filters_node.key)
         save_png(render_filters(tiles), args.filters)
         n, per, kh, kw = tiles.weights.shape
-        print(f"wrote {args.filters}: {n} filters of {filters_node.label} ({per} input "
-              f"channel(s), {kh}x{kw}, shown as {tiles.mode})")
+        print(
+            f"wrote {args.filters}: {n} filters of {filters_node.label} ({per} input "
+            f"channel(s), {kh}x{kw}, shown as {tiles.mode})"
+        )
     if not (patches_node or maps_node or args.confusion or args.gradcam or args.saliency):
         return 0
 
@@ -211,9 +269,11 @@ def _visualize(args) -> int:
         chosen = list(range(min(channels, args.channels or 16)))
         tp = top_patches(model, patches_node.key, x, shown, k=k, channels=chosen)
         save_png(render_top_patches(tp), args.top_patches)
-        print(f"wrote {args.top_patches}: top {k} patches of {patches_node.label} for "
-              f"{len(chosen)} of {channels} channels over {len(x)} images of {where} "
-              f"({tp.field_text})")
+        print(
+            f"wrote {args.top_patches}: top {k} patches of {patches_node.label} for "
+            f"{len(chosen)} of {channels} channels over {len(x)} images of {where} "
+            f"({tp.field_text})"
+        )
     if args.image:
         image, picture = _read_image(args.image, design, data)
         source = args.image
@@ -222,8 +282,10 @@ def _visualize(args) -> int:
     if maps_node is not None:
         maps = activation_maps(model, maps_node.key, image)
         save_png(render_activations(maps, as_picture(picture)), args.activations)
-        print(f"wrote {args.activations}: {len(maps.maps)} activation map(s) of "
-              f"{maps_node.label} for {source}")
+        print(
+            f"wrote {args.activations}: {len(maps.maps)} activation map(s) of "
+            f"{maps_node.label} for {source}"
+        )
     for out, method in ((args.gradcam, "grad-cam"), (args.saliency, "saliency")):
         if not out:
             continue

@@ -79,10 +79,10 @@ class _FileWriter:
     def __init__(self, design: Design):
         self.design = design
         self.class_names: set[str] = set()
-        self.support: list[str] = []                 # block and helper classes, dependencies first
+        self.support: list[str] = []  # block and helper classes, dependencies first
         self.custom: dict[tuple, _CustomUse] = {}
-        self.calls: dict[tuple, str] = {}            # custom block use -> constructor call
-        self.chunks: list[str] = []                  # custom block classes, innermost first
+        self.calls: dict[tuple, str] = {}  # custom block use -> constructor call
+        self.chunks: list[str] = []  # custom block classes, innermost first
         self.block_attrs: dict[str, dict[str, str]] = {}  # custom block -> node id -> attribute
 
     # -- what the file needs ----------------------------------------------------------------------
@@ -107,8 +107,13 @@ class _FileWriter:
                 continue
             block = self.design.blocks[name]
             inner = analyze_graph(block, in_shapes, self.design.blocks)
-            use = _CustomUse(name, block, inner, list(in_shapes),
-                             block.description or f"Custom block {block.name}.")
+            use = _CustomUse(
+                name,
+                block,
+                inner,
+                list(in_shapes),
+                block.description or f"Custom block {block.name}.",
+            )
             self.custom[key] = use
             use.children = self.discover(block, inner)
         return keys
@@ -135,27 +140,31 @@ class _FileWriter:
             plain: dict[str, list[tuple]] = {}  # source without shape comments -> its uses
             for key in keys:
                 use = self.custom[key]
-                source, attrs = self.graph_class(use.graph, use.analysis, "{name}", use.doc,
-                                                 len(use.in_shapes), comments=False)
+                source, attrs = self.graph_class(
+                    use.graph, use.analysis, "{name}", use.doc, len(use.in_shapes), comments=False
+                )
                 plain.setdefault(source, []).append(key)
                 self.block_attrs.setdefault(use.block, attrs)
             for source, same in plain.items():
                 name = class_name(first.block, self.class_names, fallback="Block")
                 if len(same) == 1:  # one input shape: the shape comments hold
                     use = self.custom[same[0]]
-                    source, _ = self.graph_class(use.graph, use.analysis, "{name}", use.doc,
-                                                 len(use.in_shapes))
+                    source, _ = self.graph_class(
+                        use.graph, use.analysis, "{name}", use.doc, len(use.in_shapes)
+                    )
                 self.chunks.append(source.replace("{name}", name))
                 self.calls.update({key: f"{name}()" for key in same})
 
     # -- one class from one graph ---------------------------------------------------------------
-    def graph_class(self, graph: Graph, res: Analysis, name: str, doc: str, n_inputs: int,
-                    comments: bool = True) -> tuple[str, dict[str, str]]:
+    def graph_class(
+        self, graph: Graph, res: Analysis, name: str, doc: str, n_inputs: int, comments: bool = True
+    ) -> tuple[str, dict[str, str]]:
         index = {nid: i for i, nid in enumerate(graph.nodes)}
         g = nx.DiGraph()
         g.add_nodes_from(n for n in graph.nodes if n in res.live)
-        g.add_edges_from((e.src, e.dst) for e in graph.edges
-                         if e.src in res.live and e.dst in res.live)
+        g.add_edges_from(
+            (e.src, e.dst) for e in graph.edges if e.src in res.live and e.dst in res.live
+        )
         # Insertion order breaks ties, so each branch is written out before the next starts.
         order = list(nx.lexicographical_topological_sort(g, key=index.__getitem__))
 
@@ -171,8 +180,11 @@ class _FileWriter:
         ports = {nid: specs[nid].ports(resolved[nid], self.design.blocks) for nid in order}
 
         taken: set[str] = set()
-        labels = {nid: attr_name(graph.nodes[nid].name, taken, fallback=graph.nodes[nid].type)
-                  for nid in order if not specs[nid].is_input}
+        labels = {
+            nid: attr_name(graph.nodes[nid].name, taken, fallback=graph.nodes[nid].type)
+            for nid in order
+            if not specs[nid].is_input
+        }
 
         def chain(nid: str) -> list[str]:
             """nid and the single-input nodes that follow it, each its predecessor's only reader:
@@ -190,7 +202,7 @@ class _FileWriter:
         init: list[str] = []
         fwd: list[str] = []
         var: dict[str, str] = {}
-        holder: dict[str, str] = {}   # variable -> node whose value it holds
+        holder: dict[str, str] = {}  # variable -> node whose value it holds
         last_comment = None
 
         def free(v: str) -> bool:
@@ -221,8 +233,9 @@ class _FileWriter:
                 module_src = self.calls[(p["block"], tuple(info.in_shapes))]
             else:
                 module_src = None
-                if (len(srcs) == 1 and len(consumers[srcs[0]]) == 1
-                        and specs[srcs[0]].fresh_output):  # nothing else reads the input
+                if (
+                    len(srcs) == 1 and len(consumers[srcs[0]]) == 1 and specs[srcs[0]].fresh_output
+                ):  # nothing else reads the input
                     module_src = spec.emit_inplace_module(p, info.in_shapes)
                 module_src = module_src or spec.emit_module(p, info.in_shapes)
             attr = labels[nid]
@@ -249,8 +262,13 @@ class _FileWriter:
                 last_comment = info.shape
 
         sig = ", ".join(f"{a}: Tensor" for a in params)
-        body = [f"class {name}(nn.Module):", *_docstring(doc_text(doc) or name, "    "), "",
-                "    def __init__(self) -> None:", "        super().__init__()"]
+        body = [
+            f"class {name}(nn.Module):",
+            *_docstring(doc_text(doc) or name, "    "),
+            "",
+            "    def __init__(self) -> None:",
+            "        super().__init__()",
+        ]
         body += [ln for line in init for ln in wrap_line(f"        {line}")]
         body += ["", f"    def forward(self, {sig}) -> Tensor:"]
         body += [ln for line in fwd for ln in wrap_line(f"        {line}")]
@@ -272,15 +290,20 @@ def generate(design: Design, analysis: Analysis | None = None) -> GeneratedCode:
     main_src, attrs = w.graph_class(design, res, cls, doc, n_inputs=1)
     shape = ", ".join(map(str, design.input_shape))
     summary = textwrap.wrap(f"{title}, generated by Network Designer {__version__}.", WIDTH - 3)
-    header = "\n".join([
-        '"""' + "\n".join(summary),
-        "",
-        "Standalone: needs only PyTorch. `build_model()` returns the network; running this file",
-        'builds it and prints the output shape for a random input."""',
-        "",
-        "import torch",
-        "from torch import Tensor, nn",
-    ])
+    header = "\n".join(
+        [
+            '"""' + "\n".join(summary),
+            "",
+            (
+                "Standalone: needs only PyTorch. `build_model()` returns the network; running this "
+                "file"
+            ),
+            'builds it and prints the output shape for a random input."""',
+            "",
+            "import torch",
+            "from torch import Tensor, nn",
+        ]
+    )
     parts = [header, *w.support, *w.chunks, main_src]
     footer = (
         f"def build_model() -> {cls}:\n    return {cls}()\n\n\n"

@@ -11,22 +11,83 @@ import re
 import unicodedata
 
 # Public attributes of torch.nn.Module (a submodule named like one would shadow it).
-_MODULE_ATTRS = frozenset([
-    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children",
-    "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr", "float", "forward",
-    "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "ipu",
-    "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",
-    "named_parameters", "parameters", "register_backward_hook", "register_buffer",
-    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
-    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
-    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
-    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
-    "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
-    "training", "type", "xpu", "zero_grad",
-])
+_MODULE_ATTRS = frozenset(
+    [
+        "T_destination",
+        "add_module",
+        "apply",
+        "bfloat16",
+        "buffers",
+        "call_super_init",
+        "children",
+        "compile",
+        "cpu",
+        "cuda",
+        "double",
+        "dump_patches",
+        "eval",
+        "extra_repr",
+        "float",
+        "forward",
+        "get_buffer",
+        "get_extra_state",
+        "get_parameter",
+        "get_submodule",
+        "half",
+        "ipu",
+        "load_state_dict",
+        "modules",
+        "mtia",
+        "named_buffers",
+        "named_children",
+        "named_modules",
+        "named_parameters",
+        "parameters",
+        "register_backward_hook",
+        "register_buffer",
+        "register_forward_hook",
+        "register_forward_pre_hook",
+        "register_full_backward_hook",
+        "register_full_backward_pre_hook",
+        "register_load_state_dict_post_hook",
+        "register_load_state_dict_pre_hook",
+        "register_module",
+        "register_parameter",
+        "register_state_dict_post_hook",
+        "register_state_dict_pre_hook",
+        "requires_grad_",
+        "set_extra_state",
+        "set_submodule",
+        "share_memory",
+        "state_dict",
+        "to",
+        "to_empty",
+        "train",
+        "training",
+        "type",
+        "xpu",
+        "zero_grad",
+    ]
+)
 # Names the generated file itself uses in forward() and at module level.
-_FILE_NAMES = frozenset({"self", "torch", "nn", "Tensor", "x", "out", "model", "build_model",
-                         "super", "print", "tuple", "int", "float", "list"})
+_FILE_NAMES = frozenset(
+    {
+        "self",
+        "torch",
+        "nn",
+        "Tensor",
+        "x",
+        "out",
+        "model",
+        "build_model",
+        "super",
+        "print",
+        "tuple",
+        "int",
+        "float",
+        "list",
+    }
+)
 
 
 def _ascii(text: str) -> str:
@@ -34,15 +95,22 @@ def _ascii(text: str) -> str:
 
 
 def _reserved(name: str) -> bool:
-    return (keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _FILE_NAMES
-            or re.fullmatch(r"x\d+", name) is not None)
+    return (
+        keyword.iskeyword(name)
+        or keyword.issoftkeyword(name)
+        or name in _FILE_NAMES
+        or re.fullmatch(r"x\d+", name) is not None
+    )
 
 
 def attr_name(text: str, taken: set[str], fallback: str = "layer") -> str:
     """A unique snake_case attribute name for a node; adds it to `taken`."""
     name = re.sub(r"[^0-9a-zA-Z]+", "_", _ascii(text)).strip("_").lower()
-    name = (re.sub(r"_+", "_", name)
-            or re.sub(r"[^0-9a-z]+", "_", fallback.lower()).strip("_") or "layer")
+    name = (
+        re.sub(r"_+", "_", name)
+        or re.sub(r"[^0-9a-z]+", "_", fallback.lower()).strip("_")
+        or "layer"
+    )
     if name[0].isdigit():
         name = f"layer{name}"
     if _reserved(name) or name in _MODULE_ATTRS:

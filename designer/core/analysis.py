@@ -22,19 +22,19 @@ from designer.core.registry import LayerSpec, Shape, get_spec, has_spec, shape_s
 class NodeInfo:
     in_shapes: list[Shape]
     shape: Shape
-    trainable_params: int   # learned parameters (of the layer, frozen or not)
-    buffer_params: int      # statistics counted as non-trainable (BatchNorm running mean/var)
+    trainable_params: int  # learned parameters (of the layer, frozen or not)
+    buffer_params: int  # statistics counted as non-trainable (BatchNorm running mean/var)
     macs: int
 
 
 @dataclass
 class Analysis:
-    info: dict[str, NodeInfo] = field(default_factory=dict)   # only nodes whose shape is known
+    info: dict[str, NodeInfo] = field(default_factory=dict)  # only nodes whose shape is known
     problems: list[Problem] = field(default_factory=list)
-    order: list[str] = field(default_factory=list)            # topological, when acyclic
+    order: list[str] = field(default_factory=list)  # topological, when acyclic
     input_id: str | None = None
     output_id: str | None = None
-    live: set[str] = field(default_factory=set)               # nodes that reach the output
+    live: set[str] = field(default_factory=set)  # nodes that reach the output
 
     @property
     def ok(self) -> bool:
@@ -61,8 +61,12 @@ def analyze(design: Design) -> Analysis:
     cycle = block_cycle(design)
     if cycle:  # only a hand-edited file has one: the editor refuses such an edit
         res = Analysis()
-        res.problems.append(Problem(f"block {cycle[0]} contains itself ({' -> '.join(cycle)}); "
-                                    "replace one of those Block nodes"))
+        res.problems.append(
+            Problem(
+                f"block {cycle[0]} contains itself ({' -> '.join(cycle)}); "
+                "replace one of those Block nodes"
+            )
+        )
         return res
     return analyze_graph(design, [design.input_shape], design.blocks, design=design)
 
@@ -92,8 +96,9 @@ def analyze_graph(
         specs[node.id] = spec
         entry = memo.get(node.id)
         key = repr(node.params)  # exact, unlike ==: True == 1, but a stride of True is wrong
-        if entry is None or entry.type != node.type or entry.params != key \
-                or spec.is_custom_block:  # a block's ports come from its definition
+        if (
+            entry is None or entry.type != node.type or entry.params != key or spec.is_custom_block
+        ):  # a block's ports come from its definition
             wrong = spec.param_problems(node.params)
             # Ports come from params (Add's num_inputs): use defaults in place of wrong values.
             p = spec.resolve({k: v for k, v in node.params.items() if k not in dict(wrong)})
@@ -117,8 +122,11 @@ def analyze_graph(
             continue
         dst = graph.nodes[e.dst]
         if e.dst in ports and e.dst_port not in ports[e.dst]:
-            problem(dst, f"has no input {e.dst_port!r} but something is connected to it; "
-                         "remove that connection")
+            problem(
+                dst,
+                f"has no input {e.dst_port!r} but something is connected to it; "
+                "remove that connection",
+            )
         elif e.dst_port in feeds[e.dst]:
             problem(dst, f"input {e.dst_port!r} is connected twice; remove one connection")
         else:
@@ -135,7 +143,9 @@ def analyze_graph(
         return res
     res.order = list(structure.order)
 
-    in_role, out_role = ("input", "output") if design is not None else ("block_input", "block_output")
+    in_role, out_role = (
+        ("input", "output") if design is not None else ("block_input", "block_output")
+    )
     inputs = [n for n in res.order if n in specs and specs[n].role == in_role]
     outputs = [n for n in res.order if n in specs and specs[n].role == out_role]
     where = "the design" if design is not None else "the block"
@@ -191,10 +201,19 @@ def analyze_graph(
             continue
         entry = memo.get(nid)
         try:
-            if entry is not None and entry.in_shapes == in_shapes and entry.info is not None \
-                    and not spec.is_custom_block:  # unchanged layer, unchanged inputs
-                info = NodeInfo(list(in_shapes), entry.info.shape, entry.info.trainable_params,
-                                entry.info.buffer_params, entry.info.macs)
+            if (
+                entry is not None
+                and entry.in_shapes == in_shapes
+                and entry.info is not None
+                and not spec.is_custom_block
+            ):  # unchanged layer, unchanged inputs
+                info = NodeInfo(
+                    list(in_shapes),
+                    entry.info.shape,
+                    entry.info.trainable_params,
+                    entry.info.buffer_params,
+                    entry.info.macs,
+                )
             else:
                 info = node_info(spec, p, in_shapes, blocks)
                 if entry is not None:
@@ -202,7 +221,7 @@ def analyze_graph(
         except ShapeError as exc:
             problem(node, str(exc), exc.param)
             continue
-        except Exception as exc:  # a layer's bug must not hide the other nodes' results
+        except Exception as exc:  # noqa: BLE001 - a layer's bug must not hide the others' results
             problem(node, f"cannot be checked ({type(exc).__name__}: {exc}); please report this")
             continue
         res.info[nid] = info
@@ -217,7 +236,7 @@ class _NodeMemo:
     edit re-checks the edited node, not all 700)."""
 
     type: str
-    params: str         # repr of the params it was made from
+    params: str  # repr of the params it was made from
     wrong: list
     p: dict
     ports: tuple[str, ...]
@@ -232,8 +251,9 @@ class _Structure:
     def __init__(self, key, graph: nx.DiGraph):
         self.key = key
         self.graph = graph
-        self.order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) \
-            else None
+        self.order = (
+            list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else None
+        )
         self._live: dict[str, set[str]] = {}
 
     def live(self, output_id: str) -> set[str]:
@@ -242,8 +262,8 @@ class _Structure:
         return set(self._live[output_id])
 
 
-_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()        # graph -> {id: memo}
-_STRUCTURE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # graph -> _Structure
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph -> {id: memo}
+_STRUCTURE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph -> _Structure
 
 
 def _structure(graph: Graph) -> _Structure:
@@ -252,8 +272,9 @@ def _structure(graph: Graph) -> _Structure:
     if known is None or known.key != key:
         g = nx.DiGraph()
         g.add_nodes_from(graph.nodes)
-        g.add_edges_from((e.src, e.dst) for e in graph.edges
-                         if e.src in graph.nodes and e.dst in graph.nodes)
+        g.add_edges_from(
+            (e.src, e.dst) for e in graph.edges if e.src in graph.nodes and e.dst in graph.nodes
+        )
         known = _Structure(key, g)
         _STRUCTURE[graph] = known
     return known
@@ -267,16 +288,25 @@ def _check_head(design: Design, node: Node, shape: Shape, problem) -> None:
     wanted = HEAD_OF_TASK.get(design.task)
     if wanted is not None and node.type != wanted:
         kind = get_spec(wanted).title.lower()
-        problem(node, f"is a {get_spec(node.type).title.lower()} but the design's task is "
-                      f"{design.task}; replace it with a {kind} or change the task")
+        problem(
+            node,
+            f"is a {get_spec(node.type).title.lower()} but the design's task is "
+            f"{design.task}; replace it with a {kind} or change the task",
+        )
         return
     if len(shape) != 1:
-        problem(node, f"the head needs a flat (N features) input but gets {shape_str(shape)}; "
-                      "add Flatten or GlobalAvgPool and a Linear layer before it")
+        problem(
+            node,
+            f"the head needs a flat (N features) input but gets {shape_str(shape)}; "
+            "add Flatten or GlobalAvgPool and a Linear layer before it",
+        )
     elif design.task == "classification" and shape[0] != design.num_classes:
-        problem(node, f"gets {shape[0]} features but the design has {design.num_classes} classes; "
-                      f"set the last Linear layer's out_features to {design.num_classes} "
-                      "or change the number of classes")
+        problem(
+            node,
+            f"gets {shape[0]} features but the design has {design.num_classes} classes; "
+            f"set the last Linear layer's out_features to {design.num_classes} "
+            "or change the number of classes",
+        )
 
 
 _CACHE: dict[tuple, NodeInfo] = {}
@@ -291,15 +321,22 @@ def node_info(spec: LayerSpec, p: dict, in_shapes: list[Shape], blocks: dict) ->
     key = (spec.type, freeze(p), tuple(in_shapes))
     cached = _CACHE.get(key)
     if cached is not None:
-        return NodeInfo(list(in_shapes), cached.shape, cached.trainable_params,
-                        cached.buffer_params, cached.macs)
+        return NodeInfo(
+            list(in_shapes),
+            cached.shape,
+            cached.trainable_params,
+            cached.buffer_params,
+            cached.macs,
+        )
     if spec.composite:
         info = _inner_info(spec.expand(p, in_shapes), in_shapes, blocks, spec.title or spec.type)
     else:
         shape = tuple(spec.infer_shape(p, in_shapes))
         if any(d < 1 for d in shape):
-            raise ShapeError(f"output would be {shape_str(shape)}: the input "
-                             f"{shape_str(in_shapes[0])} is too small for this layer")
+            raise ShapeError(
+                f"output would be {shape_str(shape)}: the input "
+                f"{shape_str(in_shapes[0])} is too small for this layer"
+            )
         trainable, buffers = spec.count_params(p, in_shapes)
         info = NodeInfo(list(in_shapes), shape, trainable, buffers, spec.macs(p, in_shapes, shape))
     if len(_CACHE) > _CACHE_LIMIT:
@@ -327,5 +364,5 @@ def validate(design: Design) -> list[Problem]:
     """All problems of a design; never raises."""
     try:
         return analyze(design).problems
-    except Exception as exc:  # a bug must not take the editor down; report it on the design
+    except Exception as exc:  # noqa: BLE001 - a bug must not take the editor down; reported
         return [Problem(f"internal error while checking the design: {exc!r}")]

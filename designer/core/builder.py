@@ -13,16 +13,22 @@ class GraphBuilder:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
 
-    def add(self, type_name: str, inputs: str | Iterable[str] = (), name: str | None = None,
-            **params: Any) -> str:
+    def add(
+        self,
+        type_name: str,
+        inputs: str | Iterable[str] = (),
+        name: str | None = None,
+        **params: Any,
+    ) -> str:
         """Add a node fed by `inputs` (node ids, in port order); return its id."""
         spec = get_spec(type_name)
         full = spec.resolve(params)
         srcs = [inputs] if isinstance(inputs, str) else list(inputs)
         if "num_inputs" in full and "num_inputs" not in params:  # merges size to their inputs
             full["num_inputs"] = len(srcs)
-        node = Node(self.graph.new_id(), type_name,
-                    self.graph.unique_name(name or type_name.lower()), full)
+        node = Node(
+            self.graph.new_id(), type_name, self.graph.unique_name(name or type_name.lower()), full
+        )
         self.graph.add_node(node)
         ports = spec.ports(full, self.graph.library)
         if spec.is_custom_block and full.get("block") not in self.graph.library:

@@ -118,8 +118,10 @@ def bypass_edges(graph: Graph, node_id: str) -> list[Edge]:
     node = graph.nodes[node_id]
     feeds = graph.in_edges(node_id)
     if len(feeds) != 1:
-        raise ConnectionRefused(f"{node.name} has {len(feeds)} connected inputs; only a layer "
-                                "with one input can be bypassed")
+        raise ConnectionRefused(
+            f"{node.name} has {len(feeds)} connected inputs; only a layer "
+            "with one input can be bypassed"
+        )
     return [Edge(feeds[0].src, e.dst, e.dst_port) for e in graph.out_edges(node_id)]
 
 
@@ -158,7 +160,7 @@ class SetNodeAttr(Command):
     Consecutive edits of the same field of the same node merge into one step."""
 
     node_id: str
-    field_name: str     # "params.kernel_size", "name", "trainable", "lr_mult"
+    field_name: str  # "params.kernel_size", "name", "trainable", "lr_mult"
     value: Any
     path: tuple[str, ...] = ()
     text: str = ""
@@ -197,8 +199,12 @@ class SetNodeAttr(Command):
             g.set_node_attr(self.node_id, self.field_name, self._old)
 
     def merge(self, other):
-        if (isinstance(other, SetNodeAttr) and other.node_id == self.node_id
-                and other.field_name == self.field_name and other.path == self.path):
+        if (
+            isinstance(other, SetNodeAttr)
+            and other.node_id == self.node_id
+            and other.field_name == self.field_name
+            and other.path == self.path
+        ):
             self.value = other.value
             return True
         return False
@@ -239,7 +245,7 @@ class Snapshot(Command):
     structural edits (designer.core.grouping, replacing the head...) where a precise inverse is
     error-prone. An edit that fails half-way is taken back before the error goes on."""
 
-    apply: Any            # callable(design) -> None
+    apply: Any  # callable(design) -> None
     text: str = "Edit"
     _before: dict | None = None
     _after: dict | None = None
@@ -317,8 +323,12 @@ class UndoStack:
             self._macro[-1].commands.append(cmd)
             return
         self._undone.clear()
-        if (self._merge_open and self._done and len(self._done) != self._clean_index
-                and self._done[-1].merge(cmd)):
+        if (
+            self._merge_open
+            and self._done
+            and len(self._done) != self._clean_index
+            and self._done[-1].merge(cmd)
+        ):
             self.changed.emit()
             return
         self._done.append(cmd)

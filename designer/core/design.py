@@ -56,12 +56,12 @@ def _deep_copy(value):
 class Graph:
     """Nodes and edges; the part shared by a design and a custom block definition."""
 
-    node_added = Signal(object)            # Node
-    node_removed = Signal(object)          # Node
-    node_changed = Signal(object, str)     # Node, what: "params" | "name" | "position" | ...
-    edge_added = Signal(object)            # Edge
-    edge_removed = Signal(object)          # Edge
-    changed = Signal()                     # anything that may change shapes or problems
+    node_added = Signal(object)  # Node
+    node_removed = Signal(object)  # Node
+    node_changed = Signal(object, str)  # Node, what: "params" | "name" | "position" | ...
+    edge_added = Signal(object)  # Edge
+    edge_removed = Signal(object)  # Edge
+    changed = Signal()  # anything that may change shapes or problems
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
@@ -225,8 +225,9 @@ class Graph:
 class BlockDef(Graph):
     """A user's custom block: an inner graph whose BlockInput nodes are its input ports."""
 
-    def __init__(self, name: str, description: str = "",
-                 library: dict[str, BlockDef] | None = None) -> None:
+    def __init__(
+        self, name: str, description: str = "", library: dict[str, BlockDef] | None = None
+    ) -> None:
         super().__init__()
         self.name = name
         self.description = description

@@ -1,4 +1,5 @@
-"""Errors and problems the model reports to users: each says what is wrong, where, and what to do."""
+"""Errors and problems the model reports to users: each says what is wrong, where, and what to
+do."""
 
 from __future__ import annotations
 

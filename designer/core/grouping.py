@@ -31,7 +31,8 @@ def group_nodes(design: Design, node_ids: Iterable[str], block_name: str) -> str
     for nid in ids:
         if get_spec(design.nodes[nid].type).role in ("input", "output"):
             raise ConnectionRefused(
-                f"{design.nodes[nid].name} (an input or head) cannot be grouped")
+                f"{design.nodes[nid].name} (an input or head) cannot be grouped"
+            )
     inside = set(ids)
     incoming = [e for e in design.edges if e.dst in inside and e.src not in inside]
     outgoing = [e for e in design.edges if e.src in inside and e.dst not in inside]
@@ -46,8 +47,14 @@ def group_nodes(design: Design, node_ids: Iterable[str], block_name: str) -> str
         if e.src not in sources:
             sources.append(e.src)
     for i, src in enumerate(sources, start=1):
-        block.add_node(Node(f"input{i}", "BlockInput", f"input{i}" if len(sources) > 1 else "input",
-                            {"index": i}))
+        block.add_node(
+            Node(
+                f"input{i}",
+                "BlockInput",
+                f"input{i}" if len(sources) > 1 else "input",
+                {"index": i},
+            )
+        )
     for nid in ids:
         block.add_node(design.nodes[nid].copy())
     for e in internal:
@@ -65,8 +72,9 @@ def group_nodes(design: Design, node_ids: Iterable[str], block_name: str) -> str
     for nid in ids:
         design.remove_node(nid)
     design.set_block(block_name, block)
-    node = Node(design.new_id(), "Block", design.unique_name(block_name), {"block": block_name},
-                centre)
+    node = Node(
+        design.new_id(), "Block", design.unique_name(block_name), {"block": block_name}, centre
+    )
     design.add_node(node)
     for i, src in enumerate(sources, start=1):
         design.add_edge(Edge(src, node.id, f"in{i}"), checked=False)

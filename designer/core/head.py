@@ -14,9 +14,9 @@ from designer.core.registry import get_spec, has_spec
 @dataclass(frozen=True)
 class HeadFix:
     node_id: str
-    field_name: str   # a SetNodeAttr field: "type" or "params.out_features" / "params.out_channels"
+    field_name: str  # a SetNodeAttr field: "type" or "params.out_features" / "params.out_channels"
     value: Any
-    text: str         # what it does, for the question ("set fc's out_features to 10")
+    text: str  # what it does, for the question ("set fc's out_features to 10")
 
 
 def head_node(design: Design) -> Node | None:
@@ -53,8 +53,9 @@ def head_fixes(design: Design, analysis: Analysis | None = None) -> list[HeadFix
     fixes = []
     wanted = HEAD_OF_TASK.get(design.task)
     if wanted is not None and head.type != wanted:
-        fixes.append(HeadFix(head.id, "type", wanted,
-                             f"make {head.name} a {get_spec(wanted).title.lower()}"))
+        fixes.append(
+            HeadFix(head.id, "type", wanted, f"make {head.name} a {get_spec(wanted).title.lower()}")
+        )
     if design.task != "classification":
         return fixes
     scores = scores_node(design, res, head)
@@ -64,6 +65,12 @@ def head_fixes(design: Design, analysis: Analysis | None = None) -> list[HeadFix
     spec = get_spec(scores.type)
     current = spec.resolve(scores.params).get(key)
     if current != design.num_classes:
-        fixes.append(HeadFix(scores.id, f"params.{key}", design.num_classes,
-                             f"set {scores.name}'s {key} to {design.num_classes}"))
+        fixes.append(
+            HeadFix(
+                scores.id,
+                f"params.{key}",
+                design.num_classes,
+                f"set {scores.name}'s {key} to {design.num_classes}",
+            )
+        )
     return fixes

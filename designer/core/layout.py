@@ -21,11 +21,11 @@ from designer.core.design import Graph
 
 ROW = 90.0
 COLUMN = 210.0
-DUMMY = 0.4 * COLUMN      # the width a long edge's lane takes in a row
-DUMMY_WEIGHT = 1e4        # lanes stay straight; boxes step aside for them
+DUMMY = 0.4 * COLUMN  # the width a long edge's lane takes in a row
+DUMMY_WEIGHT = 1e4  # lanes stay straight; boxes step aside for them
 SWEEPS = 6
-WRAP_MIN_ROWS = 15        # shorter designs (LeNet-5: 14 rows) stay in one column unless asked
-WINDOW_ASPECT = 1.5       # the canvas of a usual window, width / height
+WRAP_MIN_ROWS = 15  # shorter designs (LeNet-5: 14 rows) stay in one column unless asked
+WINDOW_ASPECT = 1.5  # the canvas of a usual window, width / height
 COLUMN_GAP = 1.2 * COLUMN
 
 
@@ -169,8 +169,9 @@ def wrap_columns(rows: int, width: float, force: bool = False) -> int:
     return best if best == 1 or misfit(best) < misfit(1) - 0.3 or force else 1
 
 
-def _wrap(depth: dict[str, int], pos: dict[str, tuple[float, float]], edges, rows: int,
-          columns: int) -> dict[str, tuple[float, float]]:
+def _wrap(
+    depth: dict[str, int], pos: dict[str, tuple[float, float]], edges, rows: int, columns: int
+) -> dict[str, tuple[float, float]]:
     """Cut a tall layout into side-by-side columns at the rows fewest edges cross."""
     per = rows / columns
     crossing = [0] * (rows + 1)  # edges crossing the boundary above row r
@@ -199,8 +200,9 @@ def layered_positions(graph: Graph, wrap: bool | None = None) -> dict[str, tuple
     taller than wide into columns, True wraps any design of 6 rows or more, False never."""
     g = nx.DiGraph()
     g.add_nodes_from(graph.nodes)
-    g.add_edges_from((e.src, e.dst) for e in graph.edges
-                     if e.src in graph.nodes and e.dst in graph.nodes)
+    g.add_edges_from(
+        (e.src, e.dst) for e in graph.edges if e.src in graph.nodes and e.dst in graph.nodes
+    )
     if not nx.is_directed_acyclic_graph(g):
         return {nid: (0.0, i * ROW) for i, nid in enumerate(graph.nodes)}
     depth = _ranks(g)

@@ -11,15 +11,30 @@ from collections.abc import Collection
 
 # Short base names for new nodes (conv1, fc2...), as people name layers in papers and code.
 _BASE_NAMES = {
-    "Conv2d": "conv", "ConvTranspose2d": "deconv", "Linear": "fc", "MaxPool2d": "pool",
-    "AvgPool2d": "avgpool", "GlobalAvgPool": "gap", "BatchNorm": "bn", "Dropout2d": "dropout",
-    "LocalResponseNorm": "lrn", "InceptionModule": "inception", "ResidualBasicBlock": "res",
-    "ResidualBottleneck": "bottleneck", "DenseBlock": "denseblock", "DenseTransition":
-    "transition", "FireModule": "fire", "InvertedResidual": "ir",
+    "Conv2d": "conv",
+    "ConvTranspose2d": "deconv",
+    "Linear": "fc",
+    "MaxPool2d": "pool",
+    "AvgPool2d": "avgpool",
+    "GlobalAvgPool": "gap",
+    "BatchNorm": "bn",
+    "Dropout2d": "dropout",
+    "LocalResponseNorm": "lrn",
+    "InceptionModule": "inception",
+    "ResidualBasicBlock": "res",
+    "ResidualBottleneck": "bottleneck",
+    "DenseBlock": "denseblock",
+    "DenseTransition": "transition",
+    "FireModule": "fire",
+    "InvertedResidual": "ir",
 }
 # Nodes a graph has one of are not numbered while the plain name is free.
-_UNNUMBERED = {"Input": "input", "ClassificationOutput": "output", "RegressionOutput": "output",
-               "BlockOutput": "output"}
+_UNNUMBERED = {
+    "Input": "input",
+    "ClassificationOutput": "output",
+    "RegressionOutput": "output",
+    "BlockOutput": "output",
+}
 
 
 def unique_name(base: str, taken: Collection[str]) -> str:

@@ -23,7 +23,7 @@ def block_cycle(design: Design) -> list[str] | None:
 
     def visit(name: str, trail: list[str]) -> list[str] | None:
         if name in trail:
-            return trail[trail.index(name):] + [name]
+            return trail[trail.index(name) :] + [name]
         for inner in uses.get(name, ()):
             found = visit(inner, trail + [name])
             if found:

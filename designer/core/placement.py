@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 Point = tuple[float, float]
 
-STEP = 30.0     # candidate positions lie on the canvas grid
+STEP = 30.0  # candidate positions lie on the canvas grid
 MAX_RINGS = 80  # how far to look (80 steps = 2,400 units) before giving up
 
 
@@ -40,15 +40,17 @@ def _candidates(rings: int = MAX_RINGS):
     """Offsets on the grid, nearest first (ring by ring, each ring sorted by distance)."""
     yield 0.0, 0.0
     for r in range(1, rings + 1):
-        ring = [(i, j) for i in range(-r, r + 1) for j in range(-r, r + 1)
-                if max(abs(i), abs(j)) == r]
+        ring = [
+            (i, j) for i in range(-r, r + 1) for j in range(-r, r + 1) if max(abs(i), abs(j)) == r
+        ]
         ring.sort(key=lambda ij: (ij[0] ** 2 + ij[1] ** 2, -ij[1], ij[0]))
         for i, j in ring:
             yield i * STEP, j * STEP
 
 
-def free_offset(occupied: Iterable[Point], group: list[Point], preferred: Point,
-                size: tuple[float, float]) -> Point:
+def free_offset(
+    occupied: Iterable[Point], group: list[Point], preferred: Point, size: tuple[float, float]
+) -> Point:
     """The shift, nearest to `preferred`, that puts every point of `group` where a node box of
     `size` (with its margin) overlaps no box centred at an `occupied` point."""
     grid = Occupancy(occupied, size)

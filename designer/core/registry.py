@@ -38,9 +38,9 @@ class LayerSpec:
     category: str = "Other"
     help: str = ""
     params: tuple[Param, ...] = ()
-    composite = False      # a block with an inner graph (see `expand`)
-    in_palette = True      # boundary nodes of block graphs are not offered to users
-    support_source = ""    # helper class source the generated file needs (e.g. Shift)
+    composite = False  # a block with an inner graph (see `expand`)
+    in_palette = True  # boundary nodes of block graphs are not offered to users
+    support_source = ""  # helper class source the generated file needs (e.g. Shift)
     # forward() returns a new tensor that autograd does not keep for the backward pass, so an
     # in-place activation may overwrite it when nothing else reads it (torchvision's
     # conv -> bn -> ReLU(inplace=True)). Activations keep their output, views share their input.
@@ -201,5 +201,13 @@ def list_specs(palette_only: bool = False) -> list[LayerSpec]:
     return [s for s in _REGISTRY.values() if s.in_palette or not palette_only]
 
 
-__all__ = ["LayerSpec", "Shape", "ShapeError", "get_spec", "has_spec", "list_specs",
-           "register_layer", "shape_str"]
+__all__ = [
+    "LayerSpec",
+    "Shape",
+    "ShapeError",
+    "get_spec",
+    "has_spec",
+    "list_specs",
+    "register_layer",
+    "shape_str",
+]

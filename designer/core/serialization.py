@@ -29,15 +29,17 @@ class _Bad(Exception):
 def _graph_to_dict(graph: Graph) -> dict[str, Any]:
     nodes = []
     for n in graph.nodes.values():
-        nodes.append({
-            "id": n.id,
-            "type": n.type,
-            "name": n.name,
-            "params": {k: n.params[k] for k in sorted(n.params)},
-            "position": [round(float(n.position[0]), 1), round(float(n.position[1]), 1)],
-            "trainable": n.trainable,
-            "lr_mult": n.lr_mult,
-        })
+        nodes.append(
+            {
+                "id": n.id,
+                "type": n.type,
+                "name": n.name,
+                "params": {k: n.params[k] for k in sorted(n.params)},
+                "position": [round(float(n.position[0]), 1), round(float(n.position[1]), 1)],
+                "trainable": n.trainable,
+                "lr_mult": n.lr_mult,
+            }
+        )
     edges = [{"from": e.src, "to": e.dst, "port": e.dst_port} for e in graph.edges]
     return {"nodes": nodes, "edges": edges}
 
@@ -100,14 +102,23 @@ def _read_graph(obj: dict, graph: Graph, where: str) -> None:
             raise _Bad(f"{at}: unknown layer type '{type_name}'")
         params = _need(raw, "params", dict, at, default={})
         pos = _need(raw, "position", list, at, default=[0.0, 0.0])
-        if len(pos) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos):
+        if len(pos) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos
+        ):
             raise _Bad(f"{at}: 'position' must be [x, y] numbers")
         trainable = _need(raw, "trainable", bool, at, default=True)
         lr_mult = _need(raw, "lr_mult", (int, float), at, default=1.0)
         if nid in graph.nodes:
             raise _Bad(f"{at}: the id '{nid}' is used twice")
-        graph.nodes[nid] = Node(nid, type_name, name, dict(params), (float(pos[0]), float(pos[1])),
-                                trainable, float(lr_mult))
+        graph.nodes[nid] = Node(
+            nid,
+            type_name,
+            name,
+            dict(params),
+            (float(pos[0]), float(pos[1])),
+            trainable,
+            float(lr_mult),
+        )
     for i, raw in enumerate(_need(obj, "edges", list, where)):
         at = f"{where}edges[{i}]"
         if not isinstance(raw, dict):
@@ -126,20 +137,29 @@ def design_from_dict(data: Any) -> Design:
         raise _Bad("the file must hold a JSON object")
     fmt = data.get("format")
     if fmt != FORMAT:
-        raise _Bad(f"this is not a Network Designer design (format is {fmt!r}, expected '{FORMAT}')")
+        raise _Bad(
+            f"this is not a Network Designer design (format is {fmt!r}, expected '{FORMAT}')"
+        )
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise _Bad(f"'version' must be a whole number, got {version!r}")
     if version > VERSION:
-        raise _Bad(f"it was written by a newer Network Designer (file version {version}; this "
-                   f"version reads up to {VERSION}); update Network Designer to open it")
+        raise _Bad(
+            f"it was written by a newer Network Designer (file version {version}; this "
+            f"version reads up to {VERSION}); update Network Designer to open it"
+        )
     while version < VERSION:
         data = MIGRATIONS[version](data)
         version += 1
     shape = _need(data, "input_shape", list, "design")
-    if not shape or len(shape) not in (1, 3) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape):
-        raise _Bad(f"design: 'input_shape' must be [C, H, W] or [N] positive numbers, got {shape!r}")
+    if (
+        not shape
+        or len(shape) not in (1, 3)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)
+    ):
+        raise _Bad(
+            f"design: 'input_shape' must be [C, H, W] or [N] positive numbers, got {shape!r}"
+        )
     task = _need(data, "task", str, "design", default="classification")
     if task not in Design.TASKS:
         raise _Bad(f"design: 'task' must be one of {', '.join(Design.TASKS)}, got {task!r}")
@@ -149,7 +169,9 @@ def design_from_dict(data: Any) -> Design:
     design = Design(
         _need(data, "name", str, "design", default="Untitled"),
         description=_need(data, "description", str, "design", default=""),
-        input_shape=tuple(shape), task=task, num_classes=num_classes,
+        input_shape=tuple(shape),
+        task=task,
+        num_classes=num_classes,
     )
     _read_graph(data, design, "")
     for name, raw in _need(data, "blocks", dict, "design", default={}).items():

@@ -17,8 +17,14 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_DESCRIPTIONS = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
-                 dict: "a mapping", list: "a list"}
+_DESCRIPTIONS = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "text",
+    dict: "a mapping",
+    list: "a list",
+}
 
 
 def check_setting_types(obj: Any, what: str, error: type[Exception] = ValueError) -> None:
@@ -49,8 +55,9 @@ def check_setting_types(obj: Any, what: str, error: type[Exception] = ValueError
             raise error(f"{what} setting '{f.name}' must be a finite number, got {value!r}")
 
 
-def check_range(what: str, name: str, value: float, low: float, high: float,
-                error: type[Exception] = ValueError) -> None:
+def check_range(
+    what: str, name: str, value: float, low: float, high: float, error: type[Exception] = ValueError
+) -> None:
     if not low <= value <= high:
         raise error(f"{what} setting '{name}' must be between {low:g} and {high:g}, got {value!r}")
 
@@ -59,12 +66,14 @@ def settings_to_dict(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
-def settings_from_dict(cls: type[T], data: Any, what: str,
-                       error: type[Exception] = ValueError) -> T:
+def settings_from_dict(
+    cls: type[T], data: Any, what: str, error: type[Exception] = ValueError
+) -> T:
     """Build ``cls`` from a dict; missing keys keep their defaults, unknown keys are refused."""
     if not isinstance(data, Mapping):
-        raise error(f"{what} settings must be a mapping of names to values, "
-                    f"got {type(data).__name__}")
+        raise error(
+            f"{what} settings must be a mapping of names to values, got {type(data).__name__}"
+        )
     known = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     for key in data:
         if key not in known:

@@ -20,7 +20,7 @@ class LayerRow:
     output_shape: Shape | None
     params: int
     trainable: bool
-    macs: int | None = None   # None while the shape is unknown
+    macs: int | None = None  # None while the shape is unknown
 
 
 @dataclass
@@ -47,9 +47,13 @@ class Summary:
             "non_trainable_params": self.non_trainable_params,
             "macs": self.macs,
             "layers": [
-                {"name": r.name, "type": r.type,
-                 "output_shape": None if r.output_shape is None else list(r.output_shape),
-                 "params": r.params, "trainable": r.trainable}
+                {
+                    "name": r.name,
+                    "type": r.type,
+                    "output_shape": None if r.output_shape is None else list(r.output_shape),
+                    "params": r.params,
+                    "trainable": r.trainable,
+                }
                 for r in self.rows
             ],
         }
@@ -68,8 +72,17 @@ def summarize(design: Design, analysis: Analysis | None = None) -> Summary:
         info = res.info.get(nid)
         learned = info.trainable_params if info else 0
         buffers = info.buffer_params if info else 0
-        rows.append(LayerRow(nid, node.name, node.type, info.shape if info else None,
-                             learned + buffers, node.trainable, info.macs if info else None))
+        rows.append(
+            LayerRow(
+                nid,
+                node.name,
+                node.type,
+                info.shape if info else None,
+                learned + buffers,
+                node.trainable,
+                info.macs if info else None,
+            )
+        )
         # A dead branch costs nothing; while there are problems the head may be unreachable,
         # so every layer whose shape is known counts.
         if info and (count_all or not res.live or nid in res.live):
@@ -81,8 +94,17 @@ def summarize(design: Design, analysis: Analysis | None = None) -> Summary:
             macs += info.macs
     out = res.shape(res.output_id) if res.output_id else None
     partial = not res.order or any(r.output_shape is None for r in rows)
-    return Summary(design.name, tuple(design.input_shape), out, rows,
-                   trainable + non_trainable, trainable, non_trainable, macs, partial)
+    return Summary(
+        design.name,
+        tuple(design.input_shape),
+        out,
+        rows,
+        trainable + non_trainable,
+        trainable,
+        non_trainable,
+        macs,
+        partial,
+    )
 
 
 def human(n: int) -> str:
@@ -98,12 +120,23 @@ def format_table(s: Summary) -> str:
         return "?" if sh is None else "(None, " + ", ".join(map(str, sh)) + ")"
 
     header = ("Layer (type)", "Output Shape", "Param #", "Trainable")
-    body = [(f"{r.name} ({r.type})", shape(r.output_shape), f"{r.params:,}",
-             "yes" if r.trainable else "no") for r in s.rows]
+    body = [
+        (
+            f"{r.name} ({r.type})",
+            shape(r.output_shape),
+            f"{r.params:,}",
+            "yes" if r.trainable else "no",
+        )
+        for r in s.rows
+    ]
     widths = [max(len(row[i]) for row in [header, *body]) + 2 for i in range(4)]
     rule = "=" * sum(widths)
-    lines = [f'Model: "{s.name}"', rule,
-             "".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), rule]
+    lines = [
+        f'Model: "{s.name}"',
+        rule,
+        "".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
+        rule,
+    ]
     for row in body:
         lines.append("".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     lines += [

@@ -34,9 +34,9 @@ class TransferError(ValueError):
 
 @dataclass
 class TransferEdit:
-    fresh: set[str] = field(default_factory=set)   # node ids whose weights start new
+    fresh: set[str] = field(default_factory=set)  # node ids whose weights start new
     input_nodes: set[str] = field(default_factory=set)  # nodes fed by the input
-    input_channels: tuple[int, int] | None = None   # (before, after) when the channels changed
+    input_channels: tuple[int, int] | None = None  # (before, after) when the channels changed
 
     def merge(self, other: TransferEdit) -> TransferEdit:
         self.fresh |= other.fresh
@@ -55,8 +55,9 @@ def find_node(design: Design, ref: Ref) -> Node:
         return node
     names = [n.name for n in design.nodes.values()]
     close = difflib.get_close_matches(ref, names, n=3)
-    hint = (f"; did you mean {', '.join(close)}?" if close
-            else f"; the nodes are: {', '.join(names)}")
+    hint = (
+        f"; did you mean {', '.join(close)}?" if close else f"; the nodes are: {', '.join(names)}"
+    )
     raise TransferError(f"the design has no node {ref!r}{hint}")
 
 
@@ -117,15 +118,22 @@ def freeze_until(design: Design, ref: Ref) -> list[str]:
 
 
 def unfreeze_all(design: Design) -> list[str]:
-    return _set_trainable(design, [n for n, node in design.nodes.items() if not node.trainable],
-                          True)
+    return _set_trainable(
+        design, [n for n, node in design.nodes.items() if not node.trainable], True
+    )
 
 
 def set_lr_mult(design: Design, refs: Iterable[Ref], mult: float) -> list[str]:
     """The learning rate of these nodes' parameters is the base rate times `mult` (0 = fixed)."""
-    if isinstance(mult, bool) or not isinstance(mult, (int, float)) or not math.isfinite(mult) \
-            or mult < 0:
-        raise TransferError(f"a learning-rate multiplier must be a number of at least 0, got {mult!r}")
+    if (
+        isinstance(mult, bool)
+        or not isinstance(mult, (int, float))
+        or not math.isfinite(mult)
+        or mult < 0
+    ):
+        raise TransferError(
+            f"a learning-rate multiplier must be a number of at least 0, got {mult!r}"
+        )
     nodes = [find_node(design, r) for r in refs]
     for n in nodes:
         design.set_node_attr(n.id, "lr_mult", float(mult))
@@ -152,19 +160,27 @@ def classifier_node(design: Design) -> Node:
         src = design.nodes[feeds[0].src]
         if src.type in ("Linear", "Conv2d"):
             return src
-        if _role(src) == "input" or res.info[src.id].trainable_params or res.info[src.id].buffer_params:
+        if (
+            _role(src) == "input"
+            or res.info[src.id].trainable_params
+            or res.info[src.id].buffer_params
+        ):
             break
         nid = src.id
-    raise TransferError("no Linear or Conv2d layer computes the class scores right before the "
-                        "head; cut the design (cut_at) to give it a new classifier instead")
+    raise TransferError(
+        "no Linear or Conv2d layer computes the class scores right before the "
+        "head; cut the design (cut_at) to give it a new classifier instead"
+    )
 
 
 def _chain(design: Design, src: str, hidden: Iterable[int], dropout: float) -> tuple[str, set[str]]:
     b, added = GraphBuilder(design), set()
     for i, width in enumerate(hidden, start=1):
-        for type_name, name, params in (("Linear", f"fc_new{i}", {"out_features": int(width)}),
-                                        ("ReLU", f"relu_new{i}", {}),
-                                        ("Dropout", f"dropout_new{i}", {"p": dropout})):
+        for type_name, name, params in (
+            ("Linear", f"fc_new{i}", {"out_features": int(width)}),
+            ("ReLU", f"relu_new{i}", {}),
+            ("Dropout", f"dropout_new{i}", {"p": dropout}),
+        ):
             if type_name == "Dropout" and dropout <= 0:
                 continue
             src = b.add(type_name, src, name=name, **params)
@@ -174,10 +190,14 @@ def _chain(design: Design, src: str, hidden: Iterable[int], dropout: float) -> t
 
 def _check_head_args(num_classes: int, hidden: Iterable[int], dropout: float) -> list[int]:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise TransferError(f"the number of classes must be a whole number of at least 1, got {num_classes!r}")
+        raise TransferError(
+            f"the number of classes must be a whole number of at least 1, got {num_classes!r}"
+        )
     widths = list(hidden)
     if any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths):
-        raise TransferError(f"hidden layer widths must be whole numbers of at least 1, got {widths!r}")
+        raise TransferError(
+            f"hidden layer widths must be whole numbers of at least 1, got {widths!r}"
+        )
     if not 0 <= dropout < 1:
         raise TransferError(f"dropout must be at least 0 and below 1, got {dropout!r}")
     return widths
@@ -193,8 +213,9 @@ def _set_head(design: Design, src: str, name: str = "output") -> str:
     return GraphBuilder(design).add("ClassificationOutput", src, name=name)
 
 
-def replace_head(design: Design, num_classes: int, hidden: Iterable[int] = (),
-                 dropout: float = 0.5) -> TransferEdit:
+def replace_head(
+    design: Design, num_classes: int, hidden: Iterable[int] = (), dropout: float = 0.5
+) -> TransferEdit:
     """A new classifier for `num_classes` classes, keeping every other weight. With `hidden`
     widths, Linear-ReLU-Dropout layers come first (seed 000: Dense 256 - Dropout 0.5)."""
     widths = _check_head_args(num_classes, hidden, dropout)
@@ -206,8 +227,10 @@ def replace_head(design: Design, num_classes: int, hidden: Iterable[int] = (),
         return cut_at(design, feeds[0].src, num_classes, widths, dropout)
     clf = classifier_node(design)
     if widths and clf.type != "Linear":
-        raise TransferError(f"{clf.name} is a convolution; hidden layers go before a Linear "
-                            "classifier only (cut the design to add a Linear head)")
+        raise TransferError(
+            f"{clf.name} is a convolution; hidden layers go before a Linear "
+            "classifier only (cut the design to add a Linear head)"
+        )
 
     def edit(d: Design) -> TransferEdit:
         node = d.nodes[clf.id]
@@ -228,14 +251,21 @@ def replace_head(design: Design, num_classes: int, hidden: Iterable[int] = (),
     return _checked(design, f"replacing the head of {design.name}", edit)
 
 
-def cut_at(design: Design, ref: Ref, num_classes: int | None = None, hidden: Iterable[int] = (),
-           dropout: float = 0.5) -> TransferEdit:
+def cut_at(
+    design: Design,
+    ref: Ref,
+    num_classes: int | None = None,
+    hidden: Iterable[int] = (),
+    dropout: float = 0.5,
+) -> TransferEdit:
     """Keep the node and everything before it. Without `num_classes` the design becomes a
     feature extractor: its output is the node's output, flattened (seed 000's FC7 features).
     With `num_classes` a new classifier goes on top (seed 000: VGG16 without its top)."""
     node = find_node(design, ref)
     if _role(node) in ("input", "output"):
-        raise TransferError(f"cut at a layer, not at the {'input' if _role(node) == 'input' else 'head'}")
+        raise TransferError(
+            f"cut at a layer, not at the {'input' if _role(node) == 'input' else 'head'}"
+        )
     widths = [] if num_classes is None else _check_head_args(num_classes, hidden, dropout)
     res = _valid(design, f"cutting at {node.name}")
     shape = res.info[node.id].shape
@@ -266,8 +296,9 @@ def cut_at(design: Design, ref: Ref, num_classes: int | None = None, hidden: Ite
 
 
 # -- the input -----------------------------------------------------------------------------------
-def adapt_input(design: Design, channels: int | None = None,
-                size: int | tuple[int, int] | None = None) -> TransferEdit:
+def adapt_input(
+    design: Design, channels: int | None = None, size: int | tuple[int, int] | None = None
+) -> TransferEdit:
     """Another input: 1 channel for grayscale images on a 3-channel network (the first layers'
     weights are summed over the colour channels, which equals feeding the gray image three
     times) or back, and another height and width where every kept layer keeps its weights."""
@@ -276,7 +307,9 @@ def adapt_input(design: Design, channels: int | None = None,
     c, h, w = design.input_shape
     new_c = c if channels is None else channels
     if new_c != c and {c, new_c} != {1, 3}:
-        raise TransferError(f"the input can go from 3 channels to 1 (grayscale) or back, not from {c} to {new_c}")
+        raise TransferError(
+            f"the input can go from 3 channels to 1 (grayscale) or back, not from {c} to {new_c}"
+        )
     if size is None:
         new_hw = (h, w)
     else:
@@ -291,16 +324,20 @@ def adapt_input(design: Design, channels: int | None = None,
     after = analyze(trial_design)
     if after.problems:
         raise TransferError(f"at input {'x'.join(map(str, new_shape))}: {after.problems[0]}")
-    changed = [nid for nid in design.nodes if nid not in consumers or new_c == c
-               if _learned(before, nid) != _learned(after, nid)]
+    changed = [
+        nid
+        for nid in design.nodes
+        if nid not in consumers or new_c == c
+        if _learned(before, nid) != _learned(after, nid)
+    ]
     if changed:
         names = ", ".join(design.nodes[n].name for n in changed)
         raise TransferError(
             f"at input {'x'.join(map(str, new_shape))} the weights of {names} would need another "
-            f"shape; cut the design before {design.nodes[changed[0]].name} or choose another size")
+            f"shape; cut the design before {design.nodes[changed[0]].name} or choose another size"
+        )
     design.set_setting("input_shape", new_shape)
-    return TransferEdit(input_nodes=consumers,
-                        input_channels=(c, new_c) if new_c != c else None)
+    return TransferEdit(input_nodes=consumers, input_channels=(c, new_c) if new_c != c else None)
 
 
 def _with_input(design: Design, shape) -> Design:
@@ -311,7 +348,7 @@ def _with_input(design: Design, shape) -> Design:
     return trial
 
 
-# -- stages (deeper or shallower variants) -----------------------------------------------------------
+# -- stages (deeper or shallower variants) ---------------------------------------------------------
 def stages(design: Design) -> list[list[str]]:
     """The design's stages in order. Stages are made of repeatable blocks (block specs with
     `repeatable = True`: residual, inverted residual, dense blocks). Each DenseBlock node is one
@@ -327,9 +364,15 @@ def stages(design: Design) -> list[list[str]]:
         info = res.info[nid]
         feeds = design.in_edges(nid)
         keeps = len(info.in_shapes) == 1 and info.in_shapes[0] == info.shape
-        if (node.type != "DenseBlock" and prev is not None and keeps
-                and design.nodes[prev].type == node.type and len(feeds) == 1
-                and feeds[0].src == prev and len(design.out_edges(prev)) == 1):
+        if (
+            node.type != "DenseBlock"
+            and prev is not None
+            and keeps
+            and design.nodes[prev].type == node.type
+            and len(feeds) == 1
+            and feeds[0].src == prev
+            and len(design.out_edges(prev)) == 1
+        ):
             found[-1].append(nid)
         else:
             found.append([nid])
@@ -404,8 +447,15 @@ def _lengthen(d: Design, ids: list[str], depth: int) -> TransferEdit:
         if "stride" in params:
             params["stride"] = 1
         x, y = last.position
-        node = Node(d.new_id(), last.type, d.unique_name(f"{stem}{start + i}"), params,
-                    (x, y + ROW * (i + 1)), last.trainable, last.lr_mult)
+        node = Node(
+            d.new_id(),
+            last.type,
+            d.unique_name(f"{stem}{start + i}"),
+            params,
+            (x, y + ROW * (i + 1)),
+            last.trainable,
+            last.lr_mult,
+        )
         d.add_node(node)
         d.add_edge(Edge(src, node.id, "in"))
         src = node.id
@@ -459,23 +509,31 @@ def transfer_advice(samples_per_class: int, similar: bool) -> str:
     is (per class) and how close it is to the data the network was trained on."""
     much = samples_per_class >= 1000
     if similar and not much:
-        return ("Little data, similar to ImageNet: keep the pretrained layers frozen and train "
-                "only a new classifier on their features (a linear classifier on the top "
-                "layer's features).")
+        return (
+            "Little data, similar to ImageNet: keep the pretrained layers frozen and train "
+            "only a new classifier on their features (a linear classifier on the top "
+            "layer's features)."
+        )
     if similar and much:
-        return ("Much data, similar to ImageNet: fine-tune a few of the top layers (or all of "
-                "them with a small learning rate) after training the new head.")
+        return (
+            "Much data, similar to ImageNet: fine-tune a few of the top layers (or all of "
+            "them with a small learning rate) after training the new head."
+        )
     if not much:
-        return ("Little data, different from ImageNet: you are in trouble. Train a linear "
-                "classifier on features from an earlier layer (cut the network lower), where "
-                "features are more generic.")
-    return ("Much data, different from ImageNet: fine-tune many layers, or all of them, after "
-            "a first stage that trains only the new head.")
+        return (
+            "Little data, different from ImageNet: you are in trouble. Train a linear "
+            "classifier on features from an earlier layer (cut the network lower), where "
+            "features are more generic."
+        )
+    return (
+        "Much data, different from ImageNet: fine-tune many layers, or all of them, after "
+        "a first stage that trains only the new head."
+    )
 
 
 @dataclass
 class AdaptPlan:
-    """"Adapt to dataset": everything the wizard proposes, applied as one edit.
+    """ "Adapt to dataset": everything the wizard proposes, applied as one edit.
 
     channels/size: the network's new input (None: keep; the data is then converted, e.g. gray
     images repeated over 3 channels and resized, by the data pipeline). freeze_until: freeze this

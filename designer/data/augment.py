@@ -86,8 +86,13 @@ class Augmentation:
     @property
     def has_geometric(self) -> bool:
         return bool(
-            self.horizontal_flip or self.vertical_flip or self.crop_padding or self.rotation_range
-            or self.shear_range or self.zoom_range or self.width_shift_range
+            self.horizontal_flip
+            or self.vertical_flip
+            or self.crop_padding
+            or self.rotation_range
+            or self.shear_range
+            or self.zoom_range
+            or self.width_shift_range
             or self.height_shift_range
         )
 
@@ -126,8 +131,9 @@ def augment_batch(x: torch.Tensor, aug: Augmentation, generator: torch.Generator
     return x
 
 
-def preview_grid(image: torch.Tensor, aug: Augmentation, n: int = 16,
-                 seed: int = 0) -> torch.Tensor:
+def preview_grid(
+    image: torch.Tensor, aug: Augmentation, n: int = 16, seed: int = 0
+) -> torch.Tensor:
     """``n`` augmented versions (n×C×H×W) of one C×H×W image, the same for the same seed."""
     if image.dim() != 3:
         raise DataError(f"preview_grid needs one image (C×H×W), got shape {tuple(image.shape)}")
@@ -180,8 +186,9 @@ def _geometric(x: torch.Tensor, aug: Augmentation, g: torch.Generator) -> torch.
     theta[:, :, 2] = shift / half
     theta = theta.to(dtype=x.dtype, device=x.device)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode=FILL_MODES[aug.fill_mode],
-                         align_corners=False)
+    return F.grid_sample(
+        x, grid, mode="bilinear", padding_mode=FILL_MODES[aug.fill_mode], align_corners=False
+    )
 
 
 def _photometric(x: torch.Tensor, aug: Augmentation, g: torch.Generator) -> torch.Tensor:

@@ -50,7 +50,8 @@ def iterate_batches(
         raise DataError(f"the batch size must be a whole number of at least 1, got {batch_size!r}")
     if isinstance(start_batch, bool) or not isinstance(start_batch, int) or start_batch < 0:
         raise DataError(
-            f"the batch to start from must be a whole number of at least 0, got {start_batch!r}")
+            f"the batch to start from must be a whole number of at least 0, got {start_batch!r}"
+        )
     rank, processes = shard
     if not 0 <= rank < processes:
         raise ValueError(f"shard {shard!r} must be (rank, processes) with 0 <= rank < processes")
@@ -69,8 +70,9 @@ def iterate_batches(
     count = batch_count(n, batch_size, drop_last=drop_last, processes=processes)
     order = torch.randperm(n, generator=generator) if shuffle else None
     seeds = torch.randint(_SEED_LIMIT, (count,), generator=generator) if augment else None
-    return _batches(x, y, batch_size, count, order, seeds, augmentation, stats, image_shape,
-                    start_batch, shard)
+    return _batches(
+        x, y, batch_size, count, order, seeds, augmentation, stats, image_shape, start_batch, shard
+    )
 
 
 def batch_count(n: int, batch_size: int, *, drop_last: bool = False, processes: int = 1) -> int:
@@ -81,8 +83,9 @@ def batch_count(n: int, batch_size: int, *, drop_last: bool = False, processes: 
     return count
 
 
-def _batches(x, y, batch_size, count, order, seeds, augmentation, stats, image_shape, start_batch,
-             shard):
+def _batches(
+    x, y, batch_size, count, order, seeds, augmentation, stats, image_shape, start_batch, shard
+):
     rank, processes = shard
     for b in range(start_batch, count):
         lo, hi = b * batch_size, min((b + 1) * batch_size, len(x))

@@ -31,7 +31,11 @@ DOWNLOAD_TIMEOUT_SECONDS = 30.0
 # key: (torchvision class, title, where to get the files by hand)
 IDX_DATASETS = {
     "mnist": ("MNIST", "MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/"),
-    "fashion_mnist": ("FashionMNIST", "Fashion-MNIST", "https://github.com/zalandoresearch/fashion-mnist"),
+    "fashion_mnist": (
+        "FashionMNIST",
+        "Fashion-MNIST",
+        "https://github.com/zalandoresearch/fashion-mnist",
+    ),
 }
 _IDX_FILES = {  # file -> dimensions
     "train-images-idx3-ubyte": 3,
@@ -108,8 +112,12 @@ def load_cifar_dataset(key: str, root: Path, progress: FileProgress | None = Non
     except RuntimeError:
         # torchvision refuses files whose md5 differs from the official archive; read the same
         # format ourselves instead of downloading over the user's files.
-        log.info("%s files in %s differ from the official archive; reading them directly", title, folder)
-        classes, train_images, train_labels, test_images, test_labels = read_cifar_folder(folder, layout)
+        log.info(
+            "%s files in %s differ from the official archive; reading them directly", title, folder
+        )
+        classes, train_images, train_labels, test_images, test_labels = read_cifar_folder(
+            folder, layout
+        )
     else:
         classes = list(train.classes)
         train_images, train_labels = _cifar_tensors(train)
@@ -170,8 +178,10 @@ def _fetch(url: str, target: Path, md5: str, progress: FileProgress | None) -> N
 
         def stop() -> bool:
             return state["stop"]
-    download(url, target, md5=md5, progress=report, cancelled=stop,
-             timeout=DOWNLOAD_TIMEOUT_SECONDS)
+
+    download(
+        url, target, md5=md5, progress=report, cancelled=stop, timeout=DOWNLOAD_TIMEOUT_SECONDS
+    )
 
 
 def _download(fetch: Callable[[], object], problem: str, instructions: str) -> None:
@@ -181,7 +191,9 @@ def _download(fetch: Callable[[], object], problem: str, instructions: str) -> N
             fetch()
     except DownloadCancelled:
         raise DataError(f"{problem}; the download was stopped") from None
-    except Exception as exc:  # urllib, http.client, tarfile and torchvision each raise their own kinds
+    except (
+        Exception
+    ) as exc:  # urllib, http.client, tarfile and torchvision each raise their own kinds
         raise DataError(
             f"{problem} and could not be downloaded ({_last_line(exc)}). {instructions}, "
             f"or set {DATA_DIR_ENV} to a folder that has them."

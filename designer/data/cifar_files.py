@@ -75,7 +75,9 @@ _ALLOWED_GLOBALS = {
 class _BatchUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(f"it contains a {module}.{name} object, which CIFAR batches never hold")
+            raise pickle.UnpicklingError(
+                f"it contains a {module}.{name} object, which CIFAR batches never hold"
+            )
         return super().find_class(module, name)
 
 
@@ -84,7 +86,14 @@ def _load_pickle(path: Path) -> dict:
         with path.open("rb") as f:
             # The official files are Python 2 pickles; latin1 turns their byte strings into str.
             content = _BatchUnpickler(f, encoding="latin1").load()
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError) as exc:
+    except (
+        OSError,
+        EOFError,
+        pickle.UnpicklingError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as exc:
         raise DataError(f"{path} is not a readable CIFAR pickle file: {exc}") from exc
     if not isinstance(content, dict):
         raise DataError(f"{path} should hold a dict but holds a {type(content).__name__}")
@@ -107,12 +116,17 @@ def _read_batch(path: Path, labels_key: str, class_count: int) -> tuple[np.ndarr
         raise DataError(f"{path} has {len(data)} images but {len(labels)} labels")
     bad = [v for v in labels if not 0 <= v < class_count]
     if bad:
-        raise DataError(f"{path} has label {bad[0]} but the meta file names only {class_count} classes")
+        raise DataError(
+            f"{path} has label {bad[0]} but the meta file names only {class_count} classes"
+        )
     return data, labels
 
 
-def read_cifar_folder(folder: Path, layout: CifarLayout) -> tuple[list[str], torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Return (classes, train_images, train_labels, test_images, test_labels) from a batches folder."""
+def read_cifar_folder(
+    folder: Path, layout: CifarLayout
+) -> tuple[list[str], torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return (classes, train_images, train_labels, test_images, test_labels) from a batches
+    folder."""
     meta_path = folder / layout.meta_file
     meta = _load_pickle(meta_path)
     if layout.names_key not in meta:

@@ -25,5 +25,9 @@ def load_digits_data() -> RawData:
     pixels = torch.from_numpy(bunch.images).float()  # values 0..16
     images = (pixels * (255.0 / 16.0)).round().to(torch.uint8).unsqueeze(1)
     labels = torch.from_numpy(bunch.target).long()
-    return RawData(name="digits", classes=[str(c) for c in bunch.target_names],
-                   train_images=images, train_labels=labels)
+    return RawData(
+        name="digits",
+        classes=[str(c) for c in bunch.target_names],
+        train_images=images,
+        train_labels=labels,
+    )

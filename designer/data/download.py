@@ -28,9 +28,16 @@ class DownloadCancelled(Exception):
     """The user stopped the download; nothing was written."""
 
 
-def download(url: str, target: str | Path, *, progress: Progress | None = None,
-             cancelled: Callable[[], bool] | None = None, md5: str | None = None,
-             sha256_prefix: str | None = None, timeout: float = TIMEOUT_SECONDS) -> None:
+def download(
+    url: str,
+    target: str | Path,
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    md5: str | None = None,
+    sha256_prefix: str | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> None:
     """Fetch ``url`` into ``target``; progress() after every chunk, cancelled() asked as often.
     ``md5`` / ``sha256_prefix``: what the file's hash must be (or start with). Raises
     DownloadError or DownloadCancelled; either way ``target`` is untouched."""
@@ -51,11 +58,14 @@ def download(url: str, target: str | Path, *, progress: Progress | None = None,
                     if cancelled is not None and cancelled():
                         raise DownloadCancelled(f"the download of {url} was stopped")
             if sha256_prefix and not sha.hexdigest().startswith(sha256_prefix):
-                raise DownloadError(f"the file downloaded from {url} is damaged (its SHA-256 does "
-                                    f"not start with {sha256_prefix}); try again")
+                raise DownloadError(
+                    f"the file downloaded from {url} is damaged (its SHA-256 does "
+                    f"not start with {sha256_prefix}); try again"
+                )
             if md5 and md.hexdigest() != md5:
-                raise DownloadError(f"the file downloaded from {url} is damaged (its MD5 is not "
-                                    f"{md5}); try again")
+                raise DownloadError(
+                    f"the file downloaded from {url} is damaged (its MD5 is not {md5}); try again"
+                )
     except DownloadError:
         raise
     except (TimeoutError, OSError) as exc:

@@ -1,4 +1,5 @@
-"""Checks for MNIST-style IDX files, so a broken file is reported by name before torchvision reads it.
+"""Checks for MNIST-style IDX files, so a broken file is reported by name before torchvision reads
+it.
 
 Format (big-endian): two zero bytes, a type byte (0x08 = uint8), a dimension count byte,
 one uint32 per dimension, then the values.
@@ -20,9 +21,13 @@ def check_idx_file(path: Path, ndim: int) -> int:
     with path.open("rb") as f:
         header = f.read(4)
         if len(header) < 4 or header[0:2] != b"\x00\x00":
-            raise DataError(f"{path} is not an IDX file (it does not start with the IDX magic number)")
+            raise DataError(
+                f"{path} is not an IDX file (it does not start with the IDX magic number)"
+            )
         if header[2] != 0x08:
-            raise DataError(f"{path} holds IDX type 0x{header[2]:02x}; expected unsigned bytes (0x08)")
+            raise DataError(
+                f"{path} holds IDX type 0x{header[2]:02x}; expected unsigned bytes (0x08)"
+            )
         if header[3] != ndim:
             raise DataError(f"{path} has {header[3]} dimensions; expected {ndim}")
         dims_raw = f.read(4 * ndim)
@@ -34,7 +39,8 @@ def check_idx_file(path: Path, ndim: int) -> int:
         values *= d
     if size != 4 + 4 * ndim + values:
         raise DataError(
-            f"{path} should hold {'×'.join(map(str, dims))} = {values} bytes of data after its header "
+            f"{path} should hold {'×'.join(map(str, dims))} = {values} bytes of data after its "
+            "header "
             f"but holds {size - 4 - 4 * ndim}; the file is truncated or damaged"
         )
     return dims[0]

@@ -68,11 +68,17 @@ def load_image_folder(root: Path, image_size: tuple[int, int] | None = None) -> 
     if skipped:
         log.warning(
             "skipped %d unreadable image file(s) in %s: %s%s",
-            len(skipped), root, ", ".join(skipped[:5]), " ..." if len(skipped) > 5 else "",
+            len(skipped),
+            root,
+            ", ".join(skipped[:5]),
+            " ..." if len(skipped) > 5 else "",
         )
     train_pairs = [(img, label) for (_, label), img in zip(train_files, decoded) if img is not None]
-    test_pairs = [(img, label) for (_, label), img in zip(test_files, decoded[len(train_files):])
-                  if img is not None]
+    test_pairs = [
+        (img, label)
+        for (_, label), img in zip(test_files, decoded[len(train_files) :])
+        if img is not None
+    ]
     _check_every_class_has_images(train_root, classes, train_pairs, skipped)
     if has_split and not test_pairs:
         raise DataError(f"the test folder {test_root} has no readable images")
@@ -159,14 +165,16 @@ def _conform(image: np.ndarray, size: tuple[int, int], channels: int) -> np.ndar
     return image
 
 
-def _check_every_class_has_images(root: Path, classes: list[str], pairs: list,
-                                  skipped: list[str]) -> None:
+def _check_every_class_has_images(
+    root: Path, classes: list[str], pairs: list, skipped: list[str]
+) -> None:
     counts = Counter(label for _, label in pairs)
     empty = [c for i, c in enumerate(classes) if counts[i] == 0]
     if len(empty) == len(classes):
         extra = f" ({len(skipped)} file(s) could not be read)" if skipped else ""
         raise DataError(
-            f"the image folder {root} has no readable images in its class subfolders{extra}")
+            f"the image folder {root} has no readable images in its class subfolders{extra}"
+        )
     if empty:
         raise DataError(
             f"class folder(s) {', '.join(str(root / c) for c in empty)} in {root} have no "

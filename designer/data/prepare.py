@@ -46,8 +46,9 @@ class PreparedData:
         return len(self.classes)
 
 
-def check_preparation(input_shape: tuple[int, ...], val_fraction: float, test_fraction: float,
-                      limit: int | None) -> None:
+def check_preparation(
+    input_shape: tuple[int, ...], val_fraction: float, test_fraction: float, limit: int | None
+) -> None:
     """The arguments of prepare_raw, checked before a (slow) dataset is loaded for them."""
     check_input_shape(tuple(input_shape))
     check_fractions(val_fraction, test_fraction)
@@ -84,7 +85,8 @@ def prepare_raw(
     if num_classes is not None and len(raw.classes) < 2:
         raise DataError(
             f"the dataset '{raw.name}' has only {len(raw.classes)} class; a classifier learns to "
-            f"tell at least two apart (an image folder needs one subfolder per class)")
+            f"tell at least two apart (an image folder needs one subfolder per class)"
+        )
     if num_classes is not None and num_classes != len(raw.classes):
         raise DataError(
             f"the dataset '{raw.name}' has {len(raw.classes)} classes but the design's head has "
@@ -93,8 +95,12 @@ def prepare_raw(
     image_shape = image_shape_for_input(input_shape, raw.image_shape)
 
     own_test = raw.has_test_split
-    split = split_indices(raw.train_labels, val_fraction=val_fraction,
-                          test_fraction=0.0 if own_test else test_fraction, seed=seed)
+    split = split_indices(
+        raw.train_labels,
+        val_fraction=val_fraction,
+        test_fraction=0.0 if own_test else test_fraction,
+        seed=seed,
+    )
     train_index = split.train[:limit] if limit is not None else split.train
 
     def images(index: torch.Tensor | None, source_images: torch.Tensor) -> torch.Tensor:

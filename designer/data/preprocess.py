@@ -50,7 +50,8 @@ class Preprocessing:
         check_setting_types(self, "preprocessing", DataError)
         if not self.rescale > 0:
             raise DataError(
-                f"preprocessing setting 'rescale' must be above 0, got {self.rescale!r}")
+                f"preprocessing setting 'rescale' must be above 0, got {self.rescale!r}"
+            )
         if self.center not in CENTER_CHOICES:
             raise DataError(
                 f"preprocessing setting 'center' must be one of {', '.join(CENTER_CHOICES)}, "
@@ -63,22 +64,32 @@ class Preprocessing:
             return
         if self.mean is None or self.std is None:
             raise DataError(
-                "preprocessing settings 'mean' and 'std' go together; give both or neither")
+                "preprocessing settings 'mean' and 'std' go together; give both or neither"
+            )
         for key in ("mean", "std"):
             values = getattr(self, key)
-            if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                     and math.isfinite(v) for v in values):
-                raise DataError(f"preprocessing setting '{key}' must be a list of numbers, one per "
-                                f"channel, got {values!r}")
+            if not values or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in values
+            ):
+                raise DataError(
+                    f"preprocessing setting '{key}' must be a list of numbers, one per "
+                    f"channel, got {values!r}"
+                )
         if len(self.mean) != len(self.std):
-            raise DataError(f"preprocessing setting 'mean' has {len(self.mean)} values but 'std' "
-                            f"has {len(self.std)}")
+            raise DataError(
+                f"preprocessing setting 'mean' has {len(self.mean)} values but 'std' "
+                f"has {len(self.std)}"
+            )
         if not all(v > 0 for v in self.std):
-            raise DataError(f"preprocessing setting 'std' must be above 0 for every channel, "
-                            f"got {self.std}")
+            raise DataError(
+                f"preprocessing setting 'std' must be above 0 for every channel, got {self.std}"
+            )
         if self.center != "none" or self.standardize:
-            raise DataError("preprocessing settings 'mean' and 'std' replace fitted statistics; "
-                            "set center to none and standardize to false, or drop mean and std")
+            raise DataError(
+                "preprocessing settings 'mean' and 'std' replace fitted statistics; "
+                "set center to none and standardize to false, or drop mean and std"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return settings_to_dict(self)
@@ -136,17 +147,20 @@ class NormStats:
             try:
                 t = torch.tensor(value, dtype=torch.float32)
             except (TypeError, ValueError) as exc:
-                raise DataError(f"normalization statistics '{key}' must be nested lists of "
-                                f"numbers: {exc}") from exc
+                raise DataError(
+                    f"normalization statistics '{key}' must be nested lists of numbers: {exc}"
+                ) from exc
             if t.dim() != 3:
-                raise DataError(f"normalization statistics '{key}' must be C×H×W, "
-                                f"got shape {tuple(t.shape)}")
+                raise DataError(
+                    f"normalization statistics '{key}' must be C×H×W, got shape {tuple(t.shape)}"
+                )
             return t
 
         rescale = data.get("rescale")
         if isinstance(rescale, bool) or not isinstance(rescale, (int, float)) or not rescale > 0:
-            raise DataError(f"normalization statistics 'rescale' must be a number above 0, "
-                            f"got {rescale!r}")
+            raise DataError(
+                f"normalization statistics 'rescale' must be a number above 0, got {rescale!r}"
+            )
         return cls(rescale=float(rescale), mean=tensor("mean"), std=tensor("std"))
 
 
@@ -173,8 +187,9 @@ def resize_images(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
 
 
-def image_shape_for_input(input_shape: tuple[int, ...],
-                          source_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+def image_shape_for_input(
+    input_shape: tuple[int, ...], source_shape: tuple[int, int, int]
+) -> tuple[int, int, int]:
     """The C×H×W the images must have to feed a design with ``input_shape``.
 
     Image inputs (C, H, W) are used as they are. For a vector input (N,) the images keep their
@@ -207,11 +222,13 @@ def check_input_shape(input_shape: tuple[int, ...]) -> None:
         )
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_shape):
         raise DataError(
-            f"the design's input shape {tuple(input_shape)} must be positive whole numbers")
+            f"the design's input shape {tuple(input_shape)} must be positive whole numbers"
+        )
 
 
-def to_float_images(images: torch.Tensor, shape: tuple[int, int, int],
-                    rescale: float) -> torch.Tensor:
+def to_float_images(
+    images: torch.Tensor, shape: tuple[int, int, int], rescale: float
+) -> torch.Tensor:
     """uint8 N×C×H×W -> rescaled float32 N×shape, converted in chunks to bound memory."""
     c, h, w = shape
     out = torch.empty((len(images), c, h, w), dtype=torch.float32)
@@ -258,8 +275,10 @@ def fit_stats(x: torch.Tensor, config: Preprocessing) -> NormStats:
 
 def _fixed_stats(config: Preprocessing, channels: int) -> NormStats:
     if len(config.mean) not in (1, channels):
-        raise DataError(f"preprocessing settings 'mean' and 'std' have {len(config.mean)} "
-                        f"values but the images have {channels} channel(s)")
+        raise DataError(
+            f"preprocessing settings 'mean' and 'std' have {len(config.mean)} "
+            f"values but the images have {channels} channel(s)"
+        )
 
     def per_channel(values: list) -> torch.Tensor:
         t = torch.tensor(values, dtype=torch.float32)

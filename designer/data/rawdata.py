@@ -36,7 +36,8 @@ class RawData:
         _check_split(self, "training", self.train_images, self.train_labels)
         if (self.test_images is None) != (self.test_labels is None):
             raise DataError(
-                f"the dataset '{self.name}' has test images or test labels but not both")
+                f"the dataset '{self.name}' has test images or test labels but not both"
+            )
         if self.test_images is not None:
             assert self.test_labels is not None
             _check_split(self, "test", self.test_images, self.test_labels)

@@ -54,7 +54,7 @@ def load_source(
     if key in CIFAR_DATASETS:
         return load_cifar_dataset(key, root, progress)
     if spec.startswith(FOLDER_PREFIX):
-        path_text = spec[len(FOLDER_PREFIX):].strip()
+        path_text = spec[len(FOLDER_PREFIX) :].strip()
         if not path_text:
             raise DataError("the data source 'folder:' needs a path, e.g. folder:/home/me/pictures")
         return load_image_folder(Path(path_text).expanduser(), image_size)
@@ -82,8 +82,16 @@ def prepare_data(
     input_shape = tuple(input_shape)
     check_preparation(input_shape, val_fraction, test_fraction, limit)
     raw = load_source(source, data_dir, image_size=folder_image_size(input_shape))
-    return prepare_raw(raw, input_shape, num_classes=num_classes, preprocessing=preprocessing,
-                       val_fraction=val_fraction, test_fraction=test_fraction, seed=seed, limit=limit)
+    return prepare_raw(
+        raw,
+        input_shape,
+        num_classes=num_classes,
+        preprocessing=preprocessing,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        seed=seed,
+        limit=limit,
+    )
 
 
 def _check_image_size(size: object) -> tuple[int, int]:

@@ -63,7 +63,8 @@ def check_fractions(val_fraction: float, test_fraction: float) -> None:
     for name, value in (("validation fraction", val_fraction), ("test fraction", test_fraction)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise DataError(
-                f"the {name} must be a number from 0 up to (not including) 1, got {value!r}")
+                f"the {name} must be a number from 0 up to (not including) 1, got {value!r}"
+            )
     if val_fraction + test_fraction >= 1:
         raise DataError(
             f"the validation fraction ({val_fraction:g}) and test fraction ({test_fraction:g}) "

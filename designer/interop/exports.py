@@ -1,4 +1,5 @@
-"""Exports of a (trained) model: state_dict (.safetensors), TorchScript, ONNX and torch.export (.pt2).
+"""Exports of a (trained) model: state_dict (.safetensors), TorchScript, ONNX and torch.export
+(.pt2).
 
 Every export is of the compiled design, i.e. of exactly the code `export --code` writes, in eval
 mode, with the batch dimension left free (dynamic) where the format allows it.
@@ -30,7 +31,8 @@ class ExportError(Exception):
 
 
 def example_input(input_shape: tuple[int, ...], batch: int = 2) -> torch.Tensor:
-    """A random batch for tracing exporters (batch 2, so the batch size is not taken for a constant 1)."""
+    """A random batch for tracing exporters (batch 2, so the batch size is not taken for a constant
+    1)."""
     return torch.randn(batch, *input_shape, generator=torch.Generator().manual_seed(0))
 
 
@@ -68,7 +70,9 @@ def export_torchscript(model: torch.nn.Module, path: str | Path, example: torch.
                 with torch.no_grad():
                     module, how = torch.jit.trace(model, example), "trace"
             except Exception as exc:  # noqa: BLE001
-                raise ExportError(f"TorchScript: the model can be neither scripted nor traced: {_reason(exc)}") from None
+                raise ExportError(
+                    f"TorchScript: the model can be neither scripted nor traced: {_reason(exc)}"
+                ) from None
         _atomic(path, lambda tmp: torch.jit.save(module, tmp))
     return how
 
@@ -99,20 +103,38 @@ def export_onnx(model: torch.nn.Module, path: str | Path, example: torch.Tensor)
     names = {"input_names": ["input"], "output_names": ["output"]}
     try:
         with _quiet():
-            program = torch.onnx.export(model, (example,), dynamo=True, opset_version=ONNX_OPSET,
-                                        dynamic_shapes=_dynamic_batch(model), verbose=False, **names)
+            program = torch.onnx.export(
+                model,
+                (example,),
+                dynamo=True,
+                opset_version=ONNX_OPSET,
+                dynamic_shapes=_dynamic_batch(model),
+                verbose=False,
+                **names,
+            )
         how = "dynamo"
         _atomic(path, lambda tmp: program.save(tmp))
     except Exception as first:  # noqa: BLE001 - fall back to the older exporter
         try:
             with _quiet():
-                _atomic(path, lambda tmp: torch.onnx.export(
-                    model, (example,), tmp, dynamo=False, opset_version=ONNX_OPSET,
-                    dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, **names))
+                _atomic(
+                    path,
+                    lambda tmp: torch.onnx.export(
+                        model,
+                        (example,),
+                        tmp,
+                        dynamo=False,
+                        opset_version=ONNX_OPSET,
+                        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                        **names,
+                    ),
+                )
             how = "torchscript"
         except Exception as exc:  # noqa: BLE001
-            raise ExportError(f"ONNX: the model cannot be exported: {_reason(first)} "
-                              f"(older exporter: {_reason(exc)})") from None
+            raise ExportError(
+                f"ONNX: the model cannot be exported: {_reason(first)} "
+                f"(older exporter: {_reason(exc)})"
+            ) from None
     try:
         onnx.checker.check_model(str(path), full_check=True)
     except Exception as exc:  # noqa: BLE001 - onnx raises its own ValidationError and others
@@ -123,7 +145,8 @@ def export_onnx(model: torch.nn.Module, path: str | Path, example: torch.Tensor)
 
 @contextlib.contextmanager
 def _quiet():
-    """The ONNX exporters print progress and warn about deprecations; an export says what it did itself."""
+    """The ONNX exporters print progress and warn about deprecations; an export says what it did
+    itself."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         yield
@@ -132,8 +155,9 @@ def _quiet():
 MODEL_FORMATS = ("state_dict", "torchscript", "onnx", "pt2")
 
 
-def export_model_files(model: torch.nn.Module, input_shape: tuple[int, ...],
-                       outputs: dict[str, str | Path]) -> list[tuple[str, str]]:
+def export_model_files(
+    model: torch.nn.Module, input_shape: tuple[int, ...], outputs: dict[str, str | Path]
+) -> list[tuple[str, str]]:
     """Export ``model`` (eval mode) in each format of ``outputs`` (format -> path); returns
     (path, note) per file written. Raises ExportError, or OSError for a file that cannot be
     written. The CLI's `export` and the app's export dialog both come here."""

@@ -36,36 +36,59 @@ def _basic(m, c_in):
 
 def _bottleneck(m, c_in):
     width = _conv_out(m.conv2)
-    return {"width": width, "stride": m.conv2.stride[0],
-            "expansion": _conv_out(m.conv3) // width, "groups": m.conv2.groups}
+    return {
+        "width": width,
+        "stride": m.conv2.stride[0],
+        "expansion": _conv_out(m.conv3) // width,
+        "groups": m.conv2.groups,
+    }
 
 
 def _fire(m, c_in):
-    return {"squeeze": _conv_out(m.squeeze), "expand1x1": _conv_out(m.expand1x1),
-            "expand3x3": _conv_out(m.expand3x3)}
+    return {
+        "squeeze": _conv_out(m.squeeze),
+        "expand1x1": _conv_out(m.expand1x1),
+        "expand3x3": _conv_out(m.expand3x3),
+    }
 
 
 def _inverted(m, c_in):
     convs = [c for c in m.conv.modules() if type(c).__name__ == "Conv2d"]
     hidden = convs[-2].out_channels
-    act = next((type(a).__name__ for a in m.conv.modules()
-                if type(a).__name__ in ("ReLU6", "ReLU")), "ReLU6")
-    return {"out_channels": m.out_channels, "stride": m.stride,
-            "expand_ratio": hidden // c_in, "activation": act}
+    act = next(
+        (type(a).__name__ for a in m.conv.modules() if type(a).__name__ in ("ReLU6", "ReLU")),
+        "ReLU6",
+    )
+    return {
+        "out_channels": m.out_channels,
+        "stride": m.stride,
+        "expand_ratio": hidden // c_in,
+        "activation": act,
+    }
 
 
 def _inception(m, c_in):
-    return {"ch1x1": m.branch1.conv.out_channels, "ch3x3red": m.branch2[0].conv.out_channels,
-            "ch3x3": m.branch2[1].conv.out_channels, "ch5x5red": m.branch3[0].conv.out_channels,
-            "ch5x5": m.branch3[1].conv.out_channels, "pool_proj": m.branch4[1].conv.out_channels,
-            "branch3_kernel": m.branch3[1].conv.kernel_size[0], "batch_norm": True}
+    return {
+        "ch1x1": m.branch1.conv.out_channels,
+        "ch3x3red": m.branch2[0].conv.out_channels,
+        "ch3x3": m.branch2[1].conv.out_channels,
+        "ch5x5red": m.branch3[0].conv.out_channels,
+        "ch5x5": m.branch3[1].conv.out_channels,
+        "pool_proj": m.branch4[1].conv.out_channels,
+        "branch3_kernel": m.branch3[1].conv.kernel_size[0],
+        "batch_norm": True,
+    }
 
 
 def _dense_block(m, c_in):
     first = m["denselayer1"]
     growth = first.conv2.out_channels
-    return {"num_layers": len(m), "growth_rate": growth,
-            "bn_size": first.conv1.out_channels // growth, "drop_rate": float(first.drop_rate)}
+    return {
+        "num_layers": len(m),
+        "growth_rate": growth,
+        "bn_size": first.conv1.out_channels // growth,
+        "drop_rate": float(first.drop_rate),
+    }
 
 
 def _transition(m, c_in):
@@ -84,9 +107,15 @@ def _basic_conv(m, c_in):  # GoogLeNet's and Inception-v3's conv -> bn -> F.relu
 
 def _conv_bn(conv, bn, act):
     k = conv.kernel_size[0]
-    return {"out_channels": conv.out_channels, "kernel_size": k, "stride": conv.stride[0],
-            "padding": None if conv.padding[0] == (k - 1) // 2 else conv.padding[0],
-            "groups": conv.groups, "activation": act, "eps": float(bn.eps)}
+    return {
+        "out_channels": conv.out_channels,
+        "kernel_size": k,
+        "stride": conv.stride[0],
+        "padding": None if conv.padding[0] == (k - 1) // 2 else conv.padding[0],
+        "groups": conv.groups,
+        "activation": act,
+        "eps": float(bn.eps),
+    }
 
 
 # (module of the torchvision class, class name) -> (our block type, params from the child)
@@ -144,8 +173,9 @@ def match_composite(child, in_shape: tuple[int, ...]) -> Composite | None:
     theirs = _randomized(child, seed=0)
     source = theirs.state_dict()
     try:
-        mapped = map_by_structure(source, {k: tuple(v.shape) for k, v in ours.state_dict().items()},
-                                  type(child).__name__)
+        mapped = map_by_structure(
+            source, {k: tuple(v.shape) for k, v in ours.state_dict().items()}, type(child).__name__
+        )
     except WeightsError:
         return None
     if set(mapped) != set(ours.state_dict()) or len(source) != len(mapped):

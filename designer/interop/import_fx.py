@@ -65,12 +65,15 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         kinds = len(self.found)
-        first = f"cannot import {self.model}: {kinds} kind{'s' if kinds != 1 else ''} of " \
-                "operation or module without a layer type; nothing was written"
+        first = (
+            f"cannot import {self.model}: {kinds} kind{'s' if kinds != 1 else ''} of "
+            "operation or module without a layer type; nothing was written"
+        )
         out = [first]
         for (what, why), places in self.found.items():
-            shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5
-                                              else "")
+            shown = ", ".join(places[:5]) + (
+                f" and {len(places) - 5} more" if len(places) > 5 else ""
+            )
             out.append(f"  {what} ({len(places)}x): {why}; at {shown}")
         return out
 
@@ -141,8 +144,7 @@ def _tracer(leaves: set[int], mapped: set[type]):
 
     class Tracer(fx.Tracer):
         def is_leaf_module(self, m, qualname):
-            return (id(m) in leaves or type(m) in mapped
-                    or super().is_leaf_module(m, qualname))
+            return id(m) in leaves or type(m) in mapped or super().is_leaf_module(m, qualname)
 
     return Tracer()
 
@@ -188,9 +190,13 @@ class _Importer:
             graph.eliminate_dead_code()
             # A block is called with tensors; a child given a list (DenseNet's layers) or
             # constants is traced as part of its parent instead.
-            odd = {id(gm.get_submodule(n.target)) for n in graph.nodes
-                   if n.op == "call_module" and id(gm.get_submodule(n.target)) in leaves
-                   and (n.kwargs or not all(_shape_of(a) is not None for a in n.args))}
+            odd = {
+                id(gm.get_submodule(n.target))
+                for n in graph.nodes
+                if n.op == "call_module"
+                and id(gm.get_submodule(n.target)) in leaves
+                and (n.kwargs or not all(_shape_of(a) is not None for a in n.args))
+            }
             if not odd:
                 return gm, leaves
             inline |= odd
@@ -229,11 +235,17 @@ class _Importer:
                 continue
             reads_shape = (
                 (node.op == "call_method" and node.target in ("size", "dim"))
-                or (node.op == "call_function" and getattr(node.target, "__name__", "") in (
-                    "getattr", "sym_size", "sym_size.int", "_shape_as_tensor")
-                    and node.args[1:2] != ("data",))
-                or (node.op == "call_module"
-                    and type(gm.get_submodule(node.target)) in self.shape_readers))
+                or (
+                    node.op == "call_function"
+                    and getattr(node.target, "__name__", "")
+                    in ("getattr", "sym_size", "sym_size.int", "_shape_as_tensor")
+                    and node.args[1:2] != ("data",)
+                )
+                or (
+                    node.op == "call_module"
+                    and type(gm.get_submodule(node.target)) in self.shape_readers
+                )
+            )
             if not reads_shape and any(a in data for a in node.all_input_nodes):
                 data.add(node)
         return data
@@ -273,8 +285,10 @@ class _Importer:
                 raise Unmapped("returns several values or no tensor (a design has one output)")
             if key == "":
                 if len(shape) != 2:
-                    raise Unmapped(f"the output is N x {' x '.join(map(str, shape[1:]))}; "
-                                   "a classifier's head takes N x classes")
+                    raise Unmapped(
+                        f"the output is N x {' x '.join(map(str, shape[1:]))}; "
+                        "a classifier's head takes N x classes"
+                    )
                 self.design.num_classes = shape[1]
                 b.add("ClassificationOutput", src(value), name="output")
             else:
@@ -311,8 +325,10 @@ class _Importer:
             return
         nid = self._place(result, node, b, env, name=_program_name(node, result))
         if nid is not None and result.weights:
-            sources[nid] = ("tensors", {k: getattr(v, "target", v)
-                                        for k, v in result.weights.items()})
+            sources[nid] = (
+                "tensors",
+                {k: getattr(v, "target", v) for k, v in result.weights.items()},
+            )
 
     def _place(self, result, node, b, env, name: str, first_input=None) -> str | None:
         if isinstance(result, Alias):
@@ -321,8 +337,9 @@ class _Importer:
             return None
         srcs = [env[v] for v in result.inputs]
         if any(s is _SKIP or isinstance(s, _Parts) for s in srcs):
-            raise Unmapped("one of its inputs is a number, a parameter or a constant, not a "
-                           "layer's output")
+            raise Unmapped(
+                "one of its inputs is a number, a parameter or a constant, not a layer's output"
+            )
         while result.type == "Concat" and len(srcs) > _MAX_INPUTS:  # DenseNet's, flat (ONNX)
             srcs = [b.add("Concat", srcs[:_MAX_INPUTS], name=name), *srcs[_MAX_INPUTS:]]
         nid = b.add(result.type, srcs, name=name, **result.params)
@@ -338,8 +355,9 @@ class _Importer:
             raise Unmapped("is called with something other than tensors")
         has_weights = any(True for _ in m.parameters()) or any(True for _ in m.buffers())
         if calls[node.target] > 1 and has_weights:
-            raise Unmapped("is called more than once, sharing its weights (each layer of a "
-                           "design has its own)")
+            raise Unmapped(
+                "is called more than once, sharing its weights (each layer of a design has its own)"
+            )
         if id(m) in leaves:
             self._block(node, m, b, env, sources, path, name)
             return
@@ -387,8 +405,9 @@ class _Importer:
             gm, leaves = self.trace(m, examples)
         except _TraceFailed as exc:
             cls = type(m)
-            self.report.add(f"module {cls.__module__}.{cls.__qualname__}",
-                            f"cannot be traced ({exc})", qualname)
+            self.report.add(
+                f"module {cls.__module__}.{cls.__qualname__}", f"cannot be traced ({exc})", qualname
+            )
             return None
         before = len(self.report.found), sum(map(len, self.report.found.values()))
         draft = BlockDef("draft", f"{type(m).__name__}, imported from {qualname}.")
@@ -418,9 +437,12 @@ class _Importer:
                 continue
             ins = graph.in_edges(flat.id)
             pool = graph.nodes[ins[0].src] if len(ins) == 1 else None
-            if (pool is None or pool.type != "AdaptiveAvgPool2d"
-                    or pool.params.get("output_size") not in (1, [1, 1])
-                    or len(graph.out_edges(pool.id)) != 1):
+            if (
+                pool is None
+                or pool.type != "AdaptiveAvgPool2d"
+                or pool.params.get("output_size") not in (1, [1, 1])
+                or len(graph.out_edges(pool.id)) != 1
+            ):
                 continue
             outs = graph.out_edges(flat.id)
             for e in [*ins, *outs]:
@@ -439,8 +461,9 @@ class _Importer:
             for p in analyze(self.design).problems:
                 if p.severity != "error":
                     continue
-                self.report.add(f"layer {p.node_name}", f"does not fit here: {p.message}",
-                                p.node_name or "")
+                self.report.add(
+                    f"layer {p.node_name}", f"does not fit here: {p.message}", p.node_name or ""
+                )
         if self.report:
             raise ImportRefused(self.report)
         self.design.metadata["imported_from"] = self.report.model
@@ -460,8 +483,11 @@ class _Importer:
                     continue
                 if where[0] == "tensors":
                     for k, v in where[1].items():
-                        out[f"{prefix}{attr}.{k}"] = v if not isinstance(v, str) else \
-                            _fetch(self.root, _join(source_path, v))
+                        out[f"{prefix}{attr}.{k}"] = (
+                            v
+                            if not isinstance(v, str)
+                            else _fetch(self.root, _join(source_path, v))
+                        )
                     continue
                 sub = self.root.get_submodule(_join(source_path, where[1]))
                 if where[0] == "module":
@@ -474,8 +500,12 @@ class _Importer:
                 else:
                     graph = self.design if key == "" else self.design.blocks[key]
                     name = graph.nodes[nid].params["block"]
-                    walk(name, code.block_module_names.get(name, {}), f"{prefix}{attr}.",
-                         _join(source_path, where[1]))
+                    walk(
+                        name,
+                        code.block_module_names.get(name, {}),
+                        f"{prefix}{attr}.",
+                        _join(source_path, where[1]),
+                    )
 
         walk("", code.module_names, "", "")
         return {k: v.detach() for k, v in out.items()}  # shared with the module, not copied
@@ -517,8 +547,10 @@ def _signature(cls_name: str, graph: Graph, sources: dict) -> str:
     """Two children import as the same block when class, layers, params, wiring and the
     relative names their weights come from are all equal."""
     names = {nid: n.name for nid, n in graph.nodes.items()}
-    nodes = [(n.type, n.name, n.params, [list(map(str, s[:2])) for s in [sources.get(nid, ())]])
-             for nid, n in graph.nodes.items()]
+    nodes = [
+        (n.type, n.name, n.params, [list(map(str, s[:2])) for s in [sources.get(nid, ())]])
+        for nid, n in graph.nodes.items()
+    ]
     edges = sorted((names[e.src], names[e.dst], e.dst_port) for e in graph.edges)
     return json.dumps([cls_name, nodes, edges], sort_keys=True, default=str)
 
@@ -533,14 +565,18 @@ def import_module(module, input_shape: tuple[int, ...], name: str | None = None)
     module.eval()
     try:
         imp = _Importer(module, model_name)
-        imp.design = Design(model_name, description=f"Imported from {model_name}.",
-                            input_shape=tuple(input_shape))
+        imp.design = Design(
+            model_name, description=f"Imported from {model_name}.", input_shape=tuple(input_shape)
+        )
         example = torch.randn(1, *input_shape, generator=torch.Generator().manual_seed(0))
         try:
             gm, leaves = imp.trace(module, [example])
         except _TraceFailed as exc:
-            imp.report.add(f"module {type(module).__module__}.{type(module).__qualname__}",
-                           f"cannot be traced with torch.fx ({exc})", "")
+            imp.report.add(
+                f"module {type(module).__module__}.{type(module).__qualname__}",
+                f"cannot be traced with torch.fx ({exc})",
+                "",
+            )
             raise ImportRefused(imp.report) from None
         imp.build(gm, leaves, imp.design, "", "")
         return imp.result()
@@ -566,8 +602,12 @@ def import_program(program, input_shape: tuple[int, ...], name: str = "program")
             ShapeProp(gm).propagate(example)
     except Exception as exc:  # noqa: BLE001 - the program's own checks raise anything
         text = str(exc).strip().splitlines()
-        imp.report.add("the program", f"does not run on a 1 x {' x '.join(map(str, input_shape))}"
-                       f" input ({text[0] if text else type(exc).__name__})", "")
+        imp.report.add(
+            "the program",
+            f"does not run on a 1 x {' x '.join(map(str, input_shape))}"
+            f" input ({text[0] if text else type(exc).__name__})",
+            "",
+        )
         raise ImportRefused(imp.report) from None
     imp.build(gm, set(), imp.design, "", "")
     return imp.result()

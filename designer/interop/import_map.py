@@ -66,24 +66,41 @@ def _square(v, what: str) -> int:
 
 # -- modules ---------------------------------------------------------------------------------
 
+
 def _conv(m) -> Layer:
     if m.padding_mode != "zeros":
         raise Unmapped(f"padding_mode={m.padding_mode!r} (only zero padding is supported)")
     pad = m.padding if isinstance(m.padding, str) else _size(m.padding)
-    return Layer("Conv2d", {"out_channels": m.out_channels, "kernel_size": _size(m.kernel_size),
-                            "stride": _size(m.stride), "padding": pad,
-                            "dilation": _size(m.dilation), "groups": m.groups,
-                            "bias": m.bias is not None})
+    return Layer(
+        "Conv2d",
+        {
+            "out_channels": m.out_channels,
+            "kernel_size": _size(m.kernel_size),
+            "stride": _size(m.stride),
+            "padding": pad,
+            "dilation": _size(m.dilation),
+            "groups": m.groups,
+            "bias": m.bias is not None,
+        },
+    )
 
 
 def _conv_transpose(m) -> Layer:
     if m.padding_mode != "zeros":
         raise Unmapped(f"padding_mode={m.padding_mode!r} (only zero padding is supported)")
-    return Layer("ConvTranspose2d", {
-        "out_channels": m.out_channels, "kernel_size": _size(m.kernel_size),
-        "stride": _size(m.stride), "padding": _size(m.padding),
-        "output_padding": _size(m.output_padding), "dilation": _size(m.dilation),
-        "groups": m.groups, "bias": m.bias is not None})
+    return Layer(
+        "ConvTranspose2d",
+        {
+            "out_channels": m.out_channels,
+            "kernel_size": _size(m.kernel_size),
+            "stride": _size(m.stride),
+            "padding": _size(m.padding),
+            "output_padding": _size(m.output_padding),
+            "dilation": _size(m.dilation),
+            "groups": m.groups,
+            "bias": m.bias is not None,
+        },
+    )
 
 
 def _batchnorm(m) -> Layer:
@@ -91,8 +108,9 @@ def _batchnorm(m) -> Layer:
         raise Unmapped("track_running_stats=False (batch statistics at test time)")
     if m.momentum is None:
         raise Unmapped("momentum=None (a cumulative average)")
-    return Layer("BatchNorm", {"eps": float(m.eps), "momentum": float(m.momentum),
-                               "affine": bool(m.affine)})
+    return Layer(
+        "BatchNorm", {"eps": float(m.eps), "momentum": float(m.momentum), "affine": bool(m.affine)}
+    )
 
 
 def _linear(m) -> Layer:
@@ -106,8 +124,12 @@ def _pool(type_name: str, m) -> Layer:
         raise Unmapped("divisor_override (not supported by AvgPool2d)")
     k = _size(m.kernel_size)
     stride = None if m.stride is None or _size(m.stride) == k else _square(m.stride, "stride")
-    params = {"kernel_size": k, "stride": stride, "padding": _size(m.padding),
-              "ceil_mode": bool(m.ceil_mode)}
+    params = {
+        "kernel_size": k,
+        "stride": stride,
+        "padding": _size(m.padding),
+        "ceil_mode": bool(m.ceil_mode),
+    }
     if type_name == "AvgPool2d":
         params["count_include_pad"] = bool(m.count_include_pad)
     return Layer(type_name, params)
@@ -140,12 +162,15 @@ def _upsample(m) -> Layer:
 
 def _layernorm(m, shape) -> Layer:
     if tuple(m.normalized_shape) != tuple(shape[1:]):
-        raise Unmapped(f"normalized_shape {tuple(m.normalized_shape)} is not the whole sample "
-                       f"{tuple(shape[1:])}")
+        raise Unmapped(
+            f"normalized_shape {tuple(m.normalized_shape)} is not the whole sample "
+            f"{tuple(shape[1:])}"
+        )
     if getattr(m, "bias", True) is None and m.elementwise_affine:
         raise Unmapped("elementwise_affine without a bias")
-    return Layer("LayerNorm", {"eps": float(m.eps),
-                               "elementwise_affine": bool(m.elementwise_affine)})
+    return Layer(
+        "LayerNorm", {"eps": float(m.eps), "elementwise_affine": bool(m.elementwise_affine)}
+    )
 
 
 def _instancenorm(m) -> Layer:
@@ -174,8 +199,9 @@ def module_mappers() -> dict[type, Callable]:
     from torch import nn
 
     def simple(type_name, **attrs):
-        return lambda m, shape: Layer(type_name, {k: conv(getattr(m, a))
-                                                  for k, (a, conv) in attrs.items()})
+        return lambda m, shape: Layer(
+            type_name, {k: conv(getattr(m, a)) for k, (a, conv) in attrs.items()}
+        )
 
     return {
         nn.Conv2d: lambda m, shape: _conv(m),
@@ -206,12 +232,17 @@ def module_mappers() -> dict[type, Callable]:
         nn.PReLU: _prelu,
         nn.Softmax: _softmax,
         nn.LayerNorm: _layernorm,
-        nn.GroupNorm: simple("GroupNorm", num_groups=("num_groups", int), eps=("eps", float),
-                             affine=("affine", bool)),
+        nn.GroupNorm: simple(
+            "GroupNorm", num_groups=("num_groups", int), eps=("eps", float), affine=("affine", bool)
+        ),
         nn.InstanceNorm2d: lambda m, shape: _instancenorm(m),
-        nn.LocalResponseNorm: simple("LocalResponseNorm", size=("size", int),
-                                     alpha=("alpha", float), beta=("beta", float),
-                                     k=("k", float)),
+        nn.LocalResponseNorm: simple(
+            "LocalResponseNorm",
+            size=("size", int),
+            alpha=("alpha", float),
+            beta=("beta", float),
+            k=("k", float),
+        ),
         nn.Identity: lambda m, shape: Alias(None),
         nn.ChannelShuffle: simple("ChannelShuffle", groups=("groups", int)),
         **_torchvision_modules(),
@@ -223,11 +254,15 @@ def _torchvision_modules() -> dict[type, Callable]:
         from torchvision.ops import StochasticDepth
     except ImportError:
         return {}
-    return {StochasticDepth: lambda m, shape: Layer("StochasticDepth",
-                                                    {"p": float(m.p), "mode": m.mode})}
+    return {
+        StochasticDepth: lambda m, shape: Layer(
+            "StochasticDepth", {"p": float(m.p), "mode": m.mode}
+        )
+    }
 
 
 # -- functions and methods -------------------------------------------------------------------
+
 
 class Call:
     """One traced call: its args and kwargs (fx nodes or constants) and the shapes involved."""
@@ -282,8 +317,10 @@ def _mul(c: Call) -> Layer:
     if len(sa) == len(sb) == 4 and sa[2:] == (1, 1) and sb[2:] != (1, 1):
         a, b, sa, sb = b, a, sb, sa  # gates first (torchvision's `scale * input`): swap
     if sb != sa and not (len(sa) == 4 and sb == (sa[0], sa[1], 1, 1)):
-        raise Unmapped(f"broadcasts {tuple(sa)} and {tuple(sb)} (Multiply takes equal shapes "
-                       "or one gate per channel)")
+        raise Unmapped(
+            f"broadcasts {tuple(sa)} and {tuple(sb)} (Multiply takes equal shapes "
+            "or one gate per channel)"
+        )
     return Layer("Multiply", inputs=[a, b])
 
 
@@ -320,8 +357,7 @@ def _only_user(node):
 
 
 def _swaps_1_2(node) -> bool:
-    return (_op_name(node) == "transpose" and len(node.args) == 3
-            and sorted(node.args[1:]) == [1, 2])
+    return _op_name(node) == "transpose" and len(node.args) == 3 and sorted(node.args[1:]) == [1, 2]
 
 
 def _shuffle_groups(view, shape_of) -> int | None:
@@ -330,8 +366,14 @@ def _shuffle_groups(view, shape_of) -> int | None:
     if _op_name(view) not in ("view", "reshape"):
         return None
     sin, sout = shape_of(view.args[0]), shape_of(view)
-    if (sin is None or sout is None or len(sin) != 4 or len(sout) != 5
-            or sout[1] * sout[2] != sin[1] or sout[3:] != sin[2:]):
+    if (
+        sin is None
+        or sout is None
+        or len(sin) != 4
+        or len(sout) != 5
+        or sout[1] * sout[2] != sin[1]
+        or sout[3:] != sin[2:]
+    ):
         return None
     swap = _only_user(view)
     if swap is None or not _swaps_1_2(swap):
@@ -446,8 +488,11 @@ def _hardtanh(c: Call) -> Layer:
 
 
 def _leaky(c: Call) -> Layer:
-    return Layer("LeakyReLU", {"negative_slope": float(c.arg(1, "negative_slope", 0.01))},
-                 inputs=[c.tensor(0)])
+    return Layer(
+        "LeakyReLU",
+        {"negative_slope": float(c.arg(1, "negative_slope", 0.01))},
+        inputs=[c.tensor(0)],
+    )
 
 
 def _softmax_fn(c: Call) -> Layer:
@@ -469,28 +514,58 @@ def function_mappers() -> dict[Any, Callable]:
 
     relu, relu6 = _activation("ReLU"), _activation("ReLU6")
     table: dict[Any, Callable] = {
-        operator.add: _add, operator.iadd: _add, torch.add: _add, "add": _add, "add_": _add,
-        torch.cat: _cat, torch.concat: _cat,
-        operator.mul: _mul, operator.imul: _mul, torch.mul: _mul, "mul": _mul,
-        torch.flatten: _flatten, "flatten": _flatten,
-        "view": _reshape, "reshape": _reshape, torch.reshape: _reshape,
-        "mean": _mean, torch.mean: _mean,
+        operator.add: _add,
+        operator.iadd: _add,
+        torch.add: _add,
+        "add": _add,
+        "add_": _add,
+        torch.cat: _cat,
+        torch.concat: _cat,
+        operator.mul: _mul,
+        operator.imul: _mul,
+        torch.mul: _mul,
+        "mul": _mul,
+        torch.flatten: _flatten,
+        "flatten": _flatten,
+        "view": _reshape,
+        "reshape": _reshape,
+        torch.reshape: _reshape,
+        "mean": _mean,
+        torch.mean: _mean,
         F.adaptive_avg_pool2d: _adaptive_avg_pool,
-        F.max_pool2d: _pool_fn("MaxPool2d"), F.avg_pool2d: _pool_fn("AvgPool2d"),
+        F.max_pool2d: _pool_fn("MaxPool2d"),
+        F.avg_pool2d: _pool_fn("AvgPool2d"),
         F.dropout: _dropout,
-        F.relu: relu, torch.relu: relu, torch.relu_: relu, "relu": relu, "relu_": relu,
-        F.relu6: relu6, F.hardtanh: _hardtanh,
+        F.relu: relu,
+        torch.relu: relu,
+        torch.relu_: relu,
+        "relu": relu,
+        "relu_": relu,
+        F.relu6: relu6,
+        F.hardtanh: _hardtanh,
         F.leaky_relu: _leaky,
-        torch.sigmoid: _activation("Sigmoid"), F.sigmoid: _activation("Sigmoid"),
+        torch.sigmoid: _activation("Sigmoid"),
+        F.sigmoid: _activation("Sigmoid"),
         "sigmoid": _activation("Sigmoid"),
-        torch.tanh: _activation("Tanh"), F.tanh: _activation("Tanh"), "tanh": _activation("Tanh"),
-        F.selu: _activation("SELU"), F.gelu: _activation("GELU"),
-        F.silu: _activation("SiLU"), F.hardswish: _activation("Hardswish"),
-        F.hardsigmoid: _activation("Hardsigmoid"), F.mish: _activation("Mish"),
-        F.softmax: _softmax_fn, torch.softmax: _softmax_fn, "softmax": _softmax_fn,
+        torch.tanh: _activation("Tanh"),
+        F.tanh: _activation("Tanh"),
+        "tanh": _activation("Tanh"),
+        F.selu: _activation("SELU"),
+        F.gelu: _activation("GELU"),
+        F.silu: _activation("SiLU"),
+        F.hardswish: _activation("Hardswish"),
+        F.hardsigmoid: _activation("Hardsigmoid"),
+        F.mish: _activation("Mish"),
+        F.softmax: _softmax_fn,
+        torch.softmax: _softmax_fn,
+        "softmax": _softmax_fn,
         "contiguous": _contiguous,
-        torch.transpose: _transpose, "transpose": _transpose,
-        torch.chunk: _chunk, "chunk": _chunk, torch.split: _split, "split": _split,
+        torch.transpose: _transpose,
+        "transpose": _transpose,
+        torch.chunk: _chunk,
+        "chunk": _chunk,
+        torch.split: _split,
+        "split": _split,
     }
     return table
 
@@ -503,8 +578,7 @@ def target_name(target) -> str:
     if isinstance(target, str):
         return f"Tensor.{target}"
     name = getattr(target, "__name__", None) or repr(target)
-    for prefix, namespace in (("torch.nn.functional", F), ("torch", torch),
-                              ("operator", operator)):
+    for prefix, namespace in (("torch.nn.functional", F), ("torch", torch), ("operator", operator)):
         if getattr(namespace, name, None) is target:
             return f"{prefix}.{name}"
     module = getattr(target, "__module__", None) or ""
@@ -512,6 +586,7 @@ def target_name(target) -> str:
 
 
 # -- onnx2torch's modules (an ONNX file converted to torch.fx) ---------------------------------
+
 
 def _onnx_binary(m, args, shape_of, node) -> Layer:
     import torch
@@ -566,11 +641,15 @@ def multi_input_mappers() -> dict[type, Callable]:
         from onnx2torch.node_converters.reshape import OnnxReshape
     except ImportError:
         return {}
-    return {OnnxBinaryMathOperation: _onnx_binary, OnnxConcat: _onnx_concat,
-            OnnxGlobalAveragePool: _onnx_global_pool,
-            OnnxGlobalAveragePoolWithKnownInputShape: _onnx_global_pool,
-            OnnxFlatten: _onnx_flatten, OnnxReshape: _onnx_reshape,
-            OnnxHardSigmoid: _onnx_hard_sigmoid}
+    return {
+        OnnxBinaryMathOperation: _onnx_binary,
+        OnnxConcat: _onnx_concat,
+        OnnxGlobalAveragePool: _onnx_global_pool,
+        OnnxGlobalAveragePoolWithKnownInputShape: _onnx_global_pool,
+        OnnxFlatten: _onnx_flatten,
+        OnnxReshape: _onnx_reshape,
+        OnnxHardSigmoid: _onnx_hard_sigmoid,
+    }
 
 
 def shape_readers() -> set[type]:
@@ -583,6 +662,7 @@ def shape_readers() -> set[type]:
 
 
 # -- ATen operators (a saved torch.export program) ---------------------------------------------
+
 
 def _weight_shape(c: Call, i: int, name: str):
     node = c.arg(i, name)
@@ -599,10 +679,15 @@ def _aten_conv(c: Call) -> Layer:
         raise Unmapped("a convolution that is not 2-D")
     padding = c.arg(4, "padding", 0)
     pad = padding if isinstance(padding, str) else _size(padding if padding != [] else 0)
-    params = {"out_channels": wshape[0], "kernel_size": _size(wshape[2:]),
-              "stride": _size(c.arg(3, "stride", 1) or 1), "padding": pad,
-              "dilation": _size(c.arg(5, "dilation", 1) or 1), "groups": c.arg(6, "groups", 1),
-              "bias": bias is not None}
+    params = {
+        "out_channels": wshape[0],
+        "kernel_size": _size(wshape[2:]),
+        "stride": _size(c.arg(3, "stride", 1) or 1),
+        "padding": pad,
+        "dilation": _size(c.arg(5, "dilation", 1) or 1),
+        "groups": c.arg(6, "groups", 1),
+        "bias": bias is not None,
+    }
     weights = {"weight": weight} | ({"bias": bias} if bias is not None else {})
     return Layer("Conv2d", params, inputs=[c.tensor(0)], weights=weights)
 
@@ -614,10 +699,15 @@ def _aten_convolution(c: Call) -> Layer:
     bias = c.arg(2, "bias")
     if len(wshape) != 4:
         raise Unmapped("a convolution that is not 2-D")
-    params = {"out_channels": wshape[0], "kernel_size": _size(wshape[2:]),
-              "stride": _size(c.arg(3, "stride")), "padding": _size(c.arg(4, "padding")),
-              "dilation": _size(c.arg(5, "dilation")), "groups": c.arg(8, "groups", 1),
-              "bias": bias is not None}
+    params = {
+        "out_channels": wshape[0],
+        "kernel_size": _size(wshape[2:]),
+        "stride": _size(c.arg(3, "stride")),
+        "padding": _size(c.arg(4, "padding")),
+        "dilation": _size(c.arg(5, "dilation")),
+        "groups": c.arg(8, "groups", 1),
+        "bias": bias is not None,
+    }
     weights = {"weight": weight} | ({"bias": bias} if bias is not None else {})
     return Layer("Conv2d", params, inputs=[c.tensor(0)], weights=weights)
 
@@ -625,17 +715,25 @@ def _aten_convolution(c: Call) -> Layer:
 def _bn_layer(c: Call, momentum, eps) -> Layer:
     import torch
 
-    weight, bias, mean, var = (c.arg(i, n) for i, n in
-                               enumerate(("weight", "bias", "running_mean", "running_var"), 1))
+    weight, bias, mean, var = (
+        c.arg(i, n) for i, n in enumerate(("weight", "bias", "running_mean", "running_var"), 1)
+    )
     if mean is None or var is None:
         raise Unmapped("batch statistics at test time (no running averages)")
     affine = weight is not None and bias is not None
-    weights = {"running_mean": mean, "running_var": var,
-               "num_batches_tracked": torch.tensor(0, dtype=torch.long)}
+    weights = {
+        "running_mean": mean,
+        "running_var": var,
+        "num_batches_tracked": torch.tensor(0, dtype=torch.long),
+    }
     if affine:
         weights |= {"weight": weight, "bias": bias}
-    return Layer("BatchNorm", {"eps": float(eps), "momentum": float(momentum), "affine": affine},
-                 inputs=[c.tensor(0)], weights=weights)
+    return Layer(
+        "BatchNorm",
+        {"eps": float(eps), "momentum": float(momentum), "affine": affine},
+        inputs=[c.tensor(0)],
+        weights=weights,
+    )
 
 
 def _aten_batch_norm(c: Call) -> Layer:
@@ -652,8 +750,12 @@ def _aten_linear(c: Call) -> Layer:
     weight, wshape = _weight_shape(c, 1, "weight")
     bias = c.arg(2, "bias")
     weights = {"weight": weight} | ({"bias": bias} if bias is not None else {})
-    return Layer("Linear", {"out_features": wshape[0], "bias": bias is not None},
-                 inputs=[c.tensor(0)], weights=weights)
+    return Layer(
+        "Linear",
+        {"out_features": wshape[0], "bias": bias is not None},
+        inputs=[c.tensor(0)],
+        weights=weights,
+    )
 
 
 # ops that return a tuple whose first item is the layer's output (read with getitem 0)
@@ -675,18 +777,24 @@ def aten_mappers() -> dict[Any, Callable]:
     relu, relu6 = _activation("ReLU"), _hardtanh
     alias = _contiguous
     return {
-        aten.conv2d.default: _aten_conv, aten.conv2d.padding: _aten_conv,
+        aten.conv2d.default: _aten_conv,
+        aten.conv2d.padding: _aten_conv,
         aten.convolution.default: _aten_convolution,
         aten.batch_norm.default: _aten_batch_norm,
         aten._native_batch_norm_legit_no_training.default: _aten_bn_no_training,
         aten.linear.default: _aten_linear,
         operator.getitem: _getitem,
-        aten.relu.default: relu, aten.relu_.default: relu,
-        aten.hardtanh.default: relu6, aten.hardtanh_.default: relu6,
-        aten.sigmoid.default: _activation("Sigmoid"), aten.tanh.default: _activation("Tanh"),
-        aten.add.Tensor: _add, aten.add_.Tensor: _add,
+        aten.relu.default: relu,
+        aten.relu_.default: relu,
+        aten.hardtanh.default: relu6,
+        aten.hardtanh_.default: relu6,
+        aten.sigmoid.default: _activation("Sigmoid"),
+        aten.tanh.default: _activation("Tanh"),
+        aten.add.Tensor: _add,
+        aten.add_.Tensor: _add,
         aten.mul.Tensor: _mul,
-        aten.silu.default: _activation("SiLU"), aten.silu_.default: _activation("SiLU"),
+        aten.silu.default: _activation("SiLU"),
+        aten.silu_.default: _activation("SiLU"),
         aten.hardswish.default: _activation("Hardswish"),
         aten.hardswish_.default: _activation("Hardswish"),
         aten.hardsigmoid.default: _activation("Hardsigmoid"),
@@ -698,7 +806,9 @@ def aten_mappers() -> dict[Any, Callable]:
         aten._adaptive_avg_pool2d.default: _adaptive_avg_pool,
         aten.mean.dim: _mean,
         aten.flatten.using_ints: _flatten,
-        aten.view.default: _reshape, aten.reshape.default: _reshape,
+        aten.view.default: _reshape,
+        aten.reshape.default: _reshape,
         aten.dropout.default: _dropout,
-        aten.clone.default: alias, aten.alias.default: alias,
+        aten.clone.default: alias,
+        aten.alias.default: alias,
     }

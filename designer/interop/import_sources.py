@@ -28,17 +28,18 @@ class SourceError(Exception):
 
 @dataclass
 class LoadedModel:
-    module: Any                       # an nn.Module (an fx GraphModule for ONNX and .pt2)
+    module: Any  # an nn.Module (an fx GraphModule for ONNX and .pt2)
     input_shape: tuple[int, ...] | None  # one sample's shape, when the source knows it
     name: str
-    source: str                       # how the design records where it came from
+    source: str  # how the design records where it came from
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """'3x224x224' -> (3, 224, 224)."""
     if not re.fullmatch(r"\d+(x\d+)*", text.strip()) or "x0" in f"x{text}":
-        raise SourceError(f"--input {text}: give one sample's shape as CxHxW, e.g. 3x224x224",
-                          usage=True)
+        raise SourceError(
+            f"--input {text}: give one sample's shape as CxHxW, e.g. 3x224x224", usage=True
+        )
     return tuple(int(v) for v in text.strip().split("x"))
 
 
@@ -57,8 +58,11 @@ def _torchvision(name: str, weights: str | None, weights_file: str | None) -> Lo
         import difflib
 
         close = difflib.get_close_matches(name, names, n=3)
-        hint = (f"; did you mean {', '.join(close)}?" if close else
-                "; torchvision.models.list_models() lists them")
+        hint = (
+            f"; did you mean {', '.join(close)}?"
+            if close
+            else "; torchvision.models.list_models() lists them"
+        )
         raise SourceError(f"torchvision has no classification model {name!r}{hint}", usage=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GoogLeNet/Inception warn about their default init
@@ -74,8 +78,9 @@ def _torchvision(name: str, weights: str | None, weights_file: str | None) -> Lo
         from designer.interop.torchvision_weights import canonical_source
         from designer.interop.weights import WeightsError, read_tensors
 
-        state = canonical_source(read_tensors(weights_file), list(module.state_dict()),
-                                 weights_file)
+        state = canonical_source(
+            read_tensors(weights_file), list(module.state_dict()), weights_file
+        )
         try:
             module.load_state_dict(state)
         except RuntimeError as exc:  # shapes of another variant
@@ -110,10 +115,13 @@ def _python_file(path: Path, factory: str) -> LoadedModel:
     except Exception as exc:  # noqa: BLE001
         raise SourceError(f"{path}:{factory}() failed: {type(exc).__name__}: {exc}") from None
     if not isinstance(model, nn.Module):
-        raise SourceError(f"{path}:{factory} gives a {type(model).__name__}, not a "
-                          "torch.nn.Module")
-    return LoadedModel(model, None, factory if factory[:1].isupper() else type(model).__name__,
-                       f"{path.name}:{factory}")
+        raise SourceError(f"{path}:{factory} gives a {type(model).__name__}, not a torch.nn.Module")
+    return LoadedModel(
+        model,
+        None,
+        factory if factory[:1].isupper() else type(model).__name__,
+        f"{path.name}:{factory}",
+    )
 
 
 def _static_shape(dims) -> tuple[int, ...] | None:
@@ -148,8 +156,9 @@ def _onnx(path: Path) -> LoadedModel:
     try:
         from onnx2torch import convert
     except ImportError:
-        raise SourceError("importing ONNX needs the onnx2torch package: pip install onnx2torch"
-                          ) from None
+        raise SourceError(
+            "importing ONNX needs the onnx2torch package: pip install onnx2torch"
+        ) from None
     try:
         model = onnx.load(str(path))
     except Exception as exc:  # noqa: BLE001 - a damaged file fails inside protobuf
@@ -158,15 +167,18 @@ def _onnx(path: Path) -> LoadedModel:
     graph_inputs = [i for i in model.graph.input if i.name not in inputs]
     if len(graph_inputs) != 1:
         raise SourceError(f"{path}: the network has {len(graph_inputs)} inputs; a design has one")
-    dims = [d.dim_value if d.HasField("dim_value") else None
-            for d in graph_inputs[0].type.tensor_type.shape.dim]
+    dims = [
+        d.dim_value if d.HasField("dim_value") else None
+        for d in graph_inputs[0].type.tensor_type.shape.dim
+    ]
     _shared_initializers(model)
     try:
         module = convert(model)
     except Exception as exc:  # noqa: BLE001 - onnx2torch raises NotImplementedError and others
         text = str(exc).strip().splitlines()
-        raise SourceError(f"{path}: onnx2torch cannot convert it: "
-                          f"{text[0] if text else type(exc).__name__}") from None
+        raise SourceError(
+            f"{path}: onnx2torch cannot convert it: {text[0] if text else type(exc).__name__}"
+        ) from None
     return LoadedModel(module, _static_shape(dims), path.stem, path.name)
 
 
@@ -212,20 +224,25 @@ def _exported(path: Path) -> LoadedModel:
         text = str(exc).strip().splitlines()
         if "weights_only" in str(exc) or "Unsupported global" in str(exc):
             text = ["it holds pickled Python objects, not just tensors (refused for safety)"]
-        raise SourceError(f"{path}: not a readable torch.export program "
-                          f"({text[0] if text else type(exc).__name__})") from None
-    placeholders = [n for n in program.graph.nodes if n.op == "placeholder"
-                    and n.name in program.graph_signature.user_inputs]
+        raise SourceError(
+            f"{path}: not a readable torch.export program "
+            f"({text[0] if text else type(exc).__name__})"
+        ) from None
+    placeholders = [
+        n
+        for n in program.graph.nodes
+        if n.op == "placeholder" and n.name in program.graph_signature.user_inputs
+    ]
     if len(placeholders) != 1:
-        raise SourceError(f"{path}: the program takes {len(placeholders)} inputs; a design "
-                          "has one")
+        raise SourceError(f"{path}: the program takes {len(placeholders)} inputs; a design has one")
     val = placeholders[0].meta.get("val")
     shape = _static_shape(val.shape) if val is not None else None
     return LoadedModel(program, shape, path.stem, path.name)
 
 
-def load_model(spec: str, weights: str | None = None,
-               weights_file: str | None = None) -> LoadedModel:
+def load_model(
+    spec: str, weights: str | None = None, weights_file: str | None = None
+) -> LoadedModel:
     """`torchvision:NAME` (with torchvision's `weights`, "DEFAULT", or a state_dict file),
     `path/to/file.py:FACTORY`, `model.onnx` or `model.pt2`. Raises SourceError, or WeightsError
     for weights that cannot be had."""
@@ -234,18 +251,24 @@ def load_model(spec: str, weights: str | None = None,
             raise SourceError("give --weights DEFAULT or --weights-file, not both", usage=True)
         return _torchvision(spec.split(":", 1)[1], weights, weights_file)
     if weights is not None or weights_file is not None:
-        raise SourceError("--weights and --weights-file are for torchvision:NAME; a file "
-                          "brings its own", usage=True)
+        raise SourceError(
+            "--weights and --weights-file are for torchvision:NAME; a file brings its own",
+            usage=True,
+        )
     path_text, _, factory = spec.rpartition(":")
     if path_text.endswith(".py") and factory:
         return _python_file(Path(path_text), factory)
     path = Path(spec)
     if spec.endswith(".py"):
-        raise SourceError(f"{spec}: name the function or class that builds the model, e.g. "
-                          f"{spec}:build_model", usage=True)
+        raise SourceError(
+            f"{spec}: name the function or class that builds the model, e.g. {spec}:build_model",
+            usage=True,
+        )
     if path.suffix.lower() not in (".onnx", ".pt2"):
-        raise SourceError(f"{spec}: import a torchvision:NAME, a FILE.py:FACTORY, a .onnx or a "
-                          ".pt2 file", usage=True)
+        raise SourceError(
+            f"{spec}: import a torchvision:NAME, a FILE.py:FACTORY, a .onnx or a .pt2 file",
+            usage=True,
+        )
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     return _onnx(path) if path.suffix.lower() == ".onnx" else _exported(path)

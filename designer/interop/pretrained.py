@@ -2,7 +2,8 @@
 
 torchvision's weights API names the file (its URL, and the hash prefix in the file name); the
 download itself is designer.data.download's, in chunks, so a UI can show progress and stop it,
-into torch's own cache (torch.hub's checkpoints folder), where torchvision then finds it. Offline, the error names
+into torch's own cache (torch.hub's checkpoints folder), where torchvision then finds it. Offline,
+the error names
 the URL and where to put a copy made elsewhere (or: pick the file, as `--weights-file` does).
 """
 
@@ -20,9 +21,9 @@ __all__ = ["DownloadCancelled", "PretrainedFile", "download", "pretrained_file"]
 
 @dataclass(frozen=True)
 class PretrainedFile:
-    label: str          # e.g. "ResNet18_Weights.IMAGENET1K_V1"
+    label: str  # e.g. "ResNet18_Weights.IMAGENET1K_V1"
     url: str
-    cache: Path         # where torch keeps it once downloaded
+    cache: Path  # where torch keeps it once downloaded
 
     @property
     def cached(self) -> bool:
@@ -39,15 +40,23 @@ def pretrained_file(model: str) -> PretrainedFile:
     return PretrainedFile(f"{type(weights).__name__}.{weights.name}", weights.url, cache)
 
 
-def download(url: str, target: Path, *, progress=None, cancelled=None,
-             timeout: float = TIMEOUT_SECONDS) -> None:
+def download(
+    url: str, target: Path, *, progress=None, cancelled=None, timeout: float = TIMEOUT_SECONDS
+) -> None:
     """Fetch pretrained weights into ``target`` (designer.data.download, with torch.hub's hash
     prefix checked). Raises PretrainedUnavailable, naming the URL and where a copy goes, or
     DownloadCancelled."""
     try:
-        fetch(url, target, progress=progress, cancelled=cancelled,
-              sha256_prefix=hash_prefix(Path(target).name), timeout=timeout)
+        fetch(
+            url,
+            target,
+            progress=progress,
+            cancelled=cancelled,
+            sha256_prefix=hash_prefix(Path(target).name),
+            timeout=timeout,
+        )
     except DownloadError as exc:
         raise PretrainedUnavailable(
             f"{exc}. Download it on a machine with internet access and put it at {target}, or "
-            f"choose the file (.pth or .safetensors)") from None
+            f"choose the file (.pth or .safetensors)"
+        ) from None

@@ -23,7 +23,8 @@ from designer.interop.weights import WeightsError, read_tensors, save_weights
 # Old DenseNet checkpoints (torchvision's own downloads) name layers 'norm.1' instead of 'norm1';
 # torchvision renames them the same way when it loads them.
 _DENSENET_LEGACY = re.compile(
-    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
+)
 _COUNTER = "num_batches_tracked"  # BatchNorm's step counter; checkpoints before PyTorch 0.4 lack it
 
 
@@ -47,8 +48,9 @@ def _shape(t) -> tuple[int, ...]:
     return tuple(t.shape)
 
 
-def canonical_source(tensors: dict, reference_keys: list[str], source: str,
-                     ignore: tuple[str, ...] = ()) -> dict:
+def canonical_source(
+    tensors: dict, reference_keys: list[str], source: str, ignore: tuple[str, ...] = ()
+) -> dict:
     """The source tensors in the reference model's order, after dropping ignored prefixes and
     renaming legacy keys; raises WeightsError naming a missing or unexpected tensor."""
     import torch
@@ -56,7 +58,7 @@ def canonical_source(tensors: dict, reference_keys: list[str], source: str,
     renamed: dict[str, Any] = {}
     keys = list(tensors)
     if keys and all(k.startswith("module.") for k in keys):  # saved from DataParallel
-        tensors = {k[len("module."):]: v for k, v in tensors.items()}
+        tensors = {k[len("module.") :]: v for k, v in tensors.items()}
     for key, value in tensors.items():
         if any(key.startswith(p) for p in ignore):
             continue
@@ -66,8 +68,10 @@ def canonical_source(tensors: dict, reference_keys: list[str], source: str,
     extra = [k for k in renamed if k not in wanted]
     if extra:
         more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
-        raise WeightsError(f"{source}: the tensor '{extra[0]}'{more} does not belong to this "
-                           "network; is it a state_dict of another architecture?")
+        raise WeightsError(
+            f"{source}: the tensor '{extra[0]}'{more} does not belong to this "
+            "network; is it a state_dict of another architecture?"
+        )
     ordered = {}
     for key in reference_keys:
         if key in renamed:
@@ -81,8 +85,9 @@ def canonical_source(tensors: dict, reference_keys: list[str], source: str,
     return ordered
 
 
-def map_by_structure(source: dict, target_shapes: dict[str, tuple[int, ...]], source_name: str,
-                     head_hint: str = "") -> dict:
+def map_by_structure(
+    source: dict, target_shapes: dict[str, tuple[int, ...]], source_name: str, head_hint: str = ""
+) -> dict:
     """Pair the modules of `source` with those of the target in order; return target key ->
     tensor. Raises WeightsError naming the first tensor whose name or shape does not fit
     (adding `head_hint` when that is in the last layer, the classifier)."""
@@ -95,25 +100,31 @@ def map_by_structure(source: dict, target_shapes: dict[str, tuple[int, ...]], so
         if set(snames) != set(dnames):
             raise WeightsError(
                 f"{source_name}: the module '{sp}' ({', '.join(snames)}) does not correspond to "
-                f"the design's '{dp}' ({', '.join(dnames)}); the architectures differ there")
+                f"the design's '{dp}' ({', '.join(dnames)}); the architectures differ there"
+            )
         for name, dkey in dnames.items():
             skey = snames[name]
             have, need = _shape(source[skey]), tuple(target_shapes[dkey])
             if have != need:
                 raise WeightsError(
                     f"{source_name}: the tensor '{skey}' has shape {have} but the design's "
-                    f"'{dkey}' needs {need}{hint}")
+                    f"'{dkey}' needs {need}{hint}"
+                )
             mapped[dkey] = source[skey]
     if len(src_groups) != len(dst_groups):
         if len(src_groups) > len(dst_groups):
             _, keys = src_groups[len(dst_groups)]
-            raise WeightsError(f"{source_name}: the tensor '{keys[0]}' has no place in the design "
-                               f"(it has {len(dst_groups)} layers with weights, the file "
-                               f"{len(src_groups)})")
+            raise WeightsError(
+                f"{source_name}: the tensor '{keys[0]}' has no place in the design "
+                f"(it has {len(dst_groups)} layers with weights, the file "
+                f"{len(src_groups)})"
+            )
         _, keys = dst_groups[len(src_groups)]
-        raise WeightsError(f"{source_name}: nothing in it fits the design's '{keys[0]}' (the "
-                           f"design has {len(dst_groups)} layers with weights, the file "
-                           f"{len(src_groups)})")
+        raise WeightsError(
+            f"{source_name}: nothing in it fits the design's '{keys[0]}' (the "
+            f"design has {len(dst_groups)} layers with weights, the file "
+            f"{len(src_groups)})"
+        )
     return mapped
 
 
@@ -143,24 +154,31 @@ def torchvision_to_design(design, tensors: dict, link, source_name: str) -> dict
         node = design.find(node_name)
         attr = code.module_names.get(node.id) if node is not None else None
         if attr is None:
-            raise WeightsError(f"the design has no layer {node_name!r} to hold torchvision's "
-                               "fixed input transform")
+            raise WeightsError(
+                f"the design has no layer {node_name!r} to hold torchvision's fixed input transform"
+            )
         for name, value in values.items():
             fixed[f"{attr}.{name}"] = torch.tensor(value, dtype=torch.float32)
-    hint = (f" (weights for another number of classes? this design has {design.num_classes}; "
-            "make it with the template option num_classes=N)")
-    mapped = map_by_structure(source, {k: s for k, s in target.items() if k not in fixed},
-                              source_name, hint)
+    hint = (
+        f" (weights for another number of classes? this design has {design.num_classes}; "
+        "make it with the template option num_classes=N)"
+    )
+    mapped = map_by_structure(
+        source, {k: s for k, s in target.items() if k not in fixed}, source_name, hint
+    )
     for key, value in fixed.items():
         if _shape(value) != target[key]:
-            raise WeightsError(f"the fixed tensor '{key}' has shape {_shape(value)} but the "
-                               f"design needs {target[key]}")
+            raise WeightsError(
+                f"the fixed tensor '{key}' has shape {_shape(value)} but the "
+                f"design needs {target[key]}"
+            )
         mapped[key] = value
     return {k: mapped[k] for k in target}
 
 
-def save_design_weights(design, tensors: dict, path: str | Path,
-                        metadata: dict[str, str] | None = None) -> None:
+def save_design_weights(
+    design, tensors: dict, path: str | Path, metadata: dict[str, str] | None = None
+) -> None:
     """Write a design's weights (its own key names) after checking that they load with
     strict=True into its compiled module; atomic, so a failure leaves no file behind."""
     module, _ = meta_module(design)
@@ -206,11 +224,13 @@ def pretrained_state_dict(model: str) -> tuple[dict, str]:
             raise PretrainedUnavailable(
                 f"torchvision's {label} weights could not be read from {cache}: {reason}; "
                 "delete that file to download it again, or pass a copy with --weights-file "
-                "PATH") from None
+                "PATH"
+            ) from None
         raise PretrainedUnavailable(
             f"cannot download torchvision's {label} weights ({reason}). Download "
             f"{weights.url} on a machine with internet access and pass the file with "
-            f"--weights-file PATH (or put it at {cache})") from None
+            f"--weights-file PATH (or put it at {cache})"
+        ) from None
     return state, label
 
 

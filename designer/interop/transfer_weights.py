@@ -16,8 +16,13 @@ from designer.interop.weights import WeightsError
 
 def _adapt_channels(t, want: tuple[int, ...], channels: tuple[int, int]):
     old_c, new_c = channels
-    if t.dim() != 4 or t.shape[1] != old_c or len(want) != 4 or want[1] != new_c \
-            or tuple(t.shape[:1]) + tuple(t.shape[2:]) != want[:1] + want[2:]:
+    if (
+        t.dim() != 4
+        or t.shape[1] != old_c
+        or len(want) != 4
+        or want[1] != new_c
+        or tuple(t.shape[:1]) + tuple(t.shape[2:]) != want[:1] + want[2:]
+    ):
         return None
     return t.sum(1, keepdim=True) if new_c == 1 else t.repeat(1, new_c, 1, 1) / new_c
 
@@ -34,8 +39,12 @@ def carry_weights(old_design, old_tensors: dict, new_design, edit: TransferEdit)
         attr, _, rest = key.partition(".")
         nid = node_of[attr]
         old_node = old_design.nodes.get(nid)
-        if (nid in edit.fresh or old_node is None or nid not in old_code.module_names
-                or old_node.type != new_design.nodes[nid].type):
+        if (
+            nid in edit.fresh
+            or old_node is None
+            or nid not in old_code.module_names
+            or old_node.type != new_design.nodes[nid].type
+        ):
             carried[key] = value
             continue
         name = new_design.nodes[nid].name
@@ -51,7 +60,8 @@ def carry_weights(old_design, old_tensors: dict, new_design, edit: TransferEdit)
                 raise WeightsError(
                     f"{name}: its tensor '{old_key}' has shape {tuple(t.shape)} but after the "
                     f"change it needs {tuple(value.shape)}; cut the design before {name} or "
-                    "replace that layer")
+                    "replace that layer"
+                )
             t = adapted
         carried[key] = t.detach().clone().to(value.dtype)
     return carried

@@ -41,7 +41,7 @@ def read_tensors(path: str | Path) -> dict:
         data = torch.load(str(path), map_location="cpu", weights_only=True)
     except WeightsError:
         raise
-    except Exception as exc:  # safetensors/unpickler errors: report, never execute anything
+    except Exception as exc:  # noqa: BLE001 - safetensors/unpickler errors: report, run nothing
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "weights_only" in str(exc) or "Unsupported global" in str(exc):
             reason = "it holds pickled Python objects, not just tensors (refused for safety)"
@@ -63,12 +63,15 @@ def check_compatible(module, tensors: dict, source: str) -> None:
         raise WeightsError(f"{source}: the tensor '{missing[0]}' is missing{more}")
     if extra:
         more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
-        raise WeightsError(f"{source}: the tensor '{extra[0]}' does not belong to this design{more}")
+        raise WeightsError(
+            f"{source}: the tensor '{extra[0]}' does not belong to this design{more}"
+        )
     for k, v in own.items():
         if tuple(tensors[k].shape) != tuple(v.shape):
             raise WeightsError(
                 f"{source}: the tensor '{k}' has shape {tuple(tensors[k].shape)} but the design "
-                f"needs {tuple(v.shape)}")
+                f"needs {tuple(v.shape)}"
+            )
 
 
 def load_weights(module, path: str | Path) -> None:
@@ -102,6 +105,10 @@ def nodes_with_weights(design, analysis, design_path) -> set[str]:
     if path is None or not path.is_file():
         return set()
     fresh = set(design.metadata.get(FRESH_KEY) or ())
-    return {nid for nid, info in analysis.info.items()
-            if nid in design.nodes and nid not in fresh
-            and (info.trainable_params or info.buffer_params)}
+    return {
+        nid
+        for nid, info in analysis.info.items()
+        if nid in design.nodes
+        and nid not in fresh
+        and (info.trainable_params or info.buffer_params)
+    }

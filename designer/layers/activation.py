@@ -23,29 +23,52 @@ class _Activation(LayerSpec):
 
 
 def _simple(type_name: str, ctor: str, help_text: str, has_inplace: bool = False):
-    cls = type(type_name, (_Activation,), {"type": type_name, "title": type_name, "ctor": ctor,
-                                           "help": help_text, "has_inplace": has_inplace,
-                                           "__module__": __name__})
+    cls = type(
+        type_name,
+        (_Activation,),
+        {
+            "type": type_name,
+            "title": type_name,
+            "ctor": ctor,
+            "help": help_text,
+            "has_inplace": has_inplace,
+            "__module__": __name__,
+        },
+    )
     register_layer(cls)
     return cls
 
 
 ReLU = _simple("ReLU", "nn.ReLU", "max(0, x): the default choice.", has_inplace=True)
-ReLU6 = _simple("ReLU6", "nn.ReLU6", "min(max(0, x), 6): MobileNet's activation.",
-                has_inplace=True)
-SELU = _simple("SELU", "nn.SELU",
-               "Self-normalizing ELU (lambda 1.0507, alpha 1.6733); can replace BatchNorm.",
-               has_inplace=True)
+ReLU6 = _simple("ReLU6", "nn.ReLU6", "min(max(0, x), 6): MobileNet's activation.", has_inplace=True)
+SELU = _simple(
+    "SELU",
+    "nn.SELU",
+    "Self-normalizing ELU (lambda 1.0507, alpha 1.6733); can replace BatchNorm.",
+    has_inplace=True,
+)
 Sigmoid = _simple("Sigmoid", "nn.Sigmoid", "1 / (1 + exp(-x)), squashes to (0, 1).")
-SiLU = _simple("SiLU", "nn.SiLU", "x * sigmoid(x), also called Swish: EfficientNet's activation.",
-               has_inplace=True)
-Hardswish = _simple("Hardswish", "nn.Hardswish",
-                    "x * ReLU6(x + 3) / 6: a cheap Swish (MobileNetV3).", has_inplace=True)
-Hardsigmoid = _simple("Hardsigmoid", "nn.Hardsigmoid",
-                      "ReLU6(x + 3) / 6: a cheap sigmoid (MobileNetV3's squeeze-and-excitation).",
-                      has_inplace=True)
-Mish = _simple("Mish", "nn.Mish", "x * tanh(softplus(x)): a smooth ReLU-like activation.",
-               has_inplace=True)
+SiLU = _simple(
+    "SiLU",
+    "nn.SiLU",
+    "x * sigmoid(x), also called Swish: EfficientNet's activation.",
+    has_inplace=True,
+)
+Hardswish = _simple(
+    "Hardswish",
+    "nn.Hardswish",
+    "x * ReLU6(x + 3) / 6: a cheap Swish (MobileNetV3).",
+    has_inplace=True,
+)
+Hardsigmoid = _simple(
+    "Hardsigmoid",
+    "nn.Hardsigmoid",
+    "ReLU6(x + 3) / 6: a cheap sigmoid (MobileNetV3's squeeze-and-excitation).",
+    has_inplace=True,
+)
+Mish = _simple(
+    "Mish", "nn.Mish", "x * tanh(softplus(x)): a smooth ReLU-like activation.", has_inplace=True
+)
 Tanh = _simple("Tanh", "nn.Tanh", "Squashes to (-1, 1).")
 
 
@@ -71,7 +94,12 @@ class PReLU(_Activation):
     title = "PReLU"
     help = "LeakyReLU whose negative slope is learned (one for all, or one per channel)."
     params = (
-        Choice("slopes", "single", "One learned slope, or one per channel.", options=("single", "per channel")),
+        Choice(
+            "slopes",
+            "single",
+            "One learned slope, or one per channel.",
+            options=("single", "per channel"),
+        ),
         Float("init", 0.25, "Initial slope.", min=0.0),
     )
 
@@ -83,8 +111,11 @@ class PReLU(_Activation):
 
     def emit_module(self, p, in_shapes):
         n = self._n(p, in_shapes)
-        return call("nn.PReLU", num_parameters=None if n == 1 else n,
-                    init=None if p["init"] == 0.25 else repr(float(p["init"])))
+        return call(
+            "nn.PReLU",
+            num_parameters=None if n == 1 else n,
+            init=None if p["init"] == 0.25 else repr(float(p["init"])),
+        )
 
 
 @register_layer
@@ -109,8 +140,9 @@ class ELU(_Activation):
     params = (Float("alpha", 1.0, "Saturation value for negative inputs.", min=0.0),)
 
     def emit_module(self, p, in_shapes, inplace=None):
-        return call("nn.ELU", alpha=None if p["alpha"] == 1.0 else repr(float(p["alpha"])),
-                    inplace=inplace)
+        return call(
+            "nn.ELU", alpha=None if p["alpha"] == 1.0 else repr(float(p["alpha"])), inplace=inplace
+        )
 
     def emit_inplace_module(self, p, in_shapes):
         return self.emit_module(p, in_shapes, inplace=True)
@@ -121,25 +153,33 @@ class GELU(_Activation):
     type = "GELU"
     title = "GELU"
     help = "Gaussian error linear unit (transformers, ConvNeXt)."
-    params = (Choice("approximate", "none", "Exact or tanh approximation.", options=("none", "tanh")),)
+    params = (
+        Choice("approximate", "none", "Exact or tanh approximation.", options=("none", "tanh")),
+    )
 
     def emit_module(self, p, in_shapes):
-        return call("nn.GELU", approximate=None if p["approximate"] == "none" else repr(p["approximate"]))
+        return call(
+            "nn.GELU", approximate=None if p["approximate"] == "none" else repr(p["approximate"])
+        )
 
 
 @register_layer
 class Softmax(_Activation):
     type = "Softmax"
     title = "Softmax"
-    help = ("Turns scores into probabilities over the features (dim 1). Not needed before a "
-            "classification head, whose loss applies it.")
+    help = (
+        "Turns scores into probabilities over the features (dim 1). Not needed before a "
+        "classification head, whose loss applies it."
+    )
     params = (Int("dim", 1, "Dimension that sums to 1 (1 = channels/features).", min=1, max=3),)
 
     def infer_shape(self, p, in_shapes):
         from designer.core.errors import ShapeError
 
         if p["dim"] > len(in_shapes[0]):
-            raise ShapeError(f"dim {p['dim']} does not exist in a {len(in_shapes[0]) + 1}-D tensor", "dim")
+            raise ShapeError(
+                f"dim {p['dim']} does not exist in a {len(in_shapes[0]) + 1}-D tensor", "dim"
+            )
         return in_shapes[0]
 
     def emit_module(self, p, in_shapes):

@@ -29,8 +29,15 @@ class ConvBNAct(nn.Module):
         super().__init__()
         if padding is None:
             padding = (kernel_size - 1) // 2
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
-                              padding=padding, groups=groups, bias=False)
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            groups=groups,
+            bias=False,
+        )
         self.bn = nn.BatchNorm2d(out_channels, eps=eps)
         activations = {"ReLU": nn.ReLU, "ReLU6": nn.ReLU6}
         self.relu = activations[activation](inplace=True) if activation != "none" else None
@@ -77,8 +84,9 @@ class InceptionModule(nn.Module):
         self.branch3_conv1 = nn.Conv2d(in_channels, ch5x5red, kernel_size=1, bias=bias)
         self.branch3_bn1 = norm(ch5x5red)
         self.branch3_relu1 = nn.ReLU(inplace=True)
-        self.branch3_conv2 = nn.Conv2d(ch5x5red, ch5x5, kernel_size=branch3_kernel,
-                                       padding=branch3_kernel // 2, bias=bias)
+        self.branch3_conv2 = nn.Conv2d(
+            ch5x5red, ch5x5, kernel_size=branch3_kernel, padding=branch3_kernel // 2, bias=bias
+        )
         self.branch3_bn2 = norm(ch5x5)
         self.branch3_relu2 = nn.ReLU(inplace=True)
         self.branch4_pool = nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True)
@@ -104,15 +112,17 @@ class ResidualBasicBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride,
-                               padding=1, bias=False)
+        self.conv1 = nn.Conv2d(
+            in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False
+        )
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.relu1 = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
         if stride != 1 or in_channels != out_channels:
-            self.downsample_conv = nn.Conv2d(in_channels, out_channels, kernel_size=1,
-                                             stride=stride, bias=False)
+            self.downsample_conv = nn.Conv2d(
+                in_channels, out_channels, kernel_size=1, stride=stride, bias=False
+            )
             self.downsample_bn = nn.BatchNorm2d(out_channels)
         else:
             self.downsample_conv = None
@@ -150,15 +160,17 @@ class ResidualBottleneck(nn.Module):
         self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.relu1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1,
-                               groups=groups, bias=False)
+        self.conv2 = nn.Conv2d(
+            width, width, kernel_size=3, stride=stride, padding=1, groups=groups, bias=False
+        )
         self.bn2 = nn.BatchNorm2d(width)
         self.relu2 = nn.ReLU(inplace=True)
         self.conv3 = nn.Conv2d(width, out_channels, kernel_size=1, bias=False)
         self.bn3 = nn.BatchNorm2d(out_channels)
         if stride != 1 or in_channels != out_channels:
-            self.downsample_conv = nn.Conv2d(in_channels, out_channels, kernel_size=1,
-                                             stride=stride, bias=False)
+            self.downsample_conv = nn.Conv2d(
+                in_channels, out_channels, kernel_size=1, stride=stride, bias=False
+            )
             self.downsample_bn = nn.BatchNorm2d(out_channels)
         else:
             self.downsample_conv = None
@@ -198,8 +210,9 @@ class DenseLayer(nn.Module):
         self.conv1 = nn.Conv2d(in_channels, bn_size * growth_rate, kernel_size=1, bias=False)
         self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
         self.relu2 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, kernel_size=3, padding=1,
-                               bias=False)
+        self.conv2 = nn.Conv2d(
+            bn_size * growth_rate, growth_rate, kernel_size=3, padding=1, bias=False
+        )
         self.dropout = nn.Dropout(p=drop_rate) if drop_rate > 0 else None
 
     def forward(self, x: Tensor) -> Tensor:
@@ -273,10 +286,13 @@ class FireModule(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.squeeze_activation(self.squeeze(x))
-        return torch.cat([
-            self.expand1x1_activation(self.expand1x1(x)),
-            self.expand3x3_activation(self.expand3x3(x)),
-        ], 1)
+        return torch.cat(
+            [
+                self.expand1x1_activation(self.expand1x1(x)),
+                self.expand3x3_activation(self.expand3x3(x)),
+            ],
+            1,
+        )
 
 
 class InvertedResidual(nn.Module):
@@ -305,8 +321,9 @@ class InvertedResidual(nn.Module):
             self.conv_expand = None
             self.bn_expand = None
             self.relu_expand = None
-        self.conv_depthwise = nn.Conv2d(hidden, hidden, kernel_size=3, stride=stride, padding=1,
-                                        groups=hidden, bias=False)
+        self.conv_depthwise = nn.Conv2d(
+            hidden, hidden, kernel_size=3, stride=stride, padding=1, groups=hidden, bias=False
+        )
         self.bn_depthwise = nn.BatchNorm2d(hidden)
         self.relu_depthwise = act(inplace=True)
         self.conv_project = nn.Conv2d(hidden, out_channels, kernel_size=1, bias=False)

@@ -48,8 +48,17 @@ class _Block(LayerSpec):
 
 def conv_bn_relu(b, x, out, k, name, stride=1, padding=0, groups=1, act="ReLU", bn_eps=1e-5):
     """The conv -> BatchNorm -> activation unit that torchvision calls Conv2dNormActivation."""
-    x = b.add("Conv2d", x, name=name, out_channels=out, kernel_size=k, stride=stride,
-              padding=padding, groups=groups, bias=False)
+    x = b.add(
+        "Conv2d",
+        x,
+        name=name,
+        out_channels=out,
+        kernel_size=k,
+        stride=stride,
+        padding=padding,
+        groups=groups,
+        bias=False,
+    )
     x = b.add("BatchNorm", x, name=name.replace("conv", "bn"), eps=bn_eps)
     return b.add(act, x, name=name.replace("conv", "relu")) if act else x
 
@@ -58,16 +67,22 @@ def conv_bn_relu(b, x, out, k, name, stride=1, padding=0, groups=1, act="ReLU", 
 class ConvBNAct(_Block):
     type = "ConvBNAct"
     title = "Conv-BN-activation"
-    help = ("A convolution without bias, BatchNorm and an activation as one unit (torchvision's "
-            "Conv2dNormActivation, GoogLeNet's BasicConv2d, MobileNet's stem).")
+    help = (
+        "A convolution without bias, BatchNorm and an activation as one unit (torchvision's "
+        "Conv2dNormActivation, GoogLeNet's BasicConv2d, MobileNet's stem)."
+    )
     params = (
         Int("out_channels", 32, "Output channels.", min=1),
         Int("kernel_size", 3, "Kernel height and width.", min=1),
         Int("stride", 1, "Step between kernel positions.", min=1),
         OptionalInt("padding", None, "Zeros on each side (empty = (kernel_size - 1) / 2).", min=0),
         Int("groups", 1, "Channel groups (groups = channels is depthwise).", min=1),
-        Choice("activation", "ReLU", "Activation after the BatchNorm.",
-               options=("ReLU", "ReLU6", "none")),
+        Choice(
+            "activation",
+            "ReLU",
+            "Activation after the BatchNorm.",
+            options=("ReLU", "ReLU6", "none"),
+        ),
         Float("eps", 1e-5, "BatchNorm's eps (GoogLeNet uses 0.001).", min=0.0, min_exclusive=True),
     )
 
@@ -75,8 +90,18 @@ class ConvBNAct(_Block):
         k = p["kernel_size"]
         pad = (k - 1) // 2 if p["padding"] is None else p["padding"]
         act = None if p["activation"] == "none" else p["activation"]
-        return conv_bn_relu(b, x, p["out_channels"], k, "conv", stride=p["stride"], padding=pad,
-                            groups=p["groups"], act=act, bn_eps=p["eps"])
+        return conv_bn_relu(
+            b,
+            x,
+            p["out_channels"],
+            k,
+            "conv",
+            stride=p["stride"],
+            padding=pad,
+            groups=p["groups"],
+            act=act,
+            bn_eps=p["eps"],
+        )
 
     def summary_text(self, p):
         k, s = p["kernel_size"], p["stride"]
@@ -87,8 +112,10 @@ class ConvBNAct(_Block):
 class InceptionModule(_Block):
     type = "InceptionModule"
     title = "Inception module"
-    help = ("GoogLeNet's module: 1x1, 1x1->3x3, 1x1->5x5 and pool->1x1 branches side by side, "
-            "concatenated; the 1x1 'bottlenecks' keep it cheap.")
+    help = (
+        "GoogLeNet's module: 1x1, 1x1->3x3, 1x1->5x5 and pool->1x1 branches side by side, "
+        "concatenated; the 1x1 'bottlenecks' keep it cheap."
+    )
     params = (
         Int("ch1x1", 64, "Filters of the 1x1 branch.", min=1),
         Int("ch3x3red", 96, "1x1 reduction before the 3x3.", min=1),
@@ -96,8 +123,13 @@ class InceptionModule(_Block):
         Int("ch5x5red", 16, "1x1 reduction before the 5x5.", min=1),
         Int("ch5x5", 32, "Filters of the 5x5 branch.", min=1),
         Int("pool_proj", 32, "1x1 filters after the pooling branch.", min=1),
-        Int("branch3_kernel", 5, "Kernel of the third branch (torchvision's GoogLeNet uses 3).",
-            min=1, max=7),
+        Int(
+            "branch3_kernel",
+            5,
+            "Kernel of the third branch (torchvision's GoogLeNet uses 3).",
+            min=1,
+            max=7,
+        ),
         Bool("batch_norm", True, "Conv-BatchNorm-ReLU units (torchvision) or Conv-ReLU (paper)."),
     )
 
@@ -112,8 +144,9 @@ class InceptionModule(_Block):
         b2 = unit(unit(x, p["ch3x3red"], 1, "branch2_conv1"), p["ch3x3"], 3, "branch2_conv2")
         k3 = p["branch3_kernel"]
         b3 = unit(unit(x, p["ch5x5red"], 1, "branch3_conv1"), p["ch5x5"], k3, "branch3_conv2")
-        pool = b.add("MaxPool2d", x, name="branch4_pool", kernel_size=3, stride=1, padding=1,
-                     ceil_mode=True)
+        pool = b.add(
+            "MaxPool2d", x, name="branch4_pool", kernel_size=3, stride=1, padding=1, ceil_mode=True
+        )
         b4 = unit(pool, p["pool_proj"], 1, "branch4_conv")
         return b.add("Concat", [b1, b2, b3, b4], name="concat")
 
@@ -126,8 +159,10 @@ class ResidualBasicBlock(_Block):
     type = "ResidualBasicBlock"
     title = "Residual basic block"
     repeatable = True
-    help = ("ResNet-18/34's block: two 3x3 convolutions plus a shortcut; the shortcut becomes a "
-            "1x1 projection when the stride or the channels change.")
+    help = (
+        "ResNet-18/34's block: two 3x3 convolutions plus a shortcut; the shortcut becomes a "
+        "1x1 projection when the stride or the channels change."
+    )
     params = (
         Int("out_channels", 64, "Output channels.", min=1),
         Int("stride", 1, "2 halves the height and width.", min=1, max=4),
@@ -147,8 +182,15 @@ class ResidualBasicBlock(_Block):
 def _shortcut(b, x, c_in, c_out, stride):
     if stride == 1 and c_in == c_out:
         return x
-    y = b.add("Conv2d", x, name="downsample_conv", out_channels=c_out, kernel_size=1,
-              stride=stride, bias=False)
+    y = b.add(
+        "Conv2d",
+        x,
+        name="downsample_conv",
+        out_channels=c_out,
+        kernel_size=1,
+        stride=stride,
+        bias=False,
+    )
     return b.add("BatchNorm", y, name="downsample_bn")
 
 
@@ -157,8 +199,10 @@ class ResidualBottleneck(_Block):
     type = "ResidualBottleneck"
     title = "Residual bottleneck block"
     repeatable = True
-    help = ("ResNet-50/101/152's block: 1x1 reduce, 3x3, 1x1 expand (x4), plus a shortcut; "
-            "the stride sits on the 3x3 as in torchvision (ResNet v1.5).")
+    help = (
+        "ResNet-50/101/152's block: 1x1 reduce, 3x3, 1x1 expand (x4), plus a shortcut; "
+        "the stride sits on the 3x3 as in torchvision (ResNet v1.5)."
+    )
     params = (
         Int("width", 64, "Channels inside the block; the output has width x expansion.", min=1),
         Int("stride", 1, "2 halves the height and width.", min=1, max=4),
@@ -195,7 +239,9 @@ class DenseLayer(_Block):
         k = p["growth_rate"]
         y = b.add("BatchNorm", x, name="norm1")
         y = b.add("ReLU", y, name="relu1")
-        y = b.add("Conv2d", y, name="conv1", out_channels=p["bn_size"] * k, kernel_size=1, bias=False)
+        y = b.add(
+            "Conv2d", y, name="conv1", out_channels=p["bn_size"] * k, kernel_size=1, bias=False
+        )
         y = b.add("BatchNorm", y, name="norm2")
         y = b.add("ReLU", y, name="relu2")
         y = b.add("Conv2d", y, name="conv2", out_channels=k, kernel_size=3, padding=1, bias=False)
@@ -209,8 +255,10 @@ class DenseBlock(_Block):
     type = "DenseBlock"
     title = "Dense block"
     repeatable = True
-    help = ("DenseNet's block: each layer sees the concatenation of all earlier outputs and adds "
-            "growth_rate channels.")
+    help = (
+        "DenseNet's block: each layer sees the concatenation of all earlier outputs and adds "
+        "growth_rate channels."
+    )
     params = (
         Int("num_layers", 6, "Number of dense layers.", min=1),
         Int("growth_rate", 32, "Channels each layer adds.", min=1),
@@ -220,8 +268,14 @@ class DenseBlock(_Block):
 
     def build(self, b, x, p, in_shape):
         for i in range(1, p["num_layers"] + 1):
-            y = b.add("DenseLayer", x, name=f"denselayer{i}", growth_rate=p["growth_rate"],
-                      bn_size=p["bn_size"], drop_rate=p["drop_rate"])
+            y = b.add(
+                "DenseLayer",
+                x,
+                name=f"denselayer{i}",
+                growth_rate=p["growth_rate"],
+                bn_size=p["bn_size"],
+                drop_rate=p["drop_rate"],
+            )
             x = b.add("Concat", [x, y], name=f"concat{i}")
         return x
 
@@ -233,9 +287,19 @@ class DenseBlock(_Block):
 class DenseTransition(_Block):
     type = "DenseTransition"
     title = "Dense transition"
-    help = "Between dense blocks: BN-ReLU-1x1 conv compressing the channels, then 2x2 average pooling."
-    params = (Float("compression", 0.5, "Output channels as a fraction of the input's.",
-                    min=0.0, max=1.0, min_exclusive=True),)
+    help = (
+        "Between dense blocks: BN-ReLU-1x1 conv compressing the channels, then 2x2 average pooling."
+    )
+    params = (
+        Float(
+            "compression",
+            0.5,
+            "Output channels as a fraction of the input's.",
+            min=0.0,
+            max=1.0,
+            min_exclusive=True,
+        ),
+    )
 
     def build(self, b, x, p, in_shape):
         out = max(1, int(in_shape[0] * p["compression"]))
@@ -257,12 +321,23 @@ class FireModule(_Block):
     )
 
     def build(self, b, x, p, in_shape):
-        s = b.add("ReLU", b.add("Conv2d", x, name="squeeze", out_channels=p["squeeze"],
-                                kernel_size=1), name="squeeze_activation")
-        e1 = b.add("ReLU", b.add("Conv2d", s, name="expand1x1", out_channels=p["expand1x1"],
-                                 kernel_size=1), name="expand1x1_activation")
-        e3 = b.add("ReLU", b.add("Conv2d", s, name="expand3x3", out_channels=p["expand3x3"],
-                                 kernel_size=3, padding=1), name="expand3x3_activation")
+        s = b.add(
+            "ReLU",
+            b.add("Conv2d", x, name="squeeze", out_channels=p["squeeze"], kernel_size=1),
+            name="squeeze_activation",
+        )
+        e1 = b.add(
+            "ReLU",
+            b.add("Conv2d", s, name="expand1x1", out_channels=p["expand1x1"], kernel_size=1),
+            name="expand1x1_activation",
+        )
+        e3 = b.add(
+            "ReLU",
+            b.add(
+                "Conv2d", s, name="expand3x3", out_channels=p["expand3x3"], kernel_size=3, padding=1
+            ),
+            name="expand3x3_activation",
+        )
         return b.add("Concat", [e1, e3], name="concat")
 
     def summary_text(self, p):
@@ -274,14 +349,20 @@ class InvertedResidual(_Block):
     type = "InvertedResidual"
     title = "Inverted residual"
     repeatable = True
-    help = ("MobileNetV2's block: 1x1 expand (x expand_ratio), 3x3 depthwise, 1x1 linear "
-            "projection; a shortcut when the stride is 1 and the channels stay the same.")
+    help = (
+        "MobileNetV2's block: 1x1 expand (x expand_ratio), 3x3 depthwise, 1x1 linear "
+        "projection; a shortcut when the stride is 1 and the channels stay the same."
+    )
     params = (
         Int("out_channels", 16, "Output channels.", min=1),
         Int("stride", 1, "1 or 2.", min=1, max=2),
         Int("expand_ratio", 6, "Hidden channels = input channels x expand_ratio.", min=1),
-        Choice("activation", "ReLU6", "Activation of the expand and depthwise units.",
-               options=("ReLU6", "ReLU")),
+        Choice(
+            "activation",
+            "ReLU6",
+            "Activation of the expand and depthwise units.",
+            options=("ReLU6", "ReLU"),
+        ),
     )
 
     def build(self, b, x, p, in_shape):
@@ -290,8 +371,17 @@ class InvertedResidual(_Block):
         y = x
         if p["expand_ratio"] != 1:
             y = conv_bn_relu(b, y, hidden, 1, "conv_expand", act=p["activation"])
-        y = conv_bn_relu(b, y, hidden, 3, "conv_depthwise", stride=p["stride"], padding=1,
-                         groups=hidden, act=p["activation"])
+        y = conv_bn_relu(
+            b,
+            y,
+            hidden,
+            3,
+            "conv_depthwise",
+            stride=p["stride"],
+            padding=1,
+            groups=hidden,
+            act=p["activation"],
+        )
         y = conv_bn_relu(b, y, p["out_channels"], 1, "conv_project", act=None)
         if p["stride"] == 1 and c_in == p["out_channels"]:
             y = b.add("Add", [x, y], name="add")

@@ -14,8 +14,10 @@ class ChannelShuffle(LayerSpec):
     type = "ChannelShuffle"
     title = "Channel shuffle"
     category = "Merge"
-    help = ("Interleaves the channels of its groups (ShuffleNet), so the next grouped "
-            "convolution mixes information across groups.")
+    help = (
+        "Interleaves the channels of its groups (ShuffleNet), so the next grouped "
+        "convolution mixes information across groups."
+    )
     params = (Int("groups", 2, "Number of channel groups (must divide the channels).", min=1),)
 
     def infer_shape(self, p, in_shapes):
@@ -45,8 +47,11 @@ class ChannelSlice(LayerSpec):
     def infer_shape(self, p, in_shapes):
         shape = in_shapes[0]
         if not p["start"] < p["stop"] <= shape[0]:
-            raise ShapeError(f"channels {p['start']}:{p['stop']} are not within the input's "
-                             f"{shape[0]} (start must be below stop)", "stop")
+            raise ShapeError(
+                f"channels {p['start']}:{p['stop']} are not within the input's "
+                f"{shape[0]} (start must be below stop)",
+                "stop",
+            )
         return (p["stop"] - p["start"], *shape[1:])
 
     def emit_forward(self, p, module, args, in_shapes):

@@ -21,12 +21,16 @@ class Conv2d(LayerSpec):
     title = "Convolution 2D"
     category = "Convolution"
     fresh_output = True
-    help = "Slides out_channels learned kernels over the image. Padding 'same' keeps H x W (stride 1)."
+    help = (
+        "Slides out_channels learned kernels over the image. Padding 'same' keeps H x W (stride 1)."
+    )
     params = (
         Int("out_channels", 16, "Number of filters (output channels).", min=1),
         Size("kernel_size", 3, "Kernel height and width."),
         Size("stride", 1, "Step between kernel positions."),
-        Padding("padding", 0, "Zeros added on each side; 'same' keeps the size, 'valid' adds none."),
+        Padding(
+            "padding", 0, "Zeros added on each side; 'same' keeps the size, 'valid' adds none."
+        ),
         Size("dilation", 1, "Spacing between kernel elements."),
         Int("groups", 1, "Split channels into groups (groups = channels is depthwise).", min=1),
         Bool("bias", True, "Learn a bias per filter (not needed before BatchNorm)."),
@@ -42,7 +46,10 @@ class Conv2d(LayerSpec):
                 raise ShapeError("padding 'same' needs stride 1; use a number instead", "padding")
             return (p["out_channels"], h, w)
         pad = (0, 0) if pad == "valid" else pair(pad)
-        for size, kk, pp, dd, axis in ((h, k[0], pad[0], d[0], "height"), (w, k[1], pad[1], d[1], "width")):
+        for size, kk, pp, dd, axis in (
+            (h, k[0], pad[0], d[0], "height"),
+            (w, k[1], pad[1], d[1], "width"),
+        ):
             if dd * (kk - 1) + 1 > size + 2 * pp:
                 raise ShapeError(
                     f"kernel {shape_str(k)} is larger than its input {h} x {w} "
@@ -75,7 +82,9 @@ class Conv2d(LayerSpec):
         else:
             pad_src = size_src(pad)
         return call(
-            "nn.Conv2d", in_shapes[0][0], p["out_channels"],
+            "nn.Conv2d",
+            in_shapes[0][0],
+            p["out_channels"],
             kernel_size=size_src(p["kernel_size"]),
             stride=None if pair(p["stride"]) == (1, 1) else size_src(p["stride"]),
             padding=pad_src,
@@ -118,7 +127,9 @@ class ConvTranspose2d(LayerSpec):
         k, s, pad = pair(p["kernel_size"]), pair(p["stride"]), pair(p["padding"])
         op, d = pair(p["output_padding"]), pair(p["dilation"])
         if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
-            raise ShapeError("output_padding must be smaller than stride or dilation", "output_padding")
+            raise ShapeError(
+                "output_padding must be smaller than stride or dilation", "output_padding"
+            )
         return (
             p["out_channels"],
             (h - 1) * s[0] - 2 * pad[0] + d[0] * (k[0] - 1) + op[0] + 1,
@@ -140,11 +151,16 @@ class ConvTranspose2d(LayerSpec):
             return None if pair(p[name]) == default else size_src(p[name])
 
         return call(
-            "nn.ConvTranspose2d", in_shapes[0][0], p["out_channels"],
-            kernel_size=size_src(p["kernel_size"]), stride=opt("stride", (1, 1)),
-            padding=opt("padding", (0, 0)), output_padding=opt("output_padding", (0, 0)),
+            "nn.ConvTranspose2d",
+            in_shapes[0][0],
+            p["out_channels"],
+            kernel_size=size_src(p["kernel_size"]),
+            stride=opt("stride", (1, 1)),
+            padding=opt("padding", (0, 0)),
+            output_padding=opt("output_padding", (0, 0)),
             groups=None if p["groups"] == 1 else p["groups"],
-            bias=None if p["bias"] else False, dilation=opt("dilation", (1, 1)),
+            bias=None if p["bias"] else False,
+            dilation=opt("dilation", (1, 1)),
         )
 
     def summary_text(self, p):

@@ -23,8 +23,10 @@ class ClassificationOutput(LayerSpec):
     type = "ClassificationOutput"
     title = "Classification head"
     category = "Input / output"
-    help = ("The end of a classifier: takes one score (logit) per class. Training applies "
-            "softmax with cross-entropy, so no Softmax layer is needed before it.")
+    help = (
+        "The end of a classifier: takes one score (logit) per class. Training applies "
+        "softmax with cross-entropy, so no Softmax layer is needed before it."
+    )
     role = "output"
 
     def emit_forward(self, p, module, args, in_shapes):

@@ -38,7 +38,9 @@ class Linear(LayerSpec):
         return in_shapes[0][0] * p["out_features"]
 
     def emit_module(self, p, in_shapes):
-        return call("nn.Linear", in_shapes[0][0], p["out_features"], bias=None if p["bias"] else False)
+        return call(
+            "nn.Linear", in_shapes[0][0], p["out_features"], bias=None if p["bias"] else False
+        )
 
     def summary_text(self, p):
         return str(p["out_features"])
@@ -64,7 +66,11 @@ class Reshape(LayerSpec):
     title = "Reshape"
     category = "Linear"
     help = "Gives the same values a new shape (per sample); one size may be -1 to be inferred."
-    params = (IntList("shape", [-1], "Target shape without the batch size, e.g. [16, 7, 7]; -1 = inferred."),)
+    params = (
+        IntList(
+            "shape", [-1], "Target shape without the batch size, e.g. [16, 7, 7]; -1 = inferred."
+        ),
+    )
 
     def infer_shape(self, p, in_shapes):
         total = math.prod(in_shapes[0])
@@ -77,10 +83,11 @@ class Reshape(LayerSpec):
         elif known != total:
             raise ShapeError(
                 f"cannot reshape {shape_str(in_shapes[0])} ({total} values) into "
-                f"{shape_str(target)} ({known} values)", "shape")
+                f"{shape_str(target)} ({known} values)",
+                "shape",
+            )
         return tuple(target)
 
     def emit_forward(self, p, module, args, in_shapes):
         dims = ", ".join(map(str, self.infer_shape(p, in_shapes)))
         return f"{args[0]}.reshape({args[0]}.size(0), {dims})"
-

@@ -33,7 +33,8 @@ class Add(_Merge):
             if s != in_shapes[0]:
                 raise ShapeError(
                     f"Add needs inputs of the same shape but gets {shape_str(in_shapes[0])} (in1) "
-                    f"and {shape_str(s)} (in{i}); match the channels and strides of the branches")
+                    f"and {shape_str(s)} (in{i}); match the channels and strides of the branches"
+                )
         return in_shapes[0]
 
     def emit_forward(self, p, module, args, in_shapes):
@@ -44,7 +45,9 @@ class Add(_Merge):
 class Concat(_Merge):
     type = "Concat"
     title = "Concatenate"
-    help = "Stacks its inputs along the channels; heights and widths must match (Inception, DenseNet)."
+    help = (
+        "Stacks its inputs along the channels; heights and widths must match (Inception, DenseNet)."
+    )
 
     def infer_shape(self, p, in_shapes):
         first = in_shapes[0]
@@ -52,11 +55,13 @@ class Concat(_Merge):
             if len(s) != len(first):
                 raise ShapeError(
                     f"Concat cannot join {shape_str(first)} (in1) with {shape_str(s)} (in{i}); "
-                    "both must be images or both flat")
+                    "both must be images or both flat"
+                )
             if s[1:] != first[1:]:
                 raise ShapeError(
                     f"Concat needs the same height and width on every input but gets "
-                    f"{shape_str(first[1:])} (in1) and {shape_str(s[1:])} (in{i})")
+                    f"{shape_str(first[1:])} (in1) and {shape_str(s[1:])} (in{i})"
+                )
         return (sum(s[0] for s in in_shapes),) + tuple(first[1:])
 
     def emit_forward(self, p, module, args, in_shapes):
@@ -69,8 +74,10 @@ class Multiply(LayerSpec):
     title = "Multiply"
     category = "Merge"
     fresh_output = True
-    help = ("Multiplies its first input element by element by its second, which has the same shape "
-            "or one value per channel (C x 1 x 1): squeeze-and-excitation's channel gates.")
+    help = (
+        "Multiplies its first input element by element by its second, which has the same shape "
+        "or one value per channel (C x 1 x 1): squeeze-and-excitation's channel gates."
+    )
 
     def input_ports(self, p):
         return ("in1", "in2")
@@ -81,7 +88,8 @@ class Multiply(LayerSpec):
         if g != x and not per_channel:
             raise ShapeError(
                 f"Multiply needs a second input of shape {shape_str(x)} or {x[0]} x 1 x 1 (one "
-                f"gate per channel) but gets {shape_str(g)}")
+                f"gate per channel) but gets {shape_str(g)}"
+            )
         return x
 
     def emit_forward(self, p, module, args, in_shapes):

@@ -68,13 +68,18 @@ def class_sources(name: str) -> tuple[str, ...]:
 def signature(name: str) -> tuple[Argument, ...]:
     """The arguments of class `name`'s constructor after `self`."""
     classes = _parsed()[1]
-    init = next(n for n in classes[name].body
-                if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    init = next(
+        n for n in classes[name].body if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+    )
     args = init.args.args[1:]
     defaults = [None] * (len(args) - len(init.args.defaults)) + list(init.args.defaults)
     return tuple(
-        Argument(a.arg, ast.unparse(a.annotation) if a.annotation else "", d is not None,
-                 ast.literal_eval(d) if d is not None else None)
+        Argument(
+            a.arg,
+            ast.unparse(a.annotation) if a.annotation else "",
+            d is not None,
+            ast.literal_eval(d) if d is not None else None,
+        )
         for a, d in zip(args, defaults)
     )
 

@@ -9,7 +9,9 @@ from designer.core.params import Bool, Float, Int
 from designer.core.registry import LayerSpec, register_layer, shape_str
 from designer.layers._util import call, need_image
 
-_EPS = Float("eps", 1e-5, "Added to the variance for numerical stability.", min=0.0, min_exclusive=True)
+_EPS = Float(
+    "eps", 1e-5, "Added to the variance for numerical stability.", min=0.0, min_exclusive=True
+)
 
 
 def _eps_kw(p):
@@ -28,17 +30,23 @@ class BatchNorm(_Norm):
     type = "BatchNorm"
     title = "Batch normalization"
     category = "Normalization"
-    help = ("Normalizes each channel with the batch's mean and variance while training and with "
-            "running averages at test time (BatchNorm2d for images, BatchNorm1d for vectors).")
+    help = (
+        "Normalizes each channel with the batch's mean and variance while training and with "
+        "running averages at test time (BatchNorm2d for images, BatchNorm1d for vectors)."
+    )
     params = (
         _EPS,
-        Float("momentum", 0.1, "Weight of the newest batch in the running averages.", min=0.0, max=1.0),
+        Float(
+            "momentum", 0.1, "Weight of the newest batch in the running averages.", min=0.0, max=1.0
+        ),
         Bool("affine", True, "Learn a scale and shift per channel."),
     )
 
     def infer_shape(self, p, in_shapes):
         if len(in_shapes[0]) not in (1, 3):
-            raise ShapeError(f"BatchNorm needs C x H x W or N features, not {shape_str(in_shapes[0])}")
+            raise ShapeError(
+                f"BatchNorm needs C x H x W or N features, not {shape_str(in_shapes[0])}"
+            )
         return in_shapes[0]
 
     def count_params(self, p, in_shapes):
@@ -47,9 +55,13 @@ class BatchNorm(_Norm):
 
     def emit_module(self, p, in_shapes):
         ctor = "nn.BatchNorm2d" if len(in_shapes[0]) == 3 else "nn.BatchNorm1d"
-        return call(ctor, in_shapes[0][0], eps=_eps_kw(p),
-                    momentum=None if p["momentum"] == 0.1 else repr(float(p["momentum"])),
-                    affine=None if p["affine"] else "False")
+        return call(
+            ctor,
+            in_shapes[0][0],
+            eps=_eps_kw(p),
+            momentum=None if p["momentum"] == 0.1 else repr(float(p["momentum"])),
+            affine=None if p["affine"] else "False",
+        )
 
 
 @register_layer
@@ -65,8 +77,12 @@ class LayerNorm(_Norm):
 
     def emit_module(self, p, in_shapes):
         shape = list(in_shapes[0])
-        return call("nn.LayerNorm", shape, eps=_eps_kw(p),
-                    elementwise_affine=None if p["elementwise_affine"] else "False")
+        return call(
+            "nn.LayerNorm",
+            shape,
+            eps=_eps_kw(p),
+            elementwise_affine=None if p["elementwise_affine"] else "False",
+        )
 
 
 @register_layer
@@ -87,8 +103,9 @@ class GroupNorm(LayerSpec):
         if len(in_shapes[0]) < 2:
             raise ShapeError("GroupNorm needs a C x H x W input; use LayerNorm for vectors")
         if c % p["num_groups"]:
-            raise ShapeError(f"{c} channels are not divisible by num_groups {p['num_groups']}",
-                             "num_groups")
+            raise ShapeError(
+                f"{c} channels are not divisible by num_groups {p['num_groups']}", "num_groups"
+            )
         return in_shapes[0]
 
     def count_params(self, p, in_shapes):
@@ -98,8 +115,13 @@ class GroupNorm(LayerSpec):
         return f"{p['num_groups']} groups"
 
     def emit_module(self, p, in_shapes):
-        return call("nn.GroupNorm", p["num_groups"], in_shapes[0][0], eps=_eps_kw(p),
-                    affine=None if p["affine"] else "False")
+        return call(
+            "nn.GroupNorm",
+            p["num_groups"],
+            in_shapes[0][0],
+            eps=_eps_kw(p),
+            affine=None if p["affine"] else "False",
+        )
 
 
 @register_layer
@@ -117,8 +139,12 @@ class InstanceNorm(_Norm):
         return (2 * in_shapes[0][0] if p["affine"] else 0), 0
 
     def emit_module(self, p, in_shapes):
-        return call("nn.InstanceNorm2d", in_shapes[0][0], eps=_eps_kw(p),
-                    affine="True" if p["affine"] else None)
+        return call(
+            "nn.InstanceNorm2d",
+            in_shapes[0][0],
+            eps=_eps_kw(p),
+            affine="True" if p["affine"] else None,
+        )
 
 
 @register_layer
@@ -138,5 +164,10 @@ class LocalResponseNorm(LayerSpec):
         return need_image(self.title, in_shapes[0])
 
     def emit_module(self, p, in_shapes):
-        return call("nn.LocalResponseNorm", p["size"], alpha=repr(float(p["alpha"])),
-                    beta=repr(float(p["beta"])), k=repr(float(p["k"])))
+        return call(
+            "nn.LocalResponseNorm",
+            p["size"],
+            alpha=repr(float(p["alpha"])),
+            beta=repr(float(p["beta"])),
+            k=repr(float(p["k"])),
+        )

@@ -26,17 +26,23 @@ class _Pool2d(LayerSpec):
         if k[0] > h + 2 * pad[0] or k[1] > w + 2 * pad[1]:
             raise ShapeError(
                 f"kernel {shape_str(k)} is larger than its input {h} x {w}; "
-                "use a smaller kernel or remove a pooling layer before it", "kernel_size")
+                "use a smaller kernel or remove a pooling layer before it",
+                "kernel_size",
+            )
         ceil = p["ceil_mode"]
-        return (c, conv_out(h, k[0], s[0], pad[0], 1, ceil), conv_out(w, k[1], s[1], pad[1], 1, ceil))
+        return (
+            c,
+            conv_out(h, k[0], s[0], pad[0], 1, ceil),
+            conv_out(w, k[1], s[1], pad[1], 1, ceil),
+        )
 
     def _kwargs(self, p):
-        return dict(
-            kernel_size=size_src(p["kernel_size"]),
-            stride=None if p["stride"] is None else size_src(p["stride"]),
-            padding=None if pair(p["padding"]) == (0, 0) else size_src(p["padding"]),
-            ceil_mode="True" if p["ceil_mode"] else None,
-        )
+        return {
+            "kernel_size": size_src(p["kernel_size"]),
+            "stride": None if p["stride"] is None else size_src(p["stride"]),
+            "padding": None if pair(p["padding"]) == (0, 0) else size_src(p["padding"]),
+            "ceil_mode": "True" if p["ceil_mode"] else None,
+        }
 
     def emit_module(self, p, in_shapes):
         return call(self.ctor, **self._kwargs(p))
@@ -59,7 +65,9 @@ _POOL_PARAMS = (
 class MaxPool2d(_Pool2d):
     type = "MaxPool2d"
     title = "Max pooling 2D"
-    help = "Keeps the largest value in each window: downsamples and adds some translation invariance."
+    help = (
+        "Keeps the largest value in each window: downsamples and adds some translation invariance."
+    )
     params = _POOL_PARAMS
     ctor = "nn.MaxPool2d"
 
@@ -85,8 +93,10 @@ class AdaptiveAvgPool2d(LayerSpec):
     type = "AdaptiveAvgPool2d"
     title = "Adaptive average pooling 2D"
     category = "Pooling"
-    help = ("Averages the image down to a fixed output size whatever the input size (AlexNet's "
-            "and VGG's 6 x 6 / 7 x 7 before the classifier).")
+    help = (
+        "Averages the image down to a fixed output size whatever the input size (AlexNet's "
+        "and VGG's 6 x 6 / 7 x 7 before the classifier)."
+    )
     params = (Size("output_size", 1, "Output height and width."),)
 
     def infer_shape(self, p, in_shapes):
@@ -106,7 +116,9 @@ class GlobalAvgPool(LayerSpec):
     type = "GlobalAvgPool"
     title = "Global average pooling"
     category = "Pooling"
-    help = "Averages each channel over the whole image: C x H x W becomes C features (ResNet's head)."
+    help = (
+        "Averages each channel over the whole image: C x H x W becomes C features (ResNet's head)."
+    )
 
     def infer_shape(self, p, in_shapes):
         c, _, _ = need_image(self.title, in_shapes[0])
@@ -136,8 +148,12 @@ class Upsample(LayerSpec):
 
     def emit_module(self, p, in_shapes):
         align = "False" if p["mode"] == "bilinear" else None
-        return call("nn.Upsample", scale_factor=float(p["scale_factor"]), mode=repr(p["mode"]),
-                    align_corners=align)
+        return call(
+            "nn.Upsample",
+            scale_factor=float(p["scale_factor"]),
+            mode=repr(p["mode"]),
+            align_corners=align,
+        )
 
     def summary_text(self, p):
         return f"x{p['scale_factor']}, {p['mode']}"

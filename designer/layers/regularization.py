@@ -65,10 +65,19 @@ class StochasticDepth(LayerSpec):
     type = "StochasticDepth"
     title = "Stochastic depth"
     category = "Regularization"
-    help = ("While training, drops a residual branch per sample (or for the whole batch) with "
-            "probability p; the identity at test time (EfficientNet, ConvNeXt).")
-    params = (_P, Choice("mode", "row", "row: per sample; batch: the whole batch at once.",
-                         options=("row", "batch")))
+    help = (
+        "While training, drops a residual branch per sample (or for the whole batch) with "
+        "probability p; the identity at test time (EfficientNet, ConvNeXt)."
+    )
+    params = (
+        _P,
+        Choice(
+            "mode",
+            "row",
+            "row: per sample; batch: the whole batch at once.",
+            options=("row", "batch"),
+        ),
+    )
     support_source = _STOCHASTIC_DEPTH
 
     def emit_module(self, p, in_shapes):

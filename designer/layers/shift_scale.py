@@ -9,8 +9,12 @@ from designer.core.params import Choice
 from designer.core.registry import LayerSpec, register_layer
 
 _MODE = Choice(
-    "mode", "layer", "element: one constant per input element; channel: one per channel; "
-    "layer: one for the whole layer.", options=("element", "channel", "layer"))
+    "mode",
+    "layer",
+    "element: one constant per input element; channel: one per channel; "
+    "layer: one for the whole layer.",
+    options=("element", "channel", "layer"),
+)
 
 _SUPPORT = '''
 class Shift(nn.Module):
@@ -64,7 +68,9 @@ class _ShiftScale(LayerSpec):
 class Shift(_ShiftScale):
     type = "Shift"
     title = "Shift"
-    help = "Adds learned constants: per element, per channel or one for the layer (thesis, seed 001)."
+    help = (
+        "Adds learned constants: per element, per channel or one for the layer (thesis, seed 001)."
+    )
     ctor = "Shift"
 
 

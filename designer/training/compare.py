@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from designer.core.analysis import analyze
 from designer.core.errors import DesignFileError
 from designer.core.serialization import load_design, loads
-from designer.core.analysis import analyze
 from designer.core.summary import summarize
 from designer.training.rundir import RunDirError
 from designer.training.runs import list_runs, read_run, runs_folder_for
@@ -24,11 +24,11 @@ class CompareError(ValueError):
 
 @dataclass(frozen=True)
 class Point:
-    name: str          # a template's name, or a run's folder name
-    label: str         # what the chart writes beside the point
-    macs: int          # per sample
-    params: int        # learned parameters (as papers and torchvision count them; no statistics)
-    accuracy: float    # percent: ImageNet top-1 (templates) or test accuracy (runs)
+    name: str  # a template's name, or a run's folder name
+    label: str  # what the chart writes beside the point
+    macs: int  # per sample
+    params: int  # learned parameters (as papers and torchvision count them; no statistics)
+    accuracy: float  # percent: ImageNet top-1 (templates) or test accuracy (runs)
 
 
 def template_points() -> list[Point]:
@@ -41,8 +41,9 @@ def template_points() -> list[Point]:
         if top1 is None:
             continue
         design = t.build()
-        points.append(Point(t.name, t.title, summarize(design).macs, learned_params(design),
-                            float(top1)))
+        points.append(
+            Point(t.name, t.title, summarize(design).macs, learned_params(design), float(top1))
+        )
     return sorted(points, key=lambda p: p.macs)
 
 
@@ -56,8 +57,13 @@ def run_point(run_dir: Path) -> Point | None:
         design = loads(design_file.read_text(encoding="utf-8"), str(design_file))
     except (OSError, DesignFileError):
         return None
-    return Point(info.name, f"{info.name} ({design.name})", summarize(design).macs,
-                 learned_params(design), 100 * info.test_accuracy)
+    return Point(
+        info.name,
+        f"{info.name} ({design.name})",
+        summarize(design).macs,
+        learned_params(design),
+        100 * info.test_accuracy,
+    )
 
 
 def learned_params(design) -> int:

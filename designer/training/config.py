@@ -110,12 +110,15 @@ class TrainConfig:
     def from_dict(cls, data: Any, what: str = "training settings") -> TrainConfig:
         """Build from a plain dict; missing keys keep their defaults, unknown keys are refused."""
         if not isinstance(data, Mapping):
-            raise ConfigError(f"{what} must be a mapping of setting names to values, got {type(data).__name__}")
+            raise ConfigError(
+                f"{what} must be a mapping of setting names to values, got {type(data).__name__}"
+            )
         known = [f.name for f in fields(cls)]
         unknown = [k for k in data if k not in known]
         if unknown:
             raise ConfigError(
-                f"unknown training setting '{unknown[0]}' in {what}; known settings: {', '.join(known)}"
+                f"unknown training setting '{unknown[0]}' in {what}; "
+                f"known settings: {', '.join(known)}"
             )
         values = dict(data)
         try:
@@ -141,8 +144,12 @@ def config_for_design(design, overrides: Mapping[str, Any] | None = None) -> Tra
     """The design's default training settings (from its template) with ``overrides`` on top.
 
     The template's notes about where its settings come from (INFO_KEYS) are not settings."""
-    defaults = {k: v for k, v in (design.metadata.get(TEMPLATE_KEY) or {}).items() if k not in INFO_KEYS}
-    base = TrainConfig.from_dict(defaults, what=f"the design's default training settings (metadata '{TEMPLATE_KEY}')")
+    defaults = {
+        k: v for k, v in (design.metadata.get(TEMPLATE_KEY) or {}).items() if k not in INFO_KEYS
+    }
+    base = TrainConfig.from_dict(
+        defaults, what=f"the design's default training settings (metadata '{TEMPLATE_KEY}')"
+    )
     if not overrides:
         return base
     return TrainConfig.from_dict({**base.to_dict(), **overrides})
@@ -152,20 +159,25 @@ def _check_values(c: TrainConfig) -> None:
     def choice(name: str, options: tuple[str, ...]) -> None:
         if getattr(c, name) not in options:
             raise ConfigError(
-                f"training setting '{name}' must be one of {', '.join(options)}, got {getattr(c, name)!r}"
+                f"training setting '{name}' must be one of {', '.join(options)}, "
+                f"got {getattr(c, name)!r}"
             )
 
     def at_least(name: str, low: float, strict: bool = False) -> None:
         value = getattr(c, name)
         if value < low or (strict and value == low):
             relation = "above" if strict else "at least"
-            raise ConfigError(f"training setting '{name}' must be {relation} {low:g}, got {value!r}")
+            raise ConfigError(
+                f"training setting '{name}' must be {relation} {low:g}, got {value!r}"
+            )
 
     def fraction(name: str, allow_one: bool = False) -> None:
         value = getattr(c, name)
         if not (0 <= value <= 1 if allow_one else 0 <= value < 1):
             upper = "1" if allow_one else "(not including) 1"
-            raise ConfigError(f"training setting '{name}' must be from 0 up to {upper}, got {value!r}")
+            raise ConfigError(
+                f"training setting '{name}' must be from 0 up to {upper}, got {value!r}"
+            )
 
     if not c.dataset.strip():
         raise ConfigError("training setting 'dataset' is empty; name a data source, e.g. digits")
@@ -176,7 +188,10 @@ def _check_values(c: TrainConfig) -> None:
     choice("keep", KEEP_CHOICES)
     choice("cache_features", CACHE_CHOICES)
     if c.device not in DEVICES and not c.device.startswith("cuda:"):
-        raise ConfigError(f"training setting 'device' must be one of {', '.join(DEVICES)} (or cuda:N), got {c.device!r}")
+        raise ConfigError(
+            f"training setting 'device' must be one of {', '.join(DEVICES)} (or cuda:N), got "
+            f"{c.device!r}"
+        )
     fraction("val_fraction")
     fraction("test_fraction")
     if c.val_fraction + c.test_fraction >= 1:
@@ -213,5 +228,6 @@ def _check_values(c: TrainConfig) -> None:
     if c.dropout is not None:
         fraction("dropout")
     if c.tensorboard is not None and not c.tensorboard.strip():
-        raise ConfigError("training setting 'tensorboard' is empty; name a folder or leave it "
-                          "unset")
+        raise ConfigError(
+            "training setting 'tensorboard' is empty; name a folder or leave it unset"
+        )

@@ -25,10 +25,16 @@ import numpy as np
 from designer.core.atomic import atomic_write_text
 
 STEP_METRICS = {"loss": "loss", "loss_ema": "loss_ema", "lr": "lr"}  # name -> record key
-EPOCH_METRICS = {"train_loss": "train_loss", "val_loss": "val_loss",
-                 "train_accuracy": "train_accuracy", "val_accuracy": "val_accuracy",
-                 "train_top5": "train_top5", "val_top5": "val_top5", "epoch_lr": "lr",
-                 "samples_per_second": "samples_per_second"}
+EPOCH_METRICS = {
+    "train_loss": "train_loss",
+    "val_loss": "val_loss",
+    "train_accuracy": "train_accuracy",
+    "val_accuracy": "val_accuracy",
+    "train_top5": "train_top5",
+    "val_top5": "val_top5",
+    "epoch_lr": "lr",
+    "samples_per_second": "samples_per_second",
+}
 METRICS = (*STEP_METRICS, *EPOCH_METRICS)
 X_AXES = ("step", "epoch", "time")  # also in designer.cli.plot_verb, which stays numpy-free
 X_LABELS = {"step": "step", "epoch": "epoch", "time": "time (s)"}
@@ -40,13 +46,13 @@ class CurveError(ValueError):
 
 @dataclass
 class Curve:
-    name: str              # the run's name in a legend (its folder, made unique among the runs)
+    name: str  # the run's name in a legend (its folder, made unique among the runs)
     run_dir: Path
     metric: str
     x_axis: str
     x: np.ndarray
-    y: np.ndarray          # the recorded values
-    smoothed: np.ndarray   # y smoothed (y itself when the smoothing is 0)
+    y: np.ndarray  # the recorded values
+    smoothed: np.ndarray  # y smoothed (y itself when the smoothing is 0)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -61,8 +67,9 @@ def check_choice(metric: str, x: str, smooth: float) -> None:
         raise CurveError(f"the smoothing must be from 0 up to (not including) 1, got {smooth!r}")
 
 
-def load_curves(run_dirs: list[str | Path], metric: str, x: str = "step",
-                smooth: float = 0.0) -> list[Curve]:
+def load_curves(
+    run_dirs: list[str | Path], metric: str, x: str = "step", smooth: float = 0.0
+) -> list[Curve]:
     """One curve per run directory, in the given order (a run without values for the metric,
     e.g. val_loss without a validation split, gives an empty curve)."""
     check_choice(metric, x, smooth)
@@ -93,8 +100,9 @@ def read_records(run_dir: Path) -> list[dict]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CurveError(f"{run_dir} holds no metrics.jsonl: it is not a training run "
-                         f"directory") from None
+        raise CurveError(
+            f"{run_dir} holds no metrics.jsonl: it is not a training run directory"
+        ) from None
     except OSError as exc:
         raise CurveError(f"{path} cannot be read: {exc.strerror or exc}") from None
     records = []
@@ -169,15 +177,15 @@ def ema(values: np.ndarray, coefficient: float) -> np.ndarray:
     out = np.empty_like(x)
     carry = 0.0  # v just before the block
     for start in range(0, len(x), block):
-        chunk = x[start:start + block]
+        chunk = x[start : start + block]
         k = np.arange(len(chunk))
-        powers = c ** k                                    # c^k, >= 1e-150
-        sums = np.cumsum(chunk / powers)                   # sum of x_j c^-j
+        powers = c**k  # c^k, >= 1e-150
+        sums = np.cumsum(chunk / powers)  # sum of x_j c^-j
         v = c ** (k + 1) * carry + (1 - c) * powers * sums
-        out[start:start + len(chunk)] = v
+        out[start : start + len(chunk)] = v
         carry = float(v[-1])
     t = np.arange(1, len(x) + 1)
-    return out / (1 - c ** t)
+    return out / (1 - c**t)
 
 
 def write_csv(curves: list[Curve], path: str | Path) -> None:

@@ -3,8 +3,10 @@ directory, and resumes from a checkpoint exactly where it stopped.
 
 Qt-free, so the editor's training panel, the CLI and the worker process all drive this one loop:
 
-    trainer = Trainer(design, config, "runs/lenet")      # checks everything, may raise TrainingError
-    for event in trainer.events():                      # StartEvent ... StepEvent/EpochEvent ... EndEvent
+    trainer = Trainer(design, config, "runs/lenet")      # checks everything, may raise
+    TrainingError
+    for event in trainer.events():                      # StartEvent ... StepEvent/EpochEvent ...
+    EndEvent
         ...
 
 Exact resume: all randomness comes from two generators whose states are checkpointed, the global
@@ -28,8 +30,8 @@ from designer import threads
 from designer.codegen import CodegenError, generate
 from designer.core.design import Design
 from designer.core.errors import DesignFileError
-from designer.core.summary import summarize
 from designer.core.serialization import dumps, loads
+from designer.core.summary import summarize
 from designer.data import DataError, PreparedData, iterate_batches, prepare_data
 from designer.interop.weights import WeightsError, load_weights, save_weights
 from designer.training import feature_cache, filter_history
@@ -70,13 +72,22 @@ class Trainer:
     config: None when resuming means "the run's own settings"; given, it must match them.
     weights: start from this weights file instead of fresh initial weights (fine-tuning).
     data: already prepared data (it must match config's dataset and preprocessing).
-    evaluate_test: False skips the test split at the end (the hyperparameter search never looks at it).
+    evaluate_test: False skips the test split at the end (the hyperparameter search never looks at
+    it).
     """
 
-    def __init__(self, design: Design | None, config: TrainConfig | None, run_dir: str | Path, *,
-                 resume: bool = False, control: TrainingControl | None = None,
-                 weights: str | Path | None = None, data: PreparedData | None = None,
-                 evaluate_test: bool = True) -> None:
+    def __init__(
+        self,
+        design: Design | None,
+        config: TrainConfig | None,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        control: TrainingControl | None = None,
+        weights: str | Path | None = None,
+        data: PreparedData | None = None,
+        evaluate_test: bool = True,
+    ) -> None:
         self.run = RunDir(run_dir)
         self.control = control or TrainingControl()
         self.evaluate_test = evaluate_test
@@ -90,16 +101,27 @@ class Trainer:
             if design is None:
                 raise TrainingError("no design given")
             self._setup(design, config, weights, data, resume)
-        except (ConfigError, DataError, CodegenError, RunDirError, WeightsError, DesignFileError) as exc:
+        except (
+            ConfigError,
+            DataError,
+            CodegenError,
+            RunDirError,
+            WeightsError,
+            DesignFileError,
+        ) as exc:
             raise TrainingError(str(exc)) from None
         except OSError as exc:
-            raise TrainingError(f"the run directory {self.run.path} cannot be used: {exc}") from None
+            raise TrainingError(
+                f"the run directory {self.run.path} cannot be used: {exc}"
+            ) from None
 
     # -- setup ------------------------------------------------------------------------------------
     def _resume_inputs(self, design: Design | None, config: TrainConfig | None):
         saved = self.run.read_json(RunDir.CONFIG)
         if saved is None:
-            raise TrainingError(f"{self.run.path} holds no training run to resume (no {RunDir.CONFIG})")
+            raise TrainingError(
+                f"{self.run.path} holds no training run to resume (no {RunDir.CONFIG})"
+            )
         result = self.run.read_json(RunDir.RESULT)
         if result and result.get("status") in FINAL_STATUSES:
             raise TrainingError(
@@ -111,12 +133,15 @@ class Trainer:
             mine, theirs = config.to_dict(), saved_config.to_dict()
             name = next(k for k in mine if mine[k] != theirs[k])
             raise TrainingError(
-                f"the run in {self.run.path} was started with {name}={theirs[name]!r}, not {mine[name]!r}; "
+                f"the run in {self.run.path} was started with {name}={theirs[name]!r}, not "
+                f"{mine[name]!r}; "
                 f"a resumed run keeps its settings (start a new run directory to change them)"
             )
         design_file = self.run.file(RunDir.DESIGN)
         if not design_file.is_file():
-            raise TrainingError(f"{self.run.path} holds no {RunDir.DESIGN}, so its run cannot be resumed")
+            raise TrainingError(
+                f"{self.run.path} holds no {RunDir.DESIGN}, so its run cannot be resumed"
+            )
         saved_design = loads(design_file.read_text(encoding="utf-8"), str(design_file))
         if design is not None and generate(design).source != generate(saved_design).source:
             raise TrainingError(
@@ -136,7 +161,9 @@ class Trainer:
         if len(self.data.train_x) == 0:
             raise TrainingError(f"the dataset '{self.data.name}' has no training samples")
         if self.data.skipped:
-            self.logs.append(f"{len(self.data.skipped)} unreadable image(s) skipped, e.g. {self.data.skipped[0]}")
+            self.logs.append(
+                f"{len(self.data.skipped)} unreadable image(s) skipped, e.g. {self.data.skipped[0]}"
+            )
         self.top5 = features == self.num_classes > 5
         self.device = pick_device(config.device)
         self.settings = {**config.to_dict(), "loss": self.loss_kind}
@@ -145,12 +172,15 @@ class Trainer:
         checkpoint = self.run.load_checkpoint() if resume else None
         weights_loader = None
         if weights is not None and checkpoint is None:
+
             def weights_loader(model):
                 load_weights(model, weights)
+
             self.logs.append(f"started from the weights in {weights}")
         threads.fit_to_model(summarize(self.task_design).macs)  # before the model is built
-        self.net: TrainableModel = build_trainable(self.task_design, self.settings, self.device, config.seed,
-                                                   weights_loader)
+        self.net: TrainableModel = build_trainable(
+            self.task_design, self.settings, self.device, config.seed, weights_loader
+        )
         self.schedule = LrSchedule(self.settings, self.steps_per_epoch)
         self.data_rng = torch.Generator().manual_seed(config.seed + DATA_SEED_OFFSET)
         self.ema = LossAverage()
@@ -166,17 +196,28 @@ class Trainer:
             metrics_bytes = 0
             if checkpoint is not None:
                 metrics_bytes = self._restore(checkpoint)
-                self.logs.append(f"resumed after epoch {self.epoch}" + (f", batch {self.batch}" if self.batch else ""))
+                self.logs.append(
+                    f"resumed after epoch {self.epoch}"
+                    + (f", batch {self.batch}" if self.batch else "")
+                )
             self.run.file(RunDir.RESULT).unlink(missing_ok=True)
         else:
             self.run.create(config.to_dict(), dumps(design))
             filter_history.record(self.run.path, self.net.model, 0)
-        self.run.write_json(RunDir.DATA, {
-            "dataset": self.data.name, "classes": self.data.classes, "image_shape": list(self.data.image_shape),
-            "train_samples": len(self.data.train_x), "val_samples": len(self.data.val_x),
-            "test_samples": len(self.data.test_x), "test_is_own_split": self.data.test_is_own_split,
-            "skipped": len(self.data.skipped), "stats": self.data.stats.to_dict(),
-        })
+        self.run.write_json(
+            RunDir.DATA,
+            {
+                "dataset": self.data.name,
+                "classes": self.data.classes,
+                "image_shape": list(self.data.image_shape),
+                "train_samples": len(self.data.train_x),
+                "val_samples": len(self.data.val_x),
+                "test_samples": len(self.data.test_x),
+                "test_is_own_split": self.data.test_is_own_split,
+                "skipped": len(self.data.skipped),
+                "stats": self.data.stats.to_dict(),
+            },
+        )
         self.metrics = self.run.metrics(metrics_bytes)
         if config.tensorboard:
             self._start_tensorboard(config.tensorboard)
@@ -186,8 +227,9 @@ class Trainer:
         from designer.training.tensorboard_log import TensorBoardLog, log_dir
 
         try:
-            self.metrics = TensorBoardLog(self.metrics, log_dir(folder, self.run.path),
-                                          self.net.model)
+            self.metrics = TensorBoardLog(
+                self.metrics, log_dir(folder, self.run.path), self.net.model
+            )
         except ConfigError:
             self.metrics.close()
             raise
@@ -201,7 +243,7 @@ class Trainer:
     def _checkpoint(self, mid_epoch: bool) -> None:
         state: dict[str, Any] = {
             "format": CHECKPOINT_FORMAT,
-            "epoch": self.epoch,            # finished epochs
+            "epoch": self.epoch,  # finished epochs
             "batch": self.batch if mid_epoch else 0,
             "step": self.step,
             "model": self.net.model.state_dict(),
@@ -223,7 +265,9 @@ class Trainer:
 
     def _restore(self, state: dict[str, Any]) -> int:
         if state.get("format") != CHECKPOINT_FORMAT:
-            raise TrainingError(f"{self.run.file(RunDir.CHECKPOINT)} is not a checkpoint this version can resume")
+            raise TrainingError(
+                f"{self.run.file(RunDir.CHECKPOINT)} is not a checkpoint this version can resume"
+            )
         self.net.model.load_state_dict(state["model"])
         self.net.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
@@ -235,7 +279,11 @@ class Trainer:
         self.ema.load_state_dict(state["ema"])
         if state["totals"] is not None:
             self.totals.load_state_dict(state["totals"])
-        self.epoch, self.batch, self.step = int(state["epoch"]), int(state["batch"]), int(state["step"])
+        self.epoch, self.batch, self.step = (
+            int(state["epoch"]),
+            int(state["batch"]),
+            int(state["step"]),
+        )
         self.best, self.stopping = dict(state["best"]), dict(state["stopping"])
         self.seconds_before = float(state["seconds"])
         return int(state["metrics_bytes"])
@@ -275,10 +323,18 @@ class Trainer:
     def _run(self) -> Iterator[Event]:
         data, cfg = self.data, self.config
         yield StartEvent(
-            run_dir=str(self.run.path), device=str(self.device), dataset=data.name, classes=list(data.classes),
-            train_samples=len(data.train_x), val_samples=len(data.val_x), test_samples=len(data.test_x),
-            trainable_params=self.net.trainable_params, epochs=cfg.epochs, steps_per_epoch=self.steps_per_epoch,
-            start_epoch=self.epoch, start_batch=self.batch,
+            run_dir=str(self.run.path),
+            device=str(self.device),
+            dataset=data.name,
+            classes=list(data.classes),
+            train_samples=len(data.train_x),
+            val_samples=len(data.val_x),
+            test_samples=len(data.test_x),
+            trainable_params=self.net.trainable_params,
+            epochs=cfg.epochs,
+            steps_per_epoch=self.steps_per_epoch,
+            start_epoch=self.epoch,
+            start_batch=self.batch,
         )
         for message in self.logs:
             yield LogEvent(message)
@@ -297,15 +353,24 @@ class Trainer:
             if cfg.overfit_samples and epoch_event.overfit_accuracy == 1.0:
                 overfit = epoch_event.epoch
                 break
-            if cfg.early_stopping_patience and self.stopping["bad_epochs"] >= cfg.early_stopping_patience:
-                yield self._finish("early_stopped", f"stopped early: the validation loss has not improved for "
-                                                     f"{cfg.early_stopping_patience} epoch(s)")
+            if (
+                cfg.early_stopping_patience
+                and self.stopping["bad_epochs"] >= cfg.early_stopping_patience
+            ):
+                yield self._finish(
+                    "early_stopped",
+                    f"stopped early: the validation loss has not improved for "
+                    f"{cfg.early_stopping_patience} epoch(s)",
+                )
                 return
         message = ""
         if cfg.overfit_samples:
-            message = (f"reached 100% training accuracy on {len(data.train_x)} samples at epoch {overfit}"
-                       if overfit else f"did not reach 100% training accuracy on {len(data.train_x)} samples "
-                                       f"in {cfg.epochs} epochs")
+            message = (
+                f"reached 100% training accuracy on {len(data.train_x)} samples at epoch {overfit}"
+                if overfit
+                else f"did not reach 100% training accuracy on {len(data.train_x)} samples "
+                f"in {cfg.epochs} epochs"
+            )
         yield self._finish("completed", message, overfit_epoch=overfit)
 
     def _train_epoch(self) -> Iterator[Event]:
@@ -318,8 +383,14 @@ class Trainer:
         cache = self.cache
         # Cached: the batches are sample indices, drawn exactly as the samples would be.
         batches = iterate_batches(
-            data.train_x if cache is None else cache.index, data.train_y, cfg.batch_size, True,
-            self.data_rng, self.augmentation, stats=data.stats, image_shape=data.image_shape,
+            data.train_x if cache is None else cache.index,
+            data.train_y,
+            cfg.batch_size,
+            True,
+            self.data_rng,
+            self.augmentation,
+            stats=data.stats,
+            image_shape=data.image_shape,
             start_batch=self.batch,
         )
         forward = net.model if cache is None else cache.rest
@@ -340,8 +411,11 @@ class Trainer:
             if control.cancelled:
                 self.totals.seconds += time.perf_counter() - tick
                 self._checkpoint(mid_epoch=True)
-                return self._end("cancelled", f"cancelled during epoch {self.epoch + 1}; the run can be resumed "
-                                              f"from where it stopped")
+                return self._end(
+                    "cancelled",
+                    f"cancelled during epoch {self.epoch + 1}; the run can be resumed "
+                    f"from where it stopped",
+                )
             if cache is not None:
                 xb = cache.inputs(xb)
             xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
@@ -352,10 +426,16 @@ class Trainer:
             loss = compute_loss(loss_kind, output, yb)
             loss_value = loss.item()
             if not math.isfinite(loss_value):
-                return self._end("diverged", (
-                    f"the loss became {loss_value} at epoch {self.epoch + 1}, step {self.step + 1}: the learning "
-                    f"rate ({cfg.lr:g}) is probably too high; try a lower one, e.g. {cfg.lr / 10:g}. "
-                    f"The last good weights are kept in {RunDir.LAST}"))
+                return self._end(
+                    "diverged",
+                    (
+                        f"the loss became {loss_value} at epoch {self.epoch + 1}, "
+                        f"step {self.step + 1}: the learning "
+                        f"rate ({cfg.lr:g}) is probably too high; try a lower one, "
+                        f"e.g. {cfg.lr / 10:g}. "
+                        f"The last good weights are kept in {RunDir.LAST}"
+                    ),
+                )
             net.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if clip > 0:
@@ -365,16 +445,34 @@ class Trainer:
             self.step += 1
             self.batch += 1
             ema = self.ema.update(loss_value)
-            self.metrics.write({"kind": "step", "epoch": self.epoch + 1, "step": self.step, "loss": loss_value,
-                                "loss_ema": ema, "lr": lr})
-            yield StepEvent(self.epoch + 1, self.step, self.batch, self.steps_per_epoch, loss_value, ema, lr)
+            self.metrics.write(
+                {
+                    "kind": "step",
+                    "epoch": self.epoch + 1,
+                    "step": self.step,
+                    "loss": loss_value,
+                    "loss_ema": ema,
+                    "lr": lr,
+                }
+            )
+            yield StepEvent(
+                self.epoch + 1, self.step, self.batch, self.steps_per_epoch, loss_value, ema, lr
+            )
         self.totals.seconds += time.perf_counter() - tick
         self.last_lr = self.schedule.lr(max(self.step - 1, 0))
         return None
 
     def _evaluate(self, x, y, confusion: bool = False, model=None) -> Evaluation:
-        return evaluate(self.net.model if model is None else model, x, y, self.loss_kind, self.device,
-                        num_classes=self.num_classes, top5=self.top5, confusion=confusion)
+        return evaluate(
+            self.net.model if model is None else model,
+            x,
+            y,
+            self.loss_kind,
+            self.device,
+            num_classes=self.num_classes,
+            top5=self.top5,
+            confusion=confusion,
+        )
 
     def _start_feature_cache(self) -> Iterator[Event]:
         """Train on cached features when that gives the same numbers (see feature_cache); the
@@ -383,17 +481,29 @@ class Trainer:
             return
         augmented = self.augmentation is not None and self.augmentation.is_active
         self.cache, message = feature_cache.start(
-            self.task_design, self.net.model, self.net.code, self.data, self.config.batch_size,
-            self.device, self.run.path, augmented)
+            self.task_design,
+            self.net.model,
+            self.net.code,
+            self.data,
+            self.config.batch_size,
+            self.device,
+            self.run.path,
+            augmented,
+        )
         if message:
             yield LogEvent(message)
 
     def _finish_epoch(self) -> EpochEvent:
         cfg, data, totals = self.config, self.data, self.totals
         tick = time.perf_counter()
-        val = (self._evaluate(data.val_x, data.val_y) if self.cache is None
-               else self._evaluate(self.cache.val, data.val_y, model=self.cache.rest))
-        overfit_accuracy = self._evaluate(data.train_x, data.train_y).accuracy if cfg.overfit_samples else None
+        val = (
+            self._evaluate(data.val_x, data.val_y)
+            if self.cache is None
+            else self._evaluate(self.cache.val, data.val_y, model=self.cache.rest)
+        )
+        overfit_accuracy = (
+            self._evaluate(data.train_x, data.train_y).accuracy if cfg.overfit_samples else None
+        )
         self.schedule.end_epoch(val.loss)
         self.epoch += 1
         self.batch = 0
@@ -406,12 +516,23 @@ class Trainer:
             self.stopping["bad_epochs"] += 1
         seconds = totals.seconds + (time.perf_counter() - tick)
         event = EpochEvent(
-            epoch=self.epoch, epochs=cfg.epochs, train_loss=totals.loss, train_accuracy=totals.accuracy,
-            val_loss=val.loss, val_accuracy=val.accuracy, lr=self.last_lr, seconds=seconds,
+            epoch=self.epoch,
+            epochs=cfg.epochs,
+            train_loss=totals.loss,
+            train_accuracy=totals.accuracy,
+            val_loss=val.loss,
+            val_accuracy=val.accuracy,
+            lr=self.last_lr,
+            seconds=seconds,
             samples_per_second=totals.seen / totals.seconds if totals.seconds > 0 else 0.0,
-            train_top5=totals.top5_accuracy, val_top5=val.top5, best=is_best, overfit_accuracy=overfit_accuracy,
+            train_top5=totals.top5_accuracy,
+            val_top5=val.top5,
+            best=is_best,
+            overfit_accuracy=overfit_accuracy,
         )
-        self.metrics.write({"kind": "epoch", **{k: v for k, v in vars(event).items() if k != "epochs"}})
+        self.metrics.write(
+            {"kind": "epoch", **{k: v for k, v in vars(event).items() if k != "epochs"}}
+        )
         save_weights(self.net.model, self.run.file(RunDir.LAST))
         filter_history.record(self.run.path, self.net.model, self.epoch)
         if is_best:
@@ -431,8 +552,11 @@ class Trainer:
         tests = self._test_both() if self.evaluate_test else None
         overfit = None
         if self.config.overfit_samples:
-            overfit = {"samples": len(self.data.train_x), "reached": overfit_epoch is not None,
-                       "epoch": overfit_epoch}
+            overfit = {
+                "samples": len(self.data.train_x),
+                "reached": overfit_epoch is not None,
+                "epoch": overfit_epoch,
+            }
         return self._end(status, message, tests, overfit)
 
     def _test_both(self) -> dict[str, dict]:
@@ -445,21 +569,43 @@ class Trainer:
         if best_epoch != self.epoch:
             model = copy.deepcopy(self.net.model)
             load_weights(model, self.run.file(RunDir.BEST))
-            best = evaluate(model, x, y, self.loss_kind, self.device, num_classes=self.num_classes,
-                            top5=self.top5, confusion=True)
+            best = evaluate(
+                model,
+                x,
+                y,
+                self.loss_kind,
+                self.device,
+                num_classes=self.num_classes,
+                top5=self.top5,
+                confusion=True,
+            )
         return {"best": _figures(best, best_epoch), "last": _figures(last, self.epoch)}
 
-    def _end(self, status: str, message: str, tests: dict[str, dict] | None = None,
-             overfit: dict | None = None) -> EndEvent:
+    def _end(
+        self,
+        status: str,
+        message: str,
+        tests: dict[str, dict] | None = None,
+        overfit: dict | None = None,
+    ) -> EndEvent:
         kept = self.config.keep
         figures = (tests or {}).get(kept) or {}
         end = EndEvent(
-            status=status, message=message, epochs_run=self.epoch, seconds=self.seconds_before + self._elapsed(),
-            test_loss=figures.get("loss"), test_accuracy=figures.get("accuracy"),
+            status=status,
+            message=message,
+            epochs_run=self.epoch,
+            seconds=self.seconds_before + self._elapsed(),
+            test_loss=figures.get("loss"),
+            test_accuracy=figures.get("accuracy"),
             test_top5=figures.get("top5"),
-            best_val_accuracy=self.best["val_accuracy"], best_val_loss=self.best["val_loss"],
-            best_epoch=self.best["epoch"], classes=list(self.data.classes),
-            confusion=figures.get("confusion"), overfit=overfit, kept=kept, test=tests,
+            best_val_accuracy=self.best["val_accuracy"],
+            best_val_loss=self.best["val_loss"],
+            best_epoch=self.best["epoch"],
+            classes=list(self.data.classes),
+            confusion=figures.get("confusion"),
+            overfit=overfit,
+            kept=kept,
+            test=tests,
         )
         self.run.write_result(end)
         return end
@@ -467,17 +613,26 @@ class Trainer:
 
 def _figures(test: Evaluation, epoch: int) -> dict[str, Any]:
     """An evaluation as result.json's plain numbers, with the epoch whose weights it is of."""
-    return {"epoch": epoch, "loss": test.loss, "accuracy": test.accuracy, "top5": test.top5,
-            "confusion": test.confusion.tolist() if test.confusion is not None else None}
+    return {
+        "epoch": epoch,
+        "loss": test.loss,
+        "accuracy": test.accuracy,
+        "top5": test.top5,
+        "confusion": test.confusion.tolist() if test.confusion is not None else None,
+    }
 
 
 def prepare_for(design: Design, config: TrainConfig) -> PreparedData:
     """The data of a run: the settings' source, split and preprocessed for the design's input."""
     data = prepare_data(
-        config.dataset, design.input_shape,
+        config.dataset,
+        design.input_shape,
         num_classes=design.num_classes if design.task == "classification" else None,
-        preprocessing=config.preprocessing, val_fraction=config.val_fraction,
-        test_fraction=config.test_fraction, seed=config.split_seed, data_dir=config.data_dir,
+        preprocessing=config.preprocessing,
+        val_fraction=config.val_fraction,
+        test_fraction=config.test_fraction,
+        seed=config.split_seed,
+        data_dir=config.data_dir,
         limit=config.overfit_samples or None,
     )
     return data
@@ -488,7 +643,11 @@ def _check_head(design: Design, loss_kind: str, features: int, data: PreparedDat
     classes = data.num_classes
     if features == classes:
         return
-    if features == 1 and loss_kind in ("binary_cross_entropy", "mse") and (loss_kind == "mse" or classes == 2):
+    if (
+        features == 1
+        and loss_kind in ("binary_cross_entropy", "mse")
+        and (loss_kind == "mse" or classes == 2)
+    ):
         return
     raise TrainingError(
         f"the dataset '{data.name}' has {classes} classes but the design's head gives {features} "

@@ -43,11 +43,11 @@ class Trained:
     """A design with trained weights and the input pipeline those weights expect."""
 
     design: Design
-    config: TrainConfig           # the run's settings, or the design's template settings
+    config: TrainConfig  # the run's settings, or the design's template settings
     weights: Path
-    which: str | None = None      # a run's "best" or "last" weights; None for a weights file
+    which: str | None = None  # a run's "best" or "last" weights; None for a weights file
     run: RunDir | None = None
-    stats: NormStats | None = None            # a run's normalization (None: fitted on the data)
+    stats: NormStats | None = None  # a run's normalization (None: fitted on the data)
     image_shape: tuple[int, int, int] | None = None
     classes: list[str] | None = None
 
@@ -74,8 +74,9 @@ class Trained:
         return model.eval()
 
 
-def from_run(run_dir: str | Path, which: str | None = None,
-             design: Design | None = None) -> Trained:
+def from_run(
+    run_dir: str | Path, which: str | None = None, design: Design | None = None
+) -> Trained:
     """A run's design (or ``design``, which its weights must fit), its ``which`` weights
     (default: the ones it keeps) and its preprocessing."""
     run = RunDir(run_dir)
@@ -98,15 +99,18 @@ def from_run(run_dir: str | Path, which: str | None = None,
     return Trained(design, config, weights, which, run, stats, image_shape, data.get("classes"))
 
 
-def from_design(design: Design, weights: str | Path | None = None,
-                design_path: str | Path | None = None) -> Trained:
+def from_design(
+    design: Design, weights: str | Path | None = None, design_path: str | Path | None = None
+) -> Trained:
     """A design with a weights file (default: the design's own), preprocessed as its template's
     training settings say (the statistics are fitted on that data's training split)."""
     if weights is None:
         weights = design_weights_path(design, design_path)
         if weights is None:
-            raise EvaluationError(f"the design '{design.name}' has no weights of its own; give a "
-                                  f"weights file or a run directory")
+            raise EvaluationError(
+                f"the design '{design.name}' has no weights of its own; give a "
+                f"weights file or a run directory"
+            )
     try:
         config = config_for_design(design)
     except ConfigError as exc:
@@ -116,8 +120,10 @@ def from_design(design: Design, weights: str | Path | None = None,
 
 # -- data -------------------------------------------------------------------------------------
 
-def split_data(trained: Trained, split: str = "test", dataset: str | None = None,
-               data_dir: str | None = None) -> tuple[PreparedData, torch.Tensor, torch.Tensor]:
+
+def split_data(
+    trained: Trained, split: str = "test", dataset: str | None = None, data_dir: str | None = None
+) -> tuple[PreparedData, torch.Tensor, torch.Tensor]:
     """(data, inputs, labels) of a split of the settings' dataset (or ``dataset``), split as in
     training and normalized the way the weights were trained."""
     if split not in SPLITS:
@@ -125,10 +131,13 @@ def split_data(trained: Trained, split: str = "test", dataset: str | None = None
     config, design = trained.config, trained.design
     try:
         data = prepare_data(
-            dataset or config.dataset, design.input_shape,
+            dataset or config.dataset,
+            design.input_shape,
             num_classes=design.num_classes if design.task == "classification" else None,
-            preprocessing=config.preprocessing, val_fraction=config.val_fraction,
-            test_fraction=config.test_fraction, seed=config.split_seed,
+            preprocessing=config.preprocessing,
+            val_fraction=config.val_fraction,
+            test_fraction=config.test_fraction,
+            seed=config.split_seed,
             data_dir=data_dir if data_dir is not None else config.data_dir,
         )
     except DataError as exc:
@@ -149,8 +158,9 @@ def _same_stats(a: NormStats, b: NormStats) -> bool:
     return a.rescale == b.rescale and same(a.mean, b.mean) and same(a.std, b.std)
 
 
-def _renormalize(x: torch.Tensor, fitted: NormStats, wanted: NormStats,
-                 image_shape: tuple[int, int, int]) -> torch.Tensor:
+def _renormalize(
+    x: torch.Tensor, fitted: NormStats, wanted: NormStats, image_shape: tuple[int, int, int]
+) -> torch.Tensor:
     """Inputs normalized with ``fitted`` (the data's own training split) as ``wanted`` would
     have normalized them (the weights' training run)."""
     images = fitted.denormalize(x.reshape(len(x), *image_shape)) * (wanted.rescale / fitted.rescale)
@@ -158,6 +168,7 @@ def _renormalize(x: torch.Tensor, fitted: NormStats, wanted: NormStats,
 
 
 # -- evaluation -------------------------------------------------------------------------------
+
 
 @dataclass
 class SplitResult:
@@ -170,7 +181,7 @@ class SplitResult:
     loss: float | None
     accuracy: float | None
     top5: float | None
-    confusion: np.ndarray   # K×K counts; row: true class, column: predicted class
+    confusion: np.ndarray  # K×K counts; row: true class, column: predicted class
 
     @property
     def support(self) -> np.ndarray:
@@ -179,18 +190,30 @@ class SplitResult:
     @property
     def per_class_accuracy(self) -> list[float | None]:
         """Correct / samples per true class; None for a class the split has no samples of."""
-        return [None if n == 0 else float(self.confusion[i, i] / n)
-                for i, n in enumerate(self.support)]
+        return [
+            None if n == 0 else float(self.confusion[i, i] / n) for i, n in enumerate(self.support)
+        ]
 
     def to_dict(self) -> dict:
-        return {"split": self.split, "dataset": self.dataset, "samples": self.samples,
-                "loss": self.loss, "accuracy": self.accuracy, "top5": self.top5,
-                "per_class_accuracy": dict(zip(self.classes, self.per_class_accuracy)),
-                "confusion": self.confusion.tolist()}
+        return {
+            "split": self.split,
+            "dataset": self.dataset,
+            "samples": self.samples,
+            "loss": self.loss,
+            "accuracy": self.accuracy,
+            "top5": self.top5,
+            "per_class_accuracy": dict(zip(self.classes, self.per_class_accuracy)),
+            "confusion": self.confusion.tolist(),
+        }
 
 
-def evaluate_split(trained: Trained, split: str = "test", dataset: str | None = None,
-                   data_dir: str | None = None, device: str | None = None) -> SplitResult:
+def evaluate_split(
+    trained: Trained,
+    split: str = "test",
+    dataset: str | None = None,
+    data_dir: str | None = None,
+    device: str | None = None,
+) -> SplitResult:
     """Loss, accuracy, top-5 (more than 5 classes) and confusion matrix of a data split."""
     data, x, y = split_data(trained, split, dataset, data_dir)
     design = trained.design
@@ -201,13 +224,30 @@ def evaluate_split(trained: Trained, split: str = "test", dataset: str | None = 
         raise EvaluationError(str(exc)) from None
     model = trained.module().to(target)
     loss_kind = trained.config.resolved_loss(design.task)
-    result = evaluate(model, x, y, loss_kind, target, num_classes=data.num_classes,
-                      top5=features == data.num_classes > 5, confusion=True)
-    return SplitResult(split, data.name, list(data.classes), len(x), result.loss, result.accuracy,
-                       result.top5, result.confusion.numpy())
+    result = evaluate(
+        model,
+        x,
+        y,
+        loss_kind,
+        target,
+        num_classes=data.num_classes,
+        top5=features == data.num_classes > 5,
+        confusion=True,
+    )
+    return SplitResult(
+        split,
+        data.name,
+        list(data.classes),
+        len(x),
+        result.loss,
+        result.accuracy,
+        result.top5,
+        result.confusion.numpy(),
+    )
 
 
 # -- images -----------------------------------------------------------------------------------
+
 
 def read_image(path: str | Path, channels: int) -> torch.Tensor:
     """An image file of any size and mode as uint8 1×C×H×W, grayscale (C=1) or RGB (C=3)."""
@@ -275,8 +315,10 @@ def predict_images(trained: Trained, paths: list[str | Path], top: int = 3) -> l
     """The ``top`` classes of each image file, with their scores."""
     design = trained.design
     if design.task != "classification":
-        raise EvaluationError(f"the design '{design.name}' is a {design.task} design; predicting "
-                              f"classes needs a classifier")
+        raise EvaluationError(
+            f"the design '{design.name}' is a {design.task} design; predicting "
+            f"classes needs a classifier"
+        )
     pipeline = input_pipeline(trained)
     x = torch.stack([image_input(p, design, pipeline) for p in paths])
     model = trained.module()
@@ -285,13 +327,19 @@ def predict_images(trained: Trained, paths: list[str | Path], top: int = 3) -> l
         s = scores(loss_kind, model(x))
     if s.shape[1] == 1:  # a regression-style head: its rounded value is the class
         values = s[:, 0]
-        return [Prediction(str(p), [(_class_name(pipeline.classes, round(float(v))), float(v))])
-                for p, v in zip(paths, values)]
+        return [
+            Prediction(str(p), [(_class_name(pipeline.classes, round(float(v))), float(v))])
+            for p, v in zip(paths, values)
+        ]
     k = min(top, s.shape[1])
     best = s.topk(k, dim=1)
-    return [Prediction(str(p), [(_class_name(pipeline.classes, int(i)), float(v))
-                                for v, i in zip(values, index)])
-            for p, values, index in zip(paths, best.values, best.indices)]
+    return [
+        Prediction(
+            str(p),
+            [(_class_name(pipeline.classes, int(i)), float(v)) for v, i in zip(values, index)],
+        )
+        for p, values, index in zip(paths, best.values, best.indices)
+    ]
 
 
 def _class_name(classes: list[str], index: int) -> str:

@@ -22,8 +22,8 @@ class StartEvent:
     trainable_params: int
     epochs: int
     steps_per_epoch: int
-    start_epoch: int = 0      # completed epochs (above 0 when resuming)
-    start_batch: int = 0      # completed batches of the epoch being resumed
+    start_epoch: int = 0  # completed epochs (above 0 when resuming)
+    start_batch: int = 0  # completed batches of the epoch being resumed
 
 
 @dataclass
@@ -40,9 +40,9 @@ class StepEvent:
     like TensorBoard's smoothing) and the learning rate used."""
 
     kind: ClassVar[str] = "step"
-    epoch: int           # 1-based
-    step: int            # 1-based, counted over the whole run
-    batch: int           # 1-based within the epoch
+    epoch: int  # 1-based
+    step: int  # 1-based, counted over the whole run
+    batch: int  # 1-based within the epoch
     batches: int
     loss: float
     loss_ema: float
@@ -65,8 +65,10 @@ class EpochEvent:
     samples_per_second: float
     train_top5: float | None = None
     val_top5: float | None = None
-    best: bool = False           # the best validation result so far (best.safetensors written)
-    overfit_accuracy: float | None = None  # overfit mode: accuracy on the training sample, eval mode
+    best: bool = False  # the best validation result so far (best.safetensors written)
+    overfit_accuracy: float | None = (
+        None  # overfit mode: accuracy on the training sample, eval mode
+    )
 
 
 @dataclass
@@ -104,9 +106,9 @@ class EndEvent:
     best_val_loss: float | None = None
     best_epoch: int | None = None
     classes: list[str] = field(default_factory=list)
-    confusion: list[list[int]] | None = None   # rows: true class, columns: predicted class
-    overfit: dict[str, Any] | None = None       # overfit mode: samples, reached, epoch, accuracy
-    kept: str | None = None                     # "best" or "last": whose figures test_* are
+    confusion: list[list[int]] | None = None  # rows: true class, columns: predicted class
+    overfit: dict[str, Any] | None = None  # overfit mode: samples, reached, epoch, accuracy
+    kept: str | None = None  # "best" or "last": whose figures test_* are
     # "best" and "last" -> {"epoch", "loss", "accuracy", "top5", "confusion"} (None: not evaluated)
     test: dict[str, dict[str, Any]] | None = None
 
@@ -116,7 +118,9 @@ class EndEvent:
 
 
 Event = StartEvent | LogEvent | StepEvent | EpochEvent | StateEvent | EndEvent
-_KINDS = {cls.kind: cls for cls in (StartEvent, LogEvent, StepEvent, EpochEvent, StateEvent, EndEvent)}
+_KINDS = {
+    cls.kind: cls for cls in (StartEvent, LogEvent, StepEvent, EpochEvent, StateEvent, EndEvent)
+}
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from designer.core.serialization import clone
 from designer.core.transfer import TransferError, cut_at
 from designer.training.metrics import EVAL_BATCH
 
-CACHE_DIR = "feature_cache"   # inside the run directory
+CACHE_DIR = "feature_cache"  # inside the run directory
 FORMAT = 1
 RANDOM_IN_TRAINING = (nn.modules.dropout._DropoutNd, nn.RReLU)
 
@@ -54,7 +54,7 @@ class Cut:
     node_id: str
     name: str
     shape: tuple[int, ...]
-    frozen_ids: frozenset[str]   # the node and every node before it, the input included
+    frozen_ids: frozenset[str]  # the node and every node before it, the input included
 
 
 def _module(model: nn.Module, code: GeneratedCode, nid: str) -> nn.Module | None:
@@ -85,19 +85,24 @@ def find_cut(design: Design, model: nn.Module, code: GeneratedCode) -> Cut | str
     graph = design.nx_graph()
     dominators = nx.immediate_dominators(graph, res.input_id)
     chain, nid = [], dominators.get(res.output_id)
-    while nid is not None and nid != res.input_id:   # from the head back to the input
+    while nid is not None and nid != res.input_id:  # from the head back to the input
         chain.append(nid)
         nid = dominators.get(nid)
     for nid in chain:
         before = nx.ancestors(graph, nid) | {nid}
         if all(_steady(design, model, code, b) for b in before if b != res.input_id):
             if any(b in frozen and _learns(_module(model, code, b)) for b in before):
-                return Cut(nid, design.nodes[nid].name, tuple(res.info[nid].shape),
-                           frozenset(before))
+                return Cut(
+                    nid, design.nodes[nid].name, tuple(res.info[nid].shape), frozenset(before)
+                )
             break  # the earlier candidates have even less before them
-    names = ", ".join(design.nodes[f].name for f in frozen[:3]) + (", ..." if len(frozen) > 3 else "")
-    return (f"no single layer separates the frozen layers ({names}) from the trained ones: a "
-            f"trained layer comes before them, or a connection goes around them")
+    names = ", ".join(design.nodes[f].name for f in frozen[:3]) + (
+        ", ..." if len(frozen) > 3 else ""
+    )
+    return (
+        f"no single layer separates the frozen layers ({names}) from the trained ones: a "
+        f"trained layer comes before them, or a connection goes around them"
+    )
 
 
 def _learns(module: nn.Module | None) -> bool:
@@ -111,8 +116,11 @@ def _parts(design: Design, cut: Cut) -> tuple[Design, Design]:
     cut_at(frozen, cut.node_id)
     rest = clone(design)
     input_id = analyze(design).input_id
-    feeds = [Edge(input_id, e.dst, e.dst_port) for e in rest.edges
-             if e.src == cut.node_id and e.dst not in cut.frozen_ids]
+    feeds = [
+        Edge(input_id, e.dst, e.dst_port)
+        for e in rest.edges
+        if e.src == cut.node_id and e.dst not in cut.frozen_ids
+    ]
     for e in [e for e in rest.edges if e.src in cut.frozen_ids]:
         rest.remove_edge(e)
     for nid in cut.frozen_ids - {input_id}:
@@ -140,12 +148,19 @@ def _sharing(part: Design, model: nn.Module, code: GeneratedCode) -> tuple[nn.Mo
 class FeatureCache:
     """The frozen part's outputs for the training and validation samples, and the rest to train."""
 
-    def __init__(self, cut: Cut, frozen: nn.Module, rest: nn.Module, train_x: torch.Tensor,
-                 batch_size: int, device: torch.device) -> None:
+    def __init__(
+        self,
+        cut: Cut,
+        frozen: nn.Module,
+        rest: nn.Module,
+        train_x: torch.Tensor,
+        batch_size: int,
+        device: torch.device,
+    ) -> None:
         self.cut, self.frozen, self.rest = cut, frozen, rest
         self.raw, self.device = train_x, device
         self.batch_size = min(batch_size, len(train_x))
-        self.index = torch.arange(len(train_x))   # what iterate_batches shuffles and slices
+        self.index = torch.arange(len(train_x))  # what iterate_batches shuffles and slices
         self.train = self.val = torch.empty(0)
         self.file: Path | None = None
         self.reused = False
@@ -187,9 +202,15 @@ class FeatureCache:
             tensors = load_file(str(path)) if path.is_file() else {}
         except (OSError, SafetensorError):
             tensors = {}
-        if (tensors.get("train", torch.empty(0)).shape == (len(self.raw), *shape)
-                and tensors.get("val", torch.empty(0)).shape == (len(val_x), *shape)):
-            self.train, self.val, self.file, self.reused = tensors["train"], tensors["val"], path, True
+        if tensors.get("train", torch.empty(0)).shape == (len(self.raw), *shape) and tensors.get(
+            "val", torch.empty(0)
+        ).shape == (len(val_x), *shape):
+            self.train, self.val, self.file, self.reused = (
+                tensors["train"],
+                tensors["val"],
+                path,
+                True,
+            )
             return
         self.train = self._compute(self.raw, self.batch_size, last_full=True)
         self.val = self._compute(val_x, EVAL_BATCH, last_full=False)
@@ -198,8 +219,11 @@ class FeatureCache:
             for old in folder.glob("*.safetensors"):
                 old.unlink()
             with atomic_path(path) as tmp:
-                save_file({"train": self.train, "val": self.val}, str(tmp),
-                          metadata={"node": self.cut.name, "key": key})
+                save_file(
+                    {"train": self.train, "val": self.val},
+                    str(tmp),
+                    metadata={"node": self.cut.name, "key": key},
+                )
             self.file = path
         except OSError:
             self.file = None
@@ -212,14 +236,30 @@ def _digest(h, tensor: torch.Tensor) -> None:
         h.update(t.reshape(-1).view(torch.uint8).numpy())
 
 
-def cache_key(frozen_source: str, frozen: nn.Module, cut: Cut, data_tensors, batch_size: int,
-              device: torch.device) -> str:
+def cache_key(
+    frozen_source: str,
+    frozen: nn.Module,
+    cut: Cut,
+    data_tensors,
+    batch_size: int,
+    device: torch.device,
+) -> str:
     h = hashlib.blake2b(digest_size=16)
-    h.update(json.dumps({
-        "format": FORMAT, "torch": torch.__version__, "device": str(device),
-        "threads": torch.get_num_threads(), "batch": batch_size, "eval_batch": EVAL_BATCH,
-        "node": cut.node_id, "shape": cut.shape, "code": frozen_source,
-    }).encode())
+    h.update(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "torch": torch.__version__,
+                "device": str(device),
+                "threads": torch.get_num_threads(),
+                "batch": batch_size,
+                "eval_batch": EVAL_BATCH,
+                "node": cut.node_id,
+                "shape": cut.shape,
+                "code": frozen_source,
+            }
+        ).encode()
+    )
     for name, tensor in frozen.state_dict().items():
         h.update(name.encode())
         _digest(h, tensor)
@@ -228,8 +268,16 @@ def cache_key(frozen_source: str, frozen: nn.Module, cut: Cut, data_tensors, bat
     return h.hexdigest()
 
 
-def build(design: Design, model: nn.Module, code: GeneratedCode, cut: Cut, data, batch_size: int,
-          device: torch.device, run_dir: Path) -> FeatureCache | str:
+def build(
+    design: Design,
+    model: nn.Module,
+    code: GeneratedCode,
+    cut: Cut,
+    data,
+    batch_size: int,
+    device: torch.device,
+    run_dir: Path,
+) -> FeatureCache | str:
     """The cache for a run (filled: read from the run directory or computed), or the reason the
     network cannot be split at the cut."""
     try:
@@ -241,20 +289,32 @@ def build(design: Design, model: nn.Module, code: GeneratedCode, cut: Cut, data,
     except (TransferError, CodegenError):
         return f"the network cannot be split at {cut.name}"
     cache = FeatureCache(cut, frozen, rest, data.train_x, batch_size, device)
-    key = cache_key(frozen_source, frozen, cut, (data.train_x, data.val_x), cache.batch_size, device)
+    key = cache_key(
+        frozen_source, frozen, cut, (data.train_x, data.val_x), cache.batch_size, device
+    )
     cache.fill(data.val_x, run_dir / CACHE_DIR, key)
     return cache
 
 
-def start(design: Design, model: nn.Module, code: GeneratedCode, data, batch_size: int,
-          device: torch.device, run_dir: Path, augmented: bool) -> tuple[FeatureCache | None, str]:
+def start(
+    design: Design,
+    model: nn.Module,
+    code: GeneratedCode,
+    data,
+    batch_size: int,
+    device: torch.device,
+    run_dir: Path,
+    augmented: bool,
+) -> tuple[FeatureCache | None, str]:
     """A run's cache, or None; and what to tell the user ("" when nothing is frozen)."""
     cut = find_cut(design, model, code)
     if cut is None:
         return None, ""
     if isinstance(cut, str) or augmented:
-        return None, ("features are not cached: "
-                      + ("augmentation changes the inputs every epoch" if augmented else cut))
+        return None, (
+            "features are not cached: "
+            + ("augmentation changes the inputs every epoch" if augmented else cut)
+        )
     tick = time.perf_counter()
     cache = build(design, model, code, cut, data, batch_size, device, run_dir)
     if isinstance(cache, str):
@@ -263,8 +323,12 @@ def start(design: Design, model: nn.Module, code: GeneratedCode, data, batch_siz
         how = f"read from {cache.file}"
     else:
         how = f"computed in {time.perf_counter() - tick:.1f}s and " + (
-            f"stored in {cache.file}" if cache.file else "kept in memory (the run directory is "
-                                                         "not writable)")
-    return cache, (f"training on cached features: everything up to {cut.name} is frozen, so its "
-                   f"outputs ({'x'.join(map(str, cut.shape))} per sample) are {how}; only the "
-                   f"layers after it run each epoch")
+            f"stored in {cache.file}"
+            if cache.file
+            else "kept in memory (the run directory is not writable)"
+        )
+    return cache, (
+        f"training on cached features: everything up to {cut.name} is frozen, so its "
+        f"outputs ({'x'.join(map(str, cut.shape))} per sample) are {how}; only the "
+        f"layers after it run each epoch"
+    )

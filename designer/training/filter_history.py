@@ -26,7 +26,7 @@ CONV_MODULES = (nn.Conv2d, nn.ConvTranspose2d)
 
 @dataclass
 class FilterHistory:
-    module: str                       # the convolution's qualified name in the model
+    module: str  # the convolution's qualified name in the model
     weights: dict[int, torch.Tensor]  # epoch -> weight (epoch 0: before training)
 
     @property
@@ -73,6 +73,9 @@ def read(run_path: str | Path) -> FilterHistory | None:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError):
         return None
-    weights = {int(k[len(PREFIX):]): v for k, v in tensors.items()
-               if k.startswith(PREFIX) and k[len(PREFIX):].isdigit()}
+    weights = {
+        int(k[len(PREFIX) :]): v
+        for k, v in tensors.items()
+        if k.startswith(PREFIX) and k[len(PREFIX) :].isdigit()
+    }
     return FilterHistory(module, weights) if weights else None

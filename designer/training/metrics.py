@@ -90,8 +90,13 @@ class EpochTotals:
 
     def state_dict(self) -> dict:
         self._count()
-        return {"loss_sum": self.loss_sum, "seen": self.seen, "correct": self._hits[0],
-                "top5_correct": self._hits[1], "seconds": self.seconds}
+        return {
+            "loss_sum": self.loss_sum,
+            "seen": self.seen,
+            "correct": self._hits[0],
+            "top5_correct": self._hits[1],
+            "seconds": self.seconds,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.loss_sum, self.seen = float(state["loss_sum"]), int(state["seen"])
@@ -111,8 +116,17 @@ class Evaluation:
     confusion: torch.Tensor | None = None  # rows: true class, columns: predicted class
 
 
-def evaluate(model, x: torch.Tensor, y: torch.Tensor, loss_kind: str, device: torch.device, *,
-             num_classes: int, top5: bool, confusion: bool = False) -> Evaluation:
+def evaluate(
+    model,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_kind: str,
+    device: torch.device,
+    *,
+    num_classes: int,
+    top5: bool,
+    confusion: bool = False,
+) -> Evaluation:
     """Loss and accuracy of a whole split in eval mode (the caller restores train mode)."""
     if len(x) == 0:
         return Evaluation(None, None)
@@ -121,8 +135,8 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, loss_kind: str, device: to
     matrix = torch.zeros(num_classes, num_classes, dtype=torch.long) if confusion else None
     with torch.no_grad():
         for start in range(0, len(x), EVAL_BATCH):
-            xb = x[start:start + EVAL_BATCH].to(device)
-            yb = y[start:start + EVAL_BATCH].to(device)
+            xb = x[start : start + EVAL_BATCH].to(device)
+            yb = y[start : start + EVAL_BATCH].to(device)
             out = model(xb)
             loss_sum += compute_loss(loss_kind, out, yb).item() * len(yb)
             predicted = predict_classes(loss_kind, out)
@@ -130,8 +144,11 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, loss_kind: str, device: to
             if top5:
                 hits += int(top5_hits(out, yb))
             if matrix is not None:
-                # Predictions outside the classes (a rounded regression output) are clamped into range.
+                # Predictions outside the classes (a rounded regression output) are clamped into
+                # range.
                 cells = yb.cpu() * num_classes + predicted.cpu().clamp(0, num_classes - 1)
-                matrix += torch.bincount(cells, minlength=num_classes * num_classes).view(num_classes, num_classes)
+                matrix += torch.bincount(cells, minlength=num_classes * num_classes).view(
+                    num_classes, num_classes
+                )
     n = len(x)
     return Evaluation(loss_sum / n, correct / n, hits / n if top5 else None, matrix)

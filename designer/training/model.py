@@ -23,7 +23,7 @@ class TrainingError(Exception):
 
 
 def pick_device(name: str) -> torch.device:
-    """"auto": CUDA, then Apple's MPS, then the CPU; otherwise the named device, if present."""
+    """ "auto": CUDA, then Apple's MPS, then the CPU; otherwise the named device, if present."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -31,9 +31,13 @@ def pick_device(name: str) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise TrainingError(f"the device '{name}' was asked for, but PyTorch finds no CUDA GPU here")
+        raise TrainingError(
+            f"the device '{name}' was asked for, but PyTorch finds no CUDA GPU here"
+        )
     if name == "mps" and not torch.backends.mps.is_available():
-        raise TrainingError("the device 'mps' was asked for, but this machine has no Apple GPU for PyTorch")
+        raise TrainingError(
+            "the device 'mps' was asked for, but this machine has no Apple GPU for PyTorch"
+        )
     return torch.device(name)
 
 
@@ -59,7 +63,9 @@ def head_features(design: Design) -> int:
     res = analyze(design)
     if res.problems:
         lines = "\n  ".join(str(p) for p in res.problems)
-        raise TrainingError(f"the design '{design.name}' has {len(res.problems)} problem(s):\n  {lines}")
+        raise TrainingError(
+            f"the design '{design.name}' has {len(res.problems)} problem(s):\n  {lines}"
+        )
     shape = res.info[res.output_id].shape
     if shape is None or len(shape) != 1:
         raise TrainingError(
@@ -69,7 +75,9 @@ def head_features(design: Design) -> int:
     return shape[0]
 
 
-def node_settings(design: Design, code: GeneratedCode, only_changed: bool = False) -> dict[str, dict]:
+def node_settings(
+    design: Design, code: GeneratedCode, only_changed: bool = False
+) -> dict[str, dict]:
     """Submodule attribute -> {"trainable", "lr_mult"} for the design's top-level nodes."""
     out = {}
     for node_id, attr in code.module_names.items():
@@ -84,7 +92,9 @@ def node_settings(design: Design, code: GeneratedCode, only_changed: bool = Fals
 class TrainableModel:
     model: nn.Module
     code: GeneratedCode
-    frozen: list[nn.Module]   # kept in eval mode while training (frozen BatchNorm keeps its statistics)
+    frozen: list[
+        nn.Module
+    ]  # kept in eval mode while training (frozen BatchNorm keeps its statistics)
     optimizer: torch.optim.Optimizer
     trainable_params: int
 
@@ -94,15 +104,20 @@ class TrainableModel:
             module.eval()
 
 
-def build_trainable(design: Design, settings: dict, device: torch.device, seed: int,
-                    weights_loader=None) -> TrainableModel:
+def build_trainable(
+    design: Design, settings: dict, device: torch.device, seed: int, weights_loader=None
+) -> TrainableModel:
     """Compile, initialize (or load weights with ``weights_loader(model)``), move and group
     (recipe.start_model, as the exported training script does)."""
     code = generate(design)
     try:
         model, frozen, optimizer = start_model(
-            lambda: compile_design(design, code), {**settings, "seed": seed},
-            node_settings(design, code), device, weights_loader)
+            lambda: compile_design(design, code),
+            {**settings, "seed": seed},
+            node_settings(design, code),
+            device,
+            weights_loader,
+        )
     except CodegenError:
         raise
     except ValueError as exc:  # e.g. every layer with parameters is frozen

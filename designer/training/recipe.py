@@ -106,11 +106,18 @@ def make_optimizer(groups, s):
     if momentum is None:  # each optimizer's usual default
         momentum = 0.9 if name in ("momentum", "nesterov") else 0.0
     if name in ("sgd", "momentum", "nesterov"):
-        return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=name == "nesterov",
-                               weight_decay=wd)
+        return torch.optim.SGD(
+            groups, lr=lr, momentum=momentum, nesterov=name == "nesterov", weight_decay=wd
+        )
     if name == "rmsprop":
-        return torch.optim.RMSprop(groups, lr=lr, alpha=s["rmsprop_alpha"], eps=s["eps"],
-                                   momentum=momentum, weight_decay=wd)
+        return torch.optim.RMSprop(
+            groups,
+            lr=lr,
+            alpha=s["rmsprop_alpha"],
+            eps=s["eps"],
+            momentum=momentum,
+            weight_decay=wd,
+        )
     betas = (s["beta1"], s["beta2"])
     if name == "adam":
         return torch.optim.Adam(groups, lr=lr, betas=betas, eps=s["eps"], weight_decay=wd)
@@ -205,8 +212,11 @@ class LrSchedule:
                 self.bad_epochs = 0
 
     def state_dict(self):
-        return {"plateau_scale": self.plateau_scale, "best_loss": self.best_loss,
-                "bad_epochs": self.bad_epochs}
+        return {
+            "plateau_scale": self.plateau_scale,
+            "best_loss": self.best_loss,
+            "bad_epochs": self.bad_epochs,
+        }
 
     def load_state_dict(self, state):
         self.plateau_scale = float(state["plateau_scale"])

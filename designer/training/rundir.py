@@ -1,4 +1,5 @@
-"""A run directory: everything one training run writes, so it can be inspected, compared and resumed.
+"""A run directory: everything one training run writes, so it can be inspected, compared and
+resumed.
 
     config.json        the settings (TrainConfig.to_dict())
     design.json        the design as trained
@@ -53,7 +54,8 @@ def clean_json(value: Any) -> Any:
 
 
 class MetricsWriter:
-    """Appends one JSON object per line and flushes it, so a reader (or a crash) sees whole lines."""
+    """Appends one JSON object per line and flushes it, so a reader (or a crash) sees whole
+    lines."""
 
     def __init__(self, path: Path, keep_bytes: int | None) -> None:
         # Open for the whole run (closed by close()): a line per step must stay cheap.
@@ -106,8 +108,9 @@ class RunDir:
             self.write_json(self.CONFIG, config)
             atomic_write_text(self.file(self.DESIGN), design_text)
         except OSError as exc:
-            file = next((p for p in (self.path, *self.path.parents)
-                         if p.exists() and not p.is_dir()), None)
+            file = next(
+                (p for p in (self.path, *self.path.parents) if p.exists() and not p.is_dir()), None
+            )
             why = f"{file} is a file, not a folder" if file else exc.strerror or exc
             raise RunDirError(f"cannot write the run directory {self.path}: {why}") from None
 
@@ -131,7 +134,11 @@ class RunDir:
         path = self.file(self.METRICS)
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [
+            json.loads(line)
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
 
     def copy_file(self, source: str, target: str) -> None:
         """``target`` becomes a copy of ``source``, atomically: a hard link where the file system
@@ -146,13 +153,26 @@ class RunDir:
 
     def write_result(self, end) -> None:
         """result.json from a run's EndEvent."""
-        self.write_json(self.RESULT, {
-            "status": end.status, "message": end.message, "test_accuracy": end.test_accuracy,
-            "test_loss": end.test_loss, "test_top5": end.test_top5, "best_val_accuracy": end.best_val_accuracy,
-            "best_val_loss": end.best_val_loss, "best_epoch": end.best_epoch, "epochs_run": end.epochs_run,
-            "seconds": end.seconds, "classes": end.classes, "confusion": end.confusion, "overfit": end.overfit,
-            "kept": end.kept, "test": end.test,
-        })
+        self.write_json(
+            self.RESULT,
+            {
+                "status": end.status,
+                "message": end.message,
+                "test_accuracy": end.test_accuracy,
+                "test_loss": end.test_loss,
+                "test_top5": end.test_top5,
+                "best_val_accuracy": end.best_val_accuracy,
+                "best_val_loss": end.best_val_loss,
+                "best_epoch": end.best_epoch,
+                "epochs_run": end.epochs_run,
+                "seconds": end.seconds,
+                "classes": end.classes,
+                "confusion": end.confusion,
+                "overfit": end.overfit,
+                "kept": end.kept,
+                "test": end.test,
+            },
+        )
 
     def weights_file(self, which: str) -> Path:
         """best.safetensors or last.safetensors."""
@@ -178,8 +198,11 @@ class RunDir:
         which = which or self.kept()
         path = self.weights_file(which)
         if not path.is_file():
-            raise RunDirError(f"{self.path} holds no {path.name}: the run has not finished an epoch"
-                              if self.has_run else f"{self.path} holds no training run")
+            raise RunDirError(
+                f"{self.path} holds no {path.name}: the run has not finished an epoch"
+                if self.has_run
+                else f"{self.path} holds no training run"
+            )
         return which, path
 
     def set_kept(self, which: str) -> dict[str, Any]:
@@ -191,22 +214,31 @@ class RunDir:
         if result is None:
             raise RunDirError(f"{self.path} holds no finished run (no {self.RESULT})")
         if result.get("status") in RESUMABLE_STATUSES:
-            raise RunDirError(f"the run in {self.path} was {result['status']} and can be resumed; "
-                              f"its weights are chosen when it finishes")
+            raise RunDirError(
+                f"the run in {self.path} was {result['status']} and can be resumed; "
+                f"its weights are chosen when it finishes"
+            )
         self.kept_weights(which)  # checks the name and that the file is there
         figures = (result.get("test") or {}).get(which)
         if figures is None and result.get("kept") is None and which == "last":
             figures = {k: result.get(f"test_{k}") for k in ("loss", "accuracy", "top5")}
             figures["confusion"] = result.get("confusion")
         figures = figures or {}
-        result.update({"kept": which, "test_loss": figures.get("loss"),
-                       "test_accuracy": figures.get("accuracy"), "test_top5": figures.get("top5"),
-                       "confusion": figures.get("confusion")})
+        result.update(
+            {
+                "kept": which,
+                "test_loss": figures.get("loss"),
+                "test_accuracy": figures.get("accuracy"),
+                "test_top5": figures.get("top5"),
+                "confusion": figures.get("confusion"),
+            }
+        )
         self.write_json(self.RESULT, result)
         return result
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:
-        """torch.save of plain tensors, numbers and dicts (loadable with weights_only=True), atomically."""
+        """torch.save of plain tensors, numbers and dicts (loadable with weights_only=True),
+        atomically."""
         with atomic_path(self.file(self.CHECKPOINT)) as tmp:
             torch.save(state, tmp)
 
@@ -218,4 +250,6 @@ class RunDir:
             return torch.load(path, map_location="cpu", weights_only=True)
         except (RuntimeError, pickle.UnpicklingError, EOFError, OSError, ValueError) as exc:
             # a damaged or foreign file: report it (weights_only never unpickles objects)
-            raise RunDirError(f"the checkpoint {path} cannot be read: {str(exc).splitlines()[0]}") from None
+            raise RunDirError(
+                f"the checkpoint {path} cannot be read: {str(exc).splitlines()[0]}"
+            ) from None

@@ -37,8 +37,11 @@ def network_fingerprint(design_text: str) -> str:
 
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in sorted(value.items())
-                    if k not in ("position", "description", "metadata")}
+            return {
+                k: strip(v)
+                for k, v in sorted(value.items())
+                if k not in ("position", "description", "metadata")
+            }
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
@@ -53,8 +56,8 @@ class RunInfo:
 
     path: Path
     status: str
-    started: float                      # when the run was created (its config.json)
-    epochs: int                         # epochs asked for
+    started: float  # when the run was created (its config.json)
+    epochs: int  # epochs asked for
     epochs_run: int
     best_val_accuracy: float | None
     test_accuracy: float | None
@@ -63,7 +66,7 @@ class RunInfo:
     seconds: float | None
     message: str
     config: dict[str, Any]
-    fingerprint: str | None             # of the design the run trained (None: no design.json)
+    fingerprint: str | None  # of the design the run trained (None: no design.json)
     result: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,8 +75,10 @@ class RunInfo:
 
     @property
     def resumable(self) -> bool:
-        return self.status in ("stopped", "cancelled", "crashed") and \
-            RunDir(self.path).file(RunDir.CHECKPOINT).exists()
+        return (
+            self.status in ("stopped", "cancelled", "crashed")
+            and RunDir(self.path).file(RunDir.CHECKPOINT).exists()
+        )
 
     def when(self) -> str:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.started))
@@ -144,7 +149,9 @@ def new_run_path(folder: str | Path, prefix: str = "run") -> Path:
     """A fresh run directory name in ``folder``: run-001, run-002, ... (never an existing one)."""
     folder = Path(folder)
     taken = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
-    numbers = [int(m.group(1)) for n in taken if (m := re.fullmatch(rf"{re.escape(prefix)}-(\d+)", n))]
+    numbers = [
+        int(m.group(1)) for n in taken if (m := re.fullmatch(rf"{re.escape(prefix)}-(\d+)", n))
+    ]
     number = max(numbers, default=0) + 1
     while f"{prefix}-{number:03d}" in taken:
         number += 1
@@ -231,7 +238,7 @@ def settings_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tu
 
 
 def describe_diff(diff: dict[str, tuple[Any, Any]], limit: int = 4) -> str:
-    """"lr 0.001 → 0.01, epochs 10 → 20" (the first ``limit`` changes, then "+N more")."""
+    """ "lr 0.001 → 0.01, epochs 10 → 20" (the first ``limit`` changes, then "+N more")."""
     parts = [f"{k} {_short(a)} → {_short(b)}" for k, (a, b) in diff.items()]
     if len(parts) > limit:
         parts = parts[:limit] + [f"+{len(parts) - limit} more"]

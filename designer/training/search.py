@@ -42,12 +42,20 @@ class SearchSpace:
         for name in ("lr", "weight_decay"):
             low, high = getattr(self, name)
             if not 0 < low <= high:
-                raise ConfigError(f"the search range for {name} must be two numbers 0 < low <= high, got {low:g}, {high:g}")
+                raise ConfigError(
+                    f"the search range for {name} must be two numbers 0 < low <= high, got "
+                    f"{low:g}, {high:g}"
+                )
         low, high = self.dropout
         if not 0 <= low <= high < 1:
-            raise ConfigError(f"the search range for dropout must be 0 <= low <= high < 1, got {low:g}, {high:g}")
+            raise ConfigError(
+                f"the search range for dropout must be 0 <= low <= high < 1, got {low:g}, {high:g}"
+            )
         if not self.batch_sizes or any(b < 1 for b in self.batch_sizes):
-            raise ConfigError(f"the search's batch sizes must be whole numbers of at least 1, got {self.batch_sizes}")
+            raise ConfigError(
+                "the search's batch sizes must be whole numbers of at least 1, got "
+                f"{self.batch_sizes}"
+            )
 
 
 @dataclass
@@ -67,6 +75,7 @@ class Trial:
 
 def ranked(trials: list[Trial]) -> list[Trial]:
     """Best first: highest validation accuracy, then lowest validation loss; unfinished last."""
+
     def key(t: Trial):
         acc = t.best_val_accuracy if t.best_val_accuracy is not None else -1.0
         loss = t.best_val_loss if t.best_val_loss is not None else math.inf
@@ -115,16 +124,23 @@ def _storage_url(storage: str) -> str:
 def _open_study(storage: str | None, name: str | None, sampler, pruner) -> optuna.Study:
     """Create the study, or join it when another process has; processes that start together may
     race to lay out a new database (a database error), so that is tried again."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     tries = 1
     while True:
         try:
             return optuna.create_study(
-                storage=None if storage is None else _storage_url(storage), sampler=sampler,
-                pruner=pruner, study_name=name, direction="maximize", load_if_exists=True)
+                storage=None if storage is None else _storage_url(storage),
+                sampler=sampler,
+                pruner=pruner,
+                study_name=name,
+                direction="maximize",
+                load_if_exists=True,
+            )
         except Exception as exc:  # noqa: BLE001 - a bad URL, an unreachable database: say which
-            if tries == 3 or not isinstance(exc, OperationalError):
+            # two processes laying out a new database at once: a locked file (OperationalError)
+            # or the schema version row written twice (IntegrityError); the other one won
+            if tries == 5 or not isinstance(exc, (OperationalError, IntegrityError)):
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise TrainingError(f"cannot open the search storage {storage}: {reason}") from None
             tries += 1
@@ -141,12 +157,22 @@ class SearchStudy:
     The CLI's random_search and the app's search both drive it.
     """
 
-    def __init__(self, space: SearchSpace, *, dropout: bool, seed: int = 0, sampler: str = "random",
-                 prune: bool = False, storage: str | None = None, study: str | None = None,
-                 epochs: int | None = None) -> None:
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        dropout: bool,
+        seed: int = 0,
+        sampler: str = "random",
+        prune: bool = False,
+        storage: str | None = None,
+        study: str | None = None,
+        epochs: int | None = None,
+    ) -> None:
         if sampler not in SAMPLERS:
-            raise ConfigError(f"the search sampler must be one of {', '.join(SAMPLERS)}, "
-                              f"got {sampler!r}")
+            raise ConfigError(
+                f"the search sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}"
+            )
         if study is not None and storage is None:
             raise ConfigError("a study name needs a storage to share it (--storage)")
         self.space, self.dropout = space, dropout
@@ -156,11 +182,15 @@ class SearchStudy:
             # Processes sharing a study must not draw the same startup trials: mix in the process.
             chooser = optuna.samplers.TPESampler(
                 seed=seed if storage is None else seed + os.getpid(),
-                constant_liar=storage is not None)
+                constant_liar=storage is not None,
+            )
         # Epoch 1 is noisy; from epoch 2 on, a trial below the median of the trials that got
         # there stops (once 2 trials have finished).
-        pruner = (optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2) if prune
-                  else optuna.pruners.NopPruner())
+        pruner = (
+            optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2)
+            if prune
+            else optuna.pruners.NopPruner()
+        )
         self.study = _open_study(storage, study, chooser, pruner)
         self._check_same_search(epochs)
 
@@ -172,8 +202,10 @@ class SearchStudy:
             for key, value in mine.items():
                 self.study.set_user_attr(key, value)
         elif json.dumps(theirs) != json.dumps(mine):
-            raise TrainingError(f"the study {self.study.study_name} searches {theirs}, not {mine}; "
-                                f"use another study name for another search")
+            raise TrainingError(
+                f"the study {self.study.study_name} searches {theirs}, not {mine}; "
+                f"use another study name for another search"
+            )
 
     def ask(self, run_dir_of) -> tuple[optuna.trial.Trial, Path, dict]:
         """A new trial, its run directory (``run_dir_of(Optuna trial number)``, recorded in the
@@ -222,11 +254,21 @@ class SearchStudy:
             if "run_dir" not in attrs:
                 continue  # enqueued, not started yet
             status = attrs.get("status") or frozen.state.name.lower()
-            out.append(Trial(frozen.number + 1, attrs.get("run_dir", ""), params.get("lr"),
-                             params.get("weight_decay"), params.get("dropout"),
-                             params.get("batch_size"), status, attrs.get("best_val_accuracy"),
-                             attrs.get("best_val_loss"), attrs.get("best_epoch"),
-                             attrs.get("message") or ""))
+            out.append(
+                Trial(
+                    frozen.number + 1,
+                    attrs.get("run_dir", ""),
+                    params.get("lr"),
+                    params.get("weight_decay"),
+                    params.get("dropout"),
+                    params.get("batch_size"),
+                    status,
+                    attrs.get("best_val_accuracy"),
+                    attrs.get("best_val_loss"),
+                    attrs.get("best_epoch"),
+                    attrs.get("message") or "",
+                )
+            )
         return ranked(out)
 
 
@@ -239,11 +281,22 @@ def trial_dir(root: str | Path, number: int) -> Path:
     return Path(root) / f"trial_{number + 1:02d}"
 
 
-def random_search(design, base: TrainConfig, root: str | Path, *, trials: int, epochs: int,
-                  space: SearchSpace | None = None, seed: int = 0,
-                  control: TrainingControl | None = None, on_event=None, sampler: str = "random",
-                  prune: bool = False, storage: str | None = None,
-                  study: str | None = None) -> list[Trial]:
+def random_search(
+    design,
+    base: TrainConfig,
+    root: str | Path,
+    *,
+    trials: int,
+    epochs: int,
+    space: SearchSpace | None = None,
+    seed: int = 0,
+    control: TrainingControl | None = None,
+    on_event=None,
+    sampler: str = "random",
+    prune: bool = False,
+    storage: str | None = None,
+    study: str | None = None,
+) -> list[Trial]:
     """Run ``trials`` trials of ``epochs`` epochs each under ``root`` (root/trial_01, ...) and
     return the study's trials, best first.
 
@@ -255,21 +308,32 @@ def random_search(design, base: TrainConfig, root: str | Path, *, trials: int, e
     """
     space = space or SearchSpace()
     if trials < 1 or epochs < 1:
-        raise TrainingError(f"a search needs at least 1 trial of at least 1 epoch, got {trials} x {epochs}")
+        raise TrainingError(
+            f"a search needs at least 1 trial of at least 1 epoch, got {trials} x {epochs}"
+        )
     root = Path(root)
     if storage is None and ((root / RESULTS).exists() or any(root.glob("trial_*"))):
         raise TrainingError(f"{root} holds a search already; choose another directory")
     control = control or TrainingControl()
     dropout = has_dropout(design)
-    search = SearchStudy(space, dropout=dropout, seed=seed, sampler=sampler, prune=prune,
-                         storage=storage, study=study, epochs=epochs)
+    search = SearchStudy(
+        space,
+        dropout=dropout,
+        seed=seed,
+        sampler=sampler,
+        prune=prune,
+        storage=storage,
+        study=study,
+        epochs=epochs,
+    )
     data = prepare_for(design, base)
     for _ in range(trials):
         trial, run_dir, params = search.ask(lambda number: trial_dir(root, number))
         config = base.with_changes(epochs=epochs, **params)
         try:
-            trainer = Trainer(design, config, run_dir, control=control, data=data,
-                              evaluate_test=False)
+            trainer = Trainer(
+                design, config, run_dir, control=control, data=data, evaluate_test=False
+            )
         except TrainingError as exc:
             search.tell(trial, {"status": "failed", "message": str(exc)})
             raise
@@ -277,8 +341,10 @@ def random_search(design, base: TrainConfig, root: str | Path, *, trials: int, e
 
         def seen(event, trainer=trainer, trial=trial, number=number) -> None:
             if prune and search.report(trial, event):
-                trainer.prune(f"pruned after epoch {event.epoch}: its validation accuracy is below "
-                              f"the median of earlier trials at that epoch")
+                trainer.prune(
+                    f"pruned after epoch {event.epoch}: its validation accuracy is below "
+                    f"the median of earlier trials at that epoch"
+                )
             if on_event is not None:
                 on_event(number, event)
 
@@ -296,20 +362,25 @@ def _write_results(root: Path, search: SearchStudy) -> None:
     root.mkdir(parents=True, exist_ok=True)
     trials, written = search.trials(), None
     while trials != written:
-        atomic_write_text(root / RESULTS, json.dumps(clean_json([asdict(t) for t in trials]),
-                                                     indent=2) + "\n")
+        atomic_write_text(
+            root / RESULTS, json.dumps(clean_json([asdict(t) for t in trials]), indent=2) + "\n"
+        )
         written, trials = trials, search.trials()
 
 
 def format_table(trials: list[Trial]) -> str:
     """The results as a text table, best first."""
-    header = f"{'rank':>4}  {'trial':>5}  {'val acc':>8}  {'val loss':>8}  {'lr':>9}  {'w. decay':>9}  " \
-             f"{'dropout':>7}  {'batch':>5}  status"
+    header = (
+        f"{'rank':>4}  {'trial':>5}  {'val acc':>8}  {'val loss':>8}  {'lr':>9}  {'w. decay':>9}  "
+        f"{'dropout':>7}  {'batch':>5}  status"
+    )
     lines = [header]
     for rank, t in enumerate(ranked(trials), start=1):
         acc = f"{t.best_val_accuracy:.2%}" if t.best_val_accuracy is not None else "-"
         loss = f"{t.best_val_loss:.4f}" if t.best_val_loss is not None else "-"
         drop = f"{t.dropout:.2f}" if t.dropout is not None else "-"
-        lines.append(f"{rank:>4}  {t.number:>5}  {acc:>8}  {loss:>8}  {t.lr:>9.2e}  {t.weight_decay:>9.2e}  "
-                     f"{drop:>7}  {t.batch_size:>5}  {t.status}")
+        lines.append(
+            f"{rank:>4}  {t.number:>5}  {acc:>8}  {loss:>8}  {t.lr:>9.2e}  {t.weight_decay:>9.2e}  "
+            f"{drop:>7}  {t.batch_size:>5}  {t.status}"
+        )
     return "\n".join(lines)

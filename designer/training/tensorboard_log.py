@@ -34,15 +34,18 @@ class TensorBoardLog:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
-            raise ConfigError("the tensorboard setting needs the tensorboard package: "
-                              "pip install 'netdesigner[tensorboard]'") from None
+            raise ConfigError(
+                "the tensorboard setting needs the tensorboard package: "
+                "pip install 'netdesigner[tensorboard]'"
+            ) from None
         self.metrics, self.model = metrics, model
         self.path = Path(folder)
         try:
             self.writer = SummaryWriter(str(self.path))
         except OSError as exc:
-            raise ConfigError(f"cannot write TensorBoard events to {self.path}: "
-                              f"{exc.strerror or exc}") from None
+            raise ConfigError(
+                f"cannot write TensorBoard events to {self.path}: {exc.strerror or exc}"
+            ) from None
 
     def add_graph(self, example: torch.Tensor) -> str | None:
         """The model graph, traced in eval mode on ``example``; why not, if it cannot be traced."""

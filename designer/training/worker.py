@@ -66,8 +66,9 @@ class _Sender:
         self._connection.close()
 
 
-def _worker_main(design_text, config_dict, run_dir, resume, weights, connection, cancel_event,
-                 pause_event):
+def _worker_main(
+    design_text, config_dict, run_dir, resume, weights, connection, cancel_event, pause_event
+):
     """The worker process: train, sending each event as a dict; the last one is always "end"."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the parent's to handle
     events = _Sender(connection)
@@ -80,7 +81,9 @@ def _worker_main(design_text, config_dict, run_dir, resume, weights, connection,
         config = TrainConfig.from_dict(config_dict) if config_dict is not None else None
         control = TrainingControl(cancel_event, pause_event)
         try:
-            trainer = Trainer(design, config, run_dir, resume=resume, control=control, weights=weights)
+            trainer = Trainer(
+                design, config, run_dir, resume=resume, control=control, weights=weights
+            )
         except TrainingError as exc:
             events.put(event_to_dict(EndEvent("failed", str(exc))))
             return
@@ -97,21 +100,30 @@ def _worker_main(design_text, config_dict, run_dir, resume, weights, connection,
 class TrainingProcess:
     """A training run in a spawned process.
 
-        proc = TrainingProcess(design, config, "runs/a")
-        proc.start()
-        ... every few ms:  for event in proc.poll(): ...
-        proc.pause(); proc.resume(); proc.cancel()
+    proc = TrainingProcess(design, config, "runs/a")
+    proc.start()
+    ... every few ms:  for event in proc.poll(): ...
+    proc.pause(); proc.resume(); proc.cancel()
     """
 
     target = staticmethod(_worker_main)  # what the process runs (a test plays a dying worker)
 
-    def __init__(self, design, config: TrainConfig | None, run_dir: str | Path, *, resume: bool = False,
-                 weights: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        design,
+        config: TrainConfig | None,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        weights: str | Path | None = None,
+    ) -> None:
         self.run_dir = Path(run_dir)
         self._args = (
             dumps(design) if design is not None else None,
             config.to_dict() if config is not None else None,
-            str(run_dir), resume, None if weights is None else str(weights),
+            str(run_dir),
+            resume,
+            None if weights is None else str(weights),
         )
         self._events, self._writer = _CONTEXT.Pipe(duplex=False)
         self._cancel = _CONTEXT.Event()
@@ -136,8 +148,10 @@ class TrainingProcess:
 
     def start(self) -> None:
         self._process = _CONTEXT.Process(
-            target=self.target, args=(*self._args, self._writer, self._cancel, self._pause),
-            name="netdesigner-training", daemon=True,
+            target=self.target,
+            args=(*self._args, self._writer, self._cancel, self._pause),
+            name="netdesigner-training",
+            daemon=True,
         )
         # The child's threads are set by the environment it starts with: torch is imported
         # (unpickling this module) before any code of ours runs there.
@@ -206,9 +220,16 @@ class TrainingProcess:
                 return events
         if end is None:
             code = self._process.exitcode
-            how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-            end = EndEvent("crashed", f"the training process {how} without finishing; the last checkpoint is "
-                                      f"kept, so the run can be resumed")
+            how = (
+                f"was killed by signal {-code}"
+                if code is not None and code < 0
+                else f"exited with code {code}"
+            )
+            end = EndEvent(
+                "crashed",
+                f"the training process {how} without finishing; the last checkpoint is "
+                f"kept, so the run can be resumed",
+            )
         self._record(end)
         events.append(end)
         return events
@@ -250,9 +271,15 @@ class TrainingProcess:
         events = self.wait(timeout=grace)
         if self.result is None:
             self._stop_process()
-            events.extend(self._drain_after_exit(EndEvent(
-                "cancelled", f"the training process did not stop within {grace:g} s and was terminated; "
-                             f"the last checkpoint is kept, so the run can be resumed")))
+            events.extend(
+                self._drain_after_exit(
+                    EndEvent(
+                        "cancelled",
+                        f"the training process did not stop within {grace:g} s and was terminated; "
+                        f"the last checkpoint is kept, so the run can be resumed",
+                    )
+                )
+            )
         return events
 
     def _stop_process(self) -> None:

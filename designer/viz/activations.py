@@ -35,10 +35,11 @@ def activation_maps(model: LoadedModel, node_id: str, x: torch.Tensor) -> Activa
     return ActivationMaps(probe.place.label, out.numpy())
 
 
-def node_outputs(model: LoadedModel, node_id: str, x: torch.Tensor,
-                 batch_size: int = 256) -> torch.Tensor:
+def node_outputs(
+    model: LoadedModel, node_id: str, x: torch.Tensor, batch_size: int = 256
+) -> torch.Tensor:
     """The node's outputs for every input in `x` (N x the input shape), in batches, as one
     float N x (the node's shape) tensor on the CPU."""
     probe = NodeProbe(model, node_id)
-    chunks = [probe(x[lo:lo + batch_size]).float().cpu() for lo in range(0, len(x), batch_size)]
+    chunks = [probe(x[lo : lo + batch_size]).float().cpu() for lo in range(0, len(x), batch_size)]
     return torch.cat(chunks) if chunks else torch.empty(0, *probe.shape)

@@ -21,13 +21,13 @@ METHODS = ("grad-cam", "saliency")
 
 @dataclass
 class Attribution:
-    method: str                # "grad-cam" or "saliency"
-    node_name: str | None      # the convolution Grad-CAM looked at (None for saliency)
-    target: int                # the class explained
-    predicted: int             # the class the model predicts for the image
-    scores: np.ndarray         # the model's outputs for the image
-    heat: np.ndarray           # H x W in 0..1, at the input's resolution
-    peak: float                # the largest raw attribution (0: the class score is flat here)
+    method: str  # "grad-cam" or "saliency"
+    node_name: str | None  # the convolution Grad-CAM looked at (None for saliency)
+    target: int  # the class explained
+    predicted: int  # the class the model predicts for the image
+    scores: np.ndarray  # the model's outputs for the image
+    heat: np.ndarray  # H x W in 0..1, at the input's resolution
+    peak: float  # the largest raw attribution (0: the class score is flat here)
 
     @property
     def title(self) -> str:
@@ -52,11 +52,15 @@ def not_in_place(module: nn.Module):
 
 def _prepare(model: LoadedModel, x: torch.Tensor, target: int | None):
     if len(model.design.input_shape) != 3:
-        raise VizError("heat maps need an image input (channels x height x width); this "
-                       f"design takes {'x'.join(map(str, model.design.input_shape))}")
+        raise VizError(
+            "heat maps need an image input (channels x height x width); this "
+            f"design takes {'x'.join(map(str, model.design.input_shape))}"
+        )
     if tuple(x.shape) != tuple(model.design.input_shape):
-        raise VizError(f"the image is {tuple(x.shape)} but the design's input is "
-                       f"{tuple(model.design.input_shape)}")
+        raise VizError(
+            f"the image is {tuple(x.shape)} but the design's input is "
+            f"{tuple(model.design.input_shape)}"
+        )
     with torch.no_grad():
         scores = model.module(x[None].float())[0]
     if scores.dim() != 1:
@@ -64,8 +68,10 @@ def _prepare(model: LoadedModel, x: torch.Tensor, target: int | None):
     predicted = int(scores.argmax())
     target = predicted if target is None else int(target)
     if not 0 <= target < len(scores):
-        raise VizError(f"there is no class {target}: the model gives {len(scores)} scores "
-                       f"(classes 0..{len(scores) - 1})")
+        raise VizError(
+            f"there is no class {target}: the model gives {len(scores)} scores "
+            f"(classes 0..{len(scores) - 1})"
+        )
     return x[None].float().clone().requires_grad_(True), target, predicted, scores.numpy()
 
 
@@ -75,16 +81,19 @@ def _normalized(heat: torch.Tensor) -> tuple[np.ndarray, float]:
     return (heat / peak if peak > 0 else torch.zeros_like(heat)).numpy(), peak
 
 
-def grad_cam(model: LoadedModel, node_id: str, x: torch.Tensor,
-             target: int | None = None) -> Attribution:
+def grad_cam(
+    model: LoadedModel, node_id: str, x: torch.Tensor, target: int | None = None
+) -> Attribution:
     """Grad-CAM (Selvaraju et al.) of the convolution with this node key for input `x`: its
     feature maps weighted by the class score's mean gradient, ReLU'd, upsampled to the input."""
     from captum.attr import LayerAttribution, LayerGradCam
 
     place = model.place(node_id)
     if place.node.type not in CONV_TYPES:
-        raise VizError(f"node '{place.label}' is a {place.node.type}; Grad-CAM needs a "
-                       "convolution (Conv2d or ConvTranspose2d)")
+        raise VizError(
+            f"node '{place.label}' is a {place.node.type}; Grad-CAM needs a "
+            "convolution (Conv2d or ConvTranspose2d)"
+        )
     layer = model.submodule(node_id)
     inputs, target, predicted, scores = _prepare(model, x, target)
     module = model.module.eval()

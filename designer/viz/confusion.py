@@ -37,14 +37,20 @@ def predict(module: torch.nn.Module, x: torch.Tensor, batch_size: int = 256) -> 
     was_training = module.training
     module.eval()
     try:
-        return torch.cat([module(x[i:i + batch_size]).argmax(dim=1)
-                          for i in range(0, len(x), batch_size)])
+        return torch.cat(
+            [module(x[i : i + batch_size]).argmax(dim=1) for i in range(0, len(x), batch_size)]
+        )
     finally:
         module.train(was_training)
 
 
-def confusion_matrix(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
-                     classes: list[str], batch_size: int = 256) -> Confusion:
+def confusion_matrix(
+    module: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    classes: list[str],
+    batch_size: int = 256,
+) -> Confusion:
     if len(x) != len(y):
         raise VizError(f"there are {len(x)} inputs but {len(y)} labels")
     if len(x) == 0:
@@ -52,7 +58,9 @@ def confusion_matrix(module: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
     k = len(classes)
     pred = predict(module, x, batch_size)
     if int(pred.max()) >= k:
-        raise VizError(f"the model predicts class {int(pred.max())} but the data has only {k} "
-                       "classes; the model's outputs must be one score per class")
+        raise VizError(
+            f"the model predicts class {int(pred.max())} but the data has only {k} "
+            "classes; the model's outputs must be one score per class"
+        )
     counts = torch.bincount(y.long() * k + pred, minlength=k * k).reshape(k, k)
     return Confusion(list(classes), counts.numpy())

@@ -20,8 +20,8 @@ MAX_CHANNEL_TILES = 16  # "auto" shows each input channel up to this many, else 
 class FilterTiles:
     node_name: str
     weights: np.ndarray  # filters x in-channels-per-group x kh x kw, as the filters see them
-    tiles: np.ndarray    # filters x tiles-per-filter x kh x kw (x 3 for "rgb"), in 0..1
-    mode: str            # "rgb", "channels" or "mean"
+    tiles: np.ndarray  # filters x tiles-per-filter x kh x kw (x 3 for "rgb"), in 0..1
+    mode: str  # "rgb", "channels" or "mean"
     shared: bool = False  # one scale for all tiles (below) instead of each tile's own range
     scale: tuple[float, float] = (0.0, 0.0)  # the weight values shown as 0 and 1 when shared
 
@@ -45,12 +45,21 @@ def filter_weights(module: torch.nn.Module, weight: torch.Tensor | None = None) 
     if isinstance(module, torch.nn.ConvTranspose2d):
         g = module.groups
         cin, cout_g, kh, kw = w.shape
-        w = w.reshape(g, cin // g, cout_g, kh, kw).transpose(1, 2).reshape(g * cout_g, cin // g, kh, kw)
+        w = (
+            w.reshape(g, cin // g, cout_g, kh, kw)
+            .transpose(1, 2)
+            .reshape(g * cout_g, cin // g, kh, kw)
+        )
     return w
 
 
-def filter_tiles(model: LoadedModel, node_id: str, mode: str = "auto",
-                 weights: torch.Tensor | None = None, shared: bool = False) -> FilterTiles:
+def filter_tiles(
+    model: LoadedModel,
+    node_id: str,
+    mode: str = "auto",
+    weights: torch.Tensor | None = None,
+    shared: bool = False,
+) -> FilterTiles:
     """The filters of the convolution with this node key (inside blocks too); `weights` shows
     other weights of the same shape (a run's filters at some epoch) instead of the model's."""
     place = model.place(node_id)
@@ -61,8 +70,10 @@ def filter_tiles(model: LoadedModel, node_id: str, mode: str = "auto",
         raise VizError(f"unknown filter mode '{mode}'; use one of {', '.join(MODES)}")
     module = model.submodule(node_id)
     if weights is not None and tuple(weights.shape) != tuple(module.weight.shape):
-        raise VizError(f"weights of shape {tuple(weights.shape)} do not fit node "
-                       f"'{place.label}', whose weights are {tuple(module.weight.shape)}")
+        raise VizError(
+            f"weights of shape {tuple(weights.shape)} do not fit node "
+            f"'{place.label}', whose weights are {tuple(module.weight.shape)}"
+        )
     return tiles_of(place.label, filter_weights(module, weights).numpy(), mode, shared)
 
 
@@ -79,11 +90,14 @@ def tiles_of(name: str, w: np.ndarray, mode: str = "auto", shared: bool = False)
     node_name = name
     per_filter = w.shape[1]
     if mode == "auto":
-        mode = "rgb" if per_filter == 3 else "channels" if per_filter <= MAX_CHANNEL_TILES else "mean"
+        mode = (
+            "rgb" if per_filter == 3 else "channels" if per_filter <= MAX_CHANNEL_TILES else "mean"
+        )
     if mode == "rgb":
         if per_filter != 3:
-            raise VizError(f"node '{node_name}' filters read {per_filter} channel(s); RGB tiles "
-                           "need 3")
+            raise VizError(
+                f"node '{node_name}' filters read {per_filter} channel(s); RGB tiles need 3"
+            )
         raw, axes = w.transpose(0, 2, 3, 1)[:, None], 3  # F x 1 x kh x kw x 3
     elif mode == "channels":
         raw, axes = w, 2

@@ -23,17 +23,17 @@ from designer.viz.attribution import not_in_place
 from designer.viz.errors import VizError
 from designer.viz.model import LoadedModel
 
-BATCH = 2            # two samples: BatchNorm in training mode needs more than one value
-FULL_LIMIT = 1500    # up to this many inputs + outputs, the full Jacobian; above, fast mode
-SAMPLES = 48         # elements per tensor compared for the worst mismatch
+BATCH = 2  # two samples: BatchNorm in training mode needs more than one value
+FULL_LIMIT = 1500  # up to this many inputs + outputs, the full Jacobian; above, fast mode
+SAMPLES = 48  # elements per tensor compared for the worst mismatch
 EPS = 1e-6
 SEED = 0
 
 
 @dataclass
 class Mismatch:
-    tensor: str              # "input", "input 2", or a parameter's name ("weight")
-    index: tuple[int, ...]   # the element, batch index first for inputs
+    tensor: str  # "input", "input 2", or a parameter's name ("weight")
+    index: tuple[int, ...]  # the element, batch index first for inputs
     autograd: float
     numerical: float
 
@@ -43,18 +43,20 @@ class Mismatch:
 
     def __str__(self) -> str:
         where = f"{self.tensor}[{', '.join(map(str, self.index))}]"
-        return (f"worst mismatch at {where}: backward gives {self.autograd:.6g}, finite "
-                f"differences {self.numerical:.6g}")
+        return (
+            f"worst mismatch at {where}: backward gives {self.autograd:.6g}, finite "
+            f"differences {self.numerical:.6g}"
+        )
 
 
 @dataclass
 class GradientCheck:
     node_name: str
     passed: bool
-    checked: list[str] = field(default_factory=list)   # the tensors the derivatives are of
-    mode: str = "full"                                  # "full" Jacobian or "fast" (projected)
+    checked: list[str] = field(default_factory=list)  # the tensors the derivatives are of
+    mode: str = "full"  # "full" Jacobian or "fast" (projected)
     worst: Mismatch | None = None
-    message: str = ""                                   # why it failed when not a mismatch
+    message: str = ""  # why it failed when not a mismatch
 
     @property
     def summary(self) -> str:
@@ -62,8 +64,10 @@ class GradientCheck:
         params = [c for c in self.checked if not c.startswith("input")]
         if len(params) > 3:
             inputs = len(self.checked) - len(params)
-            what = f"{'the input' if inputs == 1 else f'{inputs} inputs'} and {len(params)} " \
-                   "parameter tensors"
+            what = (
+                f"{'the input' if inputs == 1 else f'{inputs} inputs'} and {len(params)} "
+                "parameter tensors"
+            )
         how = "full Jacobian" if self.mode == "full" else "fast mode"
         if self.passed:
             return f"{self.node_name}: gradients correct (float64, {how}, w.r.t. {what})"
@@ -71,13 +75,16 @@ class GradientCheck:
         return f"{self.node_name}: gradient check FAILED ({how}): {detail}"
 
 
-def check_function(fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor],
-                   params: dict[str, torch.Tensor], name: str) -> GradientCheck:
+def check_function(
+    fn: Callable[..., torch.Tensor],
+    inputs: list[torch.Tensor],
+    params: dict[str, torch.Tensor],
+    name: str,
+) -> GradientCheck:
     """Check `fn(*inputs, params)` (float64 tensors) with respect to the inputs and params."""
     names = [("input" if len(inputs) == 1 else f"input {i + 1}") for i in range(len(inputs))]
     names += list(params)
-    tensors = [t.detach().clone().requires_grad_(True)
-               for t in [*inputs, *params.values()]]
+    tensors = [t.detach().clone().requires_grad_(True) for t in [*inputs, *params.values()]]
     n_in = len(inputs)
 
     def call(*ts):
@@ -96,8 +103,9 @@ def check_function(fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor],
     mode = "full" if total <= FULL_LIMIT else "fast"
     result = GradientCheck(name, False, names, mode)
     try:
-        result.passed = torch.autograd.gradcheck(call, tuple(tensors), eps=EPS,
-                                                 fast_mode=mode == "fast", raise_exception=False)
+        result.passed = torch.autograd.gradcheck(
+            call, tuple(tensors), eps=EPS, fast_mode=mode == "fast", raise_exception=False
+        )
     except Exception as exc:  # noqa: BLE001 - a failing backward is a result, not a crash
         result.message = _first_line(exc)
         return result
@@ -131,8 +139,7 @@ def worst_mismatch(call, tensors: list[torch.Tensor], names: list[str]) -> Misma
                 down = float((call(*probe) * v).sum())
                 numerical = (up - down) / (2 * EPS)
                 analytic = 0.0 if g is None else float(g.reshape(-1)[i])
-                m = Mismatch(name, tuple(int(j) for j in _unravel(i, t.shape)), analytic,
-                             numerical)
+                m = Mismatch(name, tuple(int(j) for j in _unravel(i, t.shape)), analytic, numerical)
                 if worst is None or m.error > worst.error:
                     worst = m
     return worst
@@ -151,8 +158,12 @@ def _unravel(i: int, shape) -> list[int]:
     return list(reversed(out))
 
 
-def check_module(module: nn.Module, in_shapes: list[tuple[int, ...]], name: str,
-                 expression: Callable[..., torch.Tensor] | None = None) -> GradientCheck:
+def check_module(
+    module: nn.Module,
+    in_shapes: list[tuple[int, ...]],
+    name: str,
+    expression: Callable[..., torch.Tensor] | None = None,
+) -> GradientCheck:
     """Check a module on random inputs of these shapes (no batch dimension), in training mode,
     in float64; `expression(m, *inputs)` is how the design calls it (default: m(*inputs))."""
     module = copy.deepcopy(module).double().train()
@@ -164,8 +175,10 @@ def check_module(module: nn.Module, in_shapes: list[tuple[int, ...]], name: str,
     def fn(*args):
         *xs, ps = args
         with not_in_place(module):
+
             def call(*a):
                 return torch.func.functional_call(module, ps, a)
+
             return expression(call, *xs)
 
     return check_function(fn, inputs, params, name)

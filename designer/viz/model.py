@@ -81,12 +81,19 @@ class LoadedModel:
         block's class names them after the inner nodes (designer/layers/block_modules.py)."""
         if block.type == "Block":
             return self.code.block_module_names.get(block.params.get("block"), {})
-        return {nid: n.name for nid, n in level.graph.nodes.items()
-                if isinstance(getattr(container, n.name, None), nn.Module)}
+        return {
+            nid: n.name
+            for nid, n in level.graph.nodes.items()
+            if isinstance(getattr(container, n.name, None), nn.Module)
+        }
 
 
-def load_model(design: Design, design_path: str | Path | None = None,
-               weights: str | Path | None = None, seed: int = INIT_SEED) -> LoadedModel:
+def load_model(
+    design: Design,
+    design_path: str | Path | None = None,
+    weights: str | Path | None = None,
+    seed: int = INIT_SEED,
+) -> LoadedModel:
     """Compile the design and load its weights: `weights` if given, else the design's own
     weights file (kept beside the design), else a fresh initialization seeded with `seed`."""
     res = analyze(design)
@@ -98,8 +105,10 @@ def load_model(design: Design, design_path: str | Path | None = None,
         own = design_weights_path(design, design_path)
         if own is not None:
             if not own.is_file():
-                raise VizError(f"the design's weights file {own} does not exist; pass --weights "
-                               "or train the design again")
+                raise VizError(
+                    f"the design's weights file {own} does not exist; pass --weights "
+                    "or train the design again"
+                )
             weights = own
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -160,8 +160,9 @@ KINDS: dict[str, tuple[Callable[[Node, Analysis], bool], str]] = {
 }
 
 
-def candidates(design: Design, analysis: Analysis, purpose: str,
-               nested: bool = True) -> list[Place]:
+def candidates(
+    design: Design, analysis: Analysis, purpose: str, nested: bool = True
+) -> list[Place]:
     """The places (inside blocks too, unless `nested` is False) that can show `purpose`."""
     accept, _ = KINDS[purpose]
     found = [p for p in walk(design, analysis) if accept(p.node, p.analysis)]
@@ -190,13 +191,15 @@ def find_place(design: Design, analysis: Analysis, name: str) -> Place | None:
         return None
     same = [p for p in everywhere if p.node.name == name]
     if len(same) > 1:
-        raise VizError(f"several blocks have a node named '{name}': {_names(same)}; name one "
-                       "by its path")
+        raise VizError(
+            f"several blocks have a node named '{name}': {_names(same)}; name one by its path"
+        )
     return same[0] if same else None
 
 
-def pick_node(design: Design, analysis: Analysis, purpose: str, name: str | None,
-              default: str = "first") -> Place:
+def pick_node(
+    design: Design, analysis: Analysis, purpose: str, name: str | None, default: str = "first"
+) -> Place:
     """The node called `name`, or the first/last suitable convolution (top-level ones first);
     VizError naming the candidates."""
     accept, what = KINDS[purpose]
@@ -207,18 +210,25 @@ def pick_node(design: Design, analysis: Analysis, purpose: str, name: str | None
         convs = [p for p in found if p.node.type in CONV_TYPES]
         top = [p for p in convs if not p.nested] or convs
         if not top:
-            raise VizError(f"the design has no convolution to show {purpose} of; choose a node "
-                           f"with --node (candidates: {_names(found)})")
+            raise VizError(
+                f"the design has no convolution to show {purpose} of; choose a node "
+                f"with --node (candidates: {_names(found)})"
+            )
         return top[0] if default == "first" else top[-1]
     place = find_place(design, analysis, name)
     if place is None:
-        raise VizError(f"the design has no node named '{name}'; nodes that can show {purpose}: "
-                       f"{_names(found)}")
+        raise VizError(
+            f"the design has no node named '{name}'; nodes that can show {purpose}: {_names(found)}"
+        )
     node = place.node
     if node.id not in place.analysis.live:
-        raise VizError(f"node '{place.label}' is not connected to the output, so the model does "
-                       f"not compute it; nodes that can show {purpose}: {_names(found)}")
+        raise VizError(
+            f"node '{place.label}' is not connected to the output, so the model does "
+            f"not compute it; nodes that can show {purpose}: {_names(found)}"
+        )
     if not accept(node, place.analysis):
-        raise VizError(f"node '{place.label}' is a {node.type}, but {purpose} need {what}; "
-                       f"candidates: {_names(found)}")
+        raise VizError(
+            f"node '{place.label}' is a {node.type}, but {purpose} need {what}; "
+            f"candidates: {_names(found)}"
+        )
     return place

@@ -78,6 +78,7 @@ class NodeProbe:
                 got[nid] = output.clone()
                 if done():
                     raise _Enough
+
             return hook
 
         def entry_hook(module, inputs):

@@ -28,7 +28,8 @@ from designer.core.registry import get_spec
 
 # Categories whose layers act on each pixel (or each pixel's channels) alone.
 POINTWISE_CATEGORIES = frozenset(
-    {"Activation", "Normalization", "Regularization", "Shift / scale", "Input / output"})
+    {"Activation", "Normalization", "Regularization", "Shift / scale", "Input / output"}
+)
 WHOLE_IMAGE_TYPES = frozenset({"Flatten", "GlobalAvgPool", "Linear", "Reshape"})
 
 
@@ -70,8 +71,9 @@ class ReceptiveField:
     def map_axes(self, fn_rows, fn_cols) -> ReceptiveField:
         if self.whole:
             return self
-        return ReceptiveField(tuple(fn_rows(s) for s in self.rows),
-                              tuple(fn_cols(s) for s in self.cols))
+        return ReceptiveField(
+            tuple(fn_rows(s) for s in self.rows), tuple(fn_cols(s) for s in self.cols)
+        )
 
     def box(self, y: int, x: int, image_hw: tuple[int, int]) -> tuple[int, int, int, int]:
         """(top, left, bottom, right) in input pixels, ends exclusive, NOT clipped to the image."""
@@ -92,8 +94,9 @@ def union(fields: list[ReceptiveField]) -> ReceptiveField:
     """The field of a merge (Add, Concat): every pixel any input's unit can see."""
     if any(f.whole for f in fields):
         return ReceptiveField.whole_input()
-    return ReceptiveField(_fold([s for f in fields for s in f.rows]),
-                          _fold([s for f in fields for s in f.cols]))
+    return ReceptiveField(
+        _fold([s for f in fields for s in f.rows]), _fold([s for f in fields for s in f.cols])
+    )
 
 
 def _fold(spans: list[Span]) -> tuple[Span, ...]:
@@ -120,8 +123,10 @@ def _conv(f: ReceptiveField, p: dict, pooling: bool) -> ReceptiveField:
             pad = (0, 0)
         else:
             pad = pair(pad)
-    return f.map_axes(lambda sp: sp.window(k[0], s[0], pad[0], d[0]),
-                      lambda sp: sp.window(k[1], s[1], pad[1], d[1]))
+    return f.map_axes(
+        lambda sp: sp.window(k[0], s[0], pad[0], d[0]),
+        lambda sp: sp.window(k[1], s[1], pad[1], d[1]),
+    )
 
 
 def _conv_transpose(f: ReceptiveField, p: dict) -> ReceptiveField:
@@ -130,8 +135,9 @@ def _conv_transpose(f: ReceptiveField, p: dict) -> ReceptiveField:
     k, s, pad, d = (pair(p[n]) for n in ("kernel_size", "stride", "padding", "dilation"))
 
     def axis(i):
-        return lambda sp: sp.resample(Fraction(pad[i] - (k[i] - 1) * d[i], s[i]),
-                                      Fraction(pad[i], s[i]), Fraction(s[i]))
+        return lambda sp: sp.resample(
+            Fraction(pad[i] - (k[i] - 1) * d[i], s[i]), Fraction(pad[i], s[i]), Fraction(s[i])
+        )
 
     return f.map_axes(axis(0), axis(1))
 
@@ -142,7 +148,9 @@ def _upsample(f: ReceptiveField, p: dict) -> ReceptiveField:
         first, last = -(n - 1) / n, Fraction(0)
     else:  # bilinear, align_corners=False: floor(src) and +1 around src = (o + 0.5)/n - 0.5
         first, last = Fraction(1, 2) / n - Fraction(3, 2), Fraction(1, 2) / n + Fraction(1, 2)
-    return f.map_axes(lambda sp: sp.resample(first, last, n), lambda sp: sp.resample(first, last, n))
+    return f.map_axes(
+        lambda sp: sp.resample(first, last, n), lambda sp: sp.resample(first, last, n)
+    )
 
 
 def layer_field(spec, p: dict, in_fields: list[ReceptiveField]) -> ReceptiveField:
@@ -175,13 +183,15 @@ def receptive_fields(design: Design, analysis: Analysis | None = None) -> dict[s
     A design whose input is a vector (N,) has no spatial layout: every field is the whole input.
     """
     res = analysis or analyze(design)
-    entry = (ReceptiveField.identity() if len(design.input_shape) == 3
-             else ReceptiveField.whole_input())
+    entry = (
+        ReceptiveField.identity() if len(design.input_shape) == 3 else ReceptiveField.whole_input()
+    )
     return _graph_fields(design, res, [entry], design.blocks)
 
 
-def _graph_fields(graph: Graph, res: Analysis, entries: list[ReceptiveField],
-                  blocks: dict) -> dict[str, ReceptiveField]:
+def _graph_fields(
+    graph: Graph, res: Analysis, entries: list[ReceptiveField], blocks: dict
+) -> dict[str, ReceptiveField]:
     feeds: dict[str, dict[str, str]] = {}
     for e in graph.edges:
         feeds.setdefault(e.dst, {})[e.dst_port] = e.src

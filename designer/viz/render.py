@@ -24,7 +24,7 @@ BACKGROUND = (255, 255, 255)
 INK = (20, 20, 20)
 BORDER = (150, 150, 150)
 OUTSIDE = (110, 140, 175)  # patch pixels beyond the image border (the padding)
-MIN_TILE_PX = 48           # tiles are enlarged to at least this many pixels across
+MIN_TILE_PX = 48  # tiles are enlarged to at least this many pixels across
 MAX_SCALE = 16
 MARGIN, GAP = 8, 4
 
@@ -59,10 +59,17 @@ def tile_scale(h: int, w: int) -> int:
     return max(1, min(MAX_SCALE, math.ceil(MIN_TILE_PX / max(h, w, 1))))
 
 
-def grid_image(tiles: list[np.ndarray | None], columns: int, *, title: str = "",
-               labels: list[str] | None = None, row_labels: list[str] | None = None,
-               column_labels: list[str] | None = None,
-               header: np.ndarray | None = None, header_label: str = "") -> Image.Image:
+def grid_image(
+    tiles: list[np.ndarray | None],
+    columns: int,
+    *,
+    title: str = "",
+    labels: list[str] | None = None,
+    row_labels: list[str] | None = None,
+    column_labels: list[str] | None = None,
+    header: np.ndarray | None = None,
+    header_label: str = "",
+) -> Image.Image:
     """A grid of equally sized tiles (floats in 0..1; None leaves a cell empty).
 
     labels go under their tile, row_labels left of each row, column_labels above each column,
@@ -78,7 +85,11 @@ def grid_image(tiles: list[np.ndarray | None], columns: int, *, title: str = "",
     rows = max(1, math.ceil(len(tiles) / columns))
     line_h = _text_size(probe, "Ag0", font)[1] + 2
     label_h = line_h if labels else 0
-    left = max((_text_size(probe, t, font)[0] for t in row_labels), default=0) + GAP if row_labels else 0
+    left = (
+        max((_text_size(probe, t, font)[0] for t in row_labels), default=0) + GAP
+        if row_labels
+        else 0
+    )
     col_h = line_h if column_labels else 0
     title_h = line_h + GAP if title else 0
     head_img = None
@@ -87,11 +98,15 @@ def grid_image(tiles: list[np.ndarray | None], columns: int, *, title: str = "",
         head_img = upscale(to_rgb8(header), hs)
     head_h = head_img.shape[0] + 2 + GAP if head_img is not None else 0
 
-    width = max(MARGIN * 2 + left + columns * (cell_w + GAP) - GAP,
-                MARGIN * 2 + _text_size(probe, title, font)[0] if title else 0)
+    width = max(
+        MARGIN * 2 + left + columns * (cell_w + GAP) - GAP,
+        MARGIN * 2 + _text_size(probe, title, font)[0] if title else 0,
+    )
     if head_img is not None:
-        width = max(width, MARGIN * 2 + head_img.shape[1] + 2 + GAP
-                    + _text_size(probe, header_label, font)[0])
+        width = max(
+            width,
+            MARGIN * 2 + head_img.shape[1] + 2 + GAP + _text_size(probe, header_label, font)[0],
+        )
     height = MARGIN * 2 + title_h + head_h + col_h + rows * (cell_h + label_h + GAP) - GAP
     img = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(img)
@@ -118,7 +133,7 @@ def grid_image(tiles: list[np.ndarray | None], columns: int, *, title: str = "",
             continue
         pix = np.full((th * s, tw * s, 3), BACKGROUND, dtype=np.uint8)
         up = upscale(to_rgb8(tile), s)
-        pix[:up.shape[0], :up.shape[1]] = up
+        pix[: up.shape[0], : up.shape[1]] = up
         _framed(img, draw, pix, x, y)
         if labels and i < len(labels):
             _label(draw, labels[i], font, x, y + cell_h + 1, cell_w + GAP)
@@ -160,13 +175,18 @@ def render_filters(f: FilterTiles) -> Image.Image:
     scale = {"header": scale_strip(), "header_label": filter_scale_text(f)}
     if f.mode == "channels" and per > 1:
         tiles = [f.tiles[i, j] for i in range(n) for j in range(per)]
-        return grid_image(tiles, per, title=title, row_labels=[str(i) for i in range(n)],
-                          column_labels=[f"in {j}" for j in range(per)], **scale)
+        return grid_image(
+            tiles,
+            per,
+            title=title,
+            row_labels=[str(i) for i in range(n)],
+            column_labels=[f"in {j}" for j in range(per)],
+            **scale,
+        )
     if f.mode == "mean":
         title += "; mean over input channels"
     tiles = [f.tiles[i, 0] for i in range(n)]
-    return grid_image(tiles, _columns(n), title=title, labels=[str(i) for i in range(n)],
-                      **scale)
+    return grid_image(tiles, _columns(n), title=title, labels=[str(i) for i in range(n)], **scale)
 
 
 def render_top_patches(t: TopPatches) -> Image.Image:
@@ -178,8 +198,9 @@ def render_top_patches(t: TopPatches) -> Image.Image:
             missing = t.image_index[ci, j] < 0
             tiles.append(None if missing else t.patches[ci, j])
             labels.append("" if missing else f"{t.values[ci, j]:.2f}")
-    return grid_image(tiles, k, title=title, labels=labels,
-                      row_labels=[f"ch {ch}" for ch in t.channels])
+    return grid_image(
+        tiles, k, title=title, labels=labels, row_labels=[f"ch {ch}" for ch in t.channels]
+    )
 
 
 def render_activations(a: ActivationMaps, image: np.ndarray | None = None) -> Image.Image:
@@ -188,9 +209,18 @@ def render_activations(a: ActivationMaps, image: np.ndarray | None = None) -> Im
     span = hi - lo if hi > lo else 1.0
     tiles = [(m - lo) / span for m in a.maps]
     c, h, w = a.maps.shape
-    title = f"{a.node_name}: {c} channel(s) of {h}x{w}, one scale from {lo:.3g} (black) to {hi:.3g} (white)"
-    return grid_image(tiles, _columns(c, 32 if h * w == 1 else 16), title=title,
-                      labels=[str(i) for i in range(c)], header=image, header_label="input")
+    title = (
+        f"{a.node_name}: {c} channel(s) of {h}x{w}, "
+        f"one scale from {lo:.3g} (black) to {hi:.3g} (white)"
+    )
+    return grid_image(
+        tiles,
+        _columns(c, 32 if h * w == 1 else 16),
+        title=title,
+        labels=[str(i) for i in range(c)],
+        header=image,
+        header_label="input",
+    )
 
 
 def render_confusion(conf: Confusion, split: str = "") -> Image.Image:
@@ -205,7 +235,9 @@ def render_confusion(conf: Confusion, split: str = "") -> Image.Image:
     acc_w = _text_size(probe, "100.0%", font)[0] + GAP * 2
     on = f" on {int(m.sum())} {split} samples" if split else f" on {int(m.sum())} samples"
     title = f"accuracy {conf.accuracy:.1%}{on}; rows: true class, columns: predicted"
-    width = max(MARGIN * 2 + left + k * cell + acc_w, MARGIN * 2 + _text_size(probe, title, font)[0])
+    width = max(
+        MARGIN * 2 + left + k * cell + acc_w, MARGIN * 2 + _text_size(probe, title, font)[0]
+    )
     height = MARGIN * 2 + 2 * line_h + GAP + k * cell
     img = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(img)
@@ -226,16 +258,28 @@ def render_confusion(conf: Confusion, split: str = "") -> Image.Image:
             draw.rectangle([x, y, x + cell, y + cell], fill=color, outline=BORDER)
             text = str(int(m[i, j]))
             tw, _ = _text_size(draw, text, font)
-            draw.text((x + (cell - tw) // 2, y + (cell - line_h) // 2 + 1), text,
-                      fill=(255, 255, 255) if frac > 0.5 else INK, font=font)
+            draw.text(
+                (x + (cell - tw) // 2, y + (cell - line_h) // 2 + 1),
+                text,
+                fill=(255, 255, 255) if frac > 0.5 else INK,
+                font=font,
+            )
         a = "-" if np.isnan(acc[i]) else f"{acc[i]:.1%}"
         draw.text((x0 + k * cell + GAP, y + (cell - line_h) // 2), a, fill=INK, font=font)
     return img
 
 
 # -- heat maps ---------------------------------------------------------------------------------
-_HEAT = np.array([[0.0, 0.0, 0.0], [0.34, 0.06, 0.43], [0.80, 0.16, 0.30], [0.98, 0.55, 0.04],
-                  [0.99, 0.99, 0.65]], dtype=np.float32)  # black, purple, red, orange, pale yellow
+_HEAT = np.array(
+    [
+        [0.0, 0.0, 0.0],
+        [0.34, 0.06, 0.43],
+        [0.80, 0.16, 0.30],
+        [0.98, 0.55, 0.04],
+        [0.99, 0.99, 0.65],
+    ],
+    dtype=np.float32,
+)  # black, purple, red, orange, pale yellow
 
 
 def heat_colors(heat: np.ndarray) -> np.ndarray:
@@ -258,8 +302,14 @@ def render_attribution(a: Attribution, picture: np.ndarray) -> Image.Image:
     """The input, the heat map and the overlay side by side, with a scale."""
     tiles = [picture, heat_colors(a.heat), overlay(picture, a.heat)]
     strip = heat_colors(scale_strip())
-    return grid_image(tiles, 3, title=a.title, labels=["input", "heat", "overlay"],
-                      header=strip, header_label="none ... most")
+    return grid_image(
+        tiles,
+        3,
+        title=a.title,
+        labels=["input", "heat", "overlay"],
+        header=strip,
+        header_label="none ... most",
+    )
 
 
 def _fit(draw, text: str, font, room: int) -> str:

@@ -27,18 +27,18 @@ class RunningTopK:
         if k < 1:
             raise VizError(f"k must be at least 1, got {k}")
         self.k = k
-        self.values: torch.Tensor | None = None    # C x k' (k' <= k until k images are seen)
-        self.images: torch.Tensor | None = None    # C x k', index into the dataset
+        self.values: torch.Tensor | None = None  # C x k' (k' <= k until k images are seen)
+        self.images: torch.Tensor | None = None  # C x k', index into the dataset
         self.positions: torch.Tensor | None = None  # C x k', flat index into H x W
         self.seen = 0
 
     def update(self, out: torch.Tensor) -> None:
         """Add a batch of one node's outputs (N x C x H x W, or N x C for flat outputs)."""
         n, c = out.shape[:2]
-        best, where = out.reshape(n, c, -1).max(dim=2)           # N x C
+        best, where = out.reshape(n, c, -1).max(dim=2)  # N x C
         images = torch.arange(self.seen, self.seen + n).expand(c, n)
         self.seen += n
-        cand_v, cand_i, cand_p = best.T, images, where.T          # C x N each
+        cand_v, cand_i, cand_p = best.T, images, where.T  # C x N each
         if self.values is not None:
             cand_v = torch.cat([self.values, cand_v], dim=1)
             cand_i = torch.cat([self.images, cand_i], dim=1)
@@ -54,15 +54,15 @@ class TopPatches:
     """The winners of the selected channels, ready to show (arrays for the editor's panel)."""
 
     node_name: str
-    channels: np.ndarray    # C' channel indices shown
-    values: np.ndarray      # C' x k spatial maxima, best first (-inf where fewer than k images)
+    channels: np.ndarray  # C' channel indices shown
+    values: np.ndarray  # C' x k spatial maxima, best first (-inf where fewer than k images)
     image_index: np.ndarray  # C' x k dataset index (-1 where missing)
-    position: np.ndarray    # C' x k x 2 (row, col) of the winning unit in the node's output
-    boxes: np.ndarray       # C' x k x 4 (top, left, bottom, right) in input pixels, not clipped
-    patches: np.ndarray     # C' x k x H x W x ch in display units, NaN outside the image
-    whole_image: bool       # the node's units see the whole input (after Flatten etc.)
+    position: np.ndarray  # C' x k x 2 (row, col) of the winning unit in the node's output
+    boxes: np.ndarray  # C' x k x 4 (top, left, bottom, right) in input pixels, not clipped
+    patches: np.ndarray  # C' x k x H x W x ch in display units, NaN outside the image
+    whole_image: bool  # the node's units see the whole input (after Flatten etc.)
     field: tuple[int, int] | None = None  # the true receptive field (h, w); None: whole image
-    clipped: bool = False   # the field is larger than the image: patches are cut to the image
+    clipped: bool = False  # the field is larger than the image: patches are cut to the image
 
     @property
     def field_text(self) -> str:
@@ -76,13 +76,18 @@ class TopPatches:
         return f"receptive field {h}x{w}"
 
 
-def collect_top_k(probe: NodeProbe, inputs: torch.Tensor, k: int, batch_size: int = 256,
-                  progress: Callable[[int, int], None] | None = None) -> RunningTopK:
+def collect_top_k(
+    probe: NodeProbe,
+    inputs: torch.Tensor,
+    k: int,
+    batch_size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunningTopK:
     """One pass over `inputs` (N x input shape) through the model up to the probed node;
     `progress(done, total)` after each batch (it may raise to stop the pass)."""
     top = RunningTopK(k)
     for start in range(0, len(inputs), batch_size):
-        top.update(probe(inputs[start:start + batch_size]))
+        top.update(probe(inputs[start : start + batch_size]))
         if progress is not None:
             progress(min(start + batch_size, len(inputs)), len(inputs))
     return top
@@ -108,14 +113,20 @@ def crop(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     out = np.full((bottom - top, right - left, image.shape[2]), np.nan, dtype=np.float32)
     t, lft, b, r = max(top, 0), max(left, 0), min(bottom, h), min(right, w)
     if t < b and lft < r:
-        out[t - top:b - top, lft - left:r - left] = image[t:b, lft:r]
+        out[t - top : b - top, lft - left : r - left] = image[t:b, lft:r]
     return out
 
 
-def top_patches(model: LoadedModel, node_id: str, inputs: torch.Tensor,
-                display_images: torch.Tensor, k: int = 9, channels: list[int] | None = None,
-                batch_size: int = 256,
-                progress: Callable[[int, int], None] | None = None) -> TopPatches:
+def top_patches(
+    model: LoadedModel,
+    node_id: str,
+    inputs: torch.Tensor,
+    display_images: torch.Tensor,
+    k: int = 9,
+    channels: list[int] | None = None,
+    batch_size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+) -> TopPatches:
     """Top-k patches of a node's channels over a dataset.
 
     inputs: what the network takes (N x input shape). display_images: the same N images as
@@ -134,16 +145,20 @@ def top_patches(model: LoadedModel, node_id: str, inputs: torch.Tensor,
     chosen = list(range(num_channels)) if channels is None else list(channels)
     bad = [c for c in chosen if not 0 <= c < num_channels]
     if bad:
-        raise VizError(f"node '{name}' has {num_channels} channels (0..{num_channels - 1}); "
-                       f"there is no channel {bad[0]}")
+        raise VizError(
+            f"node '{name}' has {num_channels} channels (0..{num_channels - 1}); "
+            f"there is no channel {bad[0]}"
+        )
     top = collect_top_k(probe, inputs, k, batch_size, progress)
     field = field_at(model.design, model.analysis, probe.place)
     if len(model.design.input_shape) != 3:
         field = ReceptiveField.whole_input()
     image_hw = tuple(display_images.shape[2:])
     if not field.whole and image_hw != tuple(model.design.input_shape[1:]):
-        raise VizError(f"display images are {image_hw[0]} x {image_hw[1]} but the design's input "
-                       f"is {model.design.input_shape[1]} x {model.design.input_shape[2]}")
+        raise VizError(
+            f"display images are {image_hw[0]} x {image_hw[1]} but the design's input "
+            f"is {model.design.input_shape[1]} x {model.design.input_shape[2]}"
+        )
 
     found = top.values.shape[1]
     idx = torch.tensor(chosen, dtype=torch.long)
@@ -161,15 +176,28 @@ def top_patches(model: LoadedModel, node_id: str, inputs: torch.Tensor,
         for j in range(found):
             boxes[ci, j] = field.box(int(position[ci, j, 0]), int(position[ci, j, 1]), image_hw)
     size = field_size(field)
-    cut = {(ci, j): clip_to_image(tuple(boxes[ci, j]), image_hw)
-           for ci in range(len(chosen)) for j in range(found)}
+    cut = {
+        (ci, j): clip_to_image(tuple(boxes[ci, j]), image_hw)
+        for ci in range(len(chosen))
+        for j in range(found)
+    }
     ph = max((b[2] - b[0] for b in cut.values()), default=1)
     pw = max((b[3] - b[1] for b in cut.values()), default=1)
     pictures = display_images.permute(0, 2, 3, 1).float().numpy()  # N x H x W x ch
     patches = np.full((len(chosen), k, ph, pw, pictures.shape[3]), np.nan, dtype=np.float32)
     for (ci, j), box in cut.items():
         piece = crop(pictures[image_index[ci, j]], box)
-        patches[ci, j, :piece.shape[0], :piece.shape[1]] = piece
+        patches[ci, j, : piece.shape[0], : piece.shape[1]] = piece
     clipped = size is not None and (size[0] > image_hw[0] or size[1] > image_hw[1])
-    return TopPatches(name, np.array(chosen), values, image_index, position, boxes,
-                      patches, field.whole, size, clipped)
+    return TopPatches(
+        name,
+        np.array(chosen),
+        values,
+        image_index,
+        position,
+        boxes,
+        patches,
+        field.whole,
+        size,
+        clipped,
+    )

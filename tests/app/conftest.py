@@ -37,9 +37,13 @@ def _fail_on_leaked_widgets(qapp):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QApplication.processEvents()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    leaked = [w for w in QApplication.topLevelWidgets()
-              if shiboken6.isValid(w) and not any(w is b for b in before)
-              and type(w).__name__ != "QTipLabel"]  # Qt's own tooltip window is reused
+    leaked = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if shiboken6.isValid(w)
+        and not any(w is b for b in before)
+        and type(w).__name__ != "QTipLabel"
+    ]  # Qt's own tooltip window is reused
     if leaked:
         names = ", ".join(f"{type(w).__name__}({w.objectName()!r})" for w in leaked)
         for w in leaked:
@@ -57,10 +61,23 @@ class Answers:
         self.asked: list[tuple[str, tuple]] = []
         self.errors: list[str] = []
         self.replies: dict[str, object] = {"save_changes": "discard"}
-        for name in ("save_changes", "open_path", "save_path", "text", "restore", "choose_template",
-                     "confirm", "choose", "open_folder", "export_run",
-                     "search_settings", "adapt_to_dataset",
-                     "two_stage", "open_weights", "import_source"):
+        for name in (
+            "save_changes",
+            "open_path",
+            "save_path",
+            "text",
+            "restore",
+            "choose_template",
+            "confirm",
+            "choose",
+            "open_folder",
+            "export_run",
+            "search_settings",
+            "adapt_to_dataset",
+            "two_stage",
+            "open_weights",
+            "import_source",
+        ):
             setattr(prompts, name, self._make(name))
         prompts.error = lambda title, message: self.errors.append(message)
 
@@ -70,6 +87,7 @@ class Answers:
             if name not in self.replies:
                 raise AssertionError(f"unexpected dialog {name}{args}")
             return self.replies[name]
+
         return ask
 
 
@@ -92,8 +110,12 @@ def make_window(qtbot, recovery_dir):
     from designer.app.main_window import MainWindow
 
     def make(design: Design | None = None, path: str | None = None, **kwargs):
-        window = MainWindow(design if design is not None else small_design(), path,
-                            recovery_dir=recovery_dir, **kwargs)
+        window = MainWindow(
+            design if design is not None else small_design(),
+            path,
+            recovery_dir=recovery_dir,
+            **kwargs,
+        )
         window.answers = Answers(window.prompts)
         qtbot.addWidget(window)
         window.resize(1200, 800)

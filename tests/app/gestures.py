@@ -20,14 +20,20 @@ def node_point(window, node_id: str) -> QPoint:
     return to_view(window, window.scene.node_items[node_id].pos() + QPointF(-30, -8))
 
 
-def drag(window, start: QPoint, end: QPoint, steps: int = 6,
-         modifier=Qt.KeyboardModifier.NoModifier) -> None:
+def drag(
+    window, start: QPoint, end: QPoint, steps: int = 6, modifier=Qt.KeyboardModifier.NoModifier
+) -> None:
     vp = window.view.viewport()
     QTest.mousePress(vp, Qt.MouseButton.LeftButton, modifier, start)
     for i in range(1, steps + 1):
         t = i / steps
-        QTest.mouseMove(vp, QPoint(round(start.x() + (end.x() - start.x()) * t),
-                                   round(start.y() + (end.y() - start.y()) * t)))
+        QTest.mouseMove(
+            vp,
+            QPoint(
+                round(start.x() + (end.x() - start.x()) * t),
+                round(start.y() + (end.y() - start.y()) * t),
+            ),
+        )
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, modifier, end)
 
 
@@ -36,5 +42,6 @@ def click(window, point: QPoint, modifier=Qt.KeyboardModifier.NoModifier) -> Non
 
 
 def double_click(window, point: QPoint) -> None:
-    QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier, point)
+    QTest.mouseDClick(
+        window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )

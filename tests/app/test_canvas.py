@@ -30,11 +30,14 @@ def test_drop_from_palette_adds_a_node(window):
     vp = window.view.viewport()
     at = QPoint(vp.width() - 120, 90)
     actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(at, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        at, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(vp, enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(at), actions, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(at), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     before = set(design.nodes)
     QApplication.sendEvent(vp, drop)
 
@@ -64,8 +67,11 @@ def test_palette_double_click_adds_below_the_selected_layer(window):
 
 def test_palette_search_filters_entries(window):
     window.palette_panel.search.setText("pool")
-    visible = [e.data(0, Qt.ItemDataRole.UserRole)[0] for e in window.palette_panel.entries()
-               if not e.isHidden()]
+    visible = [
+        e.data(0, Qt.ItemDataRole.UserRole)[0]
+        for e in window.palette_panel.entries()
+        if not e.isHidden()
+    ]
     assert "MaxPool2d" in visible and "AvgPool2d" in visible and "Conv2d" not in visible
 
 
@@ -140,7 +146,10 @@ def test_dragging_a_node_is_one_undo_step(window):
 def test_rubber_band_then_delete_is_one_step(window):
     design = window.editor.design
     before = design_to_dict(design)
-    conv, relu = window.scene.node_items[ids(window, "conv1")], window.scene.node_items[ids(window, "relu1")]
+    conv, relu = (
+        window.scene.node_items[ids(window, "conv1")],
+        window.scene.node_items[ids(window, "relu1")],
+    )
     top_left = to_view(window, conv.pos() + QPointF(-NODE_W / 2 - 40, -NODE_H / 2 + 4))
     bottom_right = to_view(window, relu.pos() + QPointF(NODE_W / 2 + 40, NODE_H / 2 - 4))
     drag(window, top_left, bottom_right)
@@ -191,9 +200,13 @@ def overlapping(design):
     from designer.app.editor import FOOTPRINT
 
     nodes = list(design.nodes.values())
-    return [(a.name, b.name) for i, a in enumerate(nodes) for b in nodes[i + 1:]
-            if abs(a.position[0] - b.position[0]) < FOOTPRINT[0]
-            and abs(a.position[1] - b.position[1]) < FOOTPRINT[1]]
+    return [
+        (a.name, b.name)
+        for i, a in enumerate(nodes)
+        for b in nodes[i + 1 :]
+        if abs(a.position[0] - b.position[0]) < FOOTPRINT[0]
+        and abs(a.position[1] - b.position[1]) < FOOTPRINT[1]
+    ]
 
 
 def test_pasted_and_duplicated_nodes_land_on_free_space_in_view(window):
@@ -275,8 +288,11 @@ def test_delete_and_reconnect_keeps_shapes_valid(window):
     design = window.editor.design
     relu, conv, flatten = ids(window, "relu1"), ids(window, "conv1"), ids(window, "flatten")
     window.scene.select_nodes([relu])
-    QTest.keyClick(window.view, Qt.Key.Key_Delete,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(
+        window.view,
+        Qt.Key.Key_Delete,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert relu not in design.nodes and Edge(conv, flatten, "in") in design.edges
     assert not window.editor.analysis.problems
     assert window.editor.stack.undo_text() == "Delete relu1 and reconnect"
@@ -288,8 +304,10 @@ def test_delete_and_reconnect_keeps_shapes_valid(window):
     window.scene.select_nodes([flatten])
     before = design_to_dict(design)
     assert not window.editor.delete_and_reconnect()
-    assert design_to_dict(design) == before and "Cannot delete flatten" in \
-        window.statusBar().currentMessage()
+    assert (
+        design_to_dict(design) == before
+        and "Cannot delete flatten" in window.statusBar().currentMessage()
+    )
 
 
 def test_edge_menu_inserts_a_layer_into_the_connection(window):

@@ -43,12 +43,20 @@ def test_the_chart_in_the_app_opens_a_clicked_template(window, qtbot):
 
 
 def test_compare_writes_the_chart_headless(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "designer", "compare", "-o",
-                          str(tmp_path / "c.png")], capture_output=True, text=True, timeout=300,
-                         check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "designer", "compare", "-o", str(tmp_path / "c.png")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
-    bad = subprocess.run([sys.executable, "-m", "designer", "compare", str(tmp_path), "-o",
-                          str(tmp_path / "d.png")], capture_output=True, text=True, timeout=300,
-                         check=False)
+    bad = subprocess.run(
+        [sys.executable, "-m", "designer", "compare", str(tmp_path), "-o", str(tmp_path / "d.png")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert bad.returncode == 1 and "neither a design file, a run nor a folder" in bad.stderr

@@ -68,7 +68,10 @@ def test_new_asks_before_dropping_changes(window):
     window.answers.replies["save_changes"] = "discard"
     window.actions_.new.trigger()
     assert window.editor.design.name == "Untitled"
-    assert {n.type for n in window.editor.design.nodes.values()} == {"Input", "ClassificationOutput"}
+    assert {n.type for n in window.editor.design.nodes.values()} == {
+        "Input",
+        "ClassificationOutput",
+    }
 
 
 def test_a_bad_file_gives_the_loaders_message_and_keeps_the_design(window, tmp_path):
@@ -139,8 +142,14 @@ CRASH = textwrap.dedent("""
 def test_autosave_recovery_after_a_crash(make_window, recovery_dir, tmp_path):
     expected_file = tmp_path / "expected.json"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", CRASH, str(recovery_dir), str(expected_file)],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH, str(recovery_dir), str(expected_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 3, proc.stderr
     expected = json.loads(expected_file.read_text())
 
@@ -156,9 +165,17 @@ def test_autosave_recovery_after_a_crash(make_window, recovery_dir, tmp_path):
 
 def test_declined_recovery_is_discarded(make_window, recovery_dir):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    script = CRASH.replace("Path(sys.argv[2]).write_text(json.dumps(design_to_dict(ed.design)))", "")
-    proc = subprocess.run([sys.executable, "-c", script, str(recovery_dir), "unused"],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    script = CRASH.replace(
+        "Path(sys.argv[2]).write_text(json.dumps(design_to_dict(ed.design)))", ""
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(recovery_dir), "unused"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 3, proc.stderr
     window = make_window(None)
     window.answers.replies["restore"] = False

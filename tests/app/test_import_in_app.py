@@ -31,7 +31,13 @@ def test_importing_a_torch_export_program_opens_it(window, tmp_path):
     assert window.editor.path == str(out)
     design = window.editor.design
     assert [n.type for n in design.nodes.values()] == [
-        "Input", "Conv2d", "ReLU", "GlobalAvgPool", "Linear", "ClassificationOutput"]
+        "Input",
+        "Conv2d",
+        "ReLU",
+        "GlobalAvgPool",
+        "Linear",
+        "ClassificationOutput",
+    ]
     from designer.codegen import compile_design
 
     ours = compile_design(design).eval()
@@ -43,10 +49,12 @@ def test_importing_a_torch_export_program_opens_it(window, tmp_path):
 
 def test_a_python_file_is_run_only_when_agreed_and_a_refusal_shows_the_report(window, tmp_path):
     source = tmp_path / "net.py"
-    source.write_text("import torch\nfrom torch import nn\n\n"
-                      "class Net(nn.Module):\n"
-                      "    def forward(self, x):\n"
-                      "        return torch.roll(x, 1, 2).flatten(1)\n")
+    source.write_text(
+        "import torch\nfrom torch import nn\n\n"
+        "class Net(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return torch.roll(x, 1, 2).flatten(1)\n"
+    )
     out = tmp_path / "imported.json"
     window.answers.replies.update(import_source=f"{source}:Net", confirm=False)
     window.actions_.import_model.trigger()

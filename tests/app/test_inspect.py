@@ -34,9 +34,20 @@ def trained_window(make_window, lenet_run):
 
 
 def wait_idle(qtbot, inspect):
-    qtbot.waitUntil(lambda: not any(j.running for j in (
-        inspect.data_job, inspect.patch_job, inspect.confusion_job, inspect.gradient_job)),
-        timeout=60000)
+    qtbot.waitUntil(
+        lambda: (
+            not any(
+                j.running
+                for j in (
+                    inspect.data_job,
+                    inspect.patch_job,
+                    inspect.confusion_job,
+                    inspect.gradient_job,
+                )
+            )
+        ),
+        timeout=60000,
+    )
 
 
 def test_filters_and_top_patches_of_a_conv_inside_a_block(make_window, qtbot):
@@ -53,16 +64,16 @@ def test_filters_and_top_patches_of_a_conv_inside_a_block(make_window, qtbot):
     assert inspect.nodes.currentText().strip() == "res2/conv1 (Conv2d)"
 
     inspect.tabs.setCurrentWidget(inspect.filters)
-    assert len(inspect.filters.grid.tiles) == 6 * 6   # 6 filters x 6 input channels
+    assert len(inspect.filters.grid.tiles) == 6 * 6  # 6 filters x 6 input channels
     assert inspect.filters.grid.tiles[0].pixmap().width() >= 90  # 3x3 kernels upscaled
 
     inspect.tabs.setCurrentWidget(inspect.patches)
     inspect.patches.progress.compute.click()
     assert inspect.patch_job.running or inspect.patches.result is not None
     wait_idle(qtbot, inspect)
-    assert len(inspect.patches.grid.tiles) == 6 * 9   # 6 channels, top 9 each
+    assert len(inspect.patches.grid.tiles) == 6 * 9  # 6 channels, top 9 each
     assert "res2/conv1" in inspect.patches.title.text()
-    inspect.patches.grid.tiles[10].clicked.emit(10)   # a patch: its whole image, field outlined
+    inspect.patches.grid.tiles[10].clicked.emit(10)  # a patch: its whole image, field outlined
     assert not inspect.patches.detail.pixmap().isNull()
     assert "test image" in inspect.patches.detail_text.text()
 
@@ -76,7 +87,7 @@ def test_top_patches_page_and_cancel(make_window, qtbot):
     inspect.find_patches()
     inspect.patch_job.cancel()
     wait_idle(qtbot, inspect)
-    if inspect.patches.result is None:   # stopped before the pass ended
+    if inspect.patches.result is None:  # stopped before the pass ended
         assert inspect.patches.message.text() == "Cancelled."
     inspect.find_patches()
     wait_idle(qtbot, inspect)
@@ -123,7 +134,7 @@ def test_activations_grad_cam_and_a_dropped_image(make_window, lenet_run, qtbot,
     assert all(r.target == 2 for r in inspect.attribution.results)
 
     img = np.zeros((40, 30), dtype=np.uint8)
-    img[8:32, 12:18] = 255   # a tall bar: a "1"
+    img[8:32, 12:18] = 255  # a tall bar: a "1"
     Image.fromarray(img).save(tmp_path / "one.png")
     inspect.use_image(str(tmp_path / "one.png"))
     assert "one.png" in inspect.strip_label.text()
@@ -133,8 +144,9 @@ def test_activations_grad_cam_and_a_dropped_image(make_window, lenet_run, qtbot,
     assert window.answers.errors and "cannot be read as an image" in window.answers.errors[-1]
 
 
-def test_confusion_cells_open_their_images_and_views_export_png(make_window, lenet_run, qtbot,
-                                                                  tmp_path):
+def test_confusion_cells_open_their_images_and_views_export_png(
+    make_window, lenet_run, qtbot, tmp_path
+):
     window, run = trained_window(make_window, lenet_run)
     inspect = window.show_inspect()
     inspect.select_source(run, "last")

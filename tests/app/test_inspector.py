@@ -31,7 +31,9 @@ def test_param_edit_changes_model_and_downstream_labels(window):
     flatten = design.find("flatten")
     assert window.scene.node_items[flatten.id].view.shape == "768"
     edge_items = window.scene.edge_items
-    assert {it.label for e, items in edge_items.items() if e.src == relu.id for it in items} == {"12 x 8 x 8"}
+    assert {it.label for e, items in edge_items.items() if e.src == relu.id for it in items} == {
+        "12 x 8 x 8"
+    }
     # Consecutive edits of one field are one undo step.
     assert window.editor.stack.undo_text() == "Change out_channels"
     window.editor.undo()
@@ -75,7 +77,9 @@ def test_numbers_are_parsed_strictly():
     for text in ("2x", "x2", "3,,5", "3.5", "3 five"):
         value, why = parse(size, text)
         assert value is None and ("not a whole number" in why or "missing" in why), text
-    assert parse(whole, "1_0")[0] is None and "'1_0' is not a whole number" in parse(whole, "1_0")[1]
+    assert (
+        parse(whole, "1_0")[0] is None and "'1_0' is not a whole number" in parse(whole, "1_0")[1]
+    )
     assert parse(whole, "none") == (None, None) and parse(whole, "12") == (12, None)
     assert parse(rate, "1e-3") == (0.001, None) and parse(rate, ".5") == (0.5, None)
     for text in ("0.5x", "nan", "inf", "1_0.5"):
@@ -141,7 +145,13 @@ def test_choice_and_bool_params(window):
 def test_design_settings_when_nothing_is_selected(window):
     design = window.editor.design
     window.scene.select_nodes([])
-    assert set(window.inspector.fields) == {"name", "description", "input_shape", "task", "num_classes"}
+    assert set(window.inspector.fields) == {
+        "name",
+        "description",
+        "input_shape",
+        "task",
+        "num_classes",
+    }
     window.answers.replies["confirm"] = False  # keep the head at 10 when asked
     classes = window.inspector.fields["num_classes"].editor
     classes.setFocus()

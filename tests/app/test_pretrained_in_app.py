@@ -30,17 +30,21 @@ def offline(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", no_connect)
 
 
-def test_offline_the_url_is_named_and_a_local_file_is_used(window, offline, tmp_path,
-                                                            monkeypatch):
+def test_offline_the_url_is_named_and_a_local_file_is_used(window, offline, tmp_path, monkeypatch):
     import torchvision
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # nothing cached
     local = tmp_path / "resnet18.pth"
     torch.save(torchvision.models.resnet18().state_dict(), local)
     url = pretrained_file("resnet18").url
-    window.answers.replies.update({
-        "choose_template": ("resnet18", True), "save_path": str(tmp_path / "r18.json"),
-        "confirm": True, "open_weights": str(local)})
+    window.answers.replies.update(
+        {
+            "choose_template": ("resnet18", True),
+            "save_path": str(tmp_path / "r18.json"),
+            "confirm": True,
+            "open_weights": str(local),
+        }
+    )
     assert window.files.new_from_template()
     asked = [args for name, args in window.answers.asked if name == "confirm"]
     assert url in asked[0][1] and "Choose a weights file" in asked[0][1]

@@ -26,7 +26,13 @@ LOOP = textwrap.dedent("""
 
 def test_a_qt_heavy_loop_keeps_python_alive():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, "-c", LOOP], env=env, capture_output=True, check=False,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", LOOP],
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "alive"

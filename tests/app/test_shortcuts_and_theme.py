@@ -36,8 +36,11 @@ def test_keyboard_editing_on_the_canvas(window):
     assert len(d.nodes) == 6
     QTest.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(d.nodes) == 7
-    QTest.keyClick(window.view, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(
+        window.view,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert len(d.nodes) == 6
     QTest.keyClick(window.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert len(window.scene.selected_node_ids()) == 6
@@ -90,23 +93,32 @@ def test_palette_switches_between_light_and_dark(window):
     try:
         theme.apply_theme(app, "dark")
         assert theme.is_dark_palette(window.scene.palette())
-        assert window.scene.palette().color(QPalette.ColorRole.Base) == \
-            theme.dark_palette().color(QPalette.ColorRole.Base)
+        assert window.scene.palette().color(QPalette.ColorRole.Base) == theme.dark_palette().color(
+            QPalette.ColorRole.Base
+        )
     finally:
         theme.apply_theme(app, "light")
     assert not theme.is_dark_palette(window.scene.palette())
 
 
 def test_start_up_does_not_import_torch(tmp_path):
-    script = ("import sys\n"
-              "from designer.app.launch import make_app\n"
-              "app = make_app()\n"
-              "from designer.app.main_window import MainWindow\n"
-              "w = MainWindow(); w.show(); app.processEvents()\n"
-              "print('torch' in sys.modules)\n"
-              "w.close()\n")
+    script = (
+        "import sys\n"
+        "from designer.app.launch import make_app\n"
+        "app = make_app()\n"
+        "from designer.app.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "print('torch' in sys.modules)\n"
+        "w.close()\n"
+    )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NETDESIGNER_RECOVERY_DIR=str(tmp_path))
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

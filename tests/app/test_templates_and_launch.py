@@ -51,10 +51,20 @@ def test_gallery_lists_templates_with_params_and_macs(qtbot, template_names):
 
 
 def _run(args, tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NETDESIGNER_RECOVERY_DIR=str(tmp_path / "rec"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"))
-    return subprocess.run([sys.executable, "-m", "designer", *args], env=env, capture_output=True, check=False,
-                          text=True, timeout=120)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        NETDESIGNER_RECOVERY_DIR=str(tmp_path / "rec"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "designer", *args],
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_screenshot_writes_a_non_blank_png(tmp_path):
@@ -63,7 +73,9 @@ def test_screenshot_writes_a_non_blank_png(tmp_path):
     assert proc.returncode == 0, proc.stderr
     image = QImage(str(out))
     assert not image.isNull() and image.width() >= 1000
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)
+    }
     assert len(colours) > 50  # widgets, text and coloured nodes, not one flat fill
 
 

@@ -54,7 +54,7 @@ def test_a_run_fills_the_plots_and_appears_in_the_runs_list(ws, qtbot):
     assert (run.status, run.epochs_run) == ("completed", 2)
     counts = ws.plots.point_counts()
     steps = sum(1 for r in read_metrics(run.path) if r["kind"] == "step")
-    assert counts["step_loss"] == 2 * steps   # raw loss and its average, every step
+    assert counts["step_loss"] == 2 * steps  # raw loss and its average, every step
     assert counts["epoch_loss"] == counts["accuracy"] == 4  # training + validation, 2 epochs
     curves = ws.plots.runs[str(run.path)]
     engine_ema = [r["loss_ema"] for r in read_metrics(run.path) if r["kind"] == "step"]
@@ -187,12 +187,18 @@ def test_a_run_is_exported_with_the_cli_functions(trained, qtbot, tmp_path):
     ws, run = trained
     from designer.interop.weights import read_tensors
 
-    outputs = {"state_dict": tmp_path / "m.safetensors", "code": tmp_path / "m.py",
-               "onnx": tmp_path / "m.onnx", "train_script": tmp_path / "m_train.py"}
+    outputs = {
+        "state_dict": tmp_path / "m.safetensors",
+        "code": tmp_path / "m.py",
+        "onnx": tmp_path / "m.onnx",
+        "train_script": tmp_path / "m_train.py",
+    }
     ws.window_.answers.replies["export_run"] = ("last", outputs)
     ws.export_run(run.path)
-    qtbot.waitUntil(lambda: "Exported" in ws.state_label.text() or "failed" in ws.state_label.text(),
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: "Exported" in ws.state_label.text() or "failed" in ws.state_label.text(),
+        timeout=WAIT_MS,
+    )
     assert "Exported 4 file(s)" in ws.state_label.text(), ws.state_label.text()
     assert all(p.is_file() for p in outputs.values())
     last = read_tensors(run.path / "last.safetensors")
@@ -257,8 +263,19 @@ def test_runs_trained_by_the_cli_are_opened_and_overlaid(ws, tmp_path):
     from designer.core.serialization import save_design
 
     save_design(tiny_design(), tmp_path / "tiny.json")
-    command = [sys.executable, "-m", "designer", "train", str(tmp_path / "tiny.json"),
-               "--run-dir", str(tmp_path / "cli-run"), "--epochs", "1", "--device", "cpu"]
+    command = [
+        sys.executable,
+        "-m",
+        "designer",
+        "train",
+        str(tmp_path / "tiny.json"),
+        "--run-dir",
+        str(tmp_path / "cli-run"),
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+    ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr
     ws.window_.answers.replies["open_folder"] = str(tmp_path / "cli-run")
@@ -314,16 +331,29 @@ def test_screenshot_of_the_training_workspace_with_a_run(tmp_path):
     base = [sys.executable, "-m", "designer", str(tmp_path / "tiny.json")]
 
     def run(*args):
-        return subprocess.run([*base, *args], capture_output=True, text=True, env=env,
-                              timeout=300, check=False)
+        return subprocess.run(
+            [*base, *args], capture_output=True, text=True, env=env, timeout=300, check=False
+        )
 
-    out = run("--screenshot", str(tmp_path / "t.png"), "--workspace", "training",
-              "--run", str(tmp_path / "run"))
+    out = run(
+        "--screenshot",
+        str(tmp_path / "t.png"),
+        "--workspace",
+        "training",
+        "--run",
+        str(tmp_path / "run"),
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
     (tmp_path / "empty").mkdir()
-    bad = run("--screenshot", str(tmp_path / "u.png"), "--workspace", "training",
-              "--run", str(tmp_path / "empty"))
+    bad = run(
+        "--screenshot",
+        str(tmp_path / "u.png"),
+        "--workspace",
+        "training",
+        "--run",
+        str(tmp_path / "empty"),
+    )
     assert bad.returncode == 1 and f"--run {tmp_path / 'empty'}" in bad.stderr
     assert "Traceback" not in bad.stderr and not (tmp_path / "u.png").exists()
     usage = run("--workspace", "training")
@@ -355,8 +385,12 @@ def test_a_click_on_a_confusion_cell_shows_its_test_images(trained, qtbot):
     ws, run = trained
     ws.runs_table.select_paths({run.path})
     result = RunDir(run.path).read_json("result.json")
-    row, column = next((i, j) for i, r in enumerate(result["confusion"])
-                       for j, count in enumerate(r) if count and i != j)  # a misclassified cell
+    row, column = next(
+        (i, j)
+        for i, r in enumerate(result["confusion"])
+        for j, count in enumerate(r)
+        if count and i != j
+    )  # a misclassified cell
     ws.results.matrix.cellClicked.emit(row, column)
     inspect = ws.window_.inspect
     qtbot.waitUntil(lambda: inspect.confusion.confusion is not None, timeout=WAIT_MS)

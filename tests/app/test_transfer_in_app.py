@@ -33,8 +33,9 @@ def test_the_wizard_adapts_resnet18_to_digits_in_one_undoable_step(make_window, 
     path = saved_with_weights(tmp_path, design)
     window = make_window(design, str(path))
     before = read_tensors(tmp_path / "net.safetensors")
-    plan = tr.AdaptPlan(dataset="digits", num_classes=10, size=(32, 32), freeze_until="layer4_1",
-                        head_lr_mult=10.0)
+    plan = tr.AdaptPlan(
+        dataset="digits", num_classes=10, size=(32, 32), freeze_until="layer4_1", head_lr_mult=10.0
+    )
     window.answers.replies["adapt_to_dataset"] = plan
     assert window.transfer.adapt_to_dataset()
     d = window.editor.design
@@ -84,8 +85,9 @@ def test_canvas_freeze_and_a_run_trains_only_the_unfrozen_part(make_window, qtbo
     # The frozen conv's weights are its initial ones: the same as a fresh model with the seed.
     from designer.training.model import build_trainable
 
-    fresh = build_trainable(window.editor.design, {**RunDir(run).read_json("config.json")},
-                            torch.device("cpu"), seed=0).model.state_dict()
+    fresh = build_trainable(
+        window.editor.design, {**RunDir(run).read_json("config.json")}, torch.device("cpu"), seed=0
+    ).model.state_dict()
     trained = read_tensors(run / "last.safetensors")
     assert torch.equal(trained[f"{conv_name}.weight"], fresh[f"{conv_name}.weight"])
     linear = next(n for n in window.editor.design.nodes.values() if n.type == "Linear")
@@ -142,8 +144,7 @@ def test_the_wizard_proposes_a_plan_from_the_data(qtbot):
     assert dialog.error.isVisibleTo(dialog) and dialog.result_plan is None
 
 
-def test_layers_with_weights_from_the_file_are_marked_and_fresh_ones_are_not(make_window,
-                                                                             tmp_path):
+def test_layers_with_weights_from_the_file_are_marked_and_fresh_ones_are_not(make_window, tmp_path):
     design = new_from_template("resnet18")
     path = saved_with_weights(tmp_path, design)
     window = make_window(design, str(path))

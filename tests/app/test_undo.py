@@ -29,8 +29,15 @@ def test_undo_redo_restore_the_model_exactly(window):
     step(lambda: (window.scene.select_nodes([relu, flatten]), ed.delete_selection()))
     step(lambda: ed.set_setting("num_classes", 7))
     step(lambda: (window.scene.select_nodes([conv, bn]), ed.group_selection("pair")))
-    assert texts == ["Add Batch normalization", "Change out_channels", "Move relu1", "Connect",
-                     "Delete 2 items", "Change num classes", "Group into pair"]
+    assert texts == [
+        "Add Batch normalization",
+        "Change out_channels",
+        "Move relu1",
+        "Connect",
+        "Delete 2 items",
+        "Change num classes",
+        "Group into pair",
+    ]
     assert len({str(s) for s in states}) == len(states)  # every step changed something
 
     for i in range(len(texts), 0, -1):

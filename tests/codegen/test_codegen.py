@@ -36,8 +36,17 @@ def mixed_design(name="Mixed net"):
     left = b.add("Conv2d", x, name="left", out_channels=8, kernel_size=3, padding=1)
     x = b.add("Add", [x, left], name="residual")
     x = b.add("ResidualBasicBlock", x, name="res", out_channels=16, stride=2)
-    x = b.add("InceptionModule", x, name="inception", ch1x1=4, ch3x3red=4, ch3x3=8, ch5x5red=2,
-              ch5x5=4, pool_proj=4)
+    x = b.add(
+        "InceptionModule",
+        x,
+        name="inception",
+        ch1x1=4,
+        ch3x3red=4,
+        ch3x3=8,
+        ch5x5red=2,
+        ch5x5=4,
+        pool_proj=4,
+    )
     x = b.add("FireModule", x, name="fire", squeeze=4, expand1x1=8, expand3x3=8)
     x = b.add("InvertedResidual", x, name="mbconv", out_channels=16, expand_ratio=2)
     x = b.add("DenseBlock", x, name="dense", num_layers=2, growth_rate=4, bn_size=2)
@@ -50,8 +59,11 @@ def mixed_design(name="Mixed net"):
     return d
 
 
-DESIGNS = {t.name: (lambda n=t.name: new_from_template(n)) for t in list_templates()
-           if t.name in ("lenet5", "mnist_mlp", "cifar10_cnn")}
+DESIGNS = {
+    t.name: (lambda n=t.name: new_from_template(n))
+    for t in list_templates()
+    if t.name in ("lenet5", "mnist_mlp", "cifar10_cnn")
+}
 DESIGNS["mixed"] = mixed_design
 
 
@@ -63,9 +75,11 @@ def test_every_node_shape_matches_a_real_forward(name):
     code = generate(design, res)
     model = compile_design(design, code).eval()
     seen = {}
+
     def record(nid):
         def hook(module, inputs, output):  # returns None: a hook's return value replaces output
             seen.setdefault(nid, tuple(output.shape[1:]))
+
         return hook
 
     for nid, attr in code.module_names.items():
@@ -105,7 +119,9 @@ def test_invalid_design_is_not_generated():
 def test_standalone_file_runs_with_only_torch(tmp_path):
     path = tmp_path / "model.py"
     path.write_text(generate(mixed_design()).source)
-    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(2, 5)"
 
@@ -116,7 +132,7 @@ def test_exported_file_and_compiled_module_have_the_same_state_dict(tmp_path):
     path = tmp_path / "exported.py"
     path.write_text(generate(design).source)
     namespace = {"__name__": "exported"}
-    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # noqa: S102 - the exported file
     exported = namespace["build_model"]()
     assert list(exported.state_dict()) == list(compiled.state_dict())
     exported.load_state_dict(compiled.state_dict(), strict=True)
@@ -154,14 +170,35 @@ def test_torchscript_trace_export_and_onnx(tmp_path):
 
 
 text = st.text(min_size=0, max_size=40)
-tricky = st.sampled_from(['"""', "'''", "\n", "\\", "class", "import os", "self", "torch", "x", "out",
-                          "forward", "__init__", "é字🙂", "1abc", " ", "", "#", "nn", "Tensor", "x1"])
+tricky = st.sampled_from(
+    [
+        '"""',
+        "'''",
+        "\n",
+        "\\",
+        "class",
+        "import os",
+        "self",
+        "torch",
+        "x",
+        "out",
+        "forward",
+        "__init__",
+        "é字🙂",
+        "1abc",
+        " ",
+        "",
+        "#",
+        "nn",
+        "Tensor",
+        "x1",
+    ]
+)
 names = st.one_of(text, tricky, st.lists(tricky, min_size=1, max_size=4).map("".join))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(design_name=names, node_names=st.lists(names, min_size=4, max_size=4),
-       description=names)
+@given(design_name=names, node_names=st.lists(names, min_size=4, max_size=4), description=names)
 def test_no_user_text_becomes_code(design_name, node_names, description):
     d = Design(design_name, description=description, input_shape=(1, 6, 6), num_classes=3)
     b = GraphBuilder(d)
@@ -190,9 +227,15 @@ def test_a_custom_block_is_reused_and_generates_one_class():
     from designer.core.design import Node
     from designer.core.grouping import group_nodes
 
-    d = chain(("Conv2d", {"name": "c1", "out_channels": 3, "padding": 1}), ("ReLU", {"name": "r1"}),
-              ("Conv2d", {"name": "c2", "out_channels": 3, "padding": 1}), ("ReLU", {"name": "r2"}),
-              "Flatten", ("Linear", {"out_features": 10}), input_shape=(3, 8, 8))
+    d = chain(
+        ("Conv2d", {"name": "c1", "out_channels": 3, "padding": 1}),
+        ("ReLU", {"name": "r1"}),
+        ("Conv2d", {"name": "c2", "out_channels": 3, "padding": 1}),
+        ("ReLU", {"name": "r2"}),
+        "Flatten",
+        ("Linear", {"out_features": 10}),
+        input_shape=(3, 8, 8),
+    )
     group_nodes(d, [d.find("c1").id, d.find("r1").id], "ConvRelu")
     # Replace c2 -> r2 by a second use of the same block.
     c2, r2 = d.find("c2").id, d.find("r2").id

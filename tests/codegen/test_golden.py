@@ -33,7 +33,8 @@ def test_generated_code_is_the_golden_file(name):
     assert path.is_file(), f"{path} is missing; make it with NETDESIGNER_UPDATE_GOLDEN=1"
     assert source == path.read_text(encoding="utf-8"), (
         f"the code generated for {name} differs from {path}; if the change is intended, "
-        "regenerate with NETDESIGNER_UPDATE_GOLDEN=1 and review the diff")
+        "regenerate with NETDESIGNER_UPDATE_GOLDEN=1 and review the diff"
+    )
 
 
 def test_golden_files_pass_the_project_s_linter():
@@ -41,6 +42,7 @@ def test_golden_files_pass_the_project_s_linter():
     if not ruff.exists():
         pytest.skip("ruff is not installed in this environment")
     args = ["check", "--isolated", "--select", "E,F,W,I", "--line-length", "100", "--no-cache"]
-    out = subprocess.run([str(ruff), *args, str(GOLDEN)], capture_output=True, text=True,
-                         timeout=120, check=False)
+    out = subprocess.run(
+        [str(ruff), *args, str(GOLDEN)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert out.returncode == 0, out.stdout + out.stderr

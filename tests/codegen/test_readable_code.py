@@ -29,7 +29,7 @@ def test_a_long_description_is_kept_whole():
     design = mixed_design()
     design.description = " ".join(sentences)
     source = generate(design).source
-    doc = source[source.index("class MixedNet"):].split('"""')[1]
+    doc = source[source.index("class MixedNet") :].split('"""')[1]
     assert " ".join(doc.split()) == "Mixed net: " + " ".join(sentences)
 
 
@@ -60,8 +60,11 @@ def test_variables_are_named_after_what_they_hold():
 def test_a_custom_block_with_two_inputs_gets_both():
     pair = BlockDef("Pair", "Adds its two inputs.")
     pb = GraphBuilder(pair)
-    total = pb.add("Add", [pb.add("BlockInput", name="a", index=1),
-                           pb.add("BlockInput", name="b", index=2)], name="sum")
+    total = pb.add(
+        "Add",
+        [pb.add("BlockInput", name="a", index=1), pb.add("BlockInput", name="b", index=2)],
+        name="sum",
+    )
     pb.add("BlockOutput", total, name="output")
     design = Design("Two inputs", input_shape=(4,), task="regression")
     design.blocks["Pair"] = pair
@@ -81,14 +84,14 @@ def inplace_design() -> Design:
     d = Design("In place", input_shape=(3, 6, 6), num_classes=3)
     b = GraphBuilder(d)
     x = b.add("ReLU", b.add("Input", name="input"), name="relu_of_input")
-    x = b.add("ReLU", b.add("Conv2d", x, name="conv_a", out_channels=4, padding=1),
-              name="relu_of_conv")
+    x = b.add(
+        "ReLU", b.add("Conv2d", x, name="conv_a", out_channels=4, padding=1), name="relu_of_conv"
+    )
     conv_b = b.add("Conv2d", x, name="conv_b", out_channels=4, padding=1)
     x = b.add("Add", [conv_b, b.add("ReLU", conv_b, name="relu_of_shared")], name="add")
     x = b.add("ReLU", b.add("Sigmoid", x, name="sigmoid"), name="relu_of_sigmoid")
     x = b.add("ReLU", b.add("Dropout", x, name="dropout", p=0.3), name="relu_of_dropout")
-    x = b.add("LeakyReLU", b.add("BatchNorm", x, name="bn"), name="leaky_of_bn",
-              negative_slope=0.2)
+    x = b.add("LeakyReLU", b.add("BatchNorm", x, name="bn"), name="leaky_of_bn", negative_slope=0.2)
     x = b.add("Linear", b.add("Flatten", x, name="flatten"), name="fc1", out_features=8)
     x = b.add("Linear", b.add("ELU", x, name="elu_of_linear"), name="fc2", out_features=3)
     b.add("ClassificationOutput", x, name="output")
@@ -98,8 +101,11 @@ def inplace_design() -> Design:
 def test_activations_run_in_place_only_where_nothing_else_reads_their_input():
     design = inplace_design()
     code = generate(design)
-    inplace = {line.split("=")[0].strip().removeprefix("self.")
-               for line in code.source.splitlines() if "inplace=True" in line}
+    inplace = {
+        line.split("=")[0].strip().removeprefix("self.")
+        for line in code.source.splitlines()
+        if "inplace=True" in line
+    }
     assert inplace == {"relu_of_conv", "leaky_of_bn", "elu_of_linear"}
     assert "self.leaky_of_bn = nn.LeakyReLU(0.2, inplace=True)" in code.source
 
@@ -129,8 +135,10 @@ def test_long_statements_are_broken_as_black_breaks_them():
     design = Design("Wide", input_shape=(2, 4, 4), num_classes=2)
     b = GraphBuilder(design)
     x = b.add("Input", name="input")
-    branches = [b.add("Conv2d", x, name=f"a_rather_long_branch_name_{i}", out_channels=1,
-                      kernel_size=1) for i in range(8)]
+    branches = [
+        b.add("Conv2d", x, name=f"a_rather_long_branch_name_{i}", out_channels=1, kernel_size=1)
+        for i in range(8)
+    ]
     y = b.add("Flatten", b.add("Concat", branches, name="concat", num_inputs=8), name="flatten")
     b.add("ClassificationOutput", b.add("Linear", y, name="fc", out_features=2), name="output")
     code = generate(design)

@@ -124,7 +124,10 @@ def test_group_and_ungroup_are_undoable_and_keep_the_network(design):
     assert len(design.blocks["Stage2"].nodes) == 5  # input, 3 layers, output
     s = summarize(design)
     assert (s.total_params, s.macs, s.output_shape) == (
-        summary_before.total_params, summary_before.macs, summary_before.output_shape)
+        summary_before.total_params,
+        summary_before.macs,
+        summary_before.output_shape,
+    )
     assert analyze(design).problems == []
     stack.push(c.Snapshot(lambda d: ungroup_node(d, block_node.id), "Ungroup"))
     assert analyze(design).problems == []
@@ -135,8 +138,11 @@ def test_group_and_ungroup_are_undoable_and_keep_the_network(design):
 def test_ungroup_a_builtin_block():
     from tests.helpers import chain
 
-    d = chain(("ResidualBasicBlock", {"name": "res", "out_channels": 8, "stride": 2}),
-              "GlobalAvgPool", ("Linear", {"out_features": 10}))
+    d = chain(
+        ("ResidualBasicBlock", {"name": "res", "out_channels": 8, "stride": 2}),
+        "GlobalAvgPool",
+        ("Linear", {"out_features": 10}),
+    )
     before = summarize(d)
     new = ungroup_node(d, d.find("res").id)
     assert len(new) >= 8
@@ -155,12 +161,15 @@ def test_group_refuses_two_outputs_and_heads(design):
         group_nodes(design, [design.find("output").id], "B")
 
 
-@pytest.mark.parametrize("src, dst, port, reason", [
-    ("fc3", "conv1", "in", "already fed"),
-    ("relu4", "relu4", "in", "cannot feed itself"),
-    ("output", "relu4", "in", "is an output"),
-    ("fc1", "relu1", "x", "no input port"),
-])
+@pytest.mark.parametrize(
+    "src, dst, port, reason",
+    [
+        ("fc3", "conv1", "in", "already fed"),
+        ("relu4", "relu4", "in", "cannot feed itself"),
+        ("output", "relu4", "in", "is an output"),
+        ("fc1", "relu1", "x", "no input port"),
+    ],
+)
 def test_connections_refused_with_reason(design, src, dst, port, reason):
     with pytest.raises(ConnectionRefused, match=reason):
         design.check_connect(Edge(design.find(src).id, design.find(dst).id, port))
@@ -183,8 +192,12 @@ def test_the_model_refuses_a_bad_edge_and_stays_as_it_was(design):
         stack.push(c.Connect(fed))
     relu = Node("x", "ReLU", "extra")
     with pytest.raises(ConnectionRefused, match="is an output"):  # all of it or nothing
-        stack.push(c.AddNodes([relu], [Edge(design.find("fc1").id, relu.id),
-                                       Edge(design.find("output").id, relu.id)]))
+        stack.push(
+            c.AddNodes(
+                [relu],
+                [Edge(design.find("fc1").id, relu.id), Edge(design.find("output").id, relu.id)],
+            )
+        )
     assert design.edges == edges and "x" not in design.nodes and not stack.can_undo()
 
 

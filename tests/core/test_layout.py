@@ -26,7 +26,7 @@ def test_a_shortcut_runs_beside_the_layers_it_skips():
     y = b.add("ReLU", y)
     s = b.add("Add", [x, y])
     pos = layered_positions(d)
-    assert pos[x][0] == pos[s][0]            # the shortcut's ends line up...
+    assert pos[x][0] == pos[s][0]  # the shortcut's ends line up...
     assert abs(pos[y][0] - pos[x][0]) >= COLUMN / 2  # ...and the skipped layers step aside
 
 

@@ -51,18 +51,21 @@ def good():
     return design_to_dict(new_from_template("lenet5"))
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda d: "this is not json", "not valid JSON at line 1"),
-    (lambda d: json.dumps(d)[:200], "truncated"),
-    (lambda d: json.dumps([1, 2]), "must hold a JSON object"),
-    (lambda d: json.dumps({**d, "format": "other"}), "not a Network Designer design"),
-    (lambda d: json.dumps({**d, "version": 99}), "newer Network Designer"),
-    (lambda d: json.dumps({**d, "version": "1"}), "'version' must be a whole number"),
-    (lambda d: json.dumps({k: v for k, v in d.items() if k != "nodes"}), "'nodes' is missing"),
-    (lambda d: json.dumps({**d, "nodes": {}}), "'nodes' must be array"),
-    (lambda d: json.dumps({**d, "input_shape": [0, 28]}), "'input_shape' must be"),
-    (lambda d: json.dumps({**d, "task": "dreaming"}), "'task' must be one of"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda d: "this is not json", "not valid JSON at line 1"),
+        (lambda d: json.dumps(d)[:200], "truncated"),
+        (lambda d: json.dumps([1, 2]), "must hold a JSON object"),
+        (lambda d: json.dumps({**d, "format": "other"}), "not a Network Designer design"),
+        (lambda d: json.dumps({**d, "version": 99}), "newer Network Designer"),
+        (lambda d: json.dumps({**d, "version": "1"}), "'version' must be a whole number"),
+        (lambda d: json.dumps({k: v for k, v in d.items() if k != "nodes"}), "'nodes' is missing"),
+        (lambda d: json.dumps({**d, "nodes": {}}), "'nodes' must be array"),
+        (lambda d: json.dumps({**d, "input_shape": [0, 28]}), "'input_shape' must be"),
+        (lambda d: json.dumps({**d, "task": "dreaming"}), "'task' must be one of"),
+    ],
+)
 def test_bad_files_give_one_clear_message(tmp_path, mutate, expected):
     p = write(tmp_path, mutate(good()))
     with pytest.raises(DesignFileError) as err:
@@ -73,7 +76,9 @@ def test_bad_files_give_one_clear_message(tmp_path, mutate, expected):
 def test_unknown_layer_type_names_the_node(tmp_path):
     d = good()
     d["nodes"][3]["type"] = "Conv3000d"
-    with pytest.raises(DesignFileError, match=r"nodes\[3\] \(pool1\): unknown layer type 'Conv3000d'"):
+    with pytest.raises(
+        DesignFileError, match=r"nodes\[3\] \(pool1\): unknown layer type 'Conv3000d'"
+    ):
         load_design(write(tmp_path, json.dumps(d)))
 
 
@@ -91,7 +96,9 @@ def test_wrong_typed_node_field(tmp_path):
 def test_edge_to_a_missing_node(tmp_path):
     d = good()
     d["edges"][2]["to"] = "n999"
-    with pytest.raises(DesignFileError, match=r"edges\[2\]: refers to node 'n999', which does not exist"):
+    with pytest.raises(
+        DesignFileError, match=r"edges\[2\]: refers to node 'n999', which does not exist"
+    ):
         load_design(write(tmp_path, json.dumps(d)))
 
 
@@ -135,9 +142,15 @@ def test_migrations_run_in_order(monkeypatch):
     data["version"] = 1
     data["name_v1"] = data.pop("name")  # pretend version 1 called the field differently
     monkeypatch.setattr(serialization, "VERSION", 2)
-    monkeypatch.setitem(serialization.MIGRATIONS, 1,
-                        lambda d: {**{k: v for k, v in d.items() if k != "name_v1"},
-                                   "name": d["name_v1"] + " (migrated)", "version": 2})
+    monkeypatch.setitem(
+        serialization.MIGRATIONS,
+        1,
+        lambda d: {
+            **{k: v for k, v in d.items() if k != "name_v1"},
+            "name": d["name_v1"] + " (migrated)",
+            "version": 2,
+        },
+    )
     design = serialization.design_from_dict(data)
     assert design.name == "LeNet-5 (migrated)"
 

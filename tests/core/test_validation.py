@@ -28,8 +28,12 @@ def test_a_valid_chain_has_no_problems():
 
 
 def test_cycle_is_reported_with_its_nodes():
-    d = chain(("Conv2d", {"name": "c1", "padding": 1}), ("Conv2d", {"name": "c2", "padding": 1}),
-              "GlobalAvgPool", ("Linear", {"out_features": 10}))
+    d = chain(
+        ("Conv2d", {"name": "c1", "padding": 1}),
+        ("Conv2d", {"name": "c2", "padding": 1}),
+        "GlobalAvgPool",
+        ("Linear", {"out_features": 10}),
+    )
     add = d.add_node(Node("a", "Add", "merge", {"num_inputs": 2}))
     c1, c2 = d.find("c1").id, d.find("c2").id
     # c1 -> c2 -> merge -> c1 is a cycle (c1's input is already taken, so rewire it through merge)
@@ -88,14 +92,19 @@ def test_linear_fed_a_4d_tensor_suggests_flatten_or_gap():
 
 
 def test_kernel_larger_than_input():
-    d = chain(("Conv2d", {"name": "big", "kernel_size": 11}), "Flatten", ("Linear", {"out_features": 10}))
+    d = chain(
+        ("Conv2d", {"name": "big", "kernel_size": 11}), "Flatten", ("Linear", {"out_features": 10})
+    )
     p = only(d, "big")
     assert p.param == "kernel_size" and "larger than its input" in p.message
 
 
 def test_channels_not_divisible_by_groups():
-    d = chain(("Conv2d", {"name": "g", "groups": 2, "out_channels": 4}), "Flatten",
-              ("Linear", {"out_features": 10}))
+    d = chain(
+        ("Conv2d", {"name": "g", "groups": 2, "out_channels": 4}),
+        "Flatten",
+        ("Linear", {"out_features": 10}),
+    )
     p = only(d, "g")
     assert p.param == "groups" and "3" in p.message and "2" in p.message
 
@@ -124,19 +133,48 @@ def test_problems_name_the_node_in_str():
 
 TYPES = [s.type for s in list_specs()]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 300) | st.floats(allow_nan=True) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3), max_leaves=5)
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 300)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3),
+    max_leaves=5,
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    nodes=st.lists(st.tuples(st.sampled_from(TYPES + ["NoSuchLayer"]),
-                             st.dictionaries(st.sampled_from(["out_channels", "kernel_size", "stride",
-                                                              "padding", "groups", "p", "num_inputs",
-                                                              "block", "index", "mode", "shape"]),
-                                             json_values, max_size=3)), min_size=0, max_size=8),
-    edges=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7),
-                             st.sampled_from(["in", "in1", "in2", "x"])), max_size=12),
+    nodes=st.lists(
+        st.tuples(
+            st.sampled_from(TYPES + ["NoSuchLayer"]),
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        "out_channels",
+                        "kernel_size",
+                        "stride",
+                        "padding",
+                        "groups",
+                        "p",
+                        "num_inputs",
+                        "block",
+                        "index",
+                        "mode",
+                        "shape",
+                    ]
+                ),
+                json_values,
+                max_size=3,
+            ),
+        ),
+        min_size=0,
+        max_size=8,
+    ),
+    edges=st.lists(
+        st.tuples(st.integers(0, 7), st.integers(0, 7), st.sampled_from(["in", "in1", "in2", "x"])),
+        max_size=12,
+    ),
     shape=st.sampled_from([(3, 8, 8), (1, 1, 1), (10,), (2, 300, 3)]),
 )
 def test_validation_never_raises(nodes, edges, shape):
@@ -148,13 +186,17 @@ def test_validation_never_raises(nodes, edges, shape):
             d.edges.append(Edge(f"n{a}", f"n{b}", port))
     result = validate(d)
     assert isinstance(result, list)
-    assert all("internal error" not in p.message and "please report" not in p.message for p in result)
+    assert all(
+        "internal error" not in p.message and "please report" not in p.message for p in result
+    )
 
 
 def test_blocks_that_contain_each_other_are_a_problem_not_a_crash():
     from designer.core.design import BlockDef
 
-    d = chain(("Block", {"name": "outer", "block": "A"}), "Flatten", ("Linear", {"out_features": 10}))
+    d = chain(
+        ("Block", {"name": "outer", "block": "A"}), "Flatten", ("Linear", {"out_features": 10})
+    )
     for name, inner in (("A", "B"), ("B", "A")):
         block = BlockDef(name)
         b = GraphBuilder(block)
@@ -182,12 +224,20 @@ def test_head_must_suit_the_task():
 def test_head_fixes_follow_task_and_classes():
     from designer.core.head import head_fixes
 
-    d = chain("GlobalAvgPool", ("Linear", {"name": "fc", "out_features": 1000}), "Dropout",
-              num_classes=1000)
+    d = chain(
+        "GlobalAvgPool",
+        ("Linear", {"name": "fc", "out_features": 1000}),
+        "Dropout",
+        num_classes=1000,
+    )
     assert head_fixes(d) == []
     d.set_setting("num_classes", 10)
     (fix,) = head_fixes(d)
-    assert (d.nodes[fix.node_id].name, fix.field_name, fix.value) == ("fc", "params.out_features", 10)
+    assert (d.nodes[fix.node_id].name, fix.field_name, fix.value) == (
+        "fc",
+        "params.out_features",
+        10,
+    )
     d.set_setting("task", "regression")
     (fix,) = head_fixes(d)
     assert (fix.field_name, fix.value) == ("type", "RegressionOutput")

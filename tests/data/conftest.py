@@ -1,4 +1,5 @@
-"""Writers for tiny datasets in the real on-disk formats, and a switch that makes the machine offline."""
+"""Writers for tiny datasets in the real on-disk formats, and a switch that makes the machine
+offline."""
 
 from __future__ import annotations
 
@@ -14,7 +15,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+CIFAR10_NAMES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 IDX_NAMES = {
     ("train", "images"): "train-images-idx3-ubyte",
     ("train", "labels"): "train-labels-idx1-ubyte",
@@ -25,7 +37,9 @@ IDX_NAMES = {
 
 def idx_bytes(array: np.ndarray) -> bytes:
     """The IDX format: 0, 0, type 0x08 (uint8), dimension count, big-endian uint32 sizes, data."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
@@ -43,14 +57,27 @@ class WrittenDataset:
 
 
 def write_mnist(
-    root: Path, folder: str = "MNIST", *, raw: bool = True, gz: bool = True,
-    n_train: int = 20, n_test: int = 10, seed: int = 0,
+    root: Path,
+    folder: str = "MNIST",
+    *,
+    raw: bool = True,
+    gz: bool = True,
+    n_train: int = 20,
+    n_test: int = 10,
+    seed: int = 0,
 ) -> WrittenDataset:
-    """root/<folder>/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz], as torchvision lays them out."""
+    """root/<folder>/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz], as torchvision lays
+    them out."""
     rng = np.random.default_rng(seed)
     splits = {
-        "train": Split(rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), np.arange(n_train, dtype=np.uint8) % 10),
-        "test": Split(rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), (np.arange(n_test, dtype=np.uint8) + 3) % 10),
+        "train": Split(
+            rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+            np.arange(n_train, dtype=np.uint8) % 10,
+        ),
+        "test": Split(
+            rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+            (np.arange(n_test, dtype=np.uint8) + 3) % 10,
+        ),
     }
     raw_dir = root / folder / "raw"
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -83,18 +110,35 @@ def write_cifar10(root: Path, per_batch: int = 4, n_test: int = 6, seed: int = 0
     for b in range(1, 6):
         images = rng.integers(0, 256, (per_batch, 32, 32, 3), dtype=np.uint8)
         labels = [int(v) for v in rng.integers(0, 10, per_batch)]
-        _dump(folder / f"data_batch_{b}", {
-            "batch_label": f"training batch {b} of 5", "labels": labels,
-            "data": _cifar_rows(images), "filenames": [f"img_{b}_{i}.png" for i in range(per_batch)],
-        })
+        _dump(
+            folder / f"data_batch_{b}",
+            {
+                "batch_label": f"training batch {b} of 5",
+                "labels": labels,
+                "data": _cifar_rows(images),
+                "filenames": [f"img_{b}_{i}.png" for i in range(per_batch)],
+            },
+        )
         train_images.append(images)
         train_labels += labels
     test_images = rng.integers(0, 256, (n_test, 32, 32, 3), dtype=np.uint8)
     test_labels = [int(v) for v in rng.integers(0, 10, n_test)]
-    _dump(folder / "test_batch", {"batch_label": "testing batch 1 of 1", "labels": test_labels, "data": _cifar_rows(test_images)})
-    _dump(folder / "batches.meta", {"label_names": CIFAR10_NAMES, "num_cases_per_batch": per_batch, "num_vis": 3072})
+    _dump(
+        folder / "test_batch",
+        {
+            "batch_label": "testing batch 1 of 1",
+            "labels": test_labels,
+            "data": _cifar_rows(test_images),
+        },
+    )
+    _dump(
+        folder / "batches.meta",
+        {"label_names": CIFAR10_NAMES, "num_cases_per_batch": per_batch, "num_vis": 3072},
+    )
     return WrittenDataset(
-        root, Split(np.concatenate(train_images), np.array(train_labels)), Split(test_images, np.array(test_labels))
+        root,
+        Split(np.concatenate(train_images), np.array(train_labels)),
+        Split(test_images, np.array(test_labels)),
     )
 
 
@@ -107,10 +151,22 @@ def write_cifar100(root: Path, n_train: int = 12, n_test: int = 5, seed: int = 1
     for name, n in (("train", n_train), ("test", n_test)):
         images = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
         fine = [int(v) for v in rng.integers(0, 100, n)]
-        _dump(folder / name, {"data": _cifar_rows(images), "fine_labels": fine, "coarse_labels": [v // 5 for v in fine]})
+        _dump(
+            folder / name,
+            {
+                "data": _cifar_rows(images),
+                "fine_labels": fine,
+                "coarse_labels": [v // 5 for v in fine],
+            },
+        )
         splits[name] = Split(images, np.array(fine))
-    _dump(folder / "meta", {"fine_label_names": [f"class_{i:02d}" for i in range(100)],
-                            "coarse_label_names": [f"group_{i:02d}" for i in range(20)]})
+    _dump(
+        folder / "meta",
+        {
+            "fine_label_names": [f"class_{i:02d}" for i in range(100)],
+            "coarse_label_names": [f"group_{i:02d}" for i in range(20)],
+        },
+    )
     return WrittenDataset(root, splits["train"], splits["test"])
 
 
@@ -146,7 +202,11 @@ def formats():
     from types import SimpleNamespace
 
     return SimpleNamespace(
-        idx_bytes=idx_bytes, write_mnist=write_mnist, write_cifar10=write_cifar10,
-        write_cifar100=write_cifar100, write_png=write_png,
-        IDX_NAMES=IDX_NAMES, CIFAR10_NAMES=CIFAR10_NAMES,
+        idx_bytes=idx_bytes,
+        write_mnist=write_mnist,
+        write_cifar10=write_cifar10,
+        write_cifar100=write_cifar100,
+        write_png=write_png,
+        IDX_NAMES=IDX_NAMES,
+        CIFAR10_NAMES=CIFAR10_NAMES,
     )

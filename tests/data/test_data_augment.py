@@ -11,11 +11,22 @@ import torch.nn.functional as F
 from designer.data import Augmentation, DataError, augment_batch, preview_grid
 
 ALL_GEOMETRIC = Augmentation(
-    horizontal_flip=True, vertical_flip=True, crop_padding=2, rotation_range=20, shear_range=10,
-    zoom_range=0.2, width_shift_range=0.1, height_shift_range=0.1,
+    horizontal_flip=True,
+    vertical_flip=True,
+    crop_padding=2,
+    rotation_range=20,
+    shear_range=10,
+    zoom_range=0.2,
+    width_shift_range=0.1,
+    height_shift_range=0.1,
 )
 EVERYTHING = Augmentation(
-    **{**ALL_GEOMETRIC.to_dict(), "channel_shift_range": 0.1, "brightness_range": 0.2, "contrast_range": 0.2}
+    **{
+        **ALL_GEOMETRIC.to_dict(),
+        "channel_shift_range": 0.1,
+        "brightness_range": 0.2,
+        "contrast_range": 0.2,
+    }
 )
 
 
@@ -83,7 +94,9 @@ def test_crop_padding_is_a_whole_pixel_shift_with_zero_fill():
     shifts = set()
     for image, result in zip(x, out):
         matches = [
-            (dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+            (dy, dx)
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
             if torch.allclose(result, _shifted(image, dy, dx), atol=1e-5)
         ]
         assert matches, "each result must be the image moved by at most 2 whole pixels"

@@ -54,9 +54,15 @@ def test_limit_keeps_a_small_balanced_training_sample():
 
 def test_mnist_keeps_its_own_test_split(tmp_path, formats):
     written = formats.write_mnist(tmp_path)
-    data = prepare_data("mnist", (1, 28, 28), data_dir=tmp_path, val_fraction=0.1, test_fraction=0.3)
+    data = prepare_data(
+        "mnist", (1, 28, 28), data_dir=tmp_path, val_fraction=0.1, test_fraction=0.3
+    )
     assert data.test_is_own_split
-    assert (len(data.train_x), len(data.val_x), len(data.test_x)) == (18, 2, 10)  # test_fraction unused
+    assert (len(data.train_x), len(data.val_x), len(data.test_x)) == (
+        18,
+        2,
+        10,
+    )  # test_fraction unused
     assert torch.allclose(data.test_x[:, 0], torch.from_numpy(written.test.images).float() / 255)
     assert data.test_y.tolist() == written.test.labels.tolist()
 
@@ -78,9 +84,18 @@ def test_image_folder_is_resized_to_the_design_and_reports_skipped_files(tmp_pat
     for cls in ("a", "b"):
         for i in range(5):
             size = (20, 30) if i else (7, 7)
-            formats.write_png(tmp_path / "imgs" / cls / f"{i}.png", rng.integers(0, 256, (*size, 3), dtype=np.uint8))
+            formats.write_png(
+                tmp_path / "imgs" / cls / f"{i}.png",
+                rng.integers(0, 256, (*size, 3), dtype=np.uint8),
+            )
     (tmp_path / "imgs" / "b" / "zz.jpg").write_bytes(b"not a jpeg")
-    data = prepare_data(f"folder:{tmp_path / 'imgs'}", (3, 16, 16), num_classes=2, val_fraction=0.2, test_fraction=0.2)
+    data = prepare_data(
+        f"folder:{tmp_path / 'imgs'}",
+        (3, 16, 16),
+        num_classes=2,
+        val_fraction=0.2,
+        test_fraction=0.2,
+    )
     assert data.train_x.shape == (6, 3, 16, 16)
     assert data.skipped == [str(tmp_path / "imgs" / "b" / "zz.jpg")]
 
@@ -97,7 +112,9 @@ def test_batches_cover_every_sample_once_in_a_seeded_order():
     assert sorted(torch.cat([yb for _, yb in first]).tolist()) == list(range(10))
     assert all(torch.equal(xb[:, 0].long(), yb) for xb, yb in first)
     second = _epoch(x, y, g)
-    assert torch.cat([yb for _, yb in first]).tolist() != torch.cat([yb for _, yb in second]).tolist()
+    assert (
+        torch.cat([yb for _, yb in first]).tolist() != torch.cat([yb for _, yb in second]).tolist()
+    )
     plain = list(iterate_batches(x, y, 4, False, None, drop_last=True))
     assert [yb.tolist() for _, yb in plain] == [[0, 1, 2, 3], [4, 5, 6, 7]]
 
@@ -106,8 +123,10 @@ def test_shards_share_every_batch_between_processes():
     x, y = torch.arange(10).float().view(10, 1, 1, 1), torch.arange(10)
     aug = Augmentation(channel_shift_range=0.5)
     whole = _epoch(x, y, torch.Generator().manual_seed(3), augmentation=aug)
-    shares = [_epoch(x, y, torch.Generator().manual_seed(3), augmentation=aug, shard=(rank, 2))
-              for rank in (0, 1)]
+    shares = [
+        _epoch(x, y, torch.Generator().manual_seed(3), augmentation=aug, shard=(rank, 2))
+        for rank in (0, 1)
+    ]
     assert [[len(yb) for _, yb in share] for share in shares] == [[2, 2, 1], [2, 2, 1]]
     for (_, yb), (_, first), (_, second) in zip(whole, *shares):
         assert sorted([*first.tolist(), *second.tolist()]) == sorted(yb.tolist())
@@ -132,10 +151,14 @@ def test_restoring_the_generator_state_replays_and_resumes_an_epoch_exactly():
     g.set_state(saved)
     replay = _epoch(data.train_x, data.train_y, g, augmentation=aug, stats=data.stats)
     g.set_state(saved)
-    resumed = _epoch(data.train_x, data.train_y, g, augmentation=aug, stats=data.stats, start_batch=10)
+    resumed = _epoch(
+        data.train_x, data.train_y, g, augmentation=aug, stats=data.stats, start_batch=10
+    )
     assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(full, replay))
     assert len(resumed) == len(full) - 10
-    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(full[10:], resumed))
+    assert all(
+        torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(full[10:], resumed)
+    )
 
 
 def test_augmentation_works_on_rescaled_pixels_when_given_the_stats():
@@ -143,9 +166,15 @@ def test_augmentation_works_on_rescaled_pixels_when_given_the_stats():
     data = prepare_data("digits", (1, 8, 8), preprocessing=config, limit=64)
     x, stats = data.train_x, data.stats
     g = torch.Generator().manual_seed(0)
-    batches = list(iterate_batches(x, data.train_y, 64, False, g, Augmentation(horizontal_flip=True), stats=stats))
-    (xb, _), = batches
-    pixel_flip = stats.normalize(stats.denormalize(x).flip(-1))  # flip the picture, not the normalized values
+    batches = list(
+        iterate_batches(
+            x, data.train_y, 64, False, g, Augmentation(horizontal_flip=True), stats=stats
+        )
+    )
+    ((xb, _),) = batches
+    pixel_flip = stats.normalize(
+        stats.denormalize(x).flip(-1)
+    )  # flip the picture, not the normalized values
     same = (xb - x).abs().amax(dim=(1, 2, 3)) < 1e-4
     flipped = (xb - pixel_flip).abs().amax(dim=(1, 2, 3)) < 1e-4
     assert torch.all(same | flipped) and flipped.any()
@@ -156,7 +185,9 @@ def test_vector_inputs_can_be_augmented_given_their_image_shape():
     data = prepare_data("digits", (64,), limit=32)
     g = torch.Generator().manual_seed(0)
     aug = Augmentation(vertical_flip=True)
-    (xb, _), = list(iterate_batches(data.train_x, data.train_y, 32, False, g, aug, image_shape=data.image_shape))
+    ((xb, _),) = list(
+        iterate_batches(data.train_x, data.train_y, 32, False, g, aug, image_shape=data.image_shape)
+    )
     assert xb.shape == (32, 64) and not torch.equal(xb, data.train_x)
     with pytest.raises(DataError, match="image_shape"):
         iterate_batches(data.train_x, data.train_y, 32, False, g, aug)

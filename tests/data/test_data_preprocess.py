@@ -32,7 +32,9 @@ def test_mean_image_and_std_are_fitted_on_the_training_split_only():
     rescaled = raw.train_images.float() / 255
     train_mean = rescaled[train].mean(dim=0)
     assert torch.allclose(data.stats.mean, train_mean, atol=1e-6)
-    assert not torch.allclose(data.stats.mean, rescaled.mean(dim=0), atol=1e-4)  # all data would differ
+    assert not torch.allclose(
+        data.stats.mean, rescaled.mean(dim=0), atol=1e-4
+    )  # all data would differ
     std = (rescaled[train] - train_mean).pow(2).mean().sqrt()
     assert torch.allclose(data.stats.std.flatten(), std.reshape(1), atol=1e-5)
     # training inputs come out centred with unit spread; the other splits only approximately
@@ -71,7 +73,9 @@ def test_resize_is_antialiased():
     x = checker.float().view(1, 1, 12, 12)
     small = resize_images(x, (4, 4))
     assert small.shape == (1, 1, 4, 4)
-    assert (small - 0.5).abs().max() < 0.2  # without antialiasing each output is a single pixel: 0 or 1
+    assert (
+        small - 0.5
+    ).abs().max() < 0.2  # without antialiasing each output is a single pixel: 0 or 1
     assert resize_images(x, (12, 12)) is x
 
 
@@ -83,7 +87,12 @@ def test_digits_as_rgb_32px():
 
 @pytest.mark.parametrize(
     ("features", "source", "expected"),
-    [(64, (1, 8, 8), (1, 8, 8)), (256, (1, 8, 8), (1, 16, 16)), (3 * 100, (3, 32, 32), (3, 10, 10)), (60, (1, 6, 10), (1, 6, 10))],
+    [
+        (64, (1, 8, 8), (1, 8, 8)),
+        (256, (1, 8, 8), (1, 16, 16)),
+        (3 * 100, (3, 32, 32), (3, 10, 10)),
+        (60, (1, 6, 10), (1, 6, 10)),
+    ],
 )
 def test_vector_inputs_take_square_images_of_the_right_size(features, source, expected):
     assert image_shape_for_input((features,), source) == expected
@@ -111,7 +120,11 @@ def test_to_network_input_matches_what_prepare_data_produced():
     data = prepare_data("digits", (3, 12, 12), preprocessing=config, seed=1)
     raw = load_source("digits")
     train = split_indices(raw.train_labels, val_fraction=0.1, test_fraction=0.1, seed=1).train
-    again = to_network_input(raw.train_images[train[:5]], (3, 12, 12), NormStats.from_dict(json.loads(json.dumps(data.stats.to_dict()))))
+    again = to_network_input(
+        raw.train_images[train[:5]],
+        (3, 12, 12),
+        NormStats.from_dict(json.loads(json.dumps(data.stats.to_dict()))),
+    )
     assert torch.allclose(again, data.train_x[:5], atol=1e-5)
 
 

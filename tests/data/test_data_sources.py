@@ -41,7 +41,8 @@ def test_mnist_is_read_from_idx_files_without_downloading(tmp_path, formats, off
 
 
 def test_gzipped_idx_files_alone_are_enough(tmp_path, formats, offline):
-    # torchvision reads only unpacked files, and would re-download .gz files that are not the official ones
+    # torchvision reads only unpacked files, and would re-download .gz files that are not the
+    # official ones
     written = formats.write_mnist(tmp_path, raw=False, gz=True)
     raw = load_source("mnist", tmp_path)
     assert np.array_equal(raw.train_images[:, 0].numpy(), written.train.images)
@@ -125,11 +126,21 @@ def test_cifar_pickle_that_would_run_code_is_refused(tmp_path, formats):
 @pytest.mark.parametrize(
     ("spec", "expected_place", "expected_files"),
     [
-        ("mnist", os.path.join("MNIST", "raw"), ["train-images-idx3-ubyte(.gz)", "t10k-labels-idx1-ubyte(.gz)"]),
-        ("cifar10", "cifar-10-batches-py", ["data_batch_1..5, test_batch, batches.meta", "cifar-10-python.tar.gz"]),
+        (
+            "mnist",
+            os.path.join("MNIST", "raw"),
+            ["train-images-idx3-ubyte(.gz)", "t10k-labels-idx1-ubyte(.gz)"],
+        ),
+        (
+            "cifar10",
+            "cifar-10-batches-py",
+            ["data_batch_1..5, test_batch, batches.meta", "cifar-10-python.tar.gz"],
+        ),
     ],
 )
-def test_missing_dataset_offline_says_what_to_put_where(tmp_path, offline, spec, expected_place, expected_files):
+def test_missing_dataset_offline_says_what_to_put_where(
+    tmp_path, offline, spec, expected_place, expected_files
+):
     start = time.monotonic()
     with pytest.raises(DataError) as err:
         load_source(spec, tmp_path)
@@ -149,12 +160,17 @@ def test_data_dir_defaults_to_the_environment_variable(tmp_path, formats, monkey
 
 
 def _class_folder(root, formats, rng):
-    """cats: three 10×12 RGB images and one 20×24; dogs: two 10×12 images, a broken file, a text file."""
+    """cats: three 10×12 RGB images and one 20×24; dogs: two 10×12 images, a broken file, a text
+    file."""
     for i in range(3):
-        formats.write_png(root / "cats" / f"c{i}.png", rng.integers(0, 256, (10, 12, 3), dtype=np.uint8))
+        formats.write_png(
+            root / "cats" / f"c{i}.png", rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)
+        )
     formats.write_png(root / "cats" / "big.png", rng.integers(0, 256, (20, 24, 3), dtype=np.uint8))
     for i in range(2):
-        formats.write_png(root / "dogs" / f"d{i}.png", rng.integers(0, 256, (10, 12, 3), dtype=np.uint8))
+        formats.write_png(
+            root / "dogs" / f"d{i}.png", rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)
+        )
     (root / "dogs" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
     (root / "dogs" / "notes.txt").write_text("not an image, ignored")
     return root / "dogs" / "broken.png"
@@ -166,9 +182,17 @@ def test_image_folder_skips_and_counts_unreadable_files(tmp_path, formats, caplo
     with caplog.at_level(logging.WARNING, logger="designer.data"):
         raw = load_source(f"folder:{root}")
     assert raw.skipped == [str(broken)]
-    assert any("skipped 1 unreadable" in r.getMessage() and r.name == "designer.data" for r in caplog.records)
+    assert any(
+        "skipped 1 unreadable" in r.getMessage() and r.name == "designer.data"
+        for r in caplog.records
+    )
     assert raw.classes == ["cats", "dogs"] and raw.name == "pets"
-    assert raw.train_images.shape == (6, 3, 10, 12)  # the odd 20×24 image resized to the common size
+    assert raw.train_images.shape == (
+        6,
+        3,
+        10,
+        12,
+    )  # the odd 20×24 image resized to the common size
     assert raw.train_labels.tolist() == [0, 0, 0, 0, 1, 1]
     from PIL import Image
 
@@ -182,7 +206,9 @@ def test_image_folder_to_a_given_size_and_grayscale(tmp_path, formats):
     rng = np.random.default_rng(1)
     for cls in ("a", "b"):
         for i in range(2):
-            formats.write_png(tmp_path / "g" / cls / f"{i}.png", rng.integers(0, 256, (9, 9), dtype=np.uint8))
+            formats.write_png(
+                tmp_path / "g" / cls / f"{i}.png", rng.integers(0, 256, (9, 9), dtype=np.uint8)
+            )
     raw = load_source(str(tmp_path / "g"), image_size=(4, 6))  # a plain path works as a spec too
     assert raw.train_images.shape == (4, 1, 4, 6)
 
@@ -192,7 +218,10 @@ def test_image_folder_with_train_and_test_subfolders(tmp_path, formats):
     for split, n in (("train", 3), ("test", 1)):
         for cls in ("x", "y"):
             for i in range(n):
-                formats.write_png(tmp_path / split / cls / f"{i}.png", rng.integers(0, 256, (8, 8, 3), dtype=np.uint8))
+                formats.write_png(
+                    tmp_path / split / cls / f"{i}.png",
+                    rng.integers(0, 256, (8, 8, 3), dtype=np.uint8),
+                )
     raw = load_source(f"folder:{tmp_path}")
     assert raw.classes == ["x", "y"]
     assert len(raw.train_images) == 6 and len(raw.test_images) == 2

@@ -10,7 +10,9 @@ import torch
 from designer.data import DataError, split_indices
 
 # an imbalanced label set: 600 / 300 / 100
-LABELS = torch.cat([torch.zeros(600), torch.ones(300), torch.full((100,), 2)]).long()[torch.randperm(1000, generator=torch.Generator().manual_seed(5))]
+LABELS = torch.cat([torch.zeros(600), torch.ones(300), torch.full((100,), 2)]).long()[
+    torch.randperm(1000, generator=torch.Generator().manual_seed(5))
+]
 
 
 def test_same_seed_same_split_other_seed_other_split():
@@ -50,7 +52,11 @@ def test_unstratified_split_is_still_seeded():
 
 @pytest.mark.parametrize(
     ("val", "test", "message"),
-    [(1.0, 0.0, "validation fraction"), (-0.1, 0.1, "validation fraction"), (0.5, 0.5, "add up to 1")],
+    [
+        (1.0, 0.0, "validation fraction"),
+        (-0.1, 0.1, "validation fraction"),
+        (0.5, 0.5, "add up to 1"),
+    ],
 )
 def test_bad_fractions_are_refused(val, test, message):
     with pytest.raises(DataError, match=message):

@@ -24,17 +24,19 @@ def mnist_server(tmp_path, monkeypatch):
     handler.log_message = lambda *args: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    resources = [(p.name, hashlib.md5(p.read_bytes()).hexdigest())  # noqa: S324
-                 for p in sorted(served.glob("*.gz"))]
-    monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors",
-                        [f"http://127.0.0.1:{httpd.server_address[1]}/"])
+    resources = [
+        (p.name, hashlib.md5(p.read_bytes()).hexdigest()) for p in sorted(served.glob("*.gz"))
+    ]
+    monkeypatch.setattr(
+        torchvision.datasets.MNIST, "mirrors", [f"http://127.0.0.1:{httpd.server_address[1]}/"]
+    )
     monkeypatch.setattr(torchvision.datasets.MNIST, "resources", resources)
     yield written, resources
     httpd.shutdown()
 
 
 def test_a_download_reports_progress_per_file_and_loads(mnist_server, tmp_path):
-    written, resources = mnist_server
+    _written, resources = mnist_server
     seen = []
     raw = load_source("mnist", tmp_path / "data", progress=lambda *a: seen.append(a))
     assert len(raw.train_labels) == 30 and len(raw.test_labels) == 10
@@ -52,7 +54,8 @@ def test_a_stopped_download_leaves_no_partial_file(mnist_server, tmp_path):
 
 def test_a_damaged_download_is_refused(mnist_server, tmp_path, monkeypatch):
     _written, resources = mnist_server
-    monkeypatch.setattr(torchvision.datasets.MNIST, "resources",
-                        [(name, "0" * 32) for name, _ in resources])
+    monkeypatch.setattr(
+        torchvision.datasets.MNIST, "resources", [(name, "0" * 32) for name, _ in resources]
+    )
     with pytest.raises(DataError, match="damaged"):
         load_source("mnist", tmp_path / "data")

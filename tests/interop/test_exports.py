@@ -25,13 +25,25 @@ def rich_design():
     """Branches (residual, inception, fire), BatchNorm, shift, pooling, LRN, dropout: the
     constructs the exporters have to get right."""
     return chain(
-        ("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}), "BatchNorm", "ReLU",
+        ("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+        "BatchNorm",
+        "ReLU",
         ("ResidualBasicBlock", {"out_channels": 8}),
-        ("InceptionModule", {"ch1x1": 4, "ch3x3red": 4, "ch3x3": 4, "ch5x5red": 2, "ch5x5": 4, "pool_proj": 4}),
-        ("Shift", {"mode": "channel"}), ("MaxPool2d", {"kernel_size": 2}), "LocalResponseNorm",
+        (
+            "InceptionModule",
+            {"ch1x1": 4, "ch3x3red": 4, "ch3x3": 4, "ch5x5red": 2, "ch5x5": 4, "pool_proj": 4},
+        ),
+        ("Shift", {"mode": "channel"}),
+        ("MaxPool2d", {"kernel_size": 2}),
+        "LocalResponseNorm",
         ("FireModule", {"squeeze": 4, "expand1x1": 4, "expand3x3": 4}),
-        "GlobalAvgPool", "Flatten", ("Dropout", {"p": 0.3}), ("Linear", {"out_features": 10}),
-        input_shape=(3, 16, 16), name="Rich")
+        "GlobalAvgPool",
+        "Flatten",
+        ("Dropout", {"p": 0.3}),
+        ("Linear", {"out_features": 10}),
+        input_shape=(3, 16, 16),
+        name="Rich",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +84,9 @@ def test_state_dict_loads_strictly_into_the_exported_code(trained, tmp_path):
 
 def test_torchscript(trained, tmp_path):
     design, model = trained
-    how = exports.export_torchscript(model, tmp_path / "m.pt", exports.example_input(design.input_shape))
+    how = exports.export_torchscript(
+        model, tmp_path / "m.pt", exports.example_input(design.input_shape)
+    )
     assert how == "script"
     loaded = torch.jit.load(str(tmp_path / "m.pt"))
     x = inputs(design, 3)
@@ -122,9 +136,21 @@ def test_export_verb_with_weights(capsys, tmp_path, trained):
     save_design(design, tmp_path / "d.json")
     save_weights(model, tmp_path / "w.safetensors")
     out_dir = tmp_path / "out"
-    code, _out, err = run(capsys, "export", tmp_path / "d.json", "--weights", tmp_path / "w.safetensors",
-                         "--code", out_dir / "m.py", "--state-dict", out_dir / "m.safetensors",
-                         "--torchscript", out_dir / "m.pt", "--pt2", out_dir / "m.pt2")
+    code, _out, err = run(
+        capsys,
+        "export",
+        tmp_path / "d.json",
+        "--weights",
+        tmp_path / "w.safetensors",
+        "--code",
+        out_dir / "m.py",
+        "--state-dict",
+        out_dir / "m.safetensors",
+        "--torchscript",
+        out_dir / "m.pt",
+        "--pt2",
+        out_dir / "m.pt2",
+    )
     assert code == 0, err
     assert {p.name for p in out_dir.iterdir()} == {"m.py", "m.safetensors", "m.pt", "m.pt2"}
     x = inputs(design, 2)
@@ -136,30 +162,51 @@ def test_export_verb_with_weights(capsys, tmp_path, trained):
 def test_export_verb_weight_sources(capsys, tmp_path, trained):
     design, model = trained
     save_design(design, tmp_path / "fresh.json")
-    code, out, _ = run(capsys, "export", tmp_path / "fresh.json", "--state-dict", tmp_path / "a.safetensors")
+    code, out, _ = run(
+        capsys, "export", tmp_path / "fresh.json", "--state-dict", tmp_path / "a.safetensors"
+    )
     assert code == 0 and "fresh (untrained) weights" in out
 
     design.metadata["weights"] = "own.safetensors"
     save_design(design, tmp_path / "own.json")
     save_weights(model, tmp_path / "own.safetensors")
-    code, out, _ = run(capsys, "export", tmp_path / "own.json", "--state-dict", tmp_path / "b.safetensors")
+    code, out, _ = run(
+        capsys, "export", tmp_path / "own.json", "--state-dict", tmp_path / "b.safetensors"
+    )
     assert code == 0 and "own.safetensors" in out
-    assert all(torch.equal(load_file(tmp_path / "b.safetensors")[k], v) for k, v in model.state_dict().items())
+    assert all(
+        torch.equal(load_file(tmp_path / "b.safetensors")[k], v)
+        for k, v in model.state_dict().items()
+    )
 
-    save_weights(compile_design(chain(("Linear", {"out_features": 10}), input_shape=(4,))),
-                 tmp_path / "other.safetensors")
-    refused = run(capsys, "export", tmp_path / "fresh.json",
-                  "--weights", tmp_path / "other.safetensors", "--onnx", tmp_path / "c.onnx")
-    message = (f"netdesigner: error: {tmp_path / 'other.safetensors'}: the tensor 'conv2d.weight' "
-               "is missing (and 61 more)\n")
+    save_weights(
+        compile_design(chain(("Linear", {"out_features": 10}), input_shape=(4,))),
+        tmp_path / "other.safetensors",
+    )
+    refused = run(
+        capsys,
+        "export",
+        tmp_path / "fresh.json",
+        "--weights",
+        tmp_path / "other.safetensors",
+        "--onnx",
+        tmp_path / "c.onnx",
+    )
+    message = (
+        f"netdesigner: error: {tmp_path / 'other.safetensors'}: the tensor 'conv2d.weight' "
+        "is missing (and 61 more)\n"
+    )
     assert refused == (1, "", message)
     assert not (tmp_path / "c.onnx").exists()
 
 
-@pytest.mark.parametrize("argv, message", [
-    ([], "say what to export"),
-    (["--weights", "w.safetensors", "--code", "m.py"], "--weights is for the model exports"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "say what to export"),
+        (["--weights", "w.safetensors", "--code", "m.py"], "--weights is for the model exports"),
+    ],
+)
 def test_export_verb_usage_errors(capsys, tmp_path, argv, message):
     save_design(rich_design(), tmp_path / "d.json")
     code, _, err = run(capsys, "export", tmp_path / "d.json", *argv)

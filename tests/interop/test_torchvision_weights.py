@@ -47,8 +47,21 @@ def test_weights_file_maps_into_the_design(suffix, squeezenet, tmp_path, capsys)
     else:
         save_file(state_of(squeezenet), src)
     out = tmp_path / "net.json"
-    assert main(["new", "--template", "squeezenet1_1", "--option", "input_size=64",
-                 "--weights-file", str(src), str(out)]) == 0
+    assert (
+        main(
+            [
+                "new",
+                "--template",
+                "squeezenet1_1",
+                "--option",
+                "input_size=64",
+                "--weights-file",
+                str(src),
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "net.safetensors" in capsys.readouterr().out
     design = load_design(out)
     assert design.metadata["weights"] == "net.safetensors"
@@ -73,8 +86,21 @@ def test_legacy_densenet_names_and_missing_counters_are_understood(tmp_path):
     assert "features.denseblock1.denselayer1.norm.1.weight" in legacy
     torch.save(legacy, tmp_path / "densenet121-a639ec97.pth")
     out = tmp_path / "d.json"
-    assert main(["new", "--template", "densenet121", "--option", "input_size=64",
-                 "--weights-file", str(tmp_path / "densenet121-a639ec97.pth"), str(out)]) == 0
+    assert (
+        main(
+            [
+                "new",
+                "--template",
+                "densenet121",
+                "--option",
+                "input_size=64",
+                "--weights-file",
+                str(tmp_path / "densenet121-a639ec97.pth"),
+                str(out),
+            ]
+        )
+        == 0
+    )
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         expected = ref(x)
@@ -108,8 +134,13 @@ def test_a_pickle_payload_is_refused_without_running_it(squeezenet, tmp_path, ca
     state = dict(squeezenet.state_dict())
     state["extra"] = Payload(marker)
     torch.save(state, tmp_path / "evil.pth")
-    _refused(tmp_path, capsys, ["--weights-file", str(tmp_path / "evil.pth")],
-             "evil.pth", "pickled Python objects")
+    _refused(
+        tmp_path,
+        capsys,
+        ["--weights-file", str(tmp_path / "evil.pth")],
+        "evil.pth",
+        "pickled Python objects",
+    )
     assert not marker.exists()
 
 
@@ -117,27 +148,53 @@ def test_a_missing_tensor_is_named(squeezenet, tmp_path, capsys):
     state = state_of(squeezenet)
     del state["features.3.expand3x3.bias"]
     save_file(state, tmp_path / "w.safetensors")
-    _refused(tmp_path, capsys, ["--weights-file", str(tmp_path / "w.safetensors")],
-             "the tensor 'features.3.expand3x3.bias' is missing")
+    _refused(
+        tmp_path,
+        capsys,
+        ["--weights-file", str(tmp_path / "w.safetensors")],
+        "the tensor 'features.3.expand3x3.bias' is missing",
+    )
 
 
 def test_an_unexpected_tensor_is_named(squeezenet, tmp_path, capsys):
     state = state_of(squeezenet)
     state["features.3.extra.weight"] = torch.zeros(3)
     save_file(state, tmp_path / "w.safetensors")
-    _refused(tmp_path, capsys, ["--weights-file", str(tmp_path / "w.safetensors")],
-             "'features.3.extra.weight' does not belong")
+    _refused(
+        tmp_path,
+        capsys,
+        ["--weights-file", str(tmp_path / "w.safetensors")],
+        "'features.3.extra.weight' does not belong",
+    )
 
 
 def test_a_shape_mismatch_is_named_with_a_hint(tmp_path, capsys):
     ten = torchvision.models.squeezenet1_1(weights=None, num_classes=10)
     torch.save(ten.state_dict(), tmp_path / "ten.pt")
-    _refused(tmp_path, capsys, ["--weights-file", str(tmp_path / "ten.pt")],
-             "the tensor 'classifier.1.weight' has shape (10, 512, 1, 1)",
-             "needs (1000, 512, 1, 1)", "num_classes=N")
+    _refused(
+        tmp_path,
+        capsys,
+        ["--weights-file", str(tmp_path / "ten.pt")],
+        "the tensor 'classifier.1.weight' has shape (10, 512, 1, 1)",
+        "needs (1000, 512, 1, 1)",
+        "num_classes=N",
+    )
     # With the option the same file fits.
-    assert main(["new", "--template", "squeezenet1_1", "--option", "num_classes=10",
-                 "--weights-file", str(tmp_path / "ten.pt"), str(tmp_path / "ten.json")]) == 0
+    assert (
+        main(
+            [
+                "new",
+                "--template",
+                "squeezenet1_1",
+                "--option",
+                "num_classes=10",
+                "--weights-file",
+                str(tmp_path / "ten.pt"),
+                str(tmp_path / "ten.json"),
+            ]
+        )
+        == 0
+    )
     assert summarize(load_design(tmp_path / "ten.json")).output_shape == (10,)
 
 
@@ -149,8 +206,14 @@ def test_another_architecture_is_refused(tmp_path, capsys):
 def test_existing_files_are_not_overwritten(squeezenet, tmp_path, capsys):
     torch.save(squeezenet.state_dict(), tmp_path / "w.pth")
     (tmp_path / "net.safetensors").write_bytes(b"precious")
-    args = ["new", "--template", "squeezenet1_1", "--weights-file", str(tmp_path / "w.pth"),
-            str(tmp_path / "net.json")]
+    args = [
+        "new",
+        "--template",
+        "squeezenet1_1",
+        "--weights-file",
+        str(tmp_path / "w.pth"),
+        str(tmp_path / "net.json"),
+    ]
     assert main(args) == 1
     assert "net.safetensors exists already" in capsys.readouterr().err
     assert (tmp_path / "net.safetensors").read_bytes() == b"precious"
@@ -166,12 +229,27 @@ def test_pretrained_googlenet_from_torch_s_cache(tmp_path, monkeypatch):
     weights = torchvision.models.GoogLeNet_Weights.DEFAULT
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
     cached.parent.mkdir(parents=True)
-    ref = randomize_(torchvision.models.GoogLeNet(aux_logits=True, transform_input=True,
-                                                  init_weights=False), seed=5).eval()
+    ref = randomize_(
+        torchvision.models.GoogLeNet(aux_logits=True, transform_input=True, init_weights=False),
+        seed=5,
+    ).eval()
     torch.save(ref.state_dict(), cached)
     out = tmp_path / "g.json"
-    assert main(["new", "--template", "googlenet", "--option", "input_size=64",
-                 "--pretrained", "imagenet", str(out)]) == 0
+    assert (
+        main(
+            [
+                "new",
+                "--template",
+                "googlenet",
+                "--option",
+                "input_size=64",
+                "--pretrained",
+                "imagenet",
+                str(out),
+            ]
+        )
+        == 0
+    )
     design = load_design(out)
     assert design.metadata["weights_source"] == "GoogLeNet_Weights.IMAGENET1K_V1"
     assert design.metadata["template_options"]["transform_input"] is True
@@ -185,11 +263,32 @@ def test_pretrained_googlenet_from_torch_s_cache(tmp_path, monkeypatch):
 
 def test_pretrained_offline_fails_clearly(tmp_path):
     """A real download attempt through a proxy that refuses connections, in a subprocess."""
-    env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch"), "NO_PROXY": "", "no_proxy": "",
-           "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
-    proc = subprocess.run([sys.executable, "-m", "designer", "new", "--template", "resnet18",
-                           "--pretrained", "imagenet", str(tmp_path / "r.json")],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "TORCH_HOME": str(tmp_path / "torch"),
+        "NO_PROXY": "",
+        "no_proxy": "",
+        "https_proxy": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "designer",
+            "new",
+            "--template",
+            "resnet18",
+            "--pretrained",
+            "imagenet",
+            str(tmp_path / "r.json"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "cannot download torchvision's ResNet18_Weights.IMAGENET1K_V1" in proc.stderr
     assert "--weights-file PATH" in proc.stderr and "Traceback" not in proc.stderr
@@ -202,12 +301,31 @@ def test_a_damaged_cached_download_is_reported(tmp_path, monkeypatch, capsys):
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"half a download")
-    err = _refused(tmp_path, capsys, ["--pretrained", "imagenet"], "could not be read from",
-                   str(cached), "--weights-file")
+    err = _refused(
+        tmp_path,
+        capsys,
+        ["--pretrained", "imagenet"],
+        "could not be read from",
+        str(cached),
+        "--weights-file",
+    )
     assert "SqueezeNet1_1_Weights.IMAGENET1K_V1" in err
 
 
 def test_pretrained_weights_need_the_imagenet_classes(tmp_path, capsys):
-    assert main(["new", "--template", "resnet18", "--option", "num_classes=2", "--pretrained",
-                 "imagenet", str(tmp_path / "r.json")]) == 2
+    assert (
+        main(
+            [
+                "new",
+                "--template",
+                "resnet18",
+                "--option",
+                "num_classes=2",
+                "--pretrained",
+                "imagenet",
+                str(tmp_path / "r.json"),
+            ]
+        )
+        == 2
+    )
     assert "netdesigner transfer OUT.json --classes 2" in capsys.readouterr().err

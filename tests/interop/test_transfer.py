@@ -33,8 +33,10 @@ def tensors_of(design, model):
     """The model's state_dict keyed by node name + tensor path (stable across edits)."""
     code = generate(design)
     names = {attr: design.nodes[nid].name for nid, attr in code.module_names.items()}
-    return {names[k.partition(".")[0]] + "." + k.partition(".")[2]: v
-            for k, v in model.state_dict().items()}
+    return {
+        names[k.partition(".")[0]] + "." + k.partition(".")[2]: v
+        for k, v in model.state_dict().items()
+    }
 
 
 def edited(design, model, edit_fn):
@@ -63,8 +65,7 @@ def test_replace_head_keeps_every_other_weight(resnet):
 
 def test_replace_head_with_hidden_layers_seed_000(resnet):
     design, model = resnet
-    new, _, edit = edited(design, model,
-                          lambda d: tr.replace_head(d, 1, hidden=[256], dropout=0.5))
+    new, _, edit = edited(design, model, lambda d: tr.replace_head(d, 1, hidden=[256], dropout=0.5))
     order = [new.nodes[n].name for n in analyze(new).order]
     assert order[-6:] == ["avgpool", "fc_new1", "relu_new1", "dropout_new1", "fc", "output"]
     assert new.find("fc_new1").params["out_features"] == 256
@@ -77,13 +78,24 @@ def test_freeze_until_counts_frozen_params_as_non_trainable(resnet):
     design, _ = resnet
     frozen = tr.freeze_until(design, "layer3_1")
     names = {design.nodes[n].name for n in frozen}
-    assert names == {"conv1", "bn1", "relu", "maxpool", "layer1_0", "layer1_1", "layer2_0",
-                     "layer2_1", "layer3_0", "layer3_1"}
+    assert names == {
+        "conv1",
+        "bn1",
+        "relu",
+        "maxpool",
+        "layer1_0",
+        "layer1_1",
+        "layer2_0",
+        "layer2_1",
+        "layer3_0",
+        "layer3_1",
+    }
     s, info = summarize(design), analyze(design).info
     learned = {n.name: info[n.id].trainable_params for n in design.nodes.values()}
     assert s.trainable_params == sum(v for k, v in learned.items() if k not in names)
-    assert s.non_trainable_params == sum(learned[k] for k in names) + \
-        sum(i.buffer_params for i in info.values())
+    assert s.non_trainable_params == sum(learned[k] for k in names) + sum(
+        i.buffer_params for i in info.values()
+    )
     tr.unfreeze_all(design)
     assert all(n.trainable for n in design.nodes.values())
 
@@ -122,8 +134,9 @@ def test_cut_at_makes_a_feature_extractor_with_the_same_features(tmp_path):
 
 def test_cut_at_with_a_new_head(resnet):
     design, model = resnet
-    new, _, edit = edited(design, model,
-                          lambda d: tr.cut_at(d, "layer4_1", num_classes=5, hidden=[64]))
+    new, _, edit = edited(
+        design, model, lambda d: tr.cut_at(d, "layer4_1", num_classes=5, hidden=[64])
+    )
     assert {new.nodes[n].name for n in edit.fresh} >= {"classifier_new", "fc_new1"}
     assert new.num_classes == 5 and new.task == "classification"
     assert "fc" not in {n.name for n in new.nodes.values()}
@@ -133,7 +146,9 @@ def test_cut_at_with_a_new_head(resnet):
 def test_grayscale_input_equals_the_gray_image_three_times(resnet):
     design, model = resnet
     new, new_model, edit = edited(design, model, lambda d: tr.adapt_input(d, channels=1))
-    assert edit.input_channels == (3, 1) and {new.nodes[n].name for n in edit.input_nodes} == {"conv1"}
+    assert edit.input_channels == (3, 1) and {new.nodes[n].name for n in edit.input_nodes} == {
+        "conv1"
+    }
     assert new.input_shape == (1, 32, 32)
     gray = torch.randn(2, 1, 32, 32)
     with torch.no_grad():
@@ -180,10 +195,14 @@ def test_stage_depth_adds_and_removes_blocks(resnet):
 def test_failed_edits_change_nothing(resnet):
     design, _ = resnet
     before = dumps(design)
-    for bad in (lambda: tr.replace_head(design, 0), lambda: tr.cut_at(design, "layer9"),
-                lambda: tr.cut_at(design, "output"), lambda: tr.set_stage_depth(design, 1, 0),
-                lambda: tr.replace_head(design, 3, hidden=[0]),
-                lambda: tr.adapt_input(design, size=0)):
+    for bad in (
+        lambda: tr.replace_head(design, 0),
+        lambda: tr.cut_at(design, "layer9"),
+        lambda: tr.cut_at(design, "output"),
+        lambda: tr.set_stage_depth(design, 1, 0),
+        lambda: tr.replace_head(design, 3, hidden=[0]),
+        lambda: tr.adapt_input(design, size=0),
+    ):
         with pytest.raises(tr.TransferError):
             bad()
     assert dumps(design) == before
@@ -227,8 +246,24 @@ def saved(resnet, tmp_path):
 def test_transfer_verb_writes_a_design_and_weights_that_load_strictly(saved, tmp_path, capsys):
     path, model = saved
     out = tmp_path / "cats.json"
-    assert main(["transfer", str(path), "--classes", "2", "--freeze-until", "layer4_0",
-                 "--lr-mult", "fc=10", "--input", "1x32x32", str(out)]) == 0
+    assert (
+        main(
+            [
+                "transfer",
+                str(path),
+                "--classes",
+                "2",
+                "--freeze-until",
+                "layer4_0",
+                "--lr-mult",
+                "fc=10",
+                "--input",
+                "1x32x32",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "new classifier for 2 classes" in text and "cats.safetensors" in text
     design = load_design(out)
@@ -297,8 +332,22 @@ def test_training_settings_travel_with_a_new_input_and_dataset(tmp_path):
     from designer.training.engine import prepare_for
 
     assert main(["new", "--template", "resnet18", str(tmp_path / "r.json")]) == 0
-    assert main(["transfer", str(tmp_path / "r.json"), str(tmp_path / "d.json"), "--input",
-                 "1x32x32", "--classes", "10", "--data", "digits"]) == 0
+    assert (
+        main(
+            [
+                "transfer",
+                str(tmp_path / "r.json"),
+                str(tmp_path / "d.json"),
+                "--input",
+                "1x32x32",
+                "--classes",
+                "10",
+                "--data",
+                "digits",
+            ]
+        )
+        == 0
+    )
     design = load_design(tmp_path / "d.json")
     config = config_for_design(design)
     assert config.dataset == "digits" and not config.augmentation.horizontal_flip

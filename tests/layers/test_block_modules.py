@@ -77,8 +77,9 @@ def _constructor_args(source: str) -> dict[str, list[str]]:
     out = {}
     for node in ast.parse(source).body:
         if isinstance(node, ast.ClassDef) and node.name in types:
-            init = next(n for n in node.body if isinstance(n, ast.FunctionDef)
-                        and n.name == "__init__")
+            init = next(
+                n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+            )
             out[node.name] = [a.arg for a in init.args.args[1:]]
     return out
 
@@ -94,14 +95,20 @@ def _run(model, x, train):
 @st.composite
 def block_uses(draw, spec):
     params = {p.name: draw(st.sampled_from(_values(p))) for p in spec.params}
-    in_shape = (draw(st.sampled_from([1, 2, 3, 4, 6])), draw(st.integers(5, 8)),
-                draw(st.integers(5, 8)))
+    in_shape = (
+        draw(st.sampled_from([1, 2, 3, 4, 6])),
+        draw(st.integers(5, 8)),
+        draw(st.integers(5, 8)),
+    )
     return params, in_shape
 
 
 @pytest.mark.parametrize("spec", BLOCKS, ids=lambda s: s.type)
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_the_class_is_the_inner_graph(spec, data):
     params, in_shape = data.draw(block_uses(spec))
@@ -132,21 +139,36 @@ def test_the_class_is_the_inner_graph(spec, data):
 # Configurations that leave optional submodules out (no shortcut projection, no expansion, no
 # activation, no dropout, no BatchNorm), which TorchScript must compile away.
 SCRIPTED = [
-    ("ResidualBasicBlock", {"out_channels": 4}), ("ResidualBasicBlock", {"out_channels": 8}),
-    ("ResidualBottleneck", {"width": 1}), ("ResidualBottleneck", {"width": 2, "stride": 2}),
+    ("ResidualBasicBlock", {"out_channels": 4}),
+    ("ResidualBasicBlock", {"out_channels": 8}),
+    ("ResidualBottleneck", {"width": 1}),
+    ("ResidualBottleneck", {"width": 2, "stride": 2}),
     ("InvertedResidual", {"out_channels": 4, "expand_ratio": 1}),
     ("InvertedResidual", {"out_channels": 6, "stride": 2}),
-    ("ConvBNAct", {"out_channels": 4, "activation": "none"}), ("ConvBNAct", {"out_channels": 4}),
+    ("ConvBNAct", {"out_channels": 4, "activation": "none"}),
+    ("ConvBNAct", {"out_channels": 4}),
     ("DenseBlock", {"num_layers": 2, "growth_rate": 2, "drop_rate": 0.2}),
-    ("DenseLayer", {"growth_rate": 2}), ("DenseTransition", {}),
-    ("InceptionModule", {"ch1x1": 1, "ch3x3red": 1, "ch3x3": 2, "ch5x5red": 1, "ch5x5": 2,
-                         "pool_proj": 1, "batch_norm": False}),
+    ("DenseLayer", {"growth_rate": 2}),
+    ("DenseTransition", {}),
+    (
+        "InceptionModule",
+        {
+            "ch1x1": 1,
+            "ch3x3red": 1,
+            "ch3x3": 2,
+            "ch5x5red": 1,
+            "ch5x5": 2,
+            "pool_proj": 1,
+            "batch_norm": False,
+        },
+    ),
     ("FireModule", {"squeeze": 2, "expand1x1": 2, "expand3x3": 2}),
 ]
 
 
-@pytest.mark.parametrize("node_type,params", SCRIPTED,
-                         ids=[f"{t}-{'-'.join(map(str, p.values()))}" for t, p in SCRIPTED])
+@pytest.mark.parametrize(
+    "node_type,params", SCRIPTED, ids=[f"{t}-{'-'.join(map(str, p.values()))}" for t, p in SCRIPTED]
+)
 def test_the_class_scripts_in_every_configuration(node_type, params):
     design = _design((4, 6, 6), node_type, params)
     assert analyze(design).problems == []

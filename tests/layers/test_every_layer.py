@@ -40,14 +40,49 @@ def single_layer_design(spec):
 
 def test_the_library_has_every_type_the_issue_names():
     names = {s.type for s in list_specs()}
-    for required in ["Conv2d", "ConvTranspose2d", "Linear", "Flatten", "Reshape", "MaxPool2d",
-                     "AvgPool2d", "GlobalAvgPool", "Upsample", "Dropout", "Dropout2d", "BatchNorm",
-                     "LayerNorm", "GroupNorm", "InstanceNorm", "LocalResponseNorm", "ReLU", "ReLU6",
-                     "LeakyReLU", "PReLU", "RReLU", "ELU", "SELU", "GELU", "Sigmoid", "Tanh",
-                     "Softmax", "Add", "Concat", "Shift", "Scale", "InceptionModule",
-                     "ResidualBasicBlock", "ResidualBottleneck", "DenseBlock", "DenseTransition",
-                     "FireModule", "InvertedResidual", "Input", "ClassificationOutput",
-                     "RegressionOutput"]:
+    for required in [
+        "Conv2d",
+        "ConvTranspose2d",
+        "Linear",
+        "Flatten",
+        "Reshape",
+        "MaxPool2d",
+        "AvgPool2d",
+        "GlobalAvgPool",
+        "Upsample",
+        "Dropout",
+        "Dropout2d",
+        "BatchNorm",
+        "LayerNorm",
+        "GroupNorm",
+        "InstanceNorm",
+        "LocalResponseNorm",
+        "ReLU",
+        "ReLU6",
+        "LeakyReLU",
+        "PReLU",
+        "RReLU",
+        "ELU",
+        "SELU",
+        "GELU",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "Add",
+        "Concat",
+        "Shift",
+        "Scale",
+        "InceptionModule",
+        "ResidualBasicBlock",
+        "ResidualBottleneck",
+        "DenseBlock",
+        "DenseTransition",
+        "FireModule",
+        "InvertedResidual",
+        "Input",
+        "ClassificationOutput",
+        "RegressionOutput",
+    ]:
         assert required in names
 
 
@@ -69,7 +104,9 @@ def test_layer_matches_its_module(spec):
     assert out.shape == (2, math.prod(info.shape))
 
     params = sum(p.numel() for p in model.parameters())
-    buffers = sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked"))
+    buffers = sum(
+        b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")
+    )
     assert info.trainable_params == params
     assert info.buffer_params == buffers
     assert info.macs * 2 == flops.get_total_flops() // 2  # batch of 2: FLOPs = 2 x MACs x batch

@@ -57,8 +57,10 @@ def test_imagenet_metadata_is_torchvision_s(t):
 
 
 def test_course_models_keep_the_lecture_counts():
-    counts = {name: summarize(get_template(name).build()) for name in
-              ("lenet5", "mnist_mlp", "cifar10_cnn")}
+    counts = {
+        name: summarize(get_template(name).build())
+        for name in ("lenet5", "mnist_mlp", "cifar10_cnn")
+    }
     assert counts["lenet5"].total_params == 61_706
     assert counts["mnist_mlp"].total_params == 932_362
     assert counts["cifar10_cnn"].total_params == 1_345_066
@@ -76,15 +78,16 @@ def test_thesis_shift_and_scale_follow_the_input_and_every_activation_but_the_la
     types = _types(design)
     assert types[:3] == ["Input", "Shift", "Scale"]
     relus = [i for i, t in enumerate(types) if t == "ReLU"]
-    assert relus and all(types[i + 1:i + 3] == ["Shift", "Scale"] for i in relus)
+    assert relus and all(types[i + 1 : i + 3] == ["Shift", "Scale"] for i in relus)
     # The last activation is the softmax in the loss: nothing follows the classifier.
     last_layer = max(i for i, t in enumerate(types) if t in ("Linear", "Conv2d"))
     assert "Shift" not in types[last_layer:] and "Scale" not in types[last_layer:]
     for node in design.nodes.values():
         if node.type in ("Shift", "Scale"):
             assert node.params["mode"] == "layer"
-    assert summarize(design).trainable_params == \
-        summarize(new_from_template(name)).trainable_params + 2 * (len(relus) + 1)
+    assert summarize(design).trainable_params == summarize(
+        new_from_template(name)
+    ).trainable_params + 2 * (len(relus) + 1)
 
 
 @pytest.mark.parametrize("name", ["thesis_fcn", "thesis_mlp"])
@@ -111,15 +114,21 @@ def test_options_are_parsed_by_the_type_of_their_default():
     t = get_template("resnet50")
     assert option_defaults(t) == {"layers": (3, 4, 6, 3), "num_classes": 1000, "input_size": 224}
     assert parse_option(t, "layers=3,4,23,3") == ("layers", (3, 4, 23, 3))
-    assert parse_option(get_template("googlenet"), "transform_input=true") == ("transform_input", True)
-    with pytest.raises(TemplateOptionError, match="has no option 'depth'; its options are: layers="):
+    assert parse_option(get_template("googlenet"), "transform_input=true") == (
+        "transform_input",
+        True,
+    )
+    with pytest.raises(
+        TemplateOptionError, match="has no option 'depth'; its options are: layers="
+    ):
         parse_option(t, "depth=101")
     with pytest.raises(TemplateOptionError, match="num_classes of resnet50: 'ten'"):
         parse_option(t, "num_classes=ten")
     with pytest.raises(TemplateOptionError, match="layers must be 4 whole numbers"):
         new_from_template("resnet50", layers=(3, 4))
-    assert new_from_template("resnet50", layers=(3, 4, 23, 3)).metadata["template_options"] == \
-        {"layers": [3, 4, 23, 3]}
+    assert new_from_template("resnet50", layers=(3, 4, 23, 3)).metadata["template_options"] == {
+        "layers": [3, 4, 23, 3]
+    }
 
 
 def test_templates_verb_lists_every_template(capsys):
@@ -142,10 +151,16 @@ def test_new_verb_takes_options_and_refuses_bad_ones(tmp_path, capsys):
     from designer.core.serialization import load_design
 
     assert summarize(load_design(out)).trainable_params == 44_549_160  # torchvision's resnet101
-    assert main(["new", "--template", "resnet50", "--option", "depth=101", str(tmp_path / "x.json")]) == 2
+    assert (
+        main(["new", "--template", "resnet50", "--option", "depth=101", str(tmp_path / "x.json")])
+        == 2
+    )
     assert "no option 'depth'" in capsys.readouterr().err
     assert main(["new", "--template", "nonet", str(tmp_path / "x.json")]) == 2
     assert "unknown template 'nonet'" in capsys.readouterr().err
-    assert main(["new", "--template", "lenet5", "--pretrained", "imagenet", str(tmp_path / "x.json")]) == 2
+    assert (
+        main(["new", "--template", "lenet5", "--pretrained", "imagenet", str(tmp_path / "x.json")])
+        == 2
+    )
     assert "no torchvision counterpart" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()

@@ -26,9 +26,20 @@ CASES = [(name, {}) for name in IMAGENET] + [("googlenet", {"transform_input": T
 
 
 def test_the_issue_s_templates_are_all_there():
-    assert set(IMAGENET) >= {"alexnet", "vgg16", "vgg19", "googlenet", "resnet18", "resnet34",
-                             "resnet50", "resnet152", "densenet121", "squeezenet1_0",
-                             "squeezenet1_1", "mobilenet_v2"}
+    assert set(IMAGENET) >= {
+        "alexnet",
+        "vgg16",
+        "vgg19",
+        "googlenet",
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "resnet152",
+        "densenet121",
+        "squeezenet1_0",
+        "squeezenet1_1",
+        "mobilenet_v2",
+    }
 
 
 def check_equivalent(design, link, tmp_path, seed=0):
@@ -46,8 +57,9 @@ def check_equivalent(design, link, tmp_path, seed=0):
     assert rel_diff(got, expected) < 1e-4
 
 
-@pytest.mark.parametrize("name,options", CASES,
-                         ids=[n + "".join(f"-{k}" for k in o) for n, o in CASES])
+@pytest.mark.parametrize(
+    "name,options", CASES, ids=[n + "".join(f"-{k}" for k in o) for n, o in CASES]
+)
 def test_template_equals_torchvision(name, options, tmp_path):
     options = {**options, "input_size": 224 if name in FULL_SIZE else 64}
     design = new_from_template(name, **options)
@@ -59,16 +71,26 @@ def test_resnet50_is_a_stem_16_bottleneck_blocks_and_a_head():
     types = [n.type for n in design.nodes.values()]
     assert types.count("ResidualBottleneck") == 16
     assert [t for t in types if t != "ResidualBottleneck"] == [
-        "Input", "Conv2d", "BatchNorm", "ReLU", "MaxPool2d", "GlobalAvgPool", "Linear",
-        "ClassificationOutput"]
+        "Input",
+        "Conv2d",
+        "BatchNorm",
+        "ReLU",
+        "MaxPool2d",
+        "GlobalAvgPool",
+        "Linear",
+        "ClassificationOutput",
+    ]
     assert [len(s) for s in stages(design)] == [3, 4, 6, 3]
 
 
-@pytest.mark.parametrize("name,stage_edits,variant", [
-    ("resnet50", {3: 23}, {"layers": (3, 4, 23, 3)}),            # = torchvision resnet101
-    ("resnet18", {1: 1, 4: 3}, {"layers": (1, 2, 2, 3)}),        # a ResNet torchvision can build
-    ("densenet121", {3: 32, 4: 32}, {"block_config": (6, 12, 32, 32)}),  # = densenet169
-])
+@pytest.mark.parametrize(
+    "name,stage_edits,variant",
+    [
+        ("resnet50", {3: 23}, {"layers": (3, 4, 23, 3)}),  # = torchvision resnet101
+        ("resnet18", {1: 1, 4: 3}, {"layers": (1, 2, 2, 3)}),  # a ResNet torchvision can build
+        ("densenet121", {3: 32, 4: 32}, {"block_config": (6, 12, 32, 32)}),  # = densenet169
+    ],
+)
 def test_editing_a_stage_gives_the_deeper_torchvision_model(name, stage_edits, variant, tmp_path):
     design = new_from_template(name, input_size=64)
     for stage, depth in stage_edits.items():

@@ -21,8 +21,15 @@ def tiny_design(dropout: bool = True, num_classes: int = 10, batchnorm: bool = F
 
 
 def tiny_config(**changes) -> TrainConfig:
-    settings = {"dataset": "digits", "epochs": 3, "batch_size": 128, "optimizer": "adam", "lr": 0.01,
-                "device": "cpu", "augmentation": {"rotation_range": 10.0, "width_shift_range": 0.1}}
+    settings = {
+        "dataset": "digits",
+        "epochs": 3,
+        "batch_size": 128,
+        "optimizer": "adam",
+        "lr": 0.01,
+        "device": "cpu",
+        "augmentation": {"rotation_range": 10.0, "width_shift_range": 0.1},
+    }
     return TrainConfig.from_dict({**settings, **changes})
 
 

@@ -39,12 +39,29 @@ def design_file(tmp_path):
 
 
 def test_train_with_flags(capsys, tmp_path, design_file):
-    code, out, err = run(capsys, "train", design_file, "--run-dir", tmp_path / "run", "--epochs", 2,
-                         "--optimizer", "nesterov", "--seed", 3, *FAST)
+    code, out, err = run(
+        capsys,
+        "train",
+        design_file,
+        "--run-dir",
+        tmp_path / "run",
+        "--epochs",
+        2,
+        "--optimizer",
+        "nesterov",
+        "--seed",
+        3,
+        *FAST,
+    )
     assert code == 0, err
     assert "epoch 1/2" in out and "epoch 2/2" in out and "test accuracy" in out
     config = RunDir(tmp_path / "run").read_json("config.json")
-    assert (config["epochs"], config["optimizer"], config["seed"], config["lr"]) == (2, "nesterov", 3, 0.01)
+    assert (config["epochs"], config["optimizer"], config["seed"], config["lr"]) == (
+        2,
+        "nesterov",
+        3,
+        0.01,
+    )
     assert RunDir(tmp_path / "run").read_json("result.json")["status"] == "completed"
 
 
@@ -58,7 +75,9 @@ def test_template_settings_apply_without_flags(capsys, tmp_path):
     defaults = design.metadata["training"]
     for key in ("dataset", "optimizer", "lr", "schedule", "batch_size"):
         assert config[key] == defaults[key], key
-    assert {k: config["augmentation"][k] for k in defaults["augmentation"]} == defaults["augmentation"]
+    assert {k: config["augmentation"][k] for k in defaults["augmentation"]} == defaults[
+        "augmentation"
+    ]
     assert config["epochs"] == 1
 
 
@@ -66,20 +85,40 @@ def test_class_count_mismatch_names_both_numbers(capsys, tmp_path):
     path = tmp_path / "five.json"
     save_design(tiny_design(num_classes=5), path)
     assert run(capsys, "train", path, "--run-dir", tmp_path / "run") == (
-        1, "", ("netdesigner: error: the dataset 'digits' has 10 classes but the design's head "
-                "has 5; set the design's number of classes to 10\n"))
+        1,
+        "",
+        (
+            "netdesigner: error: the dataset 'digits' has 10 classes but the design's head "
+            "has 5; set the design's number of classes to 10\n"
+        ),
+    )
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("argv, exit_code, message", [
-    (["--optimizer", "adagrad"], 2, ("training setting 'optimizer' must be one of sgd, momentum, "
-                                     "nesterov, rmsprop, adam, adamw, got 'adagrad'")),
-    (["--epochs", "0"], 2, "training setting 'epochs' must be at least 1, got 0"),
-    # Checked when the data is loaded, as in the app: a failed step.
-    (["--data", "nowhere"], 1, ("unknown data source 'nowhere'; known sources: digits, mnist, "
-                                "fashion_mnist, cifar10, cifar100, folder:PATH (or the path of an "
-                                "existing image folder)")),
-])
+@pytest.mark.parametrize(
+    "argv, exit_code, message",
+    [
+        (
+            ["--optimizer", "adagrad"],
+            2,
+            (
+                "training setting 'optimizer' must be one of sgd, momentum, "
+                "nesterov, rmsprop, adam, adamw, got 'adagrad'"
+            ),
+        ),
+        (["--epochs", "0"], 2, "training setting 'epochs' must be at least 1, got 0"),
+        # Checked when the data is loaded, as in the app: a failed step.
+        (
+            ["--data", "nowhere"],
+            1,
+            (
+                "unknown data source 'nowhere'; known sources: digits, mnist, "
+                "fashion_mnist, cifar10, cifar100, folder:PATH (or the path of an "
+                "existing image folder)"
+            ),
+        ),
+    ],
+)
 def test_bad_flags_are_messages(capsys, tmp_path, design_file, argv, exit_code, message):
     refused = run(capsys, "train", design_file, "--run-dir", tmp_path / "run", *argv)
     assert refused == (exit_code, "", f"netdesigner: error: {message}\n")
@@ -101,29 +140,54 @@ def test_help_names_every_optimizer_and_schedule(capsys, verb):
 def test_a_file_in_place_of_the_run_directory_is_named(capsys, tmp_path, design_file):
     (tmp_path / "afile").write_text("not a folder")
     assert run(capsys, "train", design_file, "--run-dir", tmp_path / "afile") == (
-        1, "", (f"netdesigner: error: cannot write the run directory {tmp_path / 'afile'}: "
-                f"{tmp_path / 'afile'} is a file, not a folder\n"))
+        1,
+        "",
+        (
+            f"netdesigner: error: cannot write the run directory {tmp_path / 'afile'}: "
+            f"{tmp_path / 'afile'} is a file, not a folder\n"
+        ),
+    )
 
 
 def test_building_the_verbs_parsers_does_not_import_torch():
     """Why the names are read when help is asked for: every start builds all the verbs' parsers,
     and `netdesigner check` should not wait for torch."""
-    probe = ("import sys; from designer.cli import _verb_parser; _verb_parser(); "
-             "print('torch' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
-                          check=False)
+    probe = (
+        "import sys; from designer.cli import _verb_parser; _verb_parser(); "
+        "print('torch' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
     assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr
 
 
 def test_settings_file(capsys, tmp_path, design_file):
     (tmp_path / "s.json").write_text(json.dumps({"grad_clip": 1.0, "epochs": 1, "lr": 0.5}))
-    code, _, err = run(capsys, "train", design_file, "--run-dir", tmp_path / "run", "--config", tmp_path / "s.json",
-                       "--lr", 0.02)
+    code, _, err = run(
+        capsys,
+        "train",
+        design_file,
+        "--run-dir",
+        tmp_path / "run",
+        "--config",
+        tmp_path / "s.json",
+        "--lr",
+        0.02,
+    )
     assert code == 0, err
     config = RunDir(tmp_path / "run").read_json("config.json")
     assert (config["grad_clip"], config["epochs"], config["lr"]) == (1.0, 1, 0.02)  # flags win
     (tmp_path / "bad.json").write_text(json.dumps({"learning_rate": 0.1}))
-    code, _, err = run(capsys, "train", design_file, "--run-dir", tmp_path / "other", "--config", tmp_path / "bad.json")
+    code, _, err = run(
+        capsys,
+        "train",
+        design_file,
+        "--run-dir",
+        tmp_path / "other",
+        "--config",
+        tmp_path / "bad.json",
+    )
     assert code == 2 and "unknown training setting 'learning_rate'" in err
 
 
@@ -131,8 +195,11 @@ def test_resume_from_the_cli(capsys, tmp_path, design_file):
     control = TrainingControl()
     config = tiny_config(epochs=2)
     Trainer(tiny_design(), config, tmp_path / "run", control=control).run_to_end(
-        lambda e: control.cancel() if isinstance(e, StepEvent) and e.step == 5 else None)
-    code, _, err = run(capsys, "train", design_file, "--run-dir", tmp_path / "run", "--resume", "--lr", 0.5)
+        lambda e: control.cancel() if isinstance(e, StepEvent) and e.step == 5 else None
+    )
+    code, _, err = run(
+        capsys, "train", design_file, "--run-dir", tmp_path / "run", "--resume", "--lr", 0.5
+    )
     assert code == 1 and "started with lr=0.01" in err
     code, out, err = run(capsys, "train", design_file, "--run-dir", tmp_path / "run", "--resume")
     assert code == 0, err
@@ -144,7 +211,9 @@ def test_resume_from_the_cli(capsys, tmp_path, design_file):
 
 
 def test_overfit_mode(capsys, tmp_path, design_file):
-    code, out, err = run(capsys, "train", design_file, "--run-dir", tmp_path / "run", "--overfit", 10, "--lr", 0.03)
+    code, out, err = run(
+        capsys, "train", design_file, "--run-dir", tmp_path / "run", "--overfit", 10, "--lr", 0.03
+    )
     assert code == 0, err
     assert "reached 100% training accuracy on 10 samples" in out
 
@@ -155,32 +224,75 @@ def test_the_designs_own_weights_are_the_starting_point(capsys, tmp_path):
     design = tiny_design()
     design.metadata["weights"] = "tiny.safetensors"
     save_design(design, tmp_path / "tiny.json")
-    code, _, err = run(capsys, "train", tmp_path / "tiny.json", "--run-dir", tmp_path / "a", "--epochs", 1)
+    code, _, err = run(
+        capsys, "train", tmp_path / "tiny.json", "--run-dir", tmp_path / "a", "--epochs", 1
+    )
     assert code == 1 and "tiny.safetensors" in err and "--fresh" in err
     save_weights(compile_design(design), tmp_path / "tiny.safetensors")
-    code, out, err = run(capsys, "train", tmp_path / "tiny.json", "--run-dir", tmp_path / "b", "--epochs", 1)
+    code, out, err = run(
+        capsys, "train", tmp_path / "tiny.json", "--run-dir", tmp_path / "b", "--epochs", 1
+    )
     assert code == 0 and "starting from the design's own weights" in out
-    code, out, err = run(capsys, "train", tmp_path / "tiny.json", "--run-dir", tmp_path / "c", "--epochs", 1, "--fresh")
+    code, out, err = run(
+        capsys,
+        "train",
+        tmp_path / "tiny.json",
+        "--run-dir",
+        tmp_path / "c",
+        "--epochs",
+        1,
+        "--fresh",
+    )
     assert code == 0 and "own weights" not in out
 
 
 def test_search_verb(capsys, tmp_path, design_file):
-    code, out, err = run(capsys, "search", design_file, "--run-dir", tmp_path / "s", "--trials", 2, "--epochs", 1,
-                         "--batch-sizes", "64,128", "--lr-range", 0.001, 0.01)
+    code, out, err = run(
+        capsys,
+        "search",
+        design_file,
+        "--run-dir",
+        tmp_path / "s",
+        "--trials",
+        2,
+        "--epochs",
+        1,
+        "--batch-sizes",
+        "64,128",
+        "--lr-range",
+        0.001,
+        0.01,
+    )
     assert code == 0, err
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["rank", "trial"])
-    assert [line.split()[0] for line in lines[header + 1:header + 3]] == ["1", "2"]
+    assert [line.split()[0] for line in lines[header + 1 : header + 3]] == ["1", "2"]
     assert len(json.loads((tmp_path / "s" / "search.json").read_text())) == 2
-    code, _, err = run(capsys, "search", design_file, "--run-dir", tmp_path / "t", "--batch-sizes", "a,b")
+    code, _, err = run(
+        capsys, "search", design_file, "--run-dir", tmp_path / "t", "--batch-sizes", "a,b"
+    )
     assert code == 2 and "--batch-sizes" in err
 
 
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path, design_file):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "designer", "train", str(design_file), "--run-dir", str(tmp_path / "run"),
-         "--epochs", "300", *FAST], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "designer",
+            "train",
+            str(design_file),
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--epochs",
+            "300",
+            *FAST,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         for line in proc.stdout:
@@ -202,8 +314,18 @@ def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path, design_file):
 def test_the_train_process_waits_passively(tmp_path, design_file):
     """The CLI sets its threads' wait policy before torch is imported (designer.threads)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
-    argv = [sys.executable, "-m", "designer", "train", str(design_file), "--run-dir",
-            str(tmp_path / "run"), "--epochs", "1", *FAST]
+    argv = [
+        sys.executable,
+        "-m",
+        "designer",
+        "train",
+        str(design_file),
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--epochs",
+        "1",
+        *FAST,
+    ]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert "OpenMP wait policy PASSIVE" in done.stdout

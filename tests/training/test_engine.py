@@ -48,7 +48,16 @@ def test_a_run_writes_its_directory_and_events(design, tmp_path):
     assert json.loads(rd.file("config.json").read_text()) == config.to_dict()
     records = rd.read_metrics()
     epochs = [r for r in records if r["kind"] == "epoch"]
-    for key in ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "val_top5"):
+    for key in (
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "seconds",
+        "val_top5",
+    ):
         assert all(key in r for r in epochs), key
     assert [r["loss"] for r in records if r["kind"] == "step"] == [e.loss for e in steps]
     result = rd.read_json("result.json")
@@ -74,7 +83,9 @@ def test_loss_average_is_the_bias_corrected_ema_of_the_step_losses(design, tmp_p
 
 
 def test_step_learning_rates_follow_the_cosine_schedule(design, tmp_path):
-    events, _ = run(design, tiny_config(epochs=2, schedule="cosine", lr=0.01, min_lr=0.001), tmp_path / "run")
+    events, _ = run(
+        design, tiny_config(epochs=2, schedule="cosine", lr=0.01, min_lr=0.001), tmp_path / "run"
+    )
     steps = [e for e in events if isinstance(e, StepEvent)]
     total = len(steps)
     assert total == 2 * events[0].steps_per_epoch > 2
@@ -88,6 +99,7 @@ def _cancel_at(control, predicate):
     def watch(event):
         if predicate(event):
             control.cancel()
+
     return watch
 
 
@@ -104,7 +116,9 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, where):
     if where == "after_epoch":
         stop = _cancel_at(control, lambda e: isinstance(e, EpochEvent) and e.epoch == 1)
     else:
-        stop = _cancel_at(control, lambda e: isinstance(e, StepEvent) and e.epoch == 2 and e.batch == 4)
+        stop = _cancel_at(
+            control, lambda e: isinstance(e, StepEvent) and e.epoch == 2 and e.batch == 4
+        )
     first = Trainer(design, config, tmp_path / "split", control=control).run_to_end(stop)
     assert first.status == "cancelled"
     assert RunDir(tmp_path / "split").read_json("result.json")["status"] == "cancelled"
@@ -118,7 +132,11 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, where):
     whole, split = RunDir(tmp_path / "whole"), RunDir(tmp_path / "split")
     assert without_times(split.read_metrics()) == without_times(whole.read_metrics())
     assert (end.test_loss, end.test_accuracy, end.confusion, end.test) == (
-        whole_end.test_loss, whole_end.test_accuracy, whole_end.confusion, whole_end.test)
+        whole_end.test_loss,
+        whole_end.test_accuracy,
+        whole_end.confusion,
+        whole_end.test,
+    )
     a, b = load_file(whole.file("last.safetensors")), load_file(split.file("last.safetensors"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
@@ -131,7 +149,8 @@ def test_resume_refuses_finished_runs_changed_settings_and_changed_designs(desig
 
     control = TrainingControl()
     Trainer(design, config, tmp_path / "stopped", control=control).run_to_end(
-        _cancel_at(control, lambda e: isinstance(e, StepEvent)))
+        _cancel_at(control, lambda e: isinstance(e, StepEvent))
+    )
     with pytest.raises(TrainingError, match="started with lr=0.01"):
         Trainer(design, config.with_changes(lr=0.5), tmp_path / "stopped", resume=True)
     other = tiny_design(dropout=False)
@@ -153,7 +172,9 @@ def test_divergence_stops_at_once_and_keeps_the_last_good_weights(tmp_path):
     # Plain SGD on MSE at a learning rate past the stable limit: the loss grows geometrically
     # and overflows after two good epochs.
     design = chain("Flatten", ("Linear", {"out_features": 10}), input_shape=(1, 8, 8))
-    config = tiny_config(optimizer="sgd", lr=2.0, loss="mse", epochs=30, augmentation={}, init="xavier")
+    config = tiny_config(
+        optimizer="sgd", lr=2.0, loss="mse", epochs=30, augmentation={}, init="xavier"
+    )
     events, end = run(design, config, tmp_path / "run")
     assert end.status == "diverged" and "lower" in end.message and "learning rate" in end.message
     assert end.epochs_run >= 1 and end.test_accuracy is None
@@ -170,7 +191,9 @@ def test_divergence_stops_at_once_and_keeps_the_last_good_weights(tmp_path):
 
 def test_early_stopping_on_validation_loss(design, tmp_path):
     # A learning rate too small to move float32 weights: the validation loss never improves.
-    config = tiny_config(optimizer="sgd", lr=1e-12, epochs=20, early_stopping_patience=2, augmentation={})
+    config = tiny_config(
+        optimizer="sgd", lr=1e-12, epochs=20, early_stopping_patience=2, augmentation={}
+    )
     _, end = run(tiny_design(dropout=False), config, tmp_path / "run")
     assert end.status == "early_stopped" and end.epochs_run == 3
     assert "2 epoch" in end.message
@@ -193,7 +216,9 @@ def test_frozen_nodes_and_zero_multipliers_do_not_change(tmp_path):
     assert any("running_mean" in k for k in frozen) and any(k.endswith("weight") for k in frozen)
     for key in frozen:  # frozen BatchNorm keeps its running statistics too
         assert torch.equal(before[key], after[key]), key
-    assert not torch.equal(before[names[linear.id] + ".weight"], after[names[linear.id] + ".weight"])
+    assert not torch.equal(
+        before[names[linear.id] + ".weight"], after[names[linear.id] + ".weight"]
+    )
 
 
 def test_learning_rate_multipliers_become_parameter_groups(tmp_path):
@@ -203,11 +228,16 @@ def test_learning_rate_multipliers_become_parameter_groups(tmp_path):
     trainer = Trainer(design, tiny_config(epochs=1, schedule="constant", lr=0.01), tmp_path / "run")
     groups = trainer.net.optimizer.param_groups
     assert sorted(g["lr_mult"] for g in groups) == [0.25, 1.0]
-    linear_params = {id(p) for p in getattr(trainer.net.model, trainer.net.code.module_names[linear.id]).parameters()}
+    linear_params = {
+        id(p)
+        for p in getattr(trainer.net.model, trainer.net.code.module_names[linear.id]).parameters()
+    }
     slow = next(g for g in groups if g["lr_mult"] == 0.25)
     assert {id(p) for p in slow["params"]} == linear_params
     trainer.run_to_end()
-    assert [g["lr"] for g in sorted(groups, key=lambda g: g["lr_mult"])] == pytest.approx([0.0025, 0.01])
+    assert [g["lr"] for g in sorted(groups, key=lambda g: g["lr_mult"])] == pytest.approx(
+        [0.0025, 0.01]
+    )
 
 
 def test_class_count_mismatch_is_an_error_before_training(tmp_path):
@@ -219,8 +249,15 @@ def test_class_count_mismatch_is_an_error_before_training(tmp_path):
 
 
 def test_regression_head_with_one_output_trains_with_mse(tmp_path):
-    design = chain("Flatten", ("Linear", {"out_features": 16}), "ReLU", ("Linear", {"out_features": 1}),
-                   input_shape=(1, 8, 8), task="regression", num_classes=1)
+    design = chain(
+        "Flatten",
+        ("Linear", {"out_features": 16}),
+        "ReLU",
+        ("Linear", {"out_features": 1}),
+        input_shape=(1, 8, 8),
+        task="regression",
+        num_classes=1,
+    )
     _, end = run(design, tiny_config(epochs=2, lr=0.01), tmp_path / "run")
     assert end.status == "completed" and end.test_loss < 8.0  # the labels' variance is about 8.3
     assert len(end.confusion) == 10
@@ -240,7 +277,7 @@ def test_pause_and_resume_do_not_change_the_results(design, tmp_path):
 
     end = Trainer(design, config, tmp_path / "paused", control=control).run_to_end(on_event)
     third = next(i for i, e in enumerate(seen) if isinstance(e, StepEvent) and e.step == 3)
-    after = seen[third + 1:third + 4]
+    after = seen[third + 1 : third + 4]
     assert [getattr(e, "state", None) for e in after[:2]] == ["paused", "running"]
     assert isinstance(after[2], StepEvent) and after[2].step == 4
     assert sum(isinstance(e, StateEvent) for e in seen) == 2
@@ -263,7 +300,9 @@ def test_starting_from_weights(design, tmp_path):
         for p in source.parameters():
             p.fill_(0.01)
     save_weights(source, tmp_path / "w.safetensors")
-    trainer = Trainer(design, tiny_config(epochs=1), tmp_path / "run", weights=tmp_path / "w.safetensors")
+    trainer = Trainer(
+        design, tiny_config(epochs=1), tmp_path / "run", weights=tmp_path / "w.safetensors"
+    )
     assert all(torch.all(p == 0.01) for p in trainer.net.model.parameters())
     events = list(trainer.events())
     assert any(e.kind == "log" and "w.safetensors" in e.message for e in events)
@@ -277,8 +316,11 @@ def test_fixed_normalization_statistics(tmp_path):
     saved = RunDir(tmp_path / "run").read_json("data.json")["stats"]
     assert saved["mean"] == [[[0.25]]] and saved["std"] == [[[0.5]]]
     with pytest.raises(TrainingError, match="have 3 values but the images have 1 channel"):
-        Trainer(tiny_design(), tiny_config(preprocessing={"mean": [0.1, 0.2, 0.3], "std": [1, 1, 1]}),
-                tmp_path / "x")
+        Trainer(
+            tiny_design(),
+            tiny_config(preprocessing={"mean": [0.1, 0.2, 0.3], "std": [1, 1, 1]}),
+            tmp_path / "x",
+        )
 
 
 def test_a_one_class_dataset_is_refused_without_advising_one_output(tmp_path):

@@ -40,7 +40,8 @@ def test_evaluate_matches_the_runs_result(capsys, finished_run, which):
     expected = RunDir(finished_run).read_json(RunDir.RESULT)["test"][which]
     assert shown["which"] == which and shown["weights"].endswith(f"{which}.safetensors")
     assert {k: shown[k] for k in ("loss", "accuracy", "top5", "confusion")} == {
-        k: expected[k] for k in ("loss", "accuracy", "top5", "confusion")}
+        k: expected[k] for k in ("loss", "accuracy", "top5", "confusion")
+    }
     matrix = np.array(expected["confusion"])
     assert list(shown["per_class_accuracy"].values()) == list(np.diag(matrix) / matrix.sum(axis=1))
 
@@ -92,8 +93,15 @@ def test_predict_a_png_as_the_training_data_would_be(capsys, finished_run, tmp_p
         probabilities = trained.module()(data.test_x[:1]).softmax(dim=1)[0]
     expected = probabilities.topk(3)
 
-    code, out, err = run(capsys, "predict", "--run", finished_run, tmp_path / "digit.png",
-                         tmp_path / "big.png", "--json")
+    code, out, err = run(
+        capsys,
+        "predict",
+        "--run",
+        finished_run,
+        tmp_path / "digit.png",
+        tmp_path / "big.png",
+        "--json",
+    )
     assert code == 0, err
     first, big = json.loads(out)["predictions"]
     assert [p["class"] for p in first["top"]] == [data.classes[i] for i in expected.indices]

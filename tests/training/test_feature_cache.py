@@ -52,8 +52,11 @@ def skip_design(skip_from: str) -> Design:
     a = b.add("Conv2d", inp, name="conv_a", out_channels=4, kernel_size=3, padding=1)
     x = b.add("Conv2d", a, name="conv_b", out_channels=4, kernel_size=3, padding=1)
     x = b.add("Conv2d", x, name="conv_c", out_channels=4, kernel_size=3, padding=1)
-    skip = a if skip_from == "conv_a" else b.add("Conv2d", inp, name="conv_s", out_channels=4,
-                                                 kernel_size=1)
+    skip = (
+        a
+        if skip_from == "conv_a"
+        else b.add("Conv2d", inp, name="conv_s", out_channels=4, kernel_size=1)
+    )
     x = b.add("Add", [x, skip], name="add")
     x = b.add("Flatten", x, name="flatten")
     x = b.add("Linear", x, name="fc", out_features=10)
@@ -85,16 +88,17 @@ def test_cached_training_gives_the_same_weights_as_uncached(tmp_path):
     design = frozen_stem_design()
     config = no_augmentation(epochs=1, batch_size=ODD_BATCH)
     cached, logs = train(design, config, tmp_path / "cached")
-    plain, plain_logs = train(design, config.with_changes(cache_features="off"),
-                              tmp_path / "plain")
+    plain, plain_logs = train(design, config.with_changes(cache_features="off"), tmp_path / "plain")
 
     assert cached.cache is not None and cached.cache.cut.name == "pool"
     assert any("training on cached features" in m and "up to pool" in m for m in logs), logs
     assert not any("cached" in m for m in plain_logs) and plain.cache is None
     a, b = weights(cached), weights(plain)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert not torch.equal(a["fc.weight"], Trainer(design, config, tmp_path / "fresh")
-                           .net.model.state_dict()["fc.weight"])  # the head did train
+    assert not torch.equal(
+        a["fc.weight"],
+        Trainer(design, config, tmp_path / "fresh").net.model.state_dict()["fc.weight"],
+    )  # the head did train
     epochs = [RunDir(p).read_metrics()[-1] for p in (tmp_path / "cached", tmp_path / "plain")]
     assert epochs[0]["kind"] == "epoch" and epochs[0]["val_loss"] == epochs[1]["val_loss"]
 
@@ -121,10 +125,14 @@ def test_a_resumed_cached_run_reads_the_stored_features_and_equals_an_uninterrup
     assert any("cached features" in m and "read from" in m for m in logs), logs
     a, b = weights(whole), weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
-    strip = [{k: v for k, v in r.items() if k != "seconds" and k != "samples_per_second"}
-             for r in RunDir(tmp_path / "whole").read_metrics()]
-    again = [{k: v for k, v in r.items() if k != "seconds" and k != "samples_per_second"}
-             for r in RunDir(tmp_path / "split").read_metrics()]
+    strip = [
+        {k: v for k, v in r.items() if k != "seconds" and k != "samples_per_second"}
+        for r in RunDir(tmp_path / "whole").read_metrics()
+    ]
+    again = [
+        {k: v for k, v in r.items() if k != "seconds" and k != "samples_per_second"}
+        for r in RunDir(tmp_path / "split").read_metrics()
+    ]
     assert strip == again
 
 
@@ -145,8 +153,9 @@ def test_the_cut_is_the_last_layer_every_path_passes_through(tmp_path):
 def test_a_connection_around_the_frozen_layers_turns_the_cache_off(tmp_path):
     trainer, logs = train(skip_design("input"), no_augmentation(epochs=1), tmp_path / "run")
     assert trainer.cache is None
-    assert any("not cached" in m and "a connection goes around them" in m
-               and "conv_a" in m for m in logs), logs
+    assert any(
+        "not cached" in m and "a connection goes around them" in m and "conv_a" in m for m in logs
+    ), logs
 
 
 @pytest.mark.parametrize("conv2_frozen", [False, True])

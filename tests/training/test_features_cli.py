@@ -37,8 +37,9 @@ def residual_files(tmp_path):
 def test_features_of_a_node_inside_a_block(tmp_path, capsys):
     design, path, weights, model = residual_files(tmp_path)
     out = tmp_path / "f.safetensors"
-    code, text, err = run(capsys, path, "--weights", weights, "--node", "res2/conv1",
-                          "--split", "val", "-o", out)
+    code, text, err = run(
+        capsys, path, "--weights", weights, "--node", "res2/conv1", "--split", "val", "-o", out
+    )
     assert code == 0, err
     assert "res2/conv1" in text and "val split of digits" in text
 
@@ -77,6 +78,7 @@ def test_a_bad_node_is_refused_by_name(tmp_path, capsys):
     code, _, err = run(capsys, path, "--weights", weights, "--node", "res2/nope", "-o", out)
     assert code == 1 and "'res2/nope'" in err and "res1/conv1" in err  # the candidates
     assert "Traceback" not in err and not out.exists()
-    code, _, err = run(capsys, path, "--weights", weights, "--node", "res2/conv1", "-o",
-                       tmp_path / "f.npy")
+    code, _, err = run(
+        capsys, path, "--weights", weights, "--node", "res2/conv1", "-o", tmp_path / "f.npy"
+    )
     assert code == 2 and ".safetensors" in err

@@ -21,8 +21,12 @@ FIGURES = ("loss", "accuracy", "top5", "confusion")
 
 
 def top_level(result):
-    return {"loss": result["test_loss"], "accuracy": result["test_accuracy"],
-            "top5": result["test_top5"], "confusion": result["confusion"]}
+    return {
+        "loss": result["test_loss"],
+        "accuracy": result["test_accuracy"],
+        "top5": result["test_top5"],
+        "confusion": result["confusion"],
+    }
 
 
 def test_both_weights_are_evaluated_and_the_best_are_kept_by_default(finished_run):
@@ -39,10 +43,21 @@ def test_both_weights_are_evaluated_and_the_best_are_kept_by_default(finished_ru
     for which, figures in (("best", best), ("last", last)):
         model = compile_design(design)
         load_weights(model, run.weights_file(which))
-        again = evaluate(model, data.test_x, data.test_y, "cross_entropy", torch.device("cpu"),
-                         num_classes=10, top5=True, confusion=True)
+        again = evaluate(
+            model,
+            data.test_x,
+            data.test_y,
+            "cross_entropy",
+            torch.device("cpu"),
+            num_classes=10,
+            top5=True,
+            confusion=True,
+        )
         assert (again.loss, again.accuracy, again.top5) == (
-            figures["loss"], figures["accuracy"], figures["top5"])
+            figures["loss"],
+            figures["accuracy"],
+            figures["top5"],
+        )
         assert again.confusion.tolist() == figures["confusion"]
 
 
@@ -53,7 +68,10 @@ def test_keep_last_reports_the_last_weights(finished_run, tmp_path):
     # the same run as finished_run, but keeping the other weights
     assert end.test == RunDir(finished_run).read_json(RunDir.RESULT)["test"]
     assert (end.test_loss, end.test_accuracy, end.confusion) == (
-        end.test["last"]["loss"], end.test["last"]["accuracy"], end.test["last"]["confusion"])
+        end.test["last"]["loss"],
+        end.test["last"]["accuracy"],
+        end.test["last"]["confusion"],
+    )
     assert RunDir(tmp_path / "run").kept() == "last"
     assert RunDir(tmp_path / "run").kept_weights() == ("last", tmp_path / "run" / RunDir.LAST)
 
@@ -85,15 +103,27 @@ def test_runs_that_can_be_resumed_or_have_no_result_keep_nothing_yet(tmp_path):
 
 def test_results_from_before_the_choice_are_the_last_weights(tmp_path):
     run = RunDir(tmp_path)
-    run.write_json(RunDir.RESULT, {"status": "completed", "test_accuracy": 0.9, "test_loss": 0.3,
-                                   "test_top5": 1.0, "confusion": [[1]]})
+    run.write_json(
+        RunDir.RESULT,
+        {
+            "status": "completed",
+            "test_accuracy": 0.9,
+            "test_loss": 0.3,
+            "test_top5": 1.0,
+            "confusion": [[1]],
+        },
+    )
     assert run.kept() == "last"
 
 
 def test_the_end_event_carries_both_figures_through_the_worker_queue(finished_run):
     result = RunDir(finished_run).read_json(RunDir.RESULT)
-    end = EndEvent("completed", kept=result["kept"], test=result["test"],
-                   test_accuracy=result["test_accuracy"])
+    end = EndEvent(
+        "completed", kept=result["kept"], test=result["test"], test_accuracy=result["test_accuracy"]
+    )
     again = event_from_dict(event_to_dict(end))
     assert (again.kept, again.test, again.test_accuracy) == (
-        "best", result["test"], end.test_accuracy)
+        "best",
+        result["test"],
+        end.test_accuracy,
+    )

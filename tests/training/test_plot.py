@@ -84,14 +84,28 @@ def test_bad_choices_and_names(tmp_path):
 
 
 def _pixels_near(image: np.ndarray, color: str) -> int:
-    rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
+    rgb = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)])
     return int((np.abs(image[:, :, :3].astype(int) - rgb).max(axis=2) < 12).sum())
 
 
 def test_plot_writes_one_curve_per_run(capsys, finished_run, second_run, tmp_path):
     out, table = tmp_path / "val.png", tmp_path / "val.csv"
-    code, printed, err = run(capsys, "plot", finished_run, second_run, "--metric", "val_loss",
-                             "--x", "epoch", "-o", out, "--csv", table, "--size", "640x400")
+    code, printed, err = run(
+        capsys,
+        "plot",
+        finished_run,
+        second_run,
+        "--metric",
+        "val_loss",
+        "--x",
+        "epoch",
+        "-o",
+        out,
+        "--csv",
+        table,
+        "--size",
+        "640x400",
+    )
     assert code == 0, err
     assert "val_loss of 2 run(s) (run, slow) by epoch" in printed
     curves = load_curves([finished_run, second_run], "val_loss", x="epoch")
@@ -110,9 +124,22 @@ def test_plot_writes_one_curve_per_run(capsys, finished_run, second_run, tmp_pat
 
 
 def test_plot_smoothed_svg_and_csv(capsys, finished_run, second_run, tmp_path):
-    code, _, err = run(capsys, "plot", finished_run, second_run, "--metric", "loss",
-                       "--smooth", 0.9, "-o", tmp_path / "loss.svg", "--csv", tmp_path / "loss.csv",
-                       "--title", "Loss")
+    code, _, err = run(
+        capsys,
+        "plot",
+        finished_run,
+        second_run,
+        "--metric",
+        "loss",
+        "--smooth",
+        0.9,
+        "-o",
+        tmp_path / "loss.svg",
+        "--csv",
+        tmp_path / "loss.csv",
+        "--title",
+        "Loss",
+    )
     assert code == 0, err
     svg = xml.dom.minidom.parse(str(tmp_path / "loss.svg")).documentElement
     assert svg.tagName == "svg" and svg.getElementsByTagName("path")

@@ -24,8 +24,18 @@ def test_visualize_a_runs_weights_on_its_data(capsys, finished_run, tmp_path):
     tests = RunDir(finished_run).read_json(RunDir.RESULT)["test"]
     for which in ("best", "last"):
         out_png = tmp_path / f"{which}.png"
-        code, out, err = run(capsys, "visualize", "--run", finished_run, "--which", which,
-                             "--confusion", out_png, "--filters", tmp_path / "filters.png")
+        code, out, err = run(
+            capsys,
+            "visualize",
+            "--run",
+            finished_run,
+            "--which",
+            which,
+            "--confusion",
+            out_png,
+            "--filters",
+            tmp_path / "filters.png",
+        )
         assert code == 0, err
         assert f"the {which} weights of the run" in out and "untrained" not in out
         assert f"accuracy {tests[which]['accuracy']:.1%} on 180 images of the test split" in out
@@ -34,8 +44,15 @@ def test_visualize_a_runs_weights_on_its_data(capsys, finished_run, tmp_path):
 
 def test_visualize_says_when_the_network_is_untrained(capsys, tmp_path):
     save_design(tiny_design(), tmp_path / "tiny.json")
-    code, out, err = run(capsys, "visualize", tmp_path / "tiny.json", "--data", "digits",
-                         "--filters", tmp_path / "f.png")
+    code, out, err = run(
+        capsys,
+        "visualize",
+        tmp_path / "tiny.json",
+        "--data",
+        "digits",
+        "--filters",
+        tmp_path / "f.png",
+    )
     assert code == 0, err
     assert "note: this network is untrained" in out and "chance accuracy (about 1 in 10)" in out
     code, _, err = run(capsys, "visualize", "--filters", tmp_path / "f.png")
@@ -43,16 +60,28 @@ def test_visualize_says_when_the_network_is_untrained(capsys, tmp_path):
 
 
 def test_export_a_runs_weights_and_settings(capsys, finished_run, tmp_path):
-    code, out, err = run(capsys, "export", "--run", finished_run, "--which", "last",
-                         "--state-dict", tmp_path / "w.safetensors",
-                         "--train-script", tmp_path / "t.py")
+    code, out, err = run(
+        capsys,
+        "export",
+        "--run",
+        finished_run,
+        "--which",
+        "last",
+        "--state-dict",
+        tmp_path / "w.safetensors",
+        "--train-script",
+        tmp_path / "t.py",
+    )
     assert code == 0, err
     assert "the last weights of the run" in out and "times 1/255" in out
     exported, last = load_file(tmp_path / "w.safetensors"), load_file(finished_run / RunDir.LAST)
     assert exported.keys() == last.keys() and all((exported[k] == last[k]).all() for k in last)
     tree = ast.parse((tmp_path / "t.py").read_text())
-    settings = next(ast.literal_eval(n.value) for n in tree.body
-                    if isinstance(n, ast.Assign) and n.targets[0].id == "SETTINGS")
+    settings = next(
+        ast.literal_eval(n.value)
+        for n in tree.body
+        if isinstance(n, ast.Assign) and n.targets[0].id == "SETTINGS"
+    )
     config = json.loads((finished_run / RunDir.CONFIG).read_text())
     assert settings == {**config, "loss": "cross_entropy"}  # the run's settings, e.g. its warm-up
 

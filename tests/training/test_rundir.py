@@ -24,7 +24,10 @@ def test_best_stays_when_last_is_replaced(tmp_path):
         model.weight.add_(1.0)
     save_weights(model, run.file(RunDir.LAST))  # what the next epoch does
     assert run.file(RunDir.BEST).read_bytes() == before != run.file(RunDir.LAST).read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [RunDir.BEST, RunDir.LAST]  # no temp files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        RunDir.BEST,
+        RunDir.LAST,
+    ]  # no temp files left
 
 
 def test_metrics_are_cut_back_to_the_checkpoint(tmp_path):
@@ -42,7 +45,10 @@ def test_metrics_are_cut_back_to_the_checkpoint(tmp_path):
 
 
 def test_clean_json():
-    assert clean_json({"a": [math.inf, 1.5, {"b": -math.nan}], "c": "x"}) == {"a": [None, 1.5, {"b": None}], "c": "x"}
+    assert clean_json({"a": [math.inf, 1.5, {"b": -math.nan}], "c": "x"}) == {
+        "a": [None, 1.5, {"b": None}],
+        "c": "x",
+    }
     json.dumps(clean_json({"v": math.nan}), allow_nan=False)
 
 
@@ -69,5 +75,7 @@ def test_a_file_in_the_way_is_named(tmp_path, where):
     (tmp_path / "afile").write_text("not a folder")
     with pytest.raises(RunDirError) as refused:
         RunDir(tmp_path / where).create({"epochs": 1}, "{}")
-    assert str(refused.value) == (f"cannot write the run directory {tmp_path / where}: "
-                                  f"{tmp_path / 'afile'} is a file, not a folder")
+    assert str(refused.value) == (
+        f"cannot write the run directory {tmp_path / where}: "
+        f"{tmp_path / 'afile'} is a file, not a folder"
+    )

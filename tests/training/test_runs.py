@@ -46,7 +46,9 @@ def test_runs_are_listed_oldest_first_with_their_results(two_runs):
     assert second.best_val_accuracy == result["best_val_accuracy"]
     assert first.fingerprint == second.fingerprint == network_fingerprint(dumps(design))
     assert not first.resumable
-    assert describe_diff(settings_diff(first.config, second.config)) == "epochs 1 → 2, lr 0.01 → 0.02"
+    assert (
+        describe_diff(settings_diff(first.config, second.config)) == "epochs 1 → 2, lr 0.01 → 0.02"
+    )
 
 
 def test_new_run_names_never_reuse_a_taken_one(tmp_path):

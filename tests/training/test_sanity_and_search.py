@@ -16,7 +16,9 @@ from tests.training.conftest import tiny_config, tiny_design
 
 
 def test_a_working_design_overfits_a_small_sample(tmp_path):
-    end = overfit_check(tiny_design(), tiny_config(lr=0.03), tmp_path / "run", samples=20, max_epochs=300)
+    end = overfit_check(
+        tiny_design(), tiny_config(lr=0.03), tmp_path / "run", samples=20, max_epochs=300
+    )
     assert end.overfit["reached"] and end.overfit["samples"] == 20
     assert 1 <= end.overfit["epoch"] == end.epochs_run < 300
     assert "reached 100% training accuracy on 20 samples" in end.message
@@ -30,18 +32,32 @@ def test_a_crippled_design_does_not(tmp_path):
     # line, so no linear layer after it can tell all 20 apart.
     from tests.helpers import chain
 
-    design = chain(("AvgPool2d", {"kernel_size": 8}), "Flatten", ("Linear", {"out_features": 10}),
-                   input_shape=(1, 8, 8))
+    design = chain(
+        ("AvgPool2d", {"kernel_size": 8}),
+        "Flatten",
+        ("Linear", {"out_features": 10}),
+        input_shape=(1, 8, 8),
+    )
     end = overfit_check(design, tiny_config(lr=0.05), tmp_path / "run", samples=20, max_epochs=30)
     assert end.overfit["reached"] is False and end.epochs_run == 30
     assert "did not reach 100%" in end.message
 
 
 def test_random_search_ranks_trials_by_validation_accuracy(tmp_path):
-    space = SearchSpace(lr=(1e-3, 3e-2), weight_decay=(1e-5, 1e-3), dropout=(0.1, 0.5), batch_sizes=(64, 128))
+    space = SearchSpace(
+        lr=(1e-3, 3e-2), weight_decay=(1e-5, 1e-3), dropout=(0.1, 0.5), batch_sizes=(64, 128)
+    )
     seen = []
-    trials = random_search(tiny_design(), tiny_config(), tmp_path / "search", trials=3, epochs=1, space=space,
-                           seed=7, on_event=lambda n, e: seen.append((n, e.kind)))
+    trials = random_search(
+        tiny_design(),
+        tiny_config(),
+        tmp_path / "search",
+        trials=3,
+        epochs=1,
+        space=space,
+        seed=7,
+        on_event=lambda n, e: seen.append((n, e.kind)),
+    )
     assert len(trials) == 3 and {t.number for t in trials} == {1, 2, 3}
     accuracies = [t.best_val_accuracy for t in trials]
     assert accuracies == sorted(accuracies, reverse=True)
@@ -51,8 +67,14 @@ def test_random_search_ranks_trials_by_validation_accuracy(tmp_path):
         run = RunDir(t.run_dir)
         config = run.read_json("config.json")
         assert (config["lr"], config["dropout"], config["batch_size"], config["epochs"]) == (
-            t.lr, t.dropout, t.batch_size, 1)
-        assert run.read_json("result.json")["test_accuracy"] is None  # the search never looks at the test split
+            t.lr,
+            t.dropout,
+            t.batch_size,
+            1,
+        )
+        assert (
+            run.read_json("result.json")["test_accuracy"] is None
+        )  # the search never looks at the test split
     assert len({t.lr for t in trials}) == 3
     saved = json.loads((tmp_path / "search" / "search.json").read_text())
     assert [s["number"] for s in saved] == [t.number for t in trials]
@@ -65,7 +87,9 @@ def test_random_search_ranks_trials_by_validation_accuracy(tmp_path):
 
 
 def test_search_without_dropout_layers_leaves_dropout_alone(tmp_path):
-    trials = random_search(tiny_design(dropout=False), tiny_config(), tmp_path / "s", trials=1, epochs=1)
+    trials = random_search(
+        tiny_design(dropout=False), tiny_config(), tmp_path / "s", trials=1, epochs=1
+    )
     assert trials[0].dropout is None
 
 
@@ -76,9 +100,14 @@ def test_unfinished_trials_rank_last():
     assert [t.number for t in ranked([failed, done, better])] == [2, 1, 3]
 
 
-@pytest.mark.parametrize("kw, message", [({"lr": (0.1, 0.01)}, "lr must be two numbers"),
-                                         ({"dropout": (0.2, 1.0)}, "dropout must be"),
-                                         ({"batch_sizes": ()}, "batch sizes")])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"lr": (0.1, 0.01)}, "lr must be two numbers"),
+        ({"dropout": (0.2, 1.0)}, "dropout must be"),
+        ({"batch_sizes": ()}, "batch sizes"),
+    ],
+)
 def test_bad_search_spaces(kw, message):
     with pytest.raises(ConfigError, match=message):
         SearchSpace(**kw)

@@ -59,8 +59,9 @@ def test_a_shared_study_keeps_its_space(tmp_path):
     storage = str(tmp_path / "s.db")
     SearchStudy(SearchSpace(), dropout=False, storage=storage, study="s", epochs=2)
     with pytest.raises(TrainingError, match="the study s searches"):
-        SearchStudy(SearchSpace(lr=(1e-3, 1e-2)), dropout=False, storage=storage, study="s",
-                    epochs=2)
+        SearchStudy(
+            SearchSpace(lr=(1e-3, 1e-2)), dropout=False, storage=storage, study="s", epochs=2
+        )
 
 
 def test_the_median_pruner_stops_a_hopeless_trial_early(tmp_path):
@@ -71,8 +72,17 @@ def test_the_median_pruner_stops_a_hopeless_trial_early(tmp_path):
     study.enqueue_trial({"lr": 0.01, **good})
     study.enqueue_trial({"lr": 1e-5, **good})  # learns next to nothing in 4 epochs
     space = SearchSpace(lr=(1e-5, 1e-1), weight_decay=(1e-6, 1e-3), batch_sizes=(128,))
-    trials = random_search(tiny_design(), tiny_config(), tmp_path / "root", trials=3, epochs=4,
-                           space=space, prune=True, storage=storage, study="p")
+    trials = random_search(
+        tiny_design(),
+        tiny_config(),
+        tmp_path / "root",
+        trials=3,
+        epochs=4,
+        space=space,
+        prune=True,
+        storage=storage,
+        study="p",
+    )
     by_number = {t.number: t for t in trials}
     assert [by_number[n].status for n in (1, 2, 3)] == ["completed", "completed", "pruned"]
     pruned = RunDir(tmp_path / "root" / "trial_03")
@@ -105,12 +115,34 @@ def test_search_flags_for_a_shared_study_are_checked(tmp_path, capsys):
 def test_two_processes_share_one_search_on_sqlite(tmp_path):
     save_design(tiny_design(), tmp_path / "tiny.json")
     root, db = tmp_path / "search", tmp_path / "search.db"
-    command = [sys.executable, "-m", "designer", "search", str(tmp_path / "tiny.json"), "--run-dir",
-               str(root), "--trials", "2", "--epochs", "1", "--batch-sizes", "64,128",
-               "--storage", str(db), "--study", "shared", "--device", "cpu"]
+    command = [
+        sys.executable,
+        "-m",
+        "designer",
+        "search",
+        str(tmp_path / "tiny.json"),
+        "--run-dir",
+        str(root),
+        "--trials",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-sizes",
+        "64,128",
+        "--storage",
+        str(db),
+        "--study",
+        "shared",
+        "--device",
+        "cpu",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=env) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     for proc, (out, err) in zip(procs, outs, strict=True):
         assert proc.returncode == 0, out + err

@@ -16,9 +16,22 @@ def test_train_writes_tensorboard_events_that_match_metrics_jsonl(tmp_path, caps
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     save_design(tiny_design(), tmp_path / "tiny.json")
-    code = main(["train", str(tmp_path / "tiny.json"), "--run-dir", str(tmp_path / "lenet"),
-                 "--epochs", "2", "--batch-size", "256", "--device", "cpu",
-                 "--tensorboard", str(tmp_path / "tb")])
+    code = main(
+        [
+            "train",
+            str(tmp_path / "tiny.json"),
+            "--run-dir",
+            str(tmp_path / "lenet"),
+            "--epochs",
+            "2",
+            "--batch-size",
+            "256",
+            "--device",
+            "cpu",
+            "--tensorboard",
+            str(tmp_path / "tb"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     metrics = RunDir(tmp_path / "lenet").read_metrics()
     events = EventAccumulator(str(tmp_path / "tb" / "lenet"), size_guidance={"scalars": 0})
@@ -33,7 +46,8 @@ def test_train_writes_tensorboard_events_that_match_metrics_jsonl(tmp_path, caps
     for name in ("train_loss", "val_loss", "val_accuracy", "lr"):
         logged = events.Scalars(f"epoch/{name}")
         assert [(e.step, pytest.approx(e.value, rel=1e-6)) for e in logged] == [
-            (m["epoch"], m[name]) for m in epochs], name
+            (m["epoch"], m[name]) for m in epochs
+        ], name
     assert tags["graph"] is True
     assert tags["images"] == ["filters/conv2d"]  # the first convolution, as the model names it
     images = events.Images("filters/conv2d")

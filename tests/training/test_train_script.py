@@ -29,16 +29,30 @@ from tests.training.conftest import tiny_design
 
 pytestmark = pytest.mark.slow  # real training runs, script subprocesses and torchrun
 
-SETTINGS = {"dataset": "digits", "optimizer": "adam", "lr": 0.01, "schedule": "cosine", "epochs": 2,
-            "batch_size": 128, "augmentation": {"rotation_range": 10.0, "width_shift_range": 0.1}}
+SETTINGS = {
+    "dataset": "digits",
+    "optimizer": "adam",
+    "lr": 0.01,
+    "schedule": "cosine",
+    "epochs": 2,
+    "batch_size": 128,
+    "augmentation": {"rotation_range": 10.0, "width_shift_range": 0.1},
+}
 
 
 def tiny(num_classes=10, **settings):
     """A tiny design with dropout and a frozen first convolution."""
-    design = chain(("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), "ReLU",
-                   ("MaxPool2d", {"kernel_size": 2}), "Flatten", ("Dropout", {"p": 0.2}),
-                   ("Linear", {"out_features": num_classes}), input_shape=(1, 8, 8),
-                   num_classes=num_classes, name="Tiny")
+    design = chain(
+        ("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+        "ReLU",
+        ("MaxPool2d", {"kernel_size": 2}),
+        "Flatten",
+        ("Dropout", {"p": 0.2}),
+        ("Linear", {"out_features": num_classes}),
+        input_shape=(1, 8, 8),
+        num_classes=num_classes,
+        name="Tiny",
+    )
     next(n for n in design.nodes.values() if n.type == "Conv2d").trainable = False
     design.metadata["training"] = {**SETTINGS, **settings}
     return design
@@ -47,8 +61,9 @@ def tiny(num_classes=10, **settings):
 def export(design, folder: Path, *extra) -> str:
     """Save the design and export its training script as folder/train.py; the CLI's output."""
     save_design(design, folder / "tiny.json")
-    code = main(["export", str(folder / "tiny.json"), "--train-script", str(folder / "train.py"),
-                 *extra])
+    code = main(
+        ["export", str(folder / "tiny.json"), "--train-script", str(folder / "train.py"), *extra]
+    )
     assert code == 0
     return str(folder / "train.py")
 
@@ -64,8 +79,15 @@ def exported(tmp_path_factory):
 
 def run_script(argv, cwd, timeout=300, ok=True):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True,
-                         timeout=timeout, env=env, check=False)
+    out = subprocess.run(
+        [str(a) for a in argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
     if ok:
         assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
     return out
@@ -104,21 +126,37 @@ def test_the_script_embeds_the_settings_and_the_model(exported):
     design, tmp = exported
     text = (tmp / "train.py").read_text()
     tree = ast.parse(text)
-    assigned = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign)
-                for t in node.targets}
+    assigned = {
+        t.id: node.value for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+    }
     settings = ast.literal_eval(assigned["SETTINGS"])
     assert settings == {**TrainConfig.from_dict(SETTINGS).to_dict(), "loss": "cross_entropy"}
     assert ast.literal_eval(assigned["NODE_SETTINGS"]) == {
-        "conv2d": {"trainable": False, "lr_mult": 1.0}}
+        "conv2d": {"trainable": False, "lr_mult": 1.0}
+    }
     assert ast.unparse(assigned["WEIGHTS"]) == "None"  # the design has no weights of its own
     names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    assert {generate(design).class_name, "build_model", "LrSchedule", "make_optimizer", "main",
-            "split_indices", "augment_batch", "fit_stats", "iterate_batches"} <= names
+    assert {
+        generate(design).class_name,
+        "build_model",
+        "LrSchedule",
+        "make_optimizer",
+        "main",
+        "split_indices",
+        "augment_batch",
+        "fit_stats",
+        "iterate_batches",
+    } <= names
     # Standalone: only the standard library and torch's family, at the top; no designer import.
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom)}
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    }
     assert imported - set(sys.stdlib_module_names) <= set(THIRD_PARTY)
     assert "designer" not in imported
     assert [line for line in text.splitlines() if len(line) > 100] == []
@@ -126,16 +164,30 @@ def test_the_script_embeds_the_settings_and_the_model(exported):
 
 def test_script_trains_in_one_process(exported):
     design, tmp = exported
-    run_script([sys.executable, "train.py", "--data", "digits", "--epochs", "2", "--out", "one"],
-               tmp)
+    run_script(
+        [sys.executable, "train.py", "--data", "digits", "--epochs", "2", "--out", "one"], tmp
+    )
     check_outputs(design, tmp, tmp / "one", epochs=2, processes=1)
 
 
 def test_script_trains_with_torchrun_on_two_cpu_processes(exported):
     design, tmp = exported
     torchrun = Path(sys.executable).with_name("torchrun")
-    run_script([str(torchrun), "--standalone", "--nproc-per-node=2", "train.py", "--data", "digits",
-                "--epochs", "1", "--out", "two"], tmp)
+    run_script(
+        [
+            str(torchrun),
+            "--standalone",
+            "--nproc-per-node=2",
+            "train.py",
+            "--data",
+            "digits",
+            "--epochs",
+            "1",
+            "--out",
+            "two",
+        ],
+        tmp,
+    )
     check_outputs(design, tmp, tmp / "two", epochs=1, processes=2)
 
 
@@ -149,12 +201,29 @@ def test_the_script_trains_as_netdesigner_train_does(tmp_path, own_weights):
         save_weights(compile_design(design), tmp_path / "tiny.safetensors")
         design.metadata["weights"] = "tiny.safetensors"
     export(design, tmp_path)
-    run_script([sys.executable, "-m", "designer", "train", "tiny.json", "--run-dir", "engine",
-                "--seed", "3", "--epochs", "2"], tmp_path)
-    run_script([sys.executable, "train.py", "--seed", "3", "--epochs", "2", "--out", "script"],
-               tmp_path)
-    engine, script = epochs_of(tmp_path / "engine" / "metrics.jsonl"), epochs_of(
-        tmp_path / "script" / "metrics.jsonl")
+    run_script(
+        [
+            sys.executable,
+            "-m",
+            "designer",
+            "train",
+            "tiny.json",
+            "--run-dir",
+            "engine",
+            "--seed",
+            "3",
+            "--epochs",
+            "2",
+        ],
+        tmp_path,
+    )
+    run_script(
+        [sys.executable, "train.py", "--seed", "3", "--epochs", "2", "--out", "script"], tmp_path
+    )
+    engine, script = (
+        epochs_of(tmp_path / "engine" / "metrics.jsonl"),
+        epochs_of(tmp_path / "script" / "metrics.jsonl"),
+    )
     assert len(engine) == len(script) == 2
     for a, b in zip(engine, script):
         assert b["val_loss"] == pytest.approx(a["val_loss"], abs=1e-5)
@@ -174,8 +243,9 @@ def test_the_script_starts_from_the_designs_own_weights(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     assert (tmp_path / "train_weights.pt").is_file()
     tree = ast.parse((tmp_path / "train.py").read_text())
-    weights = next(n.value for n in tree.body
-                   if isinstance(n, ast.Assign) and n.targets[0].id == "WEIGHTS")
+    weights = next(
+        n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "WEIGHTS"
+    )
     assert "train_weights.pt" in ast.unparse(weights)
     run_script([sys.executable, "train.py", "--epochs", "1", "--out", "own"], tmp_path)
     run_script([sys.executable, "train.py", "--epochs", "1", "--out", "fresh", "--fresh"], tmp_path)
@@ -198,8 +268,19 @@ def test_the_script_skips_unreadable_images(tmp_path):
     whole = (tmp_path / "images" / "a" / "0.png").read_bytes()
     (tmp_path / "images" / "a" / "broken.png").write_bytes(whole[: len(whole) // 2])
     export(tiny(num_classes=2, batch_size=8), tmp_path)
-    out = run_script([sys.executable, "train.py", "--data", tmp_path / "images", "--epochs", "1",
-                      "--out", "run"], tmp_path)
+    out = run_script(
+        [
+            sys.executable,
+            "train.py",
+            "--data",
+            tmp_path / "images",
+            "--epochs",
+            "1",
+            "--out",
+            "run",
+        ],
+        tmp_path,
+    )
     assert "1 unreadable image(s) skipped" in out.stdout and "broken.png" in out.stdout
     assert json.loads((tmp_path / "run" / "result.json").read_text())["status"] == "completed"
 
@@ -217,15 +298,33 @@ def test_a_dataset_the_script_cannot_load_gets_a_hint_that_works(tmp_path, capsy
 def test_a_runs_settings_go_into_the_script(exported, tmp_path):
     _, tmp = exported
     (tmp_path / "config.json").write_text(
-        json.dumps({"lr": 0.003, "dropout": 0.4, "optimizer": "nesterov"}))
-    assert main(["export", str(tmp / "tiny.json"), "--train-script", str(tmp_path / "t.py"),
-                 "--config", str(tmp_path / "config.json")]) == 0
+        json.dumps({"lr": 0.003, "dropout": 0.4, "optimizer": "nesterov"})
+    )
+    assert (
+        main(
+            [
+                "export",
+                str(tmp / "tiny.json"),
+                "--train-script",
+                str(tmp_path / "t.py"),
+                "--config",
+                str(tmp_path / "config.json"),
+            ]
+        )
+        == 0
+    )
     text = (tmp_path / "t.py").read_text()
     tree = ast.parse(text)
-    settings = next(ast.literal_eval(n.value) for n in tree.body
-                    if isinstance(n, ast.Assign) and n.targets[0].id == "SETTINGS")
+    settings = next(
+        ast.literal_eval(n.value)
+        for n in tree.body
+        if isinstance(n, ast.Assign) and n.targets[0].id == "SETTINGS"
+    )
     assert (settings["lr"], settings["optimizer"], settings["epochs"]) == (
-        0.003, "nesterov", SETTINGS["epochs"])
+        0.003,
+        "nesterov",
+        SETTINGS["epochs"],
+    )
     assert "nn.Dropout(p=0.4)" in text
 
 
@@ -239,13 +338,16 @@ def test_a_design_name_the_script_uses_itself_is_refused_by_name(tmp_path, capsy
     assert not (tmp_path / "t.py").exists()
 
 
-@pytest.mark.parametrize("source, message", [
-    ("import requests\n", "imports requests"),
-    ("from designer.core.design import Design\n", "not copied into the training script"),
-    ("from designer.data.errors import DataError as Problem\n", "under the same names"),
-    ("def f():\n    from designer.data.errors import DataError\n", "not copied"),
-    ("def f():\n    import requests\n", "imports requests"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("import requests\n", "imports requests"),
+        ("from designer.core.design import Design\n", "not copied into the training script"),
+        ("from designer.data.errors import DataError as Problem\n", "under the same names"),
+        ("def f():\n    from designer.data.errors import DataError\n", "not copied"),
+        ("def f():\n    import requests\n", "imports requests"),
+    ],
+)
 def test_only_standalone_modules_can_be_copied_into_the_script(source, message):
     with pytest.raises(TrainScriptError, match=message):
         parse_piece(source, "a module", {"designer.data.errors": {"DataError"}})

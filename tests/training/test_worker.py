@@ -48,7 +48,9 @@ def test_killed_worker_is_reported_and_its_run_resumes_exactly(tmp_path):
     finally:
         proc.cancel(grace=1)
     end = events[-1]
-    assert end.status == "crashed" and "killed by signal 9" in end.message and "resumed" in end.message
+    assert (
+        end.status == "crashed" and "killed by signal 9" in end.message and "resumed" in end.message
+    )
     assert proc.result is end and proc.poll() == []
     run = RunDir(tmp_path / "run")
     assert run.read_json("result.json")["status"] == "crashed"
@@ -57,7 +59,9 @@ def test_killed_worker_is_reported_and_its_run_resumes_exactly(tmp_path):
     resumed = Trainer(design, None, tmp_path / "run", resume=True).run_to_end()
     assert resumed.status == "completed"
     whole = Trainer(design, config, tmp_path / "whole").run_to_end()
-    assert without_times(run.read_metrics()) == without_times(RunDir(tmp_path / "whole").read_metrics())
+    assert without_times(run.read_metrics()) == without_times(
+        RunDir(tmp_path / "whole").read_metrics()
+    )
     assert (resumed.test_loss, resumed.test_accuracy) == (whole.test_loss, whole.test_accuracy)
 
 
@@ -70,7 +74,9 @@ def test_pause_resume_and_cancel(tmp_path):
         proc.pause()
         events_until(proc, lambda e: isinstance(e, StateEvent) and e.state == "paused")
         time.sleep(0.5)
-        assert not any(isinstance(e, StepEvent) for e in proc.poll(timeout=0.2))  # nothing while paused
+        assert not any(
+            isinstance(e, StepEvent) for e in proc.poll(timeout=0.2)
+        )  # nothing while paused
         proc.resume()
         events_until(proc, lambda e: isinstance(e, StepEvent))
         events = proc.cancel(grace=WAIT)
@@ -123,8 +129,9 @@ def _no_leftover_workers():
             raise AssertionError("a training worker was left running")
 
 
-def _dies_halfway_through_a_message(design_text, config, run_dir, resume, weights, connection,
-                                    cancel_event, pause_event):
+def _dies_halfway_through_a_message(
+    design_text, config, run_dir, resume, weights, connection, cancel_event, pause_event
+):
     """A worker killed while sending a large message: the length header and part of the bytes
     reach the pipe, then the process is gone."""
     import pickle

@@ -25,8 +25,15 @@ def plain_chain(b, x):
     x = b.add("ReLU", x, name="relu_a")
     x = b.add("Conv2d", x, name="conv_dil", out_channels=4, kernel_size=3, dilation=2, padding=1)
     x = b.add("MaxPool2d", x, name="maxpool", kernel_size=3, stride=2, padding=1)
-    x = b.add("Conv2d", x, name="conv_rect", out_channels=4, kernel_size=[3, 5], stride=[1, 2],
-              padding=[0, 2])
+    x = b.add(
+        "Conv2d",
+        x,
+        name="conv_rect",
+        out_channels=4,
+        kernel_size=[3, 5],
+        stride=[1, 2],
+        padding=[0, 2],
+    )
     x = b.add("Conv2d", x, name="conv_same", out_channels=4, kernel_size=4, padding="same")
     return b.add("AvgPool2d", x, name="avgpool", kernel_size=2, stride=1)
 
@@ -40,11 +47,32 @@ def residual(b, x):
 
 def inception(b, x):
     x = b.add("Conv2d", x, name="stem", out_channels=4, kernel_size=3, stride=2, padding=1)
-    x = b.add("InceptionModule", x, name="inc1", ch1x1=2, ch3x3red=2, ch3x3=3, ch5x5red=2,
-              ch5x5=3, pool_proj=2, branch3_kernel=5)
+    x = b.add(
+        "InceptionModule",
+        x,
+        name="inc1",
+        ch1x1=2,
+        ch3x3red=2,
+        ch3x3=3,
+        ch5x5red=2,
+        ch5x5=3,
+        pool_proj=2,
+        branch3_kernel=5,
+    )
     x = b.add("MaxPool2d", x, name="pool", kernel_size=2)
-    return b.add("InceptionModule", x, name="inc2", ch1x1=2, ch3x3red=2, ch3x3=2, ch5x5red=2,
-                 ch5x5=2, pool_proj=2, branch3_kernel=3, batch_norm=False)
+    return b.add(
+        "InceptionModule",
+        x,
+        name="inc2",
+        ch1x1=2,
+        ch3x3red=2,
+        ch3x3=2,
+        ch5x5red=2,
+        ch5x5=2,
+        pool_proj=2,
+        branch3_kernel=3,
+        batch_norm=False,
+    )
 
 
 def lopsided_merges(b, x):
@@ -54,8 +82,9 @@ def lopsided_merges(b, x):
     tall = b.add("MaxPool2d", tall, name="tall_crop", kernel_size=[1, 3], stride=1)
     added = b.add("Add", [tall, wide], name="add")
     shifted = b.add("Conv2d", x, name="shifted", out_channels=2, kernel_size=3, padding=[1, 0])
-    shifted = b.add("AvgPool2d", shifted, name="shifted_pool", kernel_size=[5, 1], stride=1,
-                    padding=[2, 0])
+    shifted = b.add(
+        "AvgPool2d", shifted, name="shifted_pool", kernel_size=[5, 1], stride=1, padding=[2, 0]
+    )
     return b.add("Concat", [added, shifted], name="concat")
 
 

@@ -23,6 +23,7 @@ from tests.viz.designs import design_with, residual
 def conv_design(c_in, out=4, kind="Conv2d", **params):
     def build(b, x):
         return b.add(kind, x, name="conv", out_channels=out, kernel_size=3, **params)
+
     return design_with((c_in, 10, 10), build)
 
 
@@ -42,7 +43,9 @@ def test_gray_filters_one_tile_per_input_channel_or_their_mean():
     w = model.module.conv.weight.detach().numpy()
     each = filter_tiles(model, nid)
     assert each.mode == "channels" and each.tiles.shape == (5, 2, 3, 3)
-    assert np.allclose(each.tiles.min(axis=(2, 3)), 0) and np.allclose(each.tiles.max(axis=(2, 3)), 1)
+    assert np.allclose(each.tiles.min(axis=(2, 3)), 0) and np.allclose(
+        each.tiles.max(axis=(2, 3)), 1
+    )
     t = w[3, 1]
     assert np.allclose(each.tiles[3, 1], (t - t.min()) / (t.max() - t.min()), atol=1e-6)
     mean = filter_tiles(model, nid, mode="mean")
@@ -108,9 +111,13 @@ def test_activation_maps_of_a_merge_node_without_a_submodule():
         ya, yc = model.module.a(x[None]), model.module.c(x[None])
     assert np.allclose(activation_maps(model, s, x).maps, (ya + yc)[0].numpy())
     assert np.allclose(activation_maps(model, cat, x).maps, torch.cat([ya + yc, ya], 1)[0].numpy())
-    gap = activation_maps(model, gap_id, x).maps  # GlobalAvgPool's module keeps 1 x 1: reshaped to C
+    gap = activation_maps(
+        model, gap_id, x
+    ).maps  # GlobalAvgPool's module keeps 1 x 1: reshaped to C
     assert gap.shape == (4, 1, 1)
-    assert np.allclose(gap[:, 0, 0], torch.cat([ya + yc, ya], 1).mean(dim=(2, 3))[0].numpy(), atol=1e-6)
+    assert np.allclose(
+        gap[:, 0, 0], torch.cat([ya + yc, ya], 1).mean(dim=(2, 3))[0].numpy(), atol=1e-6
+    )
 
 
 def test_confusion_matrix_matches_scikit_learn():
@@ -133,5 +140,9 @@ def test_confusion_matrix_matches_scikit_learn():
 def test_confusion_needs_matching_labels():
     model = load_model(conv_design(1))
     with pytest.raises(VizError, match="3 inputs but 2 labels"):
-        confusion_matrix(model.module, torch.randn(3, 1, 10, 10), torch.zeros(2, dtype=torch.long),
-                         [str(i) for i in range(10)])
+        confusion_matrix(
+            model.module,
+            torch.randn(3, 1, 10, 10),
+            torch.zeros(2, dtype=torch.long),
+            [str(i) for i in range(10)],
+        )

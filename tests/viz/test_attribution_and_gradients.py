@@ -37,7 +37,7 @@ def test_grad_cam_of_a_trained_lenet_lights_up_the_digit(trained):
         heat = grad_cam(model, conv2, x[i])
         assert heat.heat.shape == (28, 28) and 0.0 <= heat.heat.min() <= heat.heat.max() <= 1.0
         assert heat.target == heat.predicted  # default: the predicted class
-        mask = shown[i, 0].numpy() > 0.5      # the digit's strokes (white on black)
+        mask = shown[i, 0].numpy() > 0.5  # the digit's strokes (white on black)
         inside.append(heat.heat[mask].mean())
         outside.append(heat.heat[~mask].mean())
     assert np.mean(inside) > np.mean(outside) + 0.05
@@ -58,14 +58,26 @@ def test_saliency_and_another_class(trained):
 
 def test_gradcam_and_saliency_from_the_cli(trained, tmp_path, capsys):
     *_, run = trained
-    code = main(["visualize", "--run", str(run), "--gradcam", str(tmp_path / "g.png"),
-                 "--saliency", str(tmp_path / "s.png"), "--class", "3"])
+    code = main(
+        [
+            "visualize",
+            "--run",
+            str(run),
+            "--gradcam",
+            str(tmp_path / "g.png"),
+            "--saliency",
+            str(tmp_path / "s.png"),
+            "--class",
+            "3",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Grad-CAM of conv2 for class 3" in out and "saliency for class 3" in out
     assert (tmp_path / "g.png").stat().st_size > 0 and (tmp_path / "s.png").stat().st_size > 0
-    code = main(["visualize", "--run", str(run), "--filters", str(tmp_path / "f.png"),
-                 "--class", "3"])
+    code = main(
+        ["visualize", "--run", str(run), "--filters", str(tmp_path / "f.png"), "--class", "3"]
+    )
     assert code == 2 and "--class goes with --gradcam or --saliency" in capsys.readouterr().err
 
 

@@ -49,8 +49,9 @@ def test_a_nested_probe_is_the_inner_module_output(res_model):
     with torch.inference_mode():
         block_in = NodeProbe(res_model, res_model.design.find("stem").id)(x)
         m = res_model.module.res1
-        want = m.bn2(m.conv2(m.relu1(m.bn1(m.conv1(block_in))))) + \
-            m.downsample_bn(m.downsample_conv(block_in))
+        want = m.bn2(m.conv2(m.relu1(m.bn1(m.conv1(block_in))))) + m.downsample_bn(
+            m.downsample_conv(block_in)
+        )
     assert torch.allclose(NodeProbe(res_model, add.key)(x), want, atol=1e-6)
 
 
@@ -74,8 +75,9 @@ def test_deep_fields_are_clipped_to_the_image_with_the_true_size_in_the_label(re
     tp = top_patches(res_model, place.key, x, shown, k=2, channels=[0])
     assert tp.field[0] > 16 and tp.clipped
     assert tp.patches.shape[2:4] == (16, 16)
-    assert f"receptive field {tp.field[0]}x{tp.field[1]}, clipped to the 16x16 image" \
-        in tp.field_text
+    assert (
+        f"receptive field {tp.field[0]}x{tp.field[1]}, clipped to the 16x16 image" in tp.field_text
+    )
     assert clip_to_image((-3, 2, 30, 6), (16, 16)) == (0, 2, 16, 6)
 
 
@@ -84,16 +86,35 @@ def test_a_layer_of_a_custom_block(tmp_path):
     model = load_model(design)
     place = find_place(design, model.analysis, "down2/conv_b")
     assert model.module_name(place.key) == "down2.conv_b"
-    assert torch.equal(torch.from_numpy(filter_tiles(model, place.key).weights),
-                       model.module.down2.conv_b.weight.detach())
+    assert torch.equal(
+        torch.from_numpy(filter_tiles(model, place.key).weights),
+        model.module.down2.conv_b.weight.detach(),
+    )
 
 
 def test_visualize_node_reaches_nested_nodes(tmp_path, capsys):
     path = tmp_path / "res.json"
     save_design(design_with((1, 16, 16), residual), path)
-    code = main(["visualize", str(path), "--data", "digits", "--node", "res1/conv2",
-                 "--filters", str(tmp_path / "f.png"), "--top-patches", str(tmp_path / "t.png"),
-                 "--k", "3", "--channels", "2", "--activations", str(tmp_path / "a.png")])
+    code = main(
+        [
+            "visualize",
+            str(path),
+            "--data",
+            "digits",
+            "--node",
+            "res1/conv2",
+            "--filters",
+            str(tmp_path / "f.png"),
+            "--top-patches",
+            str(tmp_path / "t.png"),
+            "--k",
+            "3",
+            "--channels",
+            "2",
+            "--activations",
+            str(tmp_path / "a.png"),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "6 filters of res1/conv2" in out

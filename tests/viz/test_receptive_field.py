@@ -48,7 +48,11 @@ def check_bounds(field, grad, hw, where):
     top, left, bottom, right = field
     inside = (top >= 0, left >= 0, bottom <= hw[0], right <= hw[1])
     f = clipped(field, hw)
-    assert f[0] <= grad[0] and f[1] <= grad[1] and grad[2] <= f[2] and grad[3] <= f[3], (where, field, grad)
+    assert f[0] <= grad[0] and f[1] <= grad[1] and grad[2] <= f[2] and grad[3] <= f[3], (
+        where,
+        field,
+        grad,
+    )
     for side in range(4):
         if inside[side]:
             assert grad[side] == field[side], (where, "side", side, field, grad)
@@ -61,12 +65,18 @@ def units(shape):
 
 
 CASES = [
-    ("plain chain", lambda: design_with((1, 48, 48), plain_chain),
-     ["conv_s2", "relu_a", "conv_dil", "maxpool", "conv_rect", "conv_same", "avgpool"]),
+    (
+        "plain chain",
+        lambda: design_with((1, 48, 48), plain_chain),
+        ["conv_s2", "relu_a", "conv_dil", "maxpool", "conv_rect", "conv_same", "avgpool"],
+    ),
     ("residual", lambda: design_with((1, 16, 16), residual), ["stem", "res1", "res2", "res3"]),
     ("inception", lambda: design_with((1, 16, 16), inception), ["stem", "inc1", "pool", "inc2"]),
-    ("merges", lambda: design_with((1, 12, 12), lopsided_merges),
-     ["tall_crop", "wide", "add", "shifted_pool", "concat"]),
+    (
+        "merges",
+        lambda: design_with((1, 12, 12), lopsided_merges),
+        ["tall_crop", "wide", "add", "shifted_pool", "concat"],
+    ),
     ("custom block", custom_block_design, ["down1", "down2"]),
 ]
 
@@ -85,18 +95,21 @@ def test_field_matches_gradient_support(build, names):
         for y, x in units(shape):
             box = fields[node.id].box(y, x, hw)
             check_bounds(box, gradient_box(model, node.id, y, x), hw, (name, y, x))
-            interior += all(inside for inside in (box[0] >= 0, box[1] >= 0, box[2] <= hw[0],
-                                                   box[3] <= hw[1]))
+            interior += all(
+                inside for inside in (box[0] >= 0, box[1] >= 0, box[2] <= hw[0], box[3] <= hw[1])
+            )
     assert interior, "no unit with a field wholly inside the image was checked"
 
 
 def test_union_at_merges_is_neither_branch():
     design = design_with((1, 12, 12), lopsided_merges)
     fields = receptive_fields(design)
-    box = {n: fields[design.find(n).id].box(5, 5, (12, 12)) for n in ("tall_crop", "wide", "add",
-                                                                       "shifted_pool", "concat")}
+    box = {
+        n: fields[design.find(n).id].box(5, 5, (12, 12))
+        for n in ("tall_crop", "wide", "add", "shifted_pool", "concat")
+    }
     assert box["tall_crop"] == (3, 5, 8, 8)  # rows -2..2, cols 0..2 around unit (5, 5)
-    assert box["wide"] == (5, 4, 6, 9)       # rows 0..0, cols -1..3
+    assert box["wide"] == (5, 4, 6, 9)  # rows 0..0, cols -1..3
     assert box["add"] == (3, 4, 8, 9)
     assert box["shifted_pool"] == (2, 5, 9, 8)
     assert box["concat"] == (2, 4, 9, 9)
@@ -105,9 +118,16 @@ def test_union_at_merges_is_neither_branch():
 def test_lenet_fields_follow_the_recurrence():
     design = new_from_template("lenet5")
     fields = receptive_fields(design)
-    box = {n: fields[design.find(n).id].box(0, 0, (28, 28)) for n in ("conv1", "pool1", "conv2", "pool2")}
-    assert box == {"conv1": (-2, -2, 3, 3), "pool1": (-2, -2, 4, 4),      # r 5, then 6 (j 2)
-                   "conv2": (-2, -2, 12, 12), "pool2": (-2, -2, 14, 14)}  # r 14, then 16 (j 4)
+    box = {
+        n: fields[design.find(n).id].box(0, 0, (28, 28))
+        for n in ("conv1", "pool1", "conv2", "pool2")
+    }
+    assert box == {
+        "conv1": (-2, -2, 3, 3),
+        "pool1": (-2, -2, 4, 4),  # r 5, then 6 (j 2)
+        "conv2": (-2, -2, 12, 12),
+        "pool2": (-2, -2, 14, 14),
+    }  # r 14, then 16 (j 4)
     assert fields[design.find("pool2").id].box(4, 4, (28, 28)) == (14, 14, 30, 30)
 
 
@@ -125,7 +145,9 @@ def upsampling(b, x):
     x = b.add("Conv2d", x, name="down", out_channels=3, kernel_size=3, stride=2, padding=1)
     x = b.add("Upsample", x, name="up_nearest", scale_factor=2)
     x = b.add("Conv2d", x, name="conv", out_channels=3, kernel_size=3, padding=1)
-    x = b.add("ConvTranspose2d", x, name="deconv", out_channels=3, kernel_size=3, stride=2, padding=1)
+    x = b.add(
+        "ConvTranspose2d", x, name="deconv", out_channels=3, kernel_size=3, stride=2, padding=1
+    )
     x = b.add("Upsample", x, name="up_bilinear", scale_factor=2, mode="bilinear")
     return b.add("Conv2d", x, name="last", out_channels=2, kernel_size=3)
 

@@ -23,10 +23,17 @@ def test_tiles_are_upscaled_nearest_neighbour_inside_a_border():
     img = np.asarray(grid_image([tile], 1))
     s = 16  # 2-pixel tiles are enlarged as far as the largest scale, 16
     x0 = y0 = MARGIN + 1  # inside the one-pixel border
-    block = {(r, c): img[y0 + r * s:y0 + (r + 1) * s, x0 + c * s:x0 + (c + 1) * s] for r in (0, 1) for c in (0, 1)}
+    block = {
+        (r, c): img[y0 + r * s : y0 + (r + 1) * s, x0 + c * s : x0 + (c + 1) * s]
+        for r in (0, 1)
+        for c in (0, 1)
+    }
     assert (block[0, 0] == 0).all() and (block[0, 1] == 255).all() and (block[1, 0] == 128).all()
     assert (block[1, 1] == OUTSIDE).all()  # NaN = outside the image
-    assert tuple(img[MARGIN, MARGIN]) == BORDER and tuple(img[MARGIN + 2 * s + 1, MARGIN + 5]) == BORDER
+    assert (
+        tuple(img[MARGIN, MARGIN]) == BORDER
+        and tuple(img[MARGIN + 2 * s + 1, MARGIN + 5]) == BORDER
+    )
     assert tuple(img[MARGIN - 1, MARGIN - 1]) == BACKGROUND
 
 

@@ -99,15 +99,23 @@ def test_nodes_after_flatten_show_whole_images():
     assert tp.patches.shape == (2, 3, 16, 16, 1)
     for row in range(2):
         for j in range(3):
-            assert np.array_equal(tp.patches[row, j], shown[tp.image_index[row, j]].permute(1, 2, 0).numpy())
+            assert np.array_equal(
+                tp.patches[row, j], shown[tp.image_index[row, j]].permute(1, 2, 0).numpy()
+            )
 
 
 def test_fewer_images_than_k_leave_empty_slots():
     design = new_from_template("lenet5")
     design.set_setting("input_shape", (1, 16, 16))
     model = load_model(design)
-    tp = top_patches(model, design.find("pool1").id, torch.randn(2, 1, 16, 16),
-                     torch.rand(2, 1, 16, 16), k=4, channels=[1])
+    tp = top_patches(
+        model,
+        design.find("pool1").id,
+        torch.randn(2, 1, 16, 16),
+        torch.rand(2, 1, 16, 16),
+        k=4,
+        channels=[1],
+    )
     assert sorted(tp.image_index[0, :2].tolist()) == [0, 1]
     assert tp.image_index[0, 2:].tolist() == [-1, -1]
     assert tp.values[0, 0] >= tp.values[0, 1]
@@ -119,8 +127,13 @@ def test_bad_channel_is_refused_with_the_node_name():
     design.set_setting("input_shape", (1, 16, 16))
     model = load_model(design)
     with pytest.raises(VizError, match="conv1.*6 channels.*no channel 6"):
-        top_patches(model, design.find("conv1").id, torch.randn(3, 1, 16, 16),
-                    torch.rand(3, 1, 16, 16), channels=[6])
+        top_patches(
+            model,
+            design.find("conv1").id,
+            torch.randn(3, 1, 16, 16),
+            torch.rand(3, 1, 16, 16),
+            channels=[6],
+        )
 
 
 def test_crop_pads_outside_the_image():

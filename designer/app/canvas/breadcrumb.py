@@ -30,7 +30,8 @@ class Breadcrumb(QWidget):
         self.buttons = []
         titles = [self.editor.design.name] + [
             f"{f.title} ({f.block})" if f.block and f.block != f.title else f.title
-            for f in self.editor.frames]
+            for f in self.editor.frames
+        ]
         for depth, title in enumerate(titles):
             if depth:
                 self.row.addWidget(QLabel("›"))
@@ -47,8 +48,11 @@ class Breadcrumb(QWidget):
             self.row.addWidget(button)
             self.buttons.append(button)
         if self.editor.frames:
-            note = "editable custom block" if self.editor.editable else \
-                "read-only: a built-in block (ungroup it to edit its layers)"
+            note = (
+                "editable custom block"
+                if self.editor.editable
+                else "read-only: a built-in block (ungroup it to edit its layers)"
+            )
             hint = QLabel(f"  <span style='color:gray'>{note} · Alt+Up goes back</span>")
             self.row.addWidget(hint)
         self.row.addStretch(1)

@@ -56,8 +56,14 @@ class ConnectDrag(Interaction):
     (the edge item whose end was picked up at its input port) the drag moves that end:
     released on another port it reconnects, released off any port it disconnects."""
 
-    def __init__(self, scene: GraphScene, item: NodeItem, kind: str, port: str,
-                 existing: EdgeItem | None = None):
+    def __init__(
+        self,
+        scene: GraphScene,
+        item: NodeItem,
+        kind: str,
+        port: str,
+        existing: EdgeItem | None = None,
+    ):
         super().__init__(scene)
         self.item = item
         self.from_output = kind == "out"
@@ -81,8 +87,12 @@ class ConnectDrag(Interaction):
         return Edge(other.node_id, self.item.node_id, self.port)
 
     def _target_at(self, pos: QPointF) -> tuple[NodeItem, str] | None:
-        area = QRectF(pos.x() - style.PORT_HIT, pos.y() - style.PORT_HIT,
-                      2 * style.PORT_HIT, 2 * style.PORT_HIT)
+        area = QRectF(
+            pos.x() - style.PORT_HIT,
+            pos.y() - style.PORT_HIT,
+            2 * style.PORT_HIT,
+            2 * style.PORT_HIT,
+        )
         for it in self.scene.items(area):
             if not isinstance(it, NodeItem) or it is self.item:
                 continue
@@ -114,16 +124,23 @@ class ConnectDrag(Interaction):
         target[0].highlight = color
         target[0].update()
         self.line.color = color
-        self.hint.set_text(reason or f"connect to {target[0].view.name}"
-                           + (f" ({target[1]})" if len(target[0].view.in_ports) > 1 else ""), color)
+        self.hint.set_text(
+            reason
+            or f"connect to {target[0].view.name}"
+            + (f" ({target[1]})" if len(target[0].view.in_ports) > 1 else ""),
+            color,
+        )
         self.hint.setVisible(True)
 
     def mouse_move(self, event) -> bool:
         pos = event.scenePos()
         self.line.move_to(pos)
         target = self._target_at(pos)
-        if target is not None and self.existing is not None \
-                and self.edge_to(target) == self.existing.edge:
+        if (
+            target is not None
+            and self.existing is not None
+            and self.edge_to(target) == self.existing.edge
+        ):
             reason = None  # back where it was
         else:
             reason = self.scene.connection_problem(self.edge_to(target)) if target else None
@@ -157,7 +174,8 @@ class ConnectDrag(Interaction):
 
 
 class RubberBandSelect(Interaction):
-    """Drag on empty canvas: select the nodes the band touches (Ctrl/Shift adds to the selection)."""
+    """Drag on empty canvas: select the nodes the band touches (Ctrl/Shift adds to the
+    selection)."""
 
     def __init__(self, scene: GraphScene, origin: QPointF, additive: bool):
         super().__init__(scene)
@@ -177,8 +195,11 @@ class RubberBandSelect(Interaction):
         self.band.setRect(rect)
         path = QPainterPath()
         path.addRect(rect)
-        hits = {it for it in self.scene.items(path, Qt.ItemSelectionMode.IntersectsItemShape)
-                if isinstance(it, NodeItem)}
+        hits = {
+            it
+            for it in self.scene.items(path, Qt.ItemSelectionMode.IntersectsItemShape)
+            if isinstance(it, NodeItem)
+        }
         self.scene.set_selection(hits | self.keep)
         return True
 

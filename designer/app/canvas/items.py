@@ -1,4 +1,5 @@
-"""Canvas items: a node box with typed ports and a problem badge, and an edge carrying a shape label.
+"""Canvas items: a node box with typed ports and a problem badge, and an edge carrying a shape
+label.
 
 Items show what the scene tells them (a NodeView) and never touch the design; dragging moves the
 item only, and the scene turns the finished drag into a command through the editor."""
@@ -36,16 +37,16 @@ class NodeView:
     """Everything a node item shows; built from the model and the latest analysis."""
 
     name: str
-    subtitle: str                       # type and key params
-    shape: str                          # output shape text ("?" when unknown)
+    subtitle: str  # type and key params
+    shape: str  # output shape text ("?" when unknown)
     category: str
     in_ports: tuple[str, ...]
     in_shapes: tuple[Shape | None, ...]  # per input port, the shape it receives
     out_shape: Shape | None
     problems: tuple[str, ...] = ()
     frozen: bool = False
-    trained: bool = False               # its weights come from the design's weights file
-    opens: bool = False                 # a block: double-click shows its inner graph
+    trained: bool = False  # its weights come from the design's weights file
+    opens: bool = False  # a block: double-click shows its inner graph
     has_output: bool = True
 
 
@@ -102,8 +103,9 @@ class OverviewLabel(QGraphicsItem):
             self.prepareGeometryChange()
             self.text = text
             m = style.metrics(3)
-            self._rect = QRectF(3, -m.height() / 2 - 1, m.horizontalAdvance(text) + 6,
-                                m.height() + 2)
+            self._rect = QRectF(
+                3, -m.height() / 2 - 1, m.horizontalAdvance(text) + 6, m.height() + 2
+            )
             self.update()
 
     def boundingRect(self) -> QRectF:
@@ -133,7 +135,7 @@ class NodeItem(QGraphicsItem):
         self.view = view
         self.readonly = readonly
         self.hover_port: tuple[str, str] | None = None
-        self.highlight: QColor | None = None   # connect-drag feedback (valid / refused target)
+        self.highlight: QColor | None = None  # connect-drag feedback (valid / refused target)
         flags = QGraphicsItem.GraphicsItemFlag
         self.setFlag(flags.ItemIsSelectable)
         self.setFlag(flags.ItemIsMovable, not readonly)
@@ -183,6 +185,7 @@ class NodeItem(QGraphicsItem):
 
     def port_at(self, local: QPointF) -> tuple[str, str] | None:
         """('out', 'out') or ('in', port name) for a point near a port, in item coordinates."""
+
         def near(p: QPointF) -> bool:
             d = local - p
             return d.x() * d.x() + d.y() * d.y() <= PORT_HIT * PORT_HIT
@@ -253,8 +256,9 @@ class NodeItem(QGraphicsItem):
                 font.setPixelSize(max(1, round(style.metrics(3).height() * 0.8 / lod)))
                 painter.setFont(font)
                 painter.setPen(QColor("white"))
-                name = QFontMetricsF(font).elidedText(v.name, Qt.TextElideMode.ElideMiddle,
-                                                      NODE_W - 12)
+                name = QFontMetricsF(font).elidedText(
+                    v.name, Qt.TextElideMode.ElideMiddle, NODE_W - 12
+                )
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, name)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -290,9 +294,11 @@ class NodeItem(QGraphicsItem):
         if tags:
             painter.setPen(_muted(pal))
             painter.setFont(label_font)
-            painter.drawText(QRectF(rect.left(), rect.top() + 38, NODE_W - 10, 16),
-                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                             " · ".join(tags))
+            painter.drawText(
+                QRectF(rect.left(), rect.top() + 38, NODE_W - 10, 16),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                " · ".join(tags),
+            )
         self._paint_ports(painter, pal, label_font)
 
     def _paint_ports(self, painter: QPainter, pal: QPalette, label_font) -> None:

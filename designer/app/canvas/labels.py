@@ -16,9 +16,13 @@ def _problems_by_node(analysis: Analysis) -> dict[str, list[str]]:
     return out
 
 
-def node_views(graph: Graph, analysis: Analysis, blocks: dict,
-               weighted: frozenset[str] | set[str] = frozenset(),
-               memo: dict | None = None) -> dict[str, NodeView]:
+def node_views(
+    graph: Graph,
+    analysis: Analysis,
+    blocks: dict,
+    weighted: frozenset[str] | set[str] = frozenset(),
+    memo: dict | None = None,
+) -> dict[str, NodeView]:
     """One NodeView per node; linear in nodes + edges so relabelling big designs stays fast.
     ``weighted``: the nodes whose weights come from the design's weights file. ``memo`` (kept by
     the scene between calls) reuses the view of a node whose inputs to it are unchanged, so a
@@ -33,16 +37,24 @@ def node_views(graph: Graph, analysis: Analysis, blocks: dict,
     for node in graph.nodes.values():
         issues = tuple(problems.get(node.id, ()))
         if not has_spec(node.type):
-            views[node.id] = NodeView(node.name, f"unknown type {node.type}", "?", "Other",
-                                      (), (), None, issues)
+            views[node.id] = NodeView(
+                node.name, f"unknown type {node.type}", "?", "Other", (), (), None, issues
+            )
             continue
         spec = get_spec(node.type)
         key = None
         if memo is not None and not spec.is_custom_block:  # a block's ports: its definition
             info = analysis.info.get(node.id)
-            key = (node.type, repr(node.params), node.name, node.trainable, issues,
-                   node.id in weighted, None if info is None else (info.shape, info.trainable_params),
-                   tuple(analysis.shape(src) for src in into.get(node.id, ())))
+            key = (
+                node.type,
+                repr(node.params),
+                node.name,
+                node.trainable,
+                issues,
+                node.id in weighted,
+                None if info is None else (info.shape, info.trainable_params),
+                tuple(analysis.shape(src) for src in into.get(node.id, ())),
+            )
             known = memo.get(node.id)
             if known is not None and known[0] == key:
                 views[node.id] = known[1]

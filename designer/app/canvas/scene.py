@@ -23,11 +23,11 @@ from designer.core.layout import ROW
 
 
 class GraphScene(QGraphicsScene):
-    nodes_moved = Signal(dict)                 # node id -> ((old x, old y), (new x, new y))
+    nodes_moved = Signal(dict)  # node id -> ((old x, old y), (new x, new y))
     connect_requested = Signal(str, str, str)  # source id, destination id, destination port
     reconnect_requested = Signal(object, object)  # old Edge, new Edge (an end dragged elsewhere)
-    disconnect_requested = Signal(object)      # Edge whose end was dragged off its port
-    node_activated = Signal(str)               # double-click on a node
+    disconnect_requested = Signal(object)  # Edge whose end was dragged off its port
+    node_activated = Signal(str)  # double-click on a node
     context_menu_requested = Signal(QPoint, str)  # screen position, node id ("" = empty canvas)
     # selectionChanged, but never while the scene is being destroyed (its destructor clears the
     # selection, and panels must not ask a half-deleted scene what is selected).
@@ -58,7 +58,9 @@ class GraphScene(QGraphicsScene):
             self.selection_changed.emit()
 
     # -- binding to a graph ------------------------------------------------------------------------
-    def set_graph(self, graph: Graph | None, readonly: bool = False, blocks: dict | None = None) -> None:
+    def set_graph(
+        self, graph: Graph | None, readonly: bool = False, blocks: dict | None = None
+    ) -> None:
         self.detach()
         self.clear()
         self.node_items.clear()
@@ -87,9 +89,13 @@ class GraphScene(QGraphicsScene):
         g = self.graph
         if g is None:
             return
-        for sig, slot in ((g.node_added, self._on_node_added), (g.node_removed, self._on_node_removed),
-                          (g.node_changed, self._on_node_changed), (g.edge_added, self._add_edge_item),
-                          (g.edge_removed, self._on_edge_removed)):
+        for sig, slot in (
+            (g.node_added, self._on_node_added),
+            (g.node_removed, self._on_node_removed),
+            (g.node_changed, self._on_node_changed),
+            (g.edge_added, self._add_edge_item),
+            (g.edge_removed, self._on_edge_removed),
+        ):
             sig.disconnect(slot, missing_ok=True)
         self.graph = None
 
@@ -213,8 +219,12 @@ class GraphScene(QGraphicsScene):
         else:
             xs = [it.pos().x() for it in items]
             ys = [it.pos().y() for it in items]
-            rect = QRectF(min(xs) - NODE_W, min(ys) - NODE_H, max(xs) - min(xs) + 2 * NODE_W,
-                          max(ys) - min(ys) + 2 * NODE_H)
+            rect = QRectF(
+                min(xs) - NODE_W,
+                min(ys) - NODE_H,
+                max(xs) - min(xs) + 2 * NODE_W,
+                max(ys) - min(ys) + 2 * NODE_H,
+            )
         rect = rect.adjusted(-600, -400, 600, 400)
         if rect != self.sceneRect():
             self.setSceneRect(rect)
@@ -286,8 +296,9 @@ class GraphScene(QGraphicsScene):
                 item, kind, port = hit
                 existing = self._edge_into(item.node_id, port) if kind == "in" else None
                 if existing is not None:  # pick up the connection's end: drag it elsewhere or off
-                    self.interaction = ConnectDrag(self, existing.src, "out", "out",
-                                                   existing=existing)
+                    self.interaction = ConnectDrag(
+                        self, existing.src, "out", "out", existing=existing
+                    )
                 else:
                     self.interaction = ConnectDrag(self, item, kind, port)
                 event.accept()
@@ -295,8 +306,9 @@ class GraphScene(QGraphicsScene):
             transform = self._view_transform()
             if transform is not None and self.itemAt(pos, transform) is None:
                 mods = event.modifiers()
-                additive = bool(mods & (Qt.KeyboardModifier.ControlModifier
-                                        | Qt.KeyboardModifier.ShiftModifier))
+                additive = bool(
+                    mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+                )
                 if not additive:
                     self.set_selection(())
                 self.interaction = RubberBandSelect(self, pos, additive)
@@ -305,7 +317,8 @@ class GraphScene(QGraphicsScene):
         super().mousePressEvent(event)
         self._press_positions = {
             it.node_id: (it.pos().x(), it.pos().y())
-            for it in self.selectedItems() if isinstance(it, NodeItem)
+            for it in self.selectedItems()
+            if isinstance(it, NodeItem)
         }
 
     def mouseMoveEvent(self, event) -> None:
@@ -358,4 +371,3 @@ class GraphScene(QGraphicsScene):
             self.set_selection([item])
         self.context_menu_requested.emit(event.screenPos(), node_id)
         event.accept()
-

@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF
 NODE_W = 180.0
 NODE_H = 58.0
 PORT_R = 5.0
-PORT_HIT = 11.0      # how close (scene units at 100%) a press must be to grab a port
-DETAIL_LOD = 0.45    # below this zoom nodes are drawn as plain boxes (700-node overviews)
+PORT_HIT = 11.0  # how close (scene units at 100%) a press must be to grab a port
+DETAIL_LOD = 0.45  # below this zoom nodes are drawn as plain boxes (700-node overviews)
 
 # One hue per palette category; chosen to read on both light and dark backgrounds.
 CATEGORY_COLORS = {
@@ -27,8 +27,8 @@ CATEGORY_COLORS = {
 }
 ERROR = QColor("#e03131")
 VALID_TARGET = QColor("#2b8a3e")
-IMAGE_PORT = QColor("#2f80ed")    # ports carrying C x H x W tensors
-VECTOR_PORT = QColor("#8e44ad")   # ports carrying N features
+IMAGE_PORT = QColor("#2f80ed")  # ports carrying C x H x W tensors
+VECTOR_PORT = QColor("#8e44ad")  # ports carrying N features
 UNKNOWN_PORT = QColor("#868e96")
 
 

@@ -34,8 +34,10 @@ class CanvasView(QGraphicsView):
         self.toast = QLabel(self.viewport())
         self.toast.setWordWrap(True)
         self.toast.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.toast.setStyleSheet("background: rgba(30, 30, 34, 225); color: white; "
-                                 "border-radius: 6px; padding: 6px 12px;")
+        self.toast.setStyleSheet(
+            "background: rgba(30, 30, 34, 225); color: white; "
+            "border-radius: 6px; padding: 6px 12px;"
+        )
         self.toast.hide()
         self._toast_timer = QTimer(self)
         self._toast_timer.setSingleShot(True)
@@ -53,8 +55,10 @@ class CanvasView(QGraphicsView):
         width = min(self.viewport().width() - 40, 560)
         self.toast.setFixedWidth(max(width, 120))
         self.toast.adjustSize()
-        self.toast.move((self.viewport().width() - self.toast.width()) // 2,
-                        self.viewport().height() - self.toast.height() - 16)
+        self.toast.move(
+            (self.viewport().width() - self.toast.width()) // 2,
+            self.viewport().height() - self.toast.height() - 16,
+        )
         self.toast.show()
         self.toast.raise_()
         self._toast_timer.start(ms)
@@ -119,14 +123,16 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             steps = event.angleDelta().y() / 120.0
-            self.zoom_by(1.15 ** steps)
+            self.zoom_by(1.15**steps)
             event.accept()
             return
         super().wheelEvent(event)
 
     def viewportEvent(self, event) -> bool:
-        if event.type() == QEvent.Type.NativeGesture and \
-                event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+        if (
+            event.type() == QEvent.Type.NativeGesture
+            and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture
+        ):
             self.zoom_by(1.0 + event.value())
             return True
         return super().viewportEvent(event)
@@ -148,7 +154,8 @@ class CanvasView(QGraphicsView):
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.MiddleButton or (
-                self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._space and event.button() == Qt.MouseButton.LeftButton
+        ):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -159,7 +166,9 @@ class CanvasView(QGraphicsView):
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(delta.x()))
+            self.horizontalScrollBar().setValue(
+                self.horizontalScrollBar().value() - round(delta.x())
+            )
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
             event.accept()
             return
@@ -197,8 +206,10 @@ class CanvasView(QGraphicsView):
 
     def changeEvent(self, event) -> None:
         # The scene does not follow a new application palette by itself (light/dark switch).
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) \
-                and self.scene() is not None:
+        if (
+            event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+            and self.scene() is not None
+        ):
             self.scene().setPalette(self.palette())
             for item in self.scene().items():  # drop cached paintings in the old colours
                 item.update()

@@ -90,8 +90,9 @@ class AdaptDialog(QDialog):
         form.addRow("Freeze up to", self.freeze)
         form.addRow("New layers' learning rate ×", self.lr_mult)
         form.addRow("", self.similar)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Adapt")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
@@ -118,15 +119,20 @@ class AdaptDialog(QDialog):
     def _load(self) -> None:
         self.data_info.setText(f"Loading {self.dataset}…")
         dataset = self.dataset
-        self._task.start(lambda: summarize_source(dataset, None, 0.1, 0.1, 0), self._loaded,
-                         self._failed, (DataError, OSError))
+        self._task.start(
+            lambda: summarize_source(dataset, None, 0.1, 0.1, 0),
+            self._loaded,
+            self._failed,
+            (DataError, OSError),
+        )
 
     def _loaded(self, summary) -> None:
         self.summary = summary
         image = summary.samples[0] if summary.samples else None
         shape = "×".join(str(v) for v in image.shape) if image is not None else "?"
-        self.data_info.setText(f"{len(summary.classes)} classes, {summary.train:,} training "
-                               f"images of {shape}")
+        self.data_info.setText(
+            f"{len(summary.classes)} classes, {summary.train:,} training images of {shape}"
+        )
         self.classes.setValue(max(2, len(summary.classes)))
         self._advise()
 
@@ -140,8 +146,10 @@ class AdaptDialog(QDialog):
             self.advice.setText("")
             return
         per_class = self.summary.train // max(1, len(self.summary.classes))
-        self.advice.setText(f"About {per_class:,} training images per class. "
-                            + tr.transfer_advice(per_class, self.similar.isChecked()))
+        self.advice.setText(
+            f"About {per_class:,} training images per class. "
+            + tr.transfer_advice(per_class, self.similar.isChecked())
+        )
 
     # -- the plan -------------------------------------------------------------------------------
     def plan(self) -> tr.AdaptPlan:
@@ -155,10 +163,15 @@ class AdaptDialog(QDialog):
         size = self.size.value()
         current = tuple(self.design.input_shape[1:]) if len(self.design.input_shape) == 3 else None
         return tr.AdaptPlan(
-            dataset=self.dataset, num_classes=self.classes.value(), hidden=hidden,
-            dropout=self.dropout.value(), channels=channels,
+            dataset=self.dataset,
+            num_classes=self.classes.value(),
+            hidden=hidden,
+            dropout=self.dropout.value(),
+            channels=channels,
             size=None if current == (size, size) else (size, size),
-            freeze_until=self.freeze.currentData(), head_lr_mult=self.lr_mult.value())
+            freeze_until=self.freeze.currentData(),
+            head_lr_mult=self.lr_mult.value(),
+        )
 
     def _accept(self) -> None:
         try:
@@ -181,8 +194,11 @@ def tr_clone(design):
 def _layer_names(design) -> list[str]:
     """Top-level layers from input to head, for the freeze point."""
     order = list(nx.topological_sort(design.nx_graph()))
-    return [design.nodes[n].name for n in order
-            if design.nodes[n].type not in ("Input", "ClassificationOutput", "RegressionOutput")]
+    return [
+        design.nodes[n].name
+        for n in order
+        if design.nodes[n].type not in ("Input", "ClassificationOutput", "RegressionOutput")
+    ]
 
 
 def _before_classifier(design) -> str | None:

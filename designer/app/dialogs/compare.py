@@ -52,25 +52,37 @@ class CompareDialog(QDialog):
         from designer.training.compare import template_points, user_points
 
         self._templates_task = BackgroundTask(self)
-        self._templates_task.start(template_points, self._show_templates,
-                                   lambda m: self._note(self.templates_layout, m), (Exception,))
+        self._templates_task.start(
+            template_points,
+            self._show_templates,
+            lambda m: self._note(self.templates_layout, m),
+            (Exception,),
+        )
         self._runs_task = BackgroundTask(self)
         paths = list(run_paths)
-        self._runs_task.start(lambda: user_points(paths) if paths else [], self._show_runs,
-                              lambda m: self._note(self.runs_layout, m), (Exception,))
+        self._runs_task.start(
+            lambda: user_points(paths) if paths else [],
+            self._show_runs,
+            lambda m: self._note(self.runs_layout, m),
+            (Exception,),
+        )
 
     @property
     def busy(self) -> bool:
         return self._templates_task.busy or self._runs_task.busy
 
     def _show_templates(self, points) -> None:
-        self._chart("templates", self.templates_layout, points, "ImageNet top-1 accuracy (%)",
-                    self._open)
+        self._chart(
+            "templates", self.templates_layout, points, "ImageNet top-1 accuracy (%)", self._open
+        )
 
     def _show_runs(self, points) -> None:
         if not points:
-            self._note(self.runs_layout, "No finished run of this design yet: train one in the "
-                                         "Training tab (its test accuracy is placed here).")
+            self._note(
+                self.runs_layout,
+                "No finished run of this design yet: train one in the "
+                "Training tab (its test accuracy is placed here).",
+            )
             return
         self._chart("runs", self.runs_layout, points, "test accuracy (%)")
 
@@ -79,8 +91,9 @@ class CompareDialog(QDialog):
 
         _clear(layout)
         before = set(QApplication.topLevelWidgets())
-        chart = chart_widget(points, y_label, "Accuracy vs operations (bubble area: parameters)",
-                             on_click)
+        chart = chart_widget(
+            points, y_label, "Accuracy vs operations (bubble area: parameters)", on_click
+        )
         adopt_popups(chart, before)
         chart.points = points
         layout.addWidget(chart)

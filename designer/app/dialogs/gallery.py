@@ -72,18 +72,22 @@ class TemplateGallery(QDialog):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.table.setItem(row, col, item)
         self.details = QLabel(self)
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setMinimumWidth(320)
-        self.pretrained = QCheckBox("with torchvision's ImageNet weights (downloaded once, or "
-                                    "from a file)")
+        self.pretrained = QCheckBox(
+            "with torchvision's ImageNet weights (downloaded once, or from a file)"
+        )
         self.pretrained.setObjectName("gallery-pretrained")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -136,11 +140,15 @@ class TemplateGallery(QDialog):
         t = self.templates[row]
         has_weights = has_imagenet_weights(t)
         self.pretrained.setEnabled(has_weights)
-        self.pretrained.setToolTip("" if has_weights else
-                                   f"torchvision has no ImageNet weights for {t.title}")
+        self.pretrained.setToolTip(
+            "" if has_weights else f"torchvision has no ImageNet weights for {t.title}"
+        )
         stats = _STATS.get(t.name)
-        numbers = (f"{stats[0]:,} parameters · {human(stats[1])} MACs per sample"
-                   if isinstance(stats, tuple) else (stats or "counting…"))
+        numbers = (
+            f"{stats[0]:,} parameters · {human(stats[1])} MACs per sample"
+            if isinstance(stats, tuple)
+            else (stats or "counting…")
+        )
         parts = [f"<h3>{t.title}</h3>"]
         if t.year or t.paper:
             parts.append(f"<p><b>{t.year or ''}</b> {('· ' + t.paper) if t.paper else ''}</p>")

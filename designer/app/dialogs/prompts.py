@@ -18,9 +18,12 @@ class Prompts:
         """'save', 'discard' or 'cancel'."""
         B = QMessageBox.StandardButton
         answer = QMessageBox.warning(
-            self.parent, "Unsaved changes",
+            self.parent,
+            "Unsaved changes",
             f"“{name}” has changes that are not saved. Save them first?",
-            B.Save | B.Discard | B.Cancel, B.Save)
+            B.Save | B.Discard | B.Cancel,
+            B.Save,
+        )
         return {B.Save: "save", B.Discard: "discard"}.get(answer, "cancel")
 
     def open_path(self, start: str) -> str | None:
@@ -40,25 +43,40 @@ class Prompts:
     def import_source(self, start: str) -> str | None:
         """What File → Import model… imports: a model file (path.py:FACTORY for Python) or
         torchvision:NAME; None when cancelled."""
-        kind = self.choose("Import model", "Import a model from a file or from torchvision?",
-                           [("file", "A file (.py, .pt2, .onnx)…"),
-                            ("torchvision", "A torchvision model…")])
+        kind = self.choose(
+            "Import model",
+            "Import a model from a file or from torchvision?",
+            [("file", "A file (.py, .pt2, .onnx)…"), ("torchvision", "A torchvision model…")],
+        )
         if kind == "torchvision":
             from designer.interop.import_sources import torchvision_names
 
             names = torchvision_names()
-            name, ok = QInputDialog.getItem(self.parent, "Import model", "torchvision model:",
-                                            names, names.index("resnet18"), False)
+            name, ok = QInputDialog.getItem(
+                self.parent,
+                "Import model",
+                "torchvision model:",
+                names,
+                names.index("resnet18"),
+                False,
+            )
             return f"torchvision:{name}" if ok and name else None
         if kind != "file":
             return None
         path, _ = QFileDialog.getOpenFileName(
-            self.parent, "Import model", start,
-            "Models (*.py *.pt2 *.onnx);;Python (*.py);;torch.export (*.pt2);;ONNX (*.onnx)")
+            self.parent,
+            "Import model",
+            start,
+            "Models (*.py *.pt2 *.onnx);;Python (*.py);;torch.export (*.pt2);;ONNX (*.onnx)",
+        )
         if not path or not path.endswith(".py"):
             return path or None
-        factory = self.text("Import model", "Function or class in the file that builds the "
-                            "model (the file is run, as python would):", "build_model")
+        factory = self.text(
+            "Import model",
+            "Function or class in the file that builds the "
+            "model (the file is run, as python would):",
+            "build_model",
+        )
         return f"{path}:{factory}" if factory else None
 
     def error(self, title: str, message: str) -> None:
@@ -70,8 +88,9 @@ class Prompts:
 
     def restore(self, description: str) -> bool:
         B = QMessageBox.StandardButton
-        box = QMessageBox(QMessageBox.Icon.Question, "Restore unsaved work?", description,
-                          B.NoButton, self.parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Restore unsaved work?", description, B.NoButton, self.parent
+        )
         restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(restore)
@@ -80,8 +99,13 @@ class Prompts:
 
     def confirm(self, title: str, message: str, action: str = "OK") -> bool:
         """A yes/no question whose yes button says what it does ("Delete")."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, message, QMessageBox.StandardButton.NoButton,
-                          self.parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            title,
+            message,
+            QMessageBox.StandardButton.NoButton,
+            self.parent,
+        )
         yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
@@ -89,9 +113,16 @@ class Prompts:
 
     def choose(self, title: str, message: str, options: list[tuple[str, str]]) -> str | None:
         """One of several answers: options are (key, button text); None when cancelled."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, message, QMessageBox.StandardButton.NoButton,
-                          self.parent)
-        buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): key for key, text in options}
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            title,
+            message,
+            QMessageBox.StandardButton.NoButton,
+            self.parent,
+        )
+        buttons = {
+            box.addButton(text, QMessageBox.ButtonRole.AcceptRole): key for key, text in options
+        }
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return buttons.get(box.clickedButton())

@@ -17,10 +17,10 @@ class Cancelled(Exception):
 
 
 class Job(QObject):
-    progress = Signal(int, int, int)   # generation, done, total
-    finished = Signal(int, object)     # generation, result
-    failed = Signal(int, str)          # generation, message
-    state_changed = Signal(bool)       # running or not
+    progress = Signal(int, int, int)  # generation, done, total
+    finished = Signal(int, object)  # generation, result
+    failed = Signal(int, str)  # generation, message
+    state_changed = Signal(bool)  # running or not
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -35,9 +35,13 @@ class Job(QObject):
         self.finished.connect(self._finished)
         self.failed.connect(self._failed)
 
-    def start(self, work: Callable[[Callable[[int, int], None]], Any],
-              on_done: Callable[[Any], None], on_error: Callable[[str], None],
-              on_progress: Callable[[int, int], None] | None = None) -> None:
+    def start(
+        self,
+        work: Callable[[Callable[[int, int], None]], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None],
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         """Run ``work(report)``; it calls ``report(done, total)`` as it goes, which raises
         Cancelled once the job is cancelled."""
         self.cancel()

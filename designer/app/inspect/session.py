@@ -58,19 +58,25 @@ class Samples:
     image_shape: tuple[int, int, int]
 
 
-def weights_sources(design: Design, design_path: str | None, runs_folder: Path) -> list[WeightsSource]:
+def weights_sources(
+    design: Design, design_path: str | None, runs_folder: Path
+) -> list[WeightsSource]:
     """The design's weights first, then each run's best and last weights (newest run first)."""
     own = design_weights_path(design, design_path)
-    first = (WeightsSource(f"the design's weights ({own.name})") if own is not None
-             else WeightsSource("fresh weights (untrained)"))
+    first = (
+        WeightsSource(f"the design's weights ({own.name})")
+        if own is not None
+        else WeightsSource("fresh weights (untrained)")
+    )
     sources = [first]
     runs: list[RunInfo] = sorted(list_runs(runs_folder), key=lambda r: r.started, reverse=True)
     for run in runs:
         for which in ("best", "last"):
             if (run.path / f"{which}.safetensors").is_file():
                 when = f", epoch {run.best_epoch}" if which == "best" and run.best_epoch else ""
-                sources.append(WeightsSource(f"run {run.name}: {which} weights{when}", run.path,
-                                             which))
+                sources.append(
+                    WeightsSource(f"run {run.name}: {which} weights{when}", run.path, which)
+                )
     return sources
 
 
@@ -113,9 +119,11 @@ class InspectSession:
                 self._model = load_model(self.design, self.design_path, self._trained.weights)
         except VizError as exc:
             if self.source.run is not None and "weights" in str(exc):
-                raise InspectError(f"the weights of run {self.source.run.name} do not fit the "
-                                   f"design as it is now (it was trained on another version): "
-                                   f"{exc}") from None
+                raise InspectError(
+                    f"the weights of run {self.source.run.name} do not fit the "
+                    f"design as it is now (it was trained on another version): "
+                    f"{exc}"
+                ) from None
             raise InspectError(str(exc)) from None
         except ERRORS as exc:
             raise InspectError(str(exc)) from None
@@ -128,8 +136,10 @@ class InspectSession:
         if self._trained is not None:
             return self._trained.weights_note
         if model.fresh:
-            return ("fresh, untrained weights (random initialization, seed 0): filters are noise "
-                    "and patches show no learned features; train the design or pick a run")
+            return (
+                "fresh, untrained weights (random initialization, seed 0): filters are noise "
+                "and patches show no learned features; train the design or pick a run"
+            )
         return model.weights_note
 
     @property
@@ -138,8 +148,11 @@ class InspectSession:
 
     # -- data -----------------------------------------------------------------------------------
     def _data_key(self) -> tuple:
-        return (self.source.key, self.design.input_shape if self.design else None,
-                repr(self.design.metadata.get("training") if self.design else None))
+        return (
+            self.source.key,
+            self.design.input_shape if self.design else None,
+            repr(self.design.metadata.get("training") if self.design else None),
+        )
 
     def has_samples(self) -> bool:
         """Whether samples() answers at once (the split is prepared for these weights)."""
@@ -164,8 +177,9 @@ class InspectSession:
         except (*ERRORS, DataError) as exc:
             raise InspectError(str(exc)) from None
         shown = display_images(x, data.stats, data.image_shape)
-        self._samples = Samples(data.name, x, y, shown, list(data.classes), data.stats,
-                                tuple(data.image_shape))
+        self._samples = Samples(
+            data.name, x, y, shown, list(data.classes), data.stats, tuple(data.image_shape)
+        )
         self._samples_key = key
         return self._samples
 

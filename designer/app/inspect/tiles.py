@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from designer.viz.render import to_rgb8
 
-MIN_TILE = 64    # a 5x5 kernel is shown 65 pixels across (13 screen pixels per weight)
+MIN_TILE = 64  # a 5x5 kernel is shown 65 pixels across (13 screen pixels per weight)
 MAX_TILE = 160
 
 
@@ -28,8 +28,9 @@ def tile_pixmap(tile: np.ndarray, factor: int | None = None) -> QPixmap:
     h, w = rgb.shape[:2]
     image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
     f = factor or tile_factor(h, w)
-    return QPixmap.fromImage(image).scaled(w * f, h * f, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                           Qt.TransformationMode.FastTransformation)
+    return QPixmap.fromImage(image).scaled(
+        w * f, h * f, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation
+    )
 
 
 def outlined(tile: np.ndarray, box: tuple[int, int, int, int], size: int = 224) -> QPixmap:
@@ -43,8 +44,14 @@ def outlined(tile: np.ndarray, box: tuple[int, int, int, int], size: int = 224) 
     bottom, right = min(bottom, h), min(right, w)
     painter = QPainter(pix)
     painter.setPen(QPen(QColor(255, 64, 32), 2))
-    painter.drawRect(QRect(left * factor, top * factor, max(1, (right - left) * factor) - 1,
-                           max(1, (bottom - top) * factor) - 1))
+    painter.drawRect(
+        QRect(
+            left * factor,
+            top * factor,
+            max(1, (right - left) * factor) - 1,
+            max(1, (bottom - top) * factor) - 1,
+        )
+    )
     painter.end()
     return pix
 
@@ -84,9 +91,16 @@ class TileGrid(QWidget):
                 item.widget().deleteLater()
         self.tiles = []
 
-    def show_tiles(self, tiles: list[np.ndarray | None], columns: int, *,
-                   captions: list[str] | None = None, row_labels: list[str] | None = None,
-                   min_px: int = MIN_TILE, clickable: bool = False) -> None:
+    def show_tiles(
+        self,
+        tiles: list[np.ndarray | None],
+        columns: int,
+        *,
+        captions: list[str] | None = None,
+        row_labels: list[str] | None = None,
+        min_px: int = MIN_TILE,
+        clickable: bool = False,
+    ) -> None:
         self.clear()
         shown = [t for t in tiles if t is not None]
         if not shown:
@@ -137,9 +151,14 @@ class ScaleLegend(QWidget):
     def show_scale(self, ramp: np.ndarray, low: str, high: str, note: str = "") -> None:
         """`ramp`: a 1 x N (x 3) strip of 0..1 values or colours."""
         strip = np.repeat(np.asarray(ramp, dtype=np.float32)[:1], 12, axis=0)
-        self.ramp.setPixmap(tile_pixmap(strip, 1).scaled(
-            160, 12, Qt.AspectRatioMode.IgnoreAspectRatio,
-            Qt.TransformationMode.SmoothTransformation))
+        self.ramp.setPixmap(
+            tile_pixmap(strip, 1).scaled(
+                160,
+                12,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
         self.low.setText(low)
         self.high.setText(high)
         self.note.setText(note)

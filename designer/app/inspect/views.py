@@ -36,7 +36,7 @@ from designer.viz.render import (
 )
 
 PAGE_CHANNELS = 8
-FILTER_PX = 96   # filters are the smallest pictures: a 5x5 kernel gets 19 pixels per weight
+FILTER_PX = 96  # filters are the smallest pictures: a 5x5 kernel gets 19 pixels per weight
 
 
 def scrolled(widget: QWidget) -> QScrollArea:
@@ -115,24 +115,44 @@ class FiltersView(QWidget):
         self.tiles = tiles
         self.message.setText("")
         n, per, kh, kw = tiles.weights.shape
-        how = {"rgb": "RGB tiles", "channels": "one tile per input channel" if per > 1
-               else "gray tiles", "mean": "the mean over the input channels"}[tiles.mode]
-        self.title.setText(f"<b>{tiles.node_name}</b>: {n} filters of {kh}x{kw}, {per} input "
-                           f"channel(s) each, shown as {how}{when}")
+        how = {
+            "rgb": "RGB tiles",
+            "channels": "one tile per input channel" if per > 1 else "gray tiles",
+            "mean": "the mean over the input channels",
+        }[tiles.mode]
+        self.title.setText(
+            f"<b>{tiles.node_name}</b>: {n} filters of {kh}x{kw}, {per} input "
+            f"channel(s) each, shown as {how}{when}"
+        )
         lo, hi = tiles.value_range
         if tiles.shared:
-            self.legend.show_scale(scale_strip(), f"{tiles.scale[0]:.3g}", f"{tiles.scale[1]:.3g}",
-                                   "one scale for all: gray is 0")
+            self.legend.show_scale(
+                scale_strip(),
+                f"{tiles.scale[0]:.3g}",
+                f"{tiles.scale[1]:.3g}",
+                "one scale for all: gray is 0",
+            )
         else:
-            self.legend.show_scale(scale_strip(), "min", "max",
-                                   f"each tile from its own min to max; weights {lo:.3g} .. "
-                                   f"{hi:.3g}")
+            self.legend.show_scale(
+                scale_strip(),
+                "min",
+                "max",
+                f"each tile from its own min to max; weights {lo:.3g} .. {hi:.3g}",
+            )
         if tiles.mode == "channels" and per > 1:
-            self.grid.show_tiles([tiles.tiles[i, j] for i in range(n) for j in range(per)], per,
-                                 row_labels=[str(i) for i in range(n)], min_px=FILTER_PX)
+            self.grid.show_tiles(
+                [tiles.tiles[i, j] for i in range(n) for j in range(per)],
+                per,
+                row_labels=[str(i) for i in range(n)],
+                min_px=FILTER_PX,
+            )
         else:
-            self.grid.show_tiles([tiles.tiles[i, 0] for i in range(n)], min(n, 12),
-                                 captions=[str(i) for i in range(n)], min_px=FILTER_PX)
+            self.grid.show_tiles(
+                [tiles.tiles[i, 0] for i in range(n)],
+                min(n, 12),
+                captions=[str(i) for i in range(n)],
+                min_px=FILTER_PX,
+            )
 
     def show_message(self, text: str) -> None:
         self.tiles = None
@@ -181,7 +201,7 @@ class PatchesView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.result = None
-        self.shown = None     # the display images the patches were cut from
+        self.shown = None  # the display images the patches were cut from
         self.labels = None
         self.classes: list[str] = []
         self.title = QLabel()
@@ -204,8 +224,9 @@ class PatchesView(QWidget):
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.detail_text = message_label()
         self.detail_text.setMinimumWidth(240)
-        self.detail_text.setText("Click a patch to see its whole image with the receptive field "
-                                 "outlined.")
+        self.detail_text.setText(
+            "Click a patch to see its whole image with the receptive field outlined."
+        )
         pager = QHBoxLayout()
         for w in (self.first, self.prev, self.next, self.page_label):
             pager.addWidget(w)
@@ -242,8 +263,10 @@ class PatchesView(QWidget):
         self.result, self.shown, self.labels, self.classes = result, shown, labels, classes
         channels = len(result.channels)
         self.message.setText("")
-        self.title.setText(f"<b>{result.node_name}</b>: top {result.values.shape[1]} test images "
-                           f"per channel ({result.field_text}; blue = outside the image)")
+        self.title.setText(
+            f"<b>{result.node_name}</b>: top {result.values.shape[1]} test images "
+            f"per channel ({result.field_text}; blue = outside the image)"
+        )
         self.first.blockSignals(True)
         self.first.setMaximum(max(0, channels - 1))
         self.first.setSingleStep(PAGE_CHANNELS)
@@ -269,8 +292,13 @@ class PatchesView(QWidget):
                 missing = self.result.image_index[ci, j] < 0
                 tiles.append(None if missing else self.result.patches[ci, j])
                 captions.append("" if missing else f"{self.result.values[ci, j]:.2f}")
-        self.grid.show_tiles(tiles, k, captions=captions, clickable=True,
-                             row_labels=[f"ch {self.result.channels[c]}" for c in rows])
+        self.grid.show_tiles(
+            tiles,
+            k,
+            captions=captions,
+            clickable=True,
+            row_labels=[f"ch {self.result.channels[c]}" for c in rows],
+        )
         total = len(self.result.channels)
         self.page_label.setText(f"{rows[0]}..{rows[-1]} of {total} channels" if rows else "")
         self.prev.setEnabled(self.first.value() > 0)
@@ -293,15 +321,29 @@ class PatchesView(QWidget):
             f"test image {image} (class {name}); channel {self.result.channels[ci]} peaks at "
             f"{self.result.values[ci, j]:.3g}, unit ({self.result.position[ci, j, 0]}, "
             f"{self.result.position[ci, j, 1]}); its receptive field spans rows {top}..{bottom - 1}"
-            f" and columns {left}..{right - 1}" + (", drawn clipped to the image" if beyond else ""))
+            f" and columns {left}..{right - 1}" + (", drawn clipped to the image" if beyond else "")
+        )
 
     def picture(self):
         if self.result is None:
             return None
         rows = self.page_channels()
-        page = type(self.result)(**{**vars(self.result), **{
-            name: getattr(self.result, name)[rows]
-            for name in ("channels", "values", "image_index", "position", "boxes", "patches")}})
+        page = type(self.result)(
+            **{
+                **vars(self.result),
+                **{
+                    name: getattr(self.result, name)[rows]
+                    for name in (
+                        "channels",
+                        "values",
+                        "image_index",
+                        "position",
+                        "boxes",
+                        "patches",
+                    )
+                },
+            }
+        )
         return render_top_patches(page)
 
 
@@ -329,12 +371,18 @@ class ActivationsView(QWidget):
         c, h, w = maps.maps.shape
         lo, hi = maps.value_range
         self.title.setText(f"<b>{maps.node_name}</b>: {c} channel(s) of {h}x{w} for {source}")
-        self.legend.show_scale(scale_strip(), f"{lo:.3g}", f"{hi:.3g}", "one scale for all channels")
+        self.legend.show_scale(
+            scale_strip(), f"{lo:.3g}", f"{hi:.3g}", "one scale for all channels"
+        )
         span = hi - lo if hi > lo else 1.0
         tiles = [(m - lo) / span for m in maps.maps]
         columns = 16 if h * w > 1 else 32
-        self.grid.show_tiles(tiles, min(columns, c), captions=[str(i) for i in range(c)],
-                             min_px=48 if h * w > 1 else 20)
+        self.grid.show_tiles(
+            tiles,
+            min(columns, c),
+            captions=[str(i) for i in range(c)],
+            min_px=48 if h * w > 1 else 20,
+        )
 
     def show_message(self, text: str) -> None:
         self.maps = None
@@ -394,8 +442,10 @@ class AttributionView(QWidget):
         self.results, self.input = results, picture
         self.message.setText(note)
         first = results[0]
-        self.title.setText(f"{first.title.split(' for ')[-1].capitalize()} for {source}; "
-                           f"the model's scores: {_scores(first.scores)}")
+        self.title.setText(
+            f"{first.title.split(' for ')[-1].capitalize()} for {source}; "
+            f"the model's scores: {_scores(first.scores)}"
+        )
         tiles, captions = [], []
         for r in results:
             name = "Grad-CAM" if r.method == "grad-cam" else "saliency"
@@ -473,13 +523,20 @@ class ConfusionView(QWidget):
         self.message.setText(text)
 
     def show_confusion(self, confusion, predicted, labels, shown) -> None:
-        self.confusion, self.predicted, self.labels, self.shown = confusion, predicted, labels, shown
+        self.confusion, self.predicted, self.labels, self.shown = (
+            confusion,
+            predicted,
+            labels,
+            shown,
+        )
         self.message.setText("")
         pending, self.pending_cell = self.pending_cell, None
         m = confusion.matrix
         k = len(confusion.classes)
-        self.title.setText(f"accuracy {confusion.accuracy:.1%} on {int(m.sum())} test images; "
-                           "rows: true class, columns: predicted")
+        self.title.setText(
+            f"accuracy {confusion.accuracy:.1%} on {int(m.sum())} test images; "
+            "rows: true class, columns: predicted"
+        )
         self.table.setRowCount(k)
         self.table.setColumnCount(k)
         self.table.setHorizontalHeaderLabels(confusion.classes)
@@ -494,7 +551,9 @@ class ConfusionView(QWidget):
                 frac = m[i, j] / rows[i] if rows[i] else 0.0
                 color = [int(255 + (c - 255) * frac) for c in (33, 102, 172)]
                 item.setBackground(QBrush(QColor(*color)))
-                item.setForeground(QBrush(QColor(255, 255, 255) if frac > 0.5 else QColor(20, 20, 20)))
+                item.setForeground(
+                    QBrush(QColor(255, 255, 255) if frac > 0.5 else QColor(20, 20, 20))
+                )
                 self.table.setItem(i, j, item)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -513,9 +572,10 @@ class ConfusionView(QWidget):
         images = self.cell_images(row, column)
         names = self.confusion.classes
         kind = "correct" if row == column else "misclassified"
-        self.cell_title.setText(f"{len(images)} {kind} test image(s): true {names[row]}, "
-                                f"predicted {names[column]}" + (" (first 64)" if len(images) > 64
-                                                                else ""))
+        self.cell_title.setText(
+            f"{len(images)} {kind} test image(s): true {names[row]}, "
+            f"predicted {names[column]}" + (" (first 64)" if len(images) > 64 else "")
+        )
         tiles = [as_picture(self.shown[i]) for i in images[:64]]
         self.cell.show_tiles(tiles, 8, captions=[f"#{i}" for i in images[:64]], min_px=48)
 
@@ -530,8 +590,10 @@ class GradientsView(QWidget):
         super().__init__(parent)
         self.result = None
         self.button = QPushButton("Check gradients")
-        self.button.setToolTip("torch.autograd.gradcheck in float64 on a small random input of "
-                               "the node's input shape, w.r.t. the input and every parameter")
+        self.button.setToolTip(
+            "torch.autograd.gradcheck in float64 on a small random input of "
+            "the node's input shape, w.r.t. the input and every parameter"
+        )
         self.busy = QProgressBar()
         self.busy.setRange(0, 1)
         self.busy.setTextVisible(False)

@@ -46,7 +46,7 @@ from designer.viz.nodes import CONV_TYPES, SEP
 from designer.viz.render import save_png
 from designer.viz.top_patches import top_patches
 
-STRIP = 24   # test images in the sample strip
+STRIP = 24  # test images in the sample strip
 TOP_K = 9
 
 
@@ -59,9 +59,9 @@ class InspectWorkspace(QWidget):
         self.editor = window.editor
         self.prompts = window.prompts
         self.session = InspectSession()
-        self.key: str | None = None           # the node looked at
-        self.sample: int | None = 0           # index into the test split, or None: a file
-        self.dropped: tuple | None = None     # (path, input, display image) of a dropped file
+        self.key: str | None = None  # the node looked at
+        self.sample: int | None = 0  # index into the test split, or None: a file
+        self.dropped: tuple | None = None  # (path, input, display image) of a dropped file
         self._dirty = True
         self._seen = None
         self._sources = []
@@ -74,8 +74,10 @@ class InspectWorkspace(QWidget):
         self.nodes = QComboBox()
         self.nodes.setObjectName("inspect-node")
         self.nodes.setMinimumContentsLength(28)
-        self.nodes.setToolTip("The node to look at; follows the canvas selection. Nodes inside "
-                              "blocks are listed under their block.")
+        self.nodes.setToolTip(
+            "The node to look at; follows the canvas selection. Nodes inside "
+            "blocks are listed under their block."
+        )
         self.nodes.currentIndexChanged.connect(self._node_picked)
         self.sources = QComboBox()
         self.sources.setObjectName("inspect-weights")
@@ -105,10 +107,14 @@ class InspectWorkspace(QWidget):
         self.gradients = GradientsView()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("inspect-tabs")
-        for view, title in ((self.filters, "Filters"), (self.patches, "Top patches"),
-                            (self.activations, "Activations"),
-                            (self.attribution, "Grad-CAM && saliency"),
-                            (self.confusion, "Confusion"), (self.gradients, "Gradient check")):
+        for view, title in (
+            (self.filters, "Filters"),
+            (self.patches, "Top patches"),
+            (self.activations, "Activations"),
+            (self.attribution, "Grad-CAM && saliency"),
+            (self.confusion, "Confusion"),
+            (self.gradients, "Gradient check"),
+        ):
             self.tabs.addTab(view, title)
         self.tabs.currentChanged.connect(lambda _i: self.update_view())
 
@@ -269,17 +275,25 @@ class InspectWorkspace(QWidget):
             self._samples_loaded(self.session.samples())
             return
         self.strip_label.setText("Sample: loading the test split…")
-        self.data_job.start(lambda report: self.session.samples(), self._samples_loaded,
-                            self._samples_failed)
+        self.data_job.start(
+            lambda report: self.session.samples(), self._samples_loaded, self._samples_failed
+        )
 
     def _samples_loaded(self, samples) -> None:
         n = min(STRIP, len(samples.x))
         tiles = [as_picture(samples.shown[i]) for i in range(n)]
-        self.strip.show_tiles(tiles, n, captions=[samples.classes[int(samples.y[i])]
-                                                  if int(samples.y[i]) < len(samples.classes)
-                                                  else str(int(samples.y[i]))
-                                                  for i in range(n)],
-                              min_px=48, clickable=True)
+        self.strip.show_tiles(
+            tiles,
+            n,
+            captions=[
+                samples.classes[int(samples.y[i])]
+                if int(samples.y[i]) < len(samples.classes)
+                else str(int(samples.y[i]))
+                for i in range(n)
+            ],
+            min_px=48,
+            clickable=True,
+        )
         self.attribution.set_classes(samples.classes)
         self._say_sample()
         self.update_view()
@@ -298,8 +312,9 @@ class InspectWorkspace(QWidget):
             s = self.session.samples()
             label = int(s.y[self.sample])
             what = f"test image {self.sample} of {s.name} (class {s.classes[label]})"
-        self.strip_label.setText(f"Sample: {what}. Click another below, or drop an image file "
-                                 "on this workspace.")
+        self.strip_label.setText(
+            f"Sample: {what}. Click another below, or drop an image file on this workspace."
+        )
 
     def pick_sample(self, index: int) -> None:
         self.sample, self.dropped = index, None
@@ -375,8 +390,10 @@ class InspectWorkspace(QWidget):
     def _show_filters(self, model) -> None:
         place = model.place(self.key)
         if place.node.type not in CONV_TYPES:
-            self.filters.show_message(f"{place.label} is a {place.node.type}: filters belong to "
-                                      "convolutions. Pick a Conv2d in the node list.")
+            self.filters.show_message(
+                f"{place.label} is a {place.node.type}: filters belong to "
+                "convolutions. Pick a Conv2d in the node list."
+            )
             self.filters.set_epochs([], None)
             return
         history = self.session.filter_history(self.key)
@@ -384,12 +401,17 @@ class InspectWorkspace(QWidget):
             self.filters.set_epochs(history.epochs, self.filters.epoch)
         else:
             module = self.session.history_module()
-            why = (f"the run keeps the per-epoch filters of {module} only" if module else
-                   "pick a run's weights to step through its epochs")
+            why = (
+                f"the run keeps the per-epoch filters of {module} only"
+                if module
+                else "pick a run's weights to step through its epochs"
+            )
             self.filters.set_epochs([], None, why)
         epoch = self.filters.epoch
         weights = history.weights[epoch] if history is not None and epoch is not None else None
-        tiles = filter_tiles(model, self.key, weights=weights, shared=self.filters.shared.isChecked())
+        tiles = filter_tiles(
+            model, self.key, weights=weights, shared=self.filters.shared.isChecked()
+        )
         when = f", after epoch {epoch}" if epoch else (", before training" if epoch == 0 else "")
         self.filters.show_filters(tiles, when)
 
@@ -406,8 +428,9 @@ class InspectWorkspace(QWidget):
             self.attribution.show_message("Waiting for the test split…")
             return
         if self.session.design.task != "classification":
-            self.attribution.show_message("Grad-CAM and saliency explain a class score; this "
-                                          "design is not a classifier.")
+            self.attribution.show_message(
+                "Grad-CAM and saliency explain a class score; this design is not a classifier."
+            )
             return
         x, shown, source = self.sample_input()
         place = model.place(self.key)
@@ -416,41 +439,53 @@ class InspectWorkspace(QWidget):
         if place.node.type in CONV_TYPES:
             results.append(grad_cam(model, self.key, x, target))
         else:
-            note = (f"Grad-CAM needs a convolution and {place.label} is a {place.node.type}; "
-                    "pick a Conv2d for it. Saliency does not depend on the node.")
+            note = (
+                f"Grad-CAM needs a convolution and {place.label} is a {place.node.type}; "
+                "pick a Conv2d for it. Saliency does not depend on the node."
+            )
         results.append(saliency(model, x, target))
         self.attribution.show_results(results, as_picture(shown), source, note)
 
     def _what(self) -> tuple:
-        return (self.session.source.key, self.key, self.session.design.revision
-                if self.session.design else None)
+        return (
+            self.session.source.key,
+            self.key,
+            self.session.design.revision if self.session.design else None,
+        )
 
     def _show_stored(self, name: str) -> None:
         """A result computed earlier, if it is still of the weights, design (and node) shown;
         else what to press."""
         stored = self._results.get(name)
         now = self._what()
-        fresh = stored is not None and (stored[0][::2] == now[::2] if name == "confusion"
-                                        else stored[0] == now)
+        fresh = stored is not None and (
+            stored[0][::2] == now[::2] if name == "confusion" else stored[0] == now
+        )
         if name == "patches":
             if fresh:
                 self.patches.show_result(*stored[1])
             else:
-                self.patches.clear("Press Find top patches to rank the test images for every "
-                                   "channel of this node (one pass over the test split).")
+                self.patches.clear(
+                    "Press Find top patches to rank the test images for every "
+                    "channel of this node (one pass over the test split)."
+                )
         elif name == "confusion":
             if fresh:
                 self.confusion.show_confusion(*stored[1])
             else:
-                self.confusion.clear("Press Compute to classify the test split with these "
-                                     "weights; then click a cell to see its images.")
+                self.confusion.clear(
+                    "Press Compute to classify the test split with these "
+                    "weights; then click a cell to see its images."
+                )
         elif fresh:
             self.gradients.show_result(stored[1])
         elif not self.gradient_job.running:
-            self.gradients.show_message("Press Check gradients (or use Check gradients in a "
-                                        "node's context menu on the canvas).")
+            self.gradients.show_message(
+                "Press Check gradients (or use Check gradients in a "
+                "node's context menu on the canvas)."
+            )
 
-    # -- background work ----------------------------------------------------------------------------
+    # -- background work ---------------------------------------------------------------------------
     def find_patches(self) -> None:
         """Top-9 patches of every channel of the node over the test split, on a thread."""
         if not self._samples_ready():
@@ -468,18 +503,26 @@ class InspectWorkspace(QWidget):
         own = replace(model, module=copy.deepcopy(model.module))
 
         def work(report):
-            return top_patches(own, key, samples.x, samples.shown, k=TOP_K, batch_size=64,
-                               progress=report)
+            return top_patches(
+                own, key, samples.x, samples.shown, k=TOP_K, batch_size=64, progress=report
+            )
 
         def done(result):
-            self._results["patches"] = (what, (result, samples.shown, samples.y.numpy(),
-                                               samples.classes))
+            self._results["patches"] = (
+                what,
+                (result, samples.shown, samples.y.numpy(), samples.classes),
+            )
             if self.tabs.currentWidget() is self.patches:
                 self._show_stored("patches")
 
-        self.patch_job.start(work, done, lambda msg: self.patches.clear(
-            "Cancelled." if msg == "cancelled" else f"Cannot find top patches: {msg}"),
-            self.patches.progress.show_progress)
+        self.patch_job.start(
+            work,
+            done,
+            lambda msg: self.patches.clear(
+                "Cancelled." if msg == "cancelled" else f"Cannot find top patches: {msg}"
+            ),
+            self.patches.progress.show_progress,
+        )
 
     def compute_confusion(self) -> None:
         if not self._samples_ready():
@@ -502,7 +545,7 @@ class InspectWorkspace(QWidget):
             predicted = []
             with torch.inference_mode():
                 for start in range(0, len(samples.x), 256):
-                    predicted.append(module(samples.x[start:start + 256]).argmax(dim=1))
+                    predicted.append(module(samples.x[start : start + 256]).argmax(dim=1))
                     report(min(start + 256, len(samples.x)), len(samples.x))
             pred = torch.cat(predicted)
             conf = confusion_matrix(module, samples.x, samples.y, samples.classes)
@@ -513,9 +556,14 @@ class InspectWorkspace(QWidget):
             if self.tabs.currentWidget() is self.confusion:
                 self._show_stored("confusion")
 
-        self.confusion_job.start(work, done, lambda msg: self.confusion.clear(
-            "Cancelled." if msg == "cancelled" else f"Cannot compute: {msg}"),
-            self.confusion.progress.show_progress)
+        self.confusion_job.start(
+            work,
+            done,
+            lambda msg: self.confusion.clear(
+                "Cancelled." if msg == "cancelled" else f"Cannot compute: {msg}"
+            ),
+            self.confusion.progress.show_progress,
+        )
 
     def show_confusion_cell(self, run: Path, which: str, row: int, column: int) -> None:
         """The test images of one cell of a run's confusion matrix (from the Training tab's
@@ -557,7 +605,7 @@ class InspectWorkspace(QWidget):
 
         self.gradient_job.start(lambda report: check_node(model, key), done, failed)
 
-    # -- export -------------------------------------------------------------------------------------
+    # -- export ------------------------------------------------------------------------------------
     def export_view(self) -> None:
         view = self.tabs.currentWidget()
         picture = view.picture()
@@ -567,8 +615,9 @@ class InspectWorkspace(QWidget):
         tab = self.tabs.tabText(self.tabs.currentIndex()).replace("&&", "and")
         stem = f"{self.session.design.name}_{tab}".replace(" ", "_").lower()
         base = os.path.dirname(self.editor.path) if self.editor.path else os.getcwd()
-        path = self.prompts.save_path("Export view", os.path.join(base, f"{stem}.png"),
-                                      "PNG images (*.png)")
+        path = self.prompts.save_path(
+            "Export view", os.path.join(base, f"{stem}.png"), "PNG images (*.png)"
+        )
         if not path:
             return
         path = with_suffix(path, ".png")

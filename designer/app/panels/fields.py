@@ -59,8 +59,9 @@ def _int(text: str) -> int:
 def _float(text: str) -> float:
     text = text.strip()
     if not _FLOAT.fullmatch(text):
-        raise ValueError(f"{text!r} is not a number (e.g. 0.5 or 1e-3)" if text
-                         else "enter a number")
+        raise ValueError(
+            f"{text!r} is not a number (e.g. 0.5 or 1e-3)" if text else "enter a number"
+        )
     return float(text)
 
 
@@ -94,8 +95,12 @@ def parse(param: P.Param, text: str) -> tuple[Any, str | None]:
 class Field(abc.ABC):
     """One editor row: the input widget and, under it, the red reason when invalid."""
 
-    def __init__(self, editor: QWidget, on_change: Callable[[Any], None],
-                 on_done: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        editor: QWidget,
+        on_change: Callable[[Any], None],
+        on_done: Callable[[], None] | None = None,
+    ):
         self.container = QWidget()
         self.editor = editor
         self.error = QLabel(self.container)
@@ -144,10 +149,17 @@ class Field(abc.ABC):
 class TextField(Field):
     """A parsed line edit. Validated on every keystroke; applied as typed (live shapes while a
     param is edited) or, with commit_only, on Enter / leaving the field (for values whose
-    intermediate states mean something else, such as an input shape "3" on the way to "3, 32, 32")."""
+    intermediate states mean something else, such as an input shape "3" on the way to "3, 32,
+    32")."""
 
-    def __init__(self, parse_fn: Callable[[str], tuple[Any, str | None]], on_change, on_done=None,
-                 placeholder: str = "", commit_only: bool = False):
+    def __init__(
+        self,
+        parse_fn: Callable[[str], tuple[Any, str | None]],
+        on_change,
+        on_done=None,
+        placeholder: str = "",
+        commit_only: bool = False,
+    ):
         edit = QLineEdit()
         edit.setPlaceholderText(placeholder)
         super().__init__(edit, on_change, on_done)
@@ -185,8 +197,9 @@ class TextField(Field):
 class SpinField(Field):
     def __init__(self, minimum: int | None, maximum: int | None, on_change, on_done=None):
         spin = QSpinBox()
-        spin.setRange(-INT_LIMIT if minimum is None else minimum,
-                      INT_LIMIT if maximum is None else maximum)
+        spin.setRange(
+            -INT_LIMIT if minimum is None else minimum, INT_LIMIT if maximum is None else maximum
+        )
         spin.setKeyboardTracking(True)
         super().__init__(spin, on_change, on_done)
         spin.valueChanged.connect(self.emit)
@@ -217,7 +230,8 @@ class ChoiceField(Field):
         combo.addItems([format_value(o) for o in self.options])
         super().__init__(combo, on_change)
         combo.currentIndexChanged.connect(
-            lambda i: self.emit(self.options[i]) if 0 <= i < len(self.options) else None)
+            lambda i: self.emit(self.options[i]) if 0 <= i < len(self.options) else None
+        )
 
     def set_options(self, options) -> None:
         if list(options) == self.options:
@@ -248,7 +262,7 @@ class ChoiceField(Field):
 
 @dataclass(frozen=True)
 class _Kind:
-    read: Callable[[Any, str], Any]                       # (param, stripped text) -> value
+    read: Callable[[Any, str], Any]  # (param, stripped text) -> value
     make: Callable[[Any, Callable, Callable], Field] | None = None  # None: a parsed line edit
     placeholder: str = ""
 
@@ -256,9 +270,12 @@ class _Kind:
 _KINDS: dict[type, _Kind] = {}
 
 
-def register_field(param_type: type[P.Param], read: Callable[[Any, str], Any],
-                   make: Callable[[Any, Callable, Callable], Field] | None = None,
-                   placeholder: str = "") -> None:
+def register_field(
+    param_type: type[P.Param],
+    read: Callable[[Any, str], Any],
+    make: Callable[[Any, Callable, Callable], Field] | None = None,
+    placeholder: str = "",
+) -> None:
     """How the inspector reads and edits params of `param_type` (and of its subclasses that
     register nothing of their own)."""
     _KINDS[param_type] = _Kind(read, make, placeholder)
@@ -288,11 +305,16 @@ def _bool(param, text: str) -> bool | str:
 
 register_field(P.Param, lambda param, text: text)
 register_field(P.Bool, _bool, lambda param, on_change, on_done: CheckField("", on_change))
-register_field(P.Choice, lambda param, text: text,
-               lambda param, on_change, on_done: ChoiceField(param.options, on_change))
-register_field(P.Int, lambda param, text: _int(text),
-               lambda param, on_change, on_done: SpinField(param.min, param.max, on_change,
-                                                           on_done))
+register_field(
+    P.Choice,
+    lambda param, text: text,
+    lambda param, on_change, on_done: ChoiceField(param.options, on_change),
+)
+register_field(
+    P.Int,
+    lambda param, text: _int(text),
+    lambda param, on_change, on_done: SpinField(param.min, param.max, on_change, on_done),
+)
 register_field(P.OptionalInt, _optional_int, placeholder="default")
 register_field(P.Float, lambda param, text: _float(text))
 register_field(P.Size, _size, placeholder="3 or 3, 5")

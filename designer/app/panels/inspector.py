@@ -73,9 +73,17 @@ class InspectorPanel(QScrollArea):
         if len(ids) == 1 and ids[0] in graph.nodes:
             node = graph.nodes[ids[0]]
             learns = has_spec(node.type) and analysis_learns(
-                get_spec(node.type), self.editor.level.analysis.info.get(node.id))
-            key = ("node", id(graph), node.id, node.type, self.editor.editable,
-                   tuple(self.editor.design.blocks), learns)
+                get_spec(node.type), self.editor.level.analysis.info.get(node.id)
+            )
+            key = (
+                "node",
+                id(graph),
+                node.id,
+                node.type,
+                self.editor.editable,
+                tuple(self.editor.design.blocks),
+                learns,
+            )
             if key != self._key:
                 self._build_node(node)
                 self._key = key
@@ -126,34 +134,67 @@ class InspectorPanel(QScrollArea):
         self.node_id = node.id
         editable = self.editor.editable
         if not has_spec(node.type):
-            layout.addWidget(self._label(f"<b>{node.name}</b>: unknown layer type {node.type}; "
-                                         "delete or replace this node."))
+            layout.addWidget(
+                self._label(
+                    f"<b>{node.name}</b>: unknown layer type {node.type}; "
+                    "delete or replace this node."
+                )
+            )
             layout.addStretch(1)
             return
         spec = get_spec(node.type)
-        layout.addWidget(self._label(f"<b>{spec.title}</b> <span style='color:gray'>"
-                                     f"({spec.type})</span>"))
+        layout.addWidget(
+            self._label(f"<b>{spec.title}</b> <span style='color:gray'>({spec.type})</span>")
+        )
         if spec.help:
             layout.addWidget(self._label(spec.help, muted=True))
         if not editable:
-            layout.addWidget(self._label("<i>Read-only: a layer inside a built-in block. Go back "
-                                         "up, or ungroup the block to edit its layers.</i>"))
+            layout.addWidget(
+                self._label(
+                    "<i>Read-only: a layer inside a built-in block. Go back "
+                    "up, or ungroup the block to edit its layers.</i>"
+                )
+            )
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         nid = node.id
-        self._row(form, "name", "Name", TextField(
-            self._check_name, lambda v: self._set_name(nid, v), self.editor.end_merge, commit_only=True),
-            "The node's name; it becomes the submodule's name in the generated code.")
+        self._row(
+            form,
+            "name",
+            "Name",
+            TextField(
+                self._check_name,
+                lambda v: self._set_name(nid, v),
+                self.editor.end_merge,
+                commit_only=True,
+            ),
+            "The node's name; it becomes the submodule's name in the generated code.",
+        )
         # Freezing or a learning rate mean nothing for a layer without parameters (ReLU, pooling).
         info = self.editor.level.analysis.info.get(node.id)
         if not spec.is_input and spec.role != "block_output" and analysis_learns(spec, info):
-            self._row(form, "trainable", "Trainable", field_for(
-                P.Bool("trainable", True), lambda v: self.editor.set_node_attr(nid, "trainable", v),
-                self.editor.end_merge), "Untick to freeze this layer's weights during training.")
-            self._row(form, "lr_mult", "LR multiplier", field_for(
-                LR_MULT, lambda v: self.editor.set_node_attr(nid, "lr_mult", float(v)),
-                self.editor.end_merge),
-                "This layer learns at the run's learning rate times this factor (0 = frozen).")
+            self._row(
+                form,
+                "trainable",
+                "Trainable",
+                field_for(
+                    P.Bool("trainable", True),
+                    lambda v: self.editor.set_node_attr(nid, "trainable", v),
+                    self.editor.end_merge,
+                ),
+                "Untick to freeze this layer's weights during training.",
+            )
+            self._row(
+                form,
+                "lr_mult",
+                "LR multiplier",
+                field_for(
+                    LR_MULT,
+                    lambda v: self.editor.set_node_attr(nid, "lr_mult", float(v)),
+                    self.editor.end_merge,
+                ),
+                "This layer learns at the run's learning rate times this factor (0 = frozen).",
+            )
         layout.addLayout(form)
         if spec.params:
             box = QGroupBox("Parameters")
@@ -161,8 +202,9 @@ class InspectorPanel(QScrollArea):
             pform.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             for prm in spec.params:
                 if spec.is_custom_block and prm.name == "block":
-                    field: Field = ChoiceField(sorted(self.editor.design.blocks),
-                                               self._param_setter(nid, prm.name))
+                    field: Field = ChoiceField(
+                        sorted(self.editor.design.blocks), self._param_setter(nid, prm.name)
+                    )
                 else:
                     field = field_for(prm, self._param_setter(nid, prm.name), self.editor.end_merge)
                 tip = f"{prm.help} ({prm.describe()}, default {prm.default!r})"
@@ -176,8 +218,11 @@ class InspectorPanel(QScrollArea):
         layout.addWidget(self._info)
         layout.addWidget(self._problems)
         if spec.opens:
-            layout.addWidget(self._label("<i>Double-click the block on the canvas to see its "
-                                         "layers.</i>", muted=True))
+            layout.addWidget(
+                self._label(
+                    "<i>Double-click the block on the canvas to see its layers.</i>", muted=True
+                )
+            )
         layout.addStretch(1)
 
     def _param_setter(self, node_id: str, name: str):
@@ -185,6 +230,7 @@ class InspectorPanel(QScrollArea):
             node = self.editor.graph.nodes.get(node_id)
             if node is not None and node.params.get(name, _MISSING) != value:
                 self.editor.set_node_attr(node_id, f"params.{name}", value)
+
         return apply
 
     def _set_name(self, node_id: str, name: str) -> None:
@@ -225,7 +271,8 @@ class InspectorPanel(QScrollArea):
                     f"Output shape: <b>{shape}</b><br>Parameters: {info.trainable_params:,}"
                     + (f" (+{info.buffer_params:,} statistics)" if info.buffer_params else "")
                     + f"<br>MACs per sample: {human(info.macs)}"
-                    + self._node_weights(node.id, info))
+                    + self._node_weights(node.id, info)
+                )
         problems = analysis.problems_of(node.id)
         if self._problems is not None:
             self._problems.setText("<br>".join(f"• {p.message}" for p in problems))
@@ -252,8 +299,11 @@ class InspectorPanel(QScrollArea):
         box.clicked.connect(lambda: self._set_multi_trainable(ids))
         layout.addWidget(box)
         self._multi = box
-        layout.addWidget(self._label("Group them into a custom block with Edit → Group into "
-                                     "block (Ctrl+G).", muted=True))
+        layout.addWidget(
+            self._label(
+                "Group them into a custom block with Edit → Group into block (Ctrl+G).", muted=True
+            )
+        )
         layout.addStretch(1)
 
     def _set_multi_trainable(self, ids: list[str]) -> None:
@@ -264,8 +314,11 @@ class InspectorPanel(QScrollArea):
     def _update_multi(self, ids: list[str]) -> None:
         nodes = [self.editor.graph.nodes[n] for n in ids if n in self.editor.graph.nodes]
         flags = {n.trainable for n in nodes}
-        state = Qt.CheckState.PartiallyChecked if len(flags) > 1 else (
-            Qt.CheckState.Checked if True in flags else Qt.CheckState.Unchecked)
+        state = (
+            Qt.CheckState.PartiallyChecked
+            if len(flags) > 1
+            else (Qt.CheckState.Checked if True in flags else Qt.CheckState.Unchecked)
+        )
         if self._multi is not None:
             self._multi.blockSignals(True)
             self._multi.setCheckState(state)
@@ -275,25 +328,56 @@ class InspectorPanel(QScrollArea):
     def _build_design(self) -> None:
         _page, layout = self._page()
         layout.addWidget(self._label("<b>Design settings</b>"))
-        layout.addWidget(self._label("Select a layer to edit it; these settings apply to the whole "
-                                     "network.", muted=True))
+        layout.addWidget(
+            self._label(
+                "Select a layer to edit it; these settings apply to the whole network.", muted=True
+            )
+        )
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         set_ = self.editor.set_setting
-        self._row(form, "name", "Name", TextField(
-            lambda t: (t.strip(), None) if t.strip() else (None, "a design needs a name"),
-            lambda v: set_("name", v), self.editor.end_merge))
-        self._row(form, "description", "Description", TextField(
-            lambda t: (t, None), lambda v: set_("description", v), self.editor.end_merge))
-        self._row(form, "input_shape", "Input shape", TextField(
-            _parse_shape, lambda v: set_("input_shape", v) if v != self.editor.design.input_shape
-            else None, self.editor.end_merge, "1, 28, 28", commit_only=True),
-            "C, H, W for images (e.g. 3, 32, 32) or N for feature vectors.")
-        self._row(form, "task", "Task", ChoiceField(
-            Design.TASKS, lambda v: set_("task", v) and self._offer_head_fix()))
-        self._row(form, "num_classes", "Classes", SpinField(
-            1, None, lambda v: set_("num_classes", v), self._classes_done),
-            "How many classes the classification head predicts.")
+        self._row(
+            form,
+            "name",
+            "Name",
+            TextField(
+                lambda t: (t.strip(), None) if t.strip() else (None, "a design needs a name"),
+                lambda v: set_("name", v),
+                self.editor.end_merge,
+            ),
+        )
+        self._row(
+            form,
+            "description",
+            "Description",
+            TextField(lambda t: (t, None), lambda v: set_("description", v), self.editor.end_merge),
+        )
+        self._row(
+            form,
+            "input_shape",
+            "Input shape",
+            TextField(
+                _parse_shape,
+                lambda v: set_("input_shape", v) if v != self.editor.design.input_shape else None,
+                self.editor.end_merge,
+                "1, 28, 28",
+                commit_only=True,
+            ),
+            "C, H, W for images (e.g. 3, 32, 32) or N for feature vectors.",
+        )
+        self._row(
+            form,
+            "task",
+            "Task",
+            ChoiceField(Design.TASKS, lambda v: set_("task", v) and self._offer_head_fix()),
+        )
+        self._row(
+            form,
+            "num_classes",
+            "Classes",
+            SpinField(1, None, lambda v: set_("num_classes", v), self._classes_done),
+            "How many classes the classification head predicts.",
+        )
         layout.addLayout(form)
         self._info = self._label("")
         self._problems = None
@@ -314,25 +398,36 @@ class InspectorPanel(QScrollArea):
             return
         what = "; ".join(f.text for f in fixes)
         setting = f"{d.num_classes} classes" if d.task == "classification" else "regression task"
-        if self.prompts.confirm("Update the head?", f"The head does not match the {setting} any "
-                                f"more: {what}?", "Update head"):
+        if self.prompts.confirm(
+            "Update the head?",
+            f"The head does not match the {setting} any more: {what}?",
+            "Update head",
+        ):
             self.editor.apply_head_fixes(fixes)
         else:
             self._declined_fix = key
 
     def _update_design(self) -> None:
         d = self.editor.design
-        values = {"name": d.name, "description": d.description, "input_shape": d.input_shape,
-                  "task": d.task, "num_classes": d.num_classes}
+        values = {
+            "name": d.name,
+            "description": d.description,
+            "input_shape": d.input_shape,
+            "task": d.task,
+            "num_classes": d.num_classes,
+        }
         for key, field in self.fields.items():
             field.set_value(values[key])
         self.fields["num_classes"].set_enabled(d.task == "classification")
         a = self.editor.analysis
         count = len(a.problems)
         if self._info is not None:
-            self._info.setText(f"{len(d.nodes)} layers, {len(d.blocks)} custom blocks; "
-                               + ("no problems" if not count else f"{count} problem(s)")
-                               + "<br>" + weights_note(d, self.editor.path))
+            self._info.setText(
+                f"{len(d.nodes)} layers, {len(d.blocks)} custom blocks; "
+                + ("no problems" if not count else f"{count} problem(s)")
+                + "<br>"
+                + weights_note(d, self.editor.path)
+            )
 
 
 def weights_note(design, design_path) -> str:

@@ -16,8 +16,18 @@ from PySide6.QtWidgets import (
 from designer.app.mime import LAYER_MIME, layer_mime
 from designer.core.registry import get_spec, list_specs
 
-CATEGORY_ORDER = ["Input / output", "Convolution", "Pooling", "Linear", "Activation",
-                  "Normalization", "Regularization", "Merge", "Shift / scale", "Blocks"]
+CATEGORY_ORDER = [
+    "Input / output",
+    "Convolution",
+    "Pooling",
+    "Linear",
+    "Activation",
+    "Normalization",
+    "Regularization",
+    "Merge",
+    "Shift / scale",
+    "Blocks",
+]
 DESIGN_BLOCKS = "Blocks of this design"
 ENTRY = Qt.ItemDataRole.UserRole  # (layer type, custom block name) on entry items
 
@@ -58,8 +68,10 @@ class PalettePanel(QWidget):
         self.help.setTextFormat(Qt.TextFormat.RichText)
         self.help.setMinimumHeight(70)
         self.help.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.help.setText("<i>Drag a layer onto the canvas, or double-click it to add it below "
-                          "the selected layer.</i>")
+        self.help.setText(
+            "<i>Drag a layer onto the canvas, or double-click it to add it below "
+            "the selected layer.</i>"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
@@ -146,9 +158,12 @@ class PalettePanel(QWidget):
             return
         type_name, block = entry
         if block:
-            self.help.setText(f"<b>{block}</b><br>A custom block of this design; double-click "
-                              "a placed one to edit its layers.")
+            self.help.setText(
+                f"<b>{block}</b><br>A custom block of this design; double-click "
+                "a placed one to edit its layers."
+            )
         else:
             spec = get_spec(type_name)
-            self.help.setText(f"<b>{spec.title}</b> <span style='color:gray'>({spec.type})</span>"
-                              f"<br>{spec.help}")
+            self.help.setText(
+                f"<b>{spec.title}</b> <span style='color:gray'>({spec.type})</span><br>{spec.help}"
+            )

@@ -36,8 +36,9 @@ class ProblemsPanel(QListWidget):
             item.setToolTip(str(p))
             self.addItem(item)
         if not problems:
-            item = QListWidgetItem("No problems: every layer's shape is known and the head fits "
-                                   "the task.")
+            item = QListWidgetItem(
+                "No problems: every layer's shape is known and the head fits the task."
+            )
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.addItem(item)
         self.count_changed.emit(len(problems))

@@ -16,8 +16,9 @@ from designer.core.summary import Summary, human, summarize
 HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "Trainable")
 NUMBERS = (3, 4)
 ROWS_SHOWN = 8  # the panel asks for room for this many rows
-PARTIAL_TIP = ("Partial: the totals of the layers whose shapes are known; fix the problems to "
-               "count the rest.")
+PARTIAL_TIP = (
+    "Partial: the totals of the layers whose shapes are known; fix the problems to count the rest."
+)
 
 
 def totals_text(s: Summary) -> str:
@@ -37,7 +38,11 @@ class SummaryModel(QAbstractTableModel):
         self.endResetModel()
 
     def rowCount(self, parent=None) -> int:
-        return 0 if (parent is not None and parent.isValid()) or self.summary is None else len(self.summary.rows)
+        return (
+            0
+            if (parent is not None and parent.isValid()) or self.summary is None
+            else len(self.summary.rows)
+        )
 
     def columnCount(self, parent=None) -> int:
         return len(HEADERS)
@@ -56,8 +61,14 @@ class SummaryModel(QAbstractTableModel):
             macs = "" if row.macs is None else human(row.macs)
             # Trainable means nothing for a layer without parameters (ReLU, pooling).
             trainable = ("yes" if row.trainable else "no") if row.params else ""
-            return (row.name, row.type, shape_str(row.output_shape), f"{row.params:,}", macs,
-                    trainable)[col]
+            return (
+                row.name,
+                row.type,
+                shape_str(row.output_shape),
+                f"{row.params:,}",
+                macs,
+                trainable,
+            )[col]
         if role == Qt.ItemDataRole.ToolTipRole and col == 4 and row.macs is not None:
             return f"{row.macs:,} multiply-accumulates per sample"
         if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMBERS:
@@ -101,12 +112,16 @@ class SummaryPanel(QWidget):
         s = summarize(self.editor.design, self.editor.analysis)
         self.summary = s
         self.model.set_summary(s)
-        partial = (" <span style='color:#e03131'>(partial: the layers whose shapes are "
-                   "known)</span>") if s.partial else ""
+        partial = (
+            (" <span style='color:#e03131'>(partial: the layers whose shapes are known)</span>")
+            if s.partial
+            else ""
+        )
         self.totals.setText(
             f"  Total params: <b>{s.total_params:,}</b> · trainable {s.trainable_params:,} · "
             f"non-trainable {s.non_trainable_params:,} · MACs per sample: <b>{human(s.macs)}</b>"
-            f" · output {shape_str(s.output_shape)}{partial}")
+            f" · output {shape_str(s.output_shape)}{partial}"
+        )
         self.totals.setToolTip(PARTIAL_TIP if s.partial else "")
 
     def sizeHint(self) -> QSize:

@@ -11,8 +11,18 @@ import pyqtgraph as pg
 from designer.core.summary import human
 from designer.training.compare import Point
 
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-           "#ff9da7", "#9c755f", "#bab0ac")
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
 
 
 def bubble_size(params: int, largest: int) -> float:
@@ -25,7 +35,7 @@ def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
     ticks = []
     for k in range(math.floor(math.log10(max(low, 1))), math.ceil(math.log10(high)) + 1):
         for m in (1, 2, 5):
-            v = m * 10 ** k
+            v = m * 10**k
             if low / 1.5 <= v <= high * 1.5:
                 ticks.append((math.log10(v), human(v)))
     return ticks
@@ -46,8 +56,10 @@ def label_places(points: list[Point]) -> list[tuple[float, float]]:
     for p in points:
         x = math.log10(max(p.macs, 1))
         right = x + CHAR_WIDTH * len(label_text(p))
-        clash = any(left - 0.05 < right and x < r + 0.05 and abs(p.accuracy - y) < 2.2
-                    for left, r, y in placed)
+        clash = any(
+            left - 0.05 < right and x < r + 0.05 and abs(p.accuracy - y) < 2.2
+            for left, r, y in placed
+        )
         anchors.append((0, 0) if clash else (0, 1))
         placed.append((x, right, p.accuracy - (2.2 if clash else 0)))
     return anchors
@@ -63,10 +75,16 @@ def draw(item: pg.PlotItem, points: list[Point], y_label: str, on_click=None) ->
         item.getAxis(side).enableAutoSIPrefix(False)
     largest = max((p.params for p in points), default=0)
     xs = [math.log10(max(p.macs, 1)) for p in points]
-    spots = [{"pos": (x, p.accuracy), "size": bubble_size(p.params, largest),
-              "brush": pg.mkBrush(pg.mkColor(PALETTE[i % len(PALETTE)]).lighter(110)),
-              "pen": pg.mkPen("#333", width=1), "data": p}
-             for i, (x, p) in enumerate(zip(xs, points))]
+    spots = [
+        {
+            "pos": (x, p.accuracy),
+            "size": bubble_size(p.params, largest),
+            "brush": pg.mkBrush(pg.mkColor(PALETTE[i % len(PALETTE)]).lighter(110)),
+            "pen": pg.mkPen("#333", width=1),
+            "data": p,
+        }
+        for i, (x, p) in enumerate(zip(xs, points))
+    ]
     scatter = pg.ScatterPlotItem(spots=spots, hoverable=True)
     item.addItem(scatter)
     for x, p, anchor in zip(xs, points, label_places(points)):
@@ -96,8 +114,9 @@ def chart_widget(points: list[Point], y_label: str, title: str = "", on_click=No
     return widget
 
 
-def save_chart(points: list[Point], path, y_label: str, title: str = "",
-               size: tuple[int, int] = (1000, 640)) -> None:
+def save_chart(
+    points: list[Point], path, y_label: str, title: str = "", size: tuple[int, int] = (1000, 640)
+) -> None:
     """Write the chart as .png or .svg, headless (the app's plot export)."""
     from designer.app.plots.export import _app, save_plot_widget
 

@@ -15,8 +15,18 @@ from designer.training.curves import X_LABELS, Curve
 FORMATS = (".png", ".svg")
 RAW_ALPHA = 60  # of 255: the recorded values behind smoothed curves
 # Distinct colours that read well on white (Tableau's ten), in order; more runs cycle through.
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 def _app():
@@ -46,8 +56,16 @@ def plot_widget(curves: list[Curve], title: str = ""):
             faint.setAlpha(RAW_ALPHA)
             item.plot(curve.x, curve.y, pen=pg.mkPen(faint, width=1))
         symbol = "o" if len(curve) <= 1 else None  # a single point would draw no line
-        item.plot(curve.x, curve.smoothed, pen=pg.mkPen(color, width=2), name=curve.name,
-                  symbol=symbol, symbolBrush=color, symbolPen=color, symbolSize=6)
+        item.plot(
+            curve.x,
+            curve.smoothed,
+            pen=pg.mkPen(color, width=2),
+            name=curve.name,
+            symbol=symbol,
+            symbolBrush=color,
+            symbolPen=color,
+            symbolSize=6,
+        )
     if curves:
         item.setLabel("bottom", X_LABELS[curves[0].x_axis], color="k")
         item.setLabel("left", curves[0].metric, color="k")
@@ -56,8 +74,9 @@ def plot_widget(curves: list[Curve], title: str = ""):
     return widget
 
 
-def save_plot(curves: list[Curve], path: str | Path, size: tuple[int, int] = (900, 560),
-              title: str = "") -> None:
+def save_plot(
+    curves: list[Curve], path: str | Path, size: tuple[int, int] = (900, 560), title: str = ""
+) -> None:
     """Draw the curves and write them to ``path`` (.png of ``size`` pixels, or .svg)."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:

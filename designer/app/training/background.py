@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, Signal
 class BackgroundTask(QObject):
     """One kind of background job; start() again supersedes the previous one."""
 
-    finished = Signal(int, object)   # generation, result
-    failed = Signal(int, str)        # generation, message
+    finished = Signal(int, object)  # generation, result
+    failed = Signal(int, str)  # generation, message
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -26,8 +26,13 @@ class BackgroundTask(QObject):
         self.finished.connect(self._finished)
         self.failed.connect(self._failed)
 
-    def start(self, work: Callable[[], Any], on_done: Callable[[Any], None],
-              on_error: Callable[[str], None], errors: tuple[type[Exception], ...]) -> None:
+    def start(
+        self,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None],
+        errors: tuple[type[Exception], ...],
+    ) -> None:
         """Run ``work()``; ``errors`` are the expected failures, reported by their message
         (anything else is reported too, with its type, rather than lost on the thread)."""
         self.generation += 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-POLL_MS = 40          # 25 Hz: live enough for curves, cheap for the UI thread
+POLL_MS = 40  # 25 Hz: live enough for curves, cheap for the UI thread
 EVENTS_PER_TICK = 500
 
 
@@ -51,19 +51,19 @@ def format_seconds(seconds: float) -> str:
 class RunController(QObject):
     """Starts, pauses, resumes and stops one run; re-emits its events on the UI thread."""
 
-    event = Signal(object)        # every event of the run, in order
-    progress = Signal(object)     # Progress, after the events of a tick
-    ended = Signal(object)        # the EndEvent (always the last thing emitted for a run)
-    state_changed = Signal()      # running / paused / idle changed
+    event = Signal(object)  # every event of the run, in order
+    progress = Signal(object)  # Progress, after the events of a tick
+    ended = Signal(object)  # the EndEvent (always the last thing emitted for a run)
+    state_changed = Signal()  # running / paused / idle changed
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.process = None
         self.run_dir: Path | None = None
-        self.kind = "train"       # "train" or "overfit"
+        self.kind = "train"  # "train" or "overfit"
         self.batch_size = 0
         self._progress = Progress()
-        self._steps_before = 0    # steps already done when the run (re)started
+        self._steps_before = 0  # steps already done when the run (re)started
         self._started_at = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -79,8 +79,16 @@ class RunController(QObject):
         return self.running and self._progress.paused
 
     # -- control ------------------------------------------------------------------------------
-    def start(self, design, config, run_dir: str | Path, *, resume: bool = False,
-              weights: str | Path | None = None, kind: str = "train") -> None:
+    def start(
+        self,
+        design,
+        config,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        weights: str | Path | None = None,
+        kind: str = "train",
+    ) -> None:
         """Start a worker on ``run_dir`` (design and config None when resuming: the run's own)."""
         from designer.training.worker import TrainingProcess
 
@@ -135,7 +143,9 @@ class RunController(QObject):
             p.epochs = event.epochs
             p.steps_total = event.epochs * event.steps_per_epoch
             p.epoch = event.start_epoch
-            p.step = self._steps_before = event.start_epoch * event.steps_per_epoch + event.start_batch
+            p.step = self._steps_before = (
+                event.start_epoch * event.steps_per_epoch + event.start_batch
+            )
             self._started_at = time.monotonic()
         elif kind == "step":
             p.epoch, p.step = event.epoch, event.step

@@ -54,20 +54,38 @@ class DataSummary:
     skipped: list[str]
 
 
-def summarize_source(dataset: str, data_dir: str | None, val_fraction: float,
-                     test_fraction: float, split_seed: int, progress=None) -> DataSummary:
+def summarize_source(
+    dataset: str,
+    data_dir: str | None,
+    val_fraction: float,
+    test_fraction: float,
+    split_seed: int,
+    progress=None,
+) -> DataSummary:
     """Load a source and count its splits the way the engine will split it (slow: a thread).
     ``progress`` follows a download (designer.data.load_source)."""
     from designer.data import load_source, split_indices
 
     raw = load_source(dataset, data_dir, progress=progress)
     own_test = raw.test_images is not None
-    split = split_indices(raw.train_labels, val_fraction=val_fraction,
-                          test_fraction=0.0 if own_test else test_fraction, seed=split_seed)
+    split = split_indices(
+        raw.train_labels,
+        val_fraction=val_fraction,
+        test_fraction=0.0 if own_test else test_fraction,
+        seed=split_seed,
+    )
     test = len(raw.test_labels) if own_test else len(split.test)
     samples = [raw.train_images[int(i)] for i in split.train[:SAMPLES_SHOWN]]
-    return DataSummary(raw.name, list(raw.classes), len(split.train), len(split.val), test,
-                       own_test, samples, list(raw.skipped))
+    return DataSummary(
+        raw.name,
+        list(raw.classes),
+        len(split.train),
+        len(split.val),
+        test,
+        own_test,
+        samples,
+        list(raw.skipped),
+    )
 
 
 class _DownloadProgress(QObject):
@@ -163,7 +181,7 @@ class DataPanel(QGroupBox):
         key = "folder" if dataset.startswith(FOLDER_PREFIX) else dataset.lower().replace("-", "_")
         index = self.source.findData(key)
         self.source.setCurrentIndex(max(index, 0))
-        self.folder.setText(dataset[len(FOLDER_PREFIX):] if key == "folder" else (data_dir or ""))
+        self.folder.setText(dataset[len(FOLDER_PREFIX) :] if key == "folder" else (data_dir or ""))
         if changed or self.summary is None and not self._task.busy:
             self.reload()
 
@@ -178,8 +196,11 @@ class DataPanel(QGroupBox):
 
     def _choose_folder(self, image_folder: bool | None = None) -> None:
         image_folder = image_folder or self.source.currentData() == "folder"
-        title = ("Image folder (one subfolder per class)" if image_folder
-                 else "Folder that holds the dataset's files")
+        title = (
+            "Image folder (one subfolder per class)"
+            if image_folder
+            else "Folder that holds the dataset's files"
+        )
         start = self.folder.text() or str(Path.home())
         path = QFileDialog.getExistingDirectory(self, title, start)
         if not path:
@@ -206,8 +227,12 @@ class DataPanel(QGroupBox):
             self._download.changed.emit(name, done, total or 0)
             return self._stop
 
-        self._task.start(lambda: summarize_source(dataset, data_dir, *split, progress=progress),
-                         self._loaded, self._failed, (DataError, OSError))
+        self._task.start(
+            lambda: summarize_source(dataset, data_dir, *split, progress=progress),
+            self._loaded,
+            self._failed,
+            (DataError, OSError),
+        )
 
     def _show_download(self, name: str, done: int, total: int) -> None:
         if not self._task.busy:
@@ -217,8 +242,11 @@ class DataPanel(QGroupBox):
         if total:
             self.busy.setRange(0, total)
             self.busy.setValue(done)
-        self.busy.setFormat(f"Downloading {name}: {done / 1e6:.1f}"
-                            + (f" of {total / 1e6:.1f}" if total else "") + " MB")
+        self.busy.setFormat(
+            f"Downloading {name}: {done / 1e6:.1f}"
+            + (f" of {total / 1e6:.1f}" if total else "")
+            + " MB"
+        )
 
     def _stop_download(self) -> None:
         self._stop = True
@@ -229,11 +257,15 @@ class DataPanel(QGroupBox):
         self.summary = summary
         names = ", ".join(summary.classes[:12]) + (" …" if len(summary.classes) > 12 else "")
         test = "its own test split" if summary.test_is_own_split else "held out"
-        text = (f"<b>{len(summary.classes)} classes</b>: {names}<br>"
-                f"{summary.train:,} training · {summary.val:,} validation · "
-                f"{summary.test:,} test ({test})")
+        text = (
+            f"<b>{len(summary.classes)} classes</b>: {names}<br>"
+            f"{summary.train:,} training · {summary.val:,} validation · "
+            f"{summary.test:,} test ({test})"
+        )
         if summary.skipped:
-            text += f"<br>{len(summary.skipped)} unreadable image(s) skipped, e.g. {summary.skipped[0]}"
+            text += (
+                f"<br>{len(summary.skipped)} unreadable image(s) skipped, e.g. {summary.skipped[0]}"
+            )
         self.info.setText(text)
         self._clear(self.samples)
         for image in summary.samples:
@@ -266,12 +298,16 @@ class DataPanel(QGroupBox):
             return None
         n = len(self.summary.classes)
         if n < 2:
-            return ("The data has only one class: a classifier learns to tell at least two apart "
-                    "(an image folder needs one subfolder per class).")
+            return (
+                "The data has only one class: a classifier learns to tell at least two apart "
+                "(an image folder needs one subfolder per class)."
+            )
         if n == self.head_classes:
             return None
-        return (f"The data has {n} classes but the design's head gives {self.head_classes}: "
-                f"training would be refused.")
+        return (
+            f"The data has {n} classes but the design's head gives {self.head_classes}: "
+            f"training would be refused."
+        )
 
     def _check_head(self) -> None:
         problem = self.head_mismatch

@@ -61,10 +61,15 @@ class ExportRunDialog(QDialog):
             box.setChecked(key in DEFAULT_ON)
             self.checks[key] = box
             layout.addWidget(box)
-        layout.addWidget(QLabel("Inputs must be prepared as the run's training data was (its "
-                                "data.json holds the normalization)."))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        layout.addWidget(
+            QLabel(
+                "Inputs must be prepared as the run's training data was (its "
+                "data.json holds the normalization)."
+            )
+        )
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -78,8 +83,11 @@ class ExportRunDialog(QDialog):
     def choice(self) -> tuple[str, dict[str, Path]]:
         """(which weights, {file kind: path}) as chosen."""
         folder, stem = Path(self.folder.text()), self.stem.text().strip() or "model"
-        outputs = {key: folder / f"{stem}{suffix}" for key, suffix, _ in FILES
-                   if self.checks[key].isChecked()}
+        outputs = {
+            key: folder / f"{stem}{suffix}"
+            for key, suffix, _ in FILES
+            if self.checks[key].isChecked()
+        }
         return self.which.currentData(), outputs
 
 
@@ -105,8 +113,11 @@ def export_run(run_dir: Path, which: str, outputs: dict[str, Path]) -> list[str]
         written = export_model_files(trained.module(), tuple(trained.design.input_shape), models)
         lines += [f"wrote {path} ({note})" for path, note in written]
     if "train_script" in outputs:
-        weights_file = export_train_script(outputs["train_script"], trained.design, trained.config,
-                                           trained.weights)
-        lines.append(f"wrote {outputs['train_script']} (python or torchrun)"
-                     + (f" and {weights_file}" if weights_file else ""))
+        weights_file = export_train_script(
+            outputs["train_script"], trained.design, trained.config, trained.weights
+        )
+        lines.append(
+            f"wrote {outputs['train_script']} (python or torchrun)"
+            + (f" and {weights_file}" if weights_file else "")
+        )
     return lines

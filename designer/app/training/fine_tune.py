@@ -67,13 +67,18 @@ class TwoStageDialog(QDialog):
         form.addRow("Stage 1 (new head only): epochs", self.stage1)
         form.addRow("Stage 2 (everything): epochs", self.stage2)
         form.addRow(f"Stage 2 learning rate = {lr:g} ×", self.factor)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Stage 1 trains the head with the rest frozen; stage 2 starts "
-                                "from stage 1's weights and trains everything, more gently."))
+        layout.addWidget(
+            QLabel(
+                "Stage 1 trains the head with the rest frozen; stage 2 starts "
+                "from stage 1's weights and trains everything, more gently."
+            )
+        )
         layout.addLayout(form)
         layout.addWidget(buttons)
 

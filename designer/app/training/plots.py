@@ -3,7 +3,8 @@ accuracies, and the learning rate, for the live run and any runs overlaid beside
 
 Events append to growing numpy buffers; a QTimer pushes dirty curves to their PlotDataItems at
 25 Hz, not once per event, and one plot per tick (a plot repaints in ~5 ms; four at once would
-make the window stutter while training), and pyqtgraph's own peak downsampling and clip-to-view keep a curve of
+make the window stutter while training), and pyqtgraph's own peak downsampling and clip-to-view
+keep a curve of
 100k steps cheap to draw. Hovering a plot shows each curve's value at the cursor; the right-click
 menu's "Export..." (pyqtgraph's) saves a plot as PNG, SVG or CSV.
 """
@@ -33,8 +34,18 @@ from designer.training.curves import ema, seconds_at
 
 REFRESH_MS = 40
 # A qualitative palette (Tableau 10): neighbouring runs stay distinguishable.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
 X_AXES = ("step", "epoch", "time")
 DEFAULT_SMOOTHING = 0.99
 
@@ -58,11 +69,19 @@ class Buffer:
 
 
 STEP_SERIES = ("step", "loss", "loss_ema", "lr")
-STEP_PLOTS = frozenset({"step_loss", "lr"})          # what a step record changes
+STEP_PLOTS = frozenset({"step_loss", "lr"})  # what a step record changes
 EPOCH_PLOTS = frozenset({"epoch_loss", "accuracy"})  # what an epoch record changes
 ALL_PLOTS = STEP_PLOTS | EPOCH_PLOTS
 PLOT_ORDER = ("step_loss", "epoch_loss", "accuracy", "lr")
-EPOCH_SERIES = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "lr", "seconds")
+EPOCH_SERIES = (
+    "epoch",
+    "train_loss",
+    "val_loss",
+    "train_accuracy",
+    "val_accuracy",
+    "lr",
+    "seconds",
+)
 
 
 class RunCurves:
@@ -111,8 +130,10 @@ class RunCurves:
             return steps
         if axis == "epoch":
             return steps / per_epoch
-        epochs = {int(e): {"seconds": s} for e, s in zip(self.epochs["epoch"].values,
-                                                          self.epochs["seconds"].values)}
+        epochs = {
+            int(e): {"seconds": s}
+            for e, s in zip(self.epochs["epoch"].values, self.epochs["seconds"].values)
+        }
         return seconds_at(steps, per_epoch, epochs)
 
 
@@ -126,8 +147,13 @@ def adopt_popups(owner: QWidget, before: set) -> None:
     are deleted with the plots' window instead of lingering as top-level widgets (they keep
     their popup window flags, so they still open as menus)."""
     for widget in QApplication.topLevelWidgets():
-        if widget not in before and widget is not owner and widget.parent() is None \
-                and not widget.isVisible() and widget is not owner.window():
+        if (
+            widget not in before
+            and widget is not owner
+            and widget.parent() is None
+            and not widget.isVisible()
+            and widget is not owner.window()
+        ):
             widget.setParent(owner, widget.windowFlags())
 
 
@@ -143,8 +169,9 @@ class _Plot:
         self.item.setDownsampling(auto=True, mode="peak")
         self.item.setClipToView(True)
         self.item.setLogMode(y=log_y)
-        self.legend = self.item.addLegend(offset=(-10, 10), labelTextSize="8pt",
-                                          brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = self.item.addLegend(
+            offset=(-10, 10), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200)
+        )
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.hover = pg.TextItem(anchor=(0, 1), color="#333", fill=pg.mkBrush(255, 255, 255, 220))
         self.hover.setZValue(100)
@@ -152,14 +179,24 @@ class _Plot:
         self.hover.hide()
         self.widget.scene().sigMouseMoved.connect(self._hovered)
 
-    def curve(self, key: tuple[str, str], label: str, color: str, *, dashed: bool = False,
-              width: float = 2.0, alpha: int = 255) -> pg.PlotDataItem:
+    def curve(
+        self,
+        key: tuple[str, str],
+        label: str,
+        color: str,
+        *,
+        dashed: bool = False,
+        width: float = 2.0,
+        alpha: int = 255,
+    ) -> pg.PlotDataItem:
         item = self.curves.get(key)
         if item is None:
             qcolor = pg.mkColor(color)
             qcolor.setAlpha(alpha)
             style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-            item = self.item.plot([], [], pen=pg.mkPen(qcolor, width=width, style=style), name=label)
+            item = self.item.plot(
+                [], [], pen=pg.mkPen(qcolor, width=width, style=style), name=label
+            )
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
             self.curves[key] = item
@@ -202,7 +239,7 @@ class TrainingPlots(QWidget):
     """The four plots, the smoothing slider and the x-axis choice; runs are added by key."""
 
     changed = Signal()
-    save_requested = Signal(object, str)   # the PlotWidget, "png" | "svg" | "csv"
+    save_requested = Signal(object, str)  # the PlotWidget, "png" | "svg" | "csv"
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -263,8 +300,11 @@ class TrainingPlots(QWidget):
         plot.widget.scene().contextMenu = []
         menu = plot.item.vb.menu
         menu.addSeparator()
-        for kind, text in (("png", "Save plot as PNG…"), ("svg", "Save plot as SVG…"),
-                           ("csv", "Save data as CSV…")):
+        for kind, text in (
+            ("png", "Save plot as PNG…"),
+            ("svg", "Save plot as SVG…"),
+            ("csv", "Save data as CSV…"),
+        ):
             menu.addAction(text, lambda kind=kind, w=plot.widget: self.save_requested.emit(w, kind))
 
     # -- runs ---------------------------------------------------------------------------------
@@ -329,7 +369,7 @@ class TrainingPlots(QWidget):
         """Push changed curves to their plots: from the timer, one plot per call (the one
         after the last drawn that has changes), so no tick repaints all four; ``everything``
         draws every changed plot at once (a run added, the axis changed, a run ended)."""
-        order = PLOT_ORDER[self._next:] + PLOT_ORDER[:self._next]
+        order = PLOT_ORDER[self._next :] + PLOT_ORDER[: self._next]
         drawn = False
         for i, name in enumerate(order):
             runs = [r for r in self.runs.values() if name in r.dirty]
@@ -351,20 +391,26 @@ class TrainingPlots(QWidget):
         if name == "step_loss":
             sx, loss = run.step_x(self.x_axis), run.steps["loss"].values
             if not several:  # the raw loss, faint, behind its average (busy with several runs)
-                self.step_loss.curve((k, "raw"), f"{run.name} (raw)", c, width=1,
-                                     alpha=70).setData(sx, loss)
+                self.step_loss.curve((k, "raw"), f"{run.name} (raw)", c, width=1, alpha=70).setData(
+                    sx, loss
+                )
             else:
                 self.step_loss.remove_curve((k, "raw"))
             self.step_loss.curve((k, "ema"), run.name, c).setData(sx, ema(loss, self.smoothing))
         elif name == "lr":
-            self.lr.curve((k, "lr"), run.name, c).setData(run.step_x(self.x_axis),
-                                                          run.steps["lr"].values)
+            self.lr.curve((k, "lr"), run.name, c).setData(
+                run.step_x(self.x_axis), run.steps["lr"].values
+            )
         else:
-            plot, train, val = ((self.epoch_loss, "train_loss", "val_loss") if name == "epoch_loss"
-                                else (self.accuracy, "train_accuracy", "val_accuracy"))
+            plot, train, val = (
+                (self.epoch_loss, "train_loss", "val_loss")
+                if name == "epoch_loss"
+                else (self.accuracy, "train_accuracy", "val_accuracy")
+            )
             ex, e = run.epoch_x(self.x_axis), run.epochs
             plot.curve((k, train), f"{run.name} training", c, dashed=True).setData(
-                ex, e[train].values)
+                ex, e[train].values
+            )
             plot.curve((k, val), f"{run.name} validation", c).setData(ex, e[val].values)
 
     def dispose(self) -> None:
@@ -375,6 +421,9 @@ class TrainingPlots(QWidget):
         """How many points each plot holds (tests and the status bar)."""
         out = {}
         for name, plot in zip(("step_loss", "epoch_loss", "accuracy", "lr"), self.plots):
-            out[name] = sum(len(x) for item in plot.curves.values()
-                            if (x := item.getOriginalDataset()[0]) is not None)
+            out[name] = sum(
+                len(x)
+                for item in plot.curves.values()
+                if (x := item.getOriginalDataset()[0]) is not None
+            )
         return out

@@ -22,7 +22,7 @@ from designer.training.runs import RunInfo
 
 
 class ResultsView(QWidget):
-    keep_changed = Signal(object, str)   # run path, "best" | "last"
+    keep_changed = Signal(object, str)  # run path, "best" | "last"
     cell_clicked = Signal(object, int, int)  # run path, true class, predicted class
 
     def __init__(self, parent=None) -> None:
@@ -32,8 +32,10 @@ class ResultsView(QWidget):
         self.keep.setObjectName("results-keep")
         self.keep.addItem("the best epoch's weights (by validation)", "best")
         self.keep.addItem("the last epoch's weights", "last")
-        self.keep.setToolTip("Which weights the run keeps: its test figures, exports and "
-                             "'use these weights' take these")
+        self.keep.setToolTip(
+            "Which weights the run keeps: its test figures, exports and "
+            "'use these weights' take these"
+        )
         self.keep.activated.connect(self._keep_chosen)
         keep_row = QHBoxLayout()
         self.keep_label = QLabel("The run keeps")
@@ -66,7 +68,8 @@ class ResultsView(QWidget):
     def show_run(self, run: RunInfo | None) -> None:
         self.run = run
         both = run is not None and all(
-            isinstance((run.result.get("test") or {}).get(w), dict) for w in ("best", "last"))
+            isinstance((run.result.get("test") or {}).get(w), dict) for w in ("best", "last")
+        )
         self.keep.setVisible(both)
         self.keep_label.setVisible(both)
         if both:
@@ -84,17 +87,26 @@ class ResultsView(QWidget):
             lines.append(f"Test accuracy <b>{percent(run.test_accuracy)}</b>, loss {loss}{source}")
         for which, figures in (r.get("test") or {}).items():
             if isinstance(figures, dict) and figures.get("accuracy") is not None:
-                lines.append(f"&nbsp;&nbsp;{which} weights: accuracy {percent(figures['accuracy'])},"
-                             f" loss {figures.get('loss', float('nan')):.4f}")
+                lines.append(
+                    f"&nbsp;&nbsp;{which} weights: accuracy {percent(figures['accuracy'])},"
+                    f" loss {figures.get('loss', float('nan')):.4f}"
+                )
         if run.best_epoch is not None:
-            lines.append(f"Best epoch {run.best_epoch} (validation accuracy "
-                         f"{percent(run.best_val_accuracy)})")
+            lines.append(
+                f"Best epoch {run.best_epoch} (validation accuracy "
+                f"{percent(run.best_val_accuracy)})"
+            )
         overfit = r.get("overfit")
         if overfit:
-            verdict = ("reached 100% training accuracy" if overfit.get("reached")
-                       else "did NOT reach 100% training accuracy: check the design and settings")
-            lines.append(f"Overfit check on {overfit.get('samples')} samples: {verdict}"
-                         + (f" (epoch {overfit['epoch']})" if overfit.get("epoch") else ""))
+            verdict = (
+                "reached 100% training accuracy"
+                if overfit.get("reached")
+                else "did NOT reach 100% training accuracy: check the design and settings"
+            )
+            lines.append(
+                f"Overfit check on {overfit.get('samples')} samples: {verdict}"
+                + (f" (epoch {overfit['epoch']})" if overfit.get("epoch") else "")
+            )
         self.summary.setText("<br>".join(lines))
         self._matrix(r.get("classes") or [], r.get("confusion"))
 
@@ -117,8 +129,10 @@ class ResultsView(QWidget):
                 colour = QColor(49, 130, 189) if i == j else QColor(224, 49, 49)
                 colour.setAlphaF(0.08 + 0.7 * strength if count else 0.0)
                 item.setBackground(QBrush(colour))
-                item.setToolTip(f"{count} test image(s) of class {classes[i]} predicted as "
-                                f"{classes[j]}; click to see them")
+                item.setToolTip(
+                    f"{count} test image(s) of class {classes[i]} predicted as "
+                    f"{classes[j]}; click to see them"
+                )
                 self.matrix.setItem(i, j, item)
             self.matrix.setItem(i, n, QTableWidgetItem(percent(row[i] / total if total else None)))
         self.matrix.show()

@@ -19,8 +19,16 @@ from PySide6.QtWidgets import (
 from designer.app.training.controller import format_seconds
 from designer.training.runs import RunInfo, describe_diff, settings_diff
 
-COLUMNS = ("Name", "Status", "When", "Epochs", "Best val. acc.", "Test acc.", "Duration",
-           "Changes from the run before")
+COLUMNS = (
+    "Name",
+    "Status",
+    "When",
+    "Epochs",
+    "Best val. acc.",
+    "Test acc.",
+    "Duration",
+    "Changes from the run before",
+)
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -31,12 +39,12 @@ def percent(value: float | None) -> str:
 class RunsTable(QTableWidget):
     """Rows of RunInfo; emits what the user asks for, the workspace does it."""
 
-    selection_changed_runs = Signal(list)   # [Path] of the selected runs
+    selection_changed_runs = Signal(list)  # [Path] of the selected runs
     rename_requested = Signal(object, str)  # path, new name
-    delete_requested = Signal(list)         # [Path]
-    resume_requested = Signal(object)       # path
+    delete_requested = Signal(list)  # [Path]
+    resume_requested = Signal(object)  # path
     use_weights_requested = Signal(object)  # path
-    export_requested = Signal(object)       # path
+    export_requested = Signal(object)  # path
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, len(COLUMNS), parent)
@@ -45,8 +53,10 @@ class RunsTable(QTableWidget):
         self.verticalHeader().hide()
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                             | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -68,9 +78,16 @@ class RunsTable(QTableWidget):
         for row, run in enumerate(runs):
             status = "training…" if live is not None and run.path == live else run.status
             changes = describe_diff(settings_diff(previous.config, run.config)) if previous else ""
-            cells = (run.name, status, run.when(), f"{run.epochs_run}/{run.epochs}",
-                     percent(run.best_val_accuracy), percent(run.test_accuracy),
-                     format_seconds(run.seconds) if run.seconds is not None else "—", changes)
+            cells = (
+                run.name,
+                status,
+                run.when(),
+                f"{run.epochs_run}/{run.epochs}",
+                percent(run.best_val_accuracy),
+                percent(run.test_accuracy),
+                format_seconds(run.seconds) if run.seconds is not None else "—",
+                changes,
+            )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(PATH_ROLE, str(run.path))
@@ -81,8 +98,14 @@ class RunsTable(QTableWidget):
                 self.setItem(row, col, item)
             stale = fingerprint is not None and run.fingerprint not in (None, fingerprint)
             name = self.item(row, 0)
-            name.setToolTip(f"{run.path}\n" + ("Trained on another version of the network than the "
-                                                "one on the canvas" if stale else ""))
+            name.setToolTip(
+                f"{run.path}\n"
+                + (
+                    "Trained on another version of the network than the one on the canvas"
+                    if stale
+                    else ""
+                )
+            )
             if stale:
                 font = QFont(name.font())
                 font.setItalic(True)
@@ -139,22 +162,30 @@ class RunsTable(QTableWidget):
             return
         live = self.live is not None and run.path == self.live
         menu = QMenu(self)
-        menu.addAction("Rename", lambda: self.editItem(self.item(self.rowAt(pos.y()), 0))
-                       ).setEnabled(not live)
-        menu.addAction("Resume", lambda: self.resume_requested.emit(run.path)
-                       ).setEnabled(run.resumable and not live)
-        menu.addAction("Use these weights in the design",
-                       lambda: self.use_weights_requested.emit(run.path)).setEnabled(
-            not live and any((run.path / f).exists() for f in ("best.safetensors", "last.safetensors")))
-        menu.addAction("Export trained model…", lambda: self.export_requested.emit(run.path)
-                       ).setEnabled(not live)
-        menu.addAction("Open folder", lambda: QDesktopServices.openUrl(
-            QUrl.fromLocalFile(str(run.path))))
+        menu.addAction(
+            "Rename", lambda: self.editItem(self.item(self.rowAt(pos.y()), 0))
+        ).setEnabled(not live)
+        menu.addAction("Resume", lambda: self.resume_requested.emit(run.path)).setEnabled(
+            run.resumable and not live
+        )
+        menu.addAction(
+            "Use these weights in the design", lambda: self.use_weights_requested.emit(run.path)
+        ).setEnabled(
+            not live
+            and any((run.path / f).exists() for f in ("best.safetensors", "last.safetensors"))
+        )
+        menu.addAction(
+            "Export trained model…", lambda: self.export_requested.emit(run.path)
+        ).setEnabled(not live)
+        menu.addAction(
+            "Open folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(run.path)))
+        )
         menu.addSeparator()
         paths = self.selected() if run.path in self.selected() else [run.path]
-        menu.addAction(f"Delete {'run' if len(paths) == 1 else f'{len(paths)} runs'}…",
-                       lambda: self.delete_requested.emit(paths)).setEnabled(
-            not any(self.live is not None and p == self.live for p in paths))
+        menu.addAction(
+            f"Delete {'run' if len(paths) == 1 else f'{len(paths)} runs'}…",
+            lambda: self.delete_requested.emit(paths),
+        ).setEnabled(not any(self.live is not None and p == self.live for p in paths))
         menu.exec(self.viewport().mapToGlobal(pos))
         menu.deleteLater()
 

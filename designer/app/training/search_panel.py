@@ -47,14 +47,15 @@ class SearchPlan:
     trials: int
     epochs: int
     seed: int
-    dropout: bool                      # the design has dropout layers to vary
+    dropout: bool  # the design has dropout layers to vary
     started: list[tuple[Path, dict]] = field(default_factory=list)  # (run dir, sampled settings)
     stopped: bool = False
 
     def __post_init__(self) -> None:
-        self._study = SearchStudy(self.space, dropout=self.dropout, seed=self.seed,
-                                  epochs=self.epochs)
-        self._untold: dict[Path, object] = {}   # run dir -> its Optuna trial, not told yet
+        self._study = SearchStudy(
+            self.space, dropout=self.dropout, seed=self.seed, epochs=self.epochs
+        )
+        self._untold: dict[Path, object] = {}  # run dir -> its Optuna trial, not told yet
 
     @property
     def finished(self) -> bool:
@@ -63,7 +64,8 @@ class SearchPlan:
     def next_trial(self, folder: Path) -> tuple[Path, dict]:
         self.tell_finished()
         trial, run_dir, params = self._study.ask(
-            lambda number: folder / f"{self.name}-trial-{number + 1:02d}")
+            lambda number: folder / f"{self.name}-trial-{number + 1:02d}"
+        )
         if not self.dropout:
             params.pop("dropout")
         self._untold[run_dir] = trial
@@ -113,14 +115,19 @@ class SearchDialog(QDialog):
         form.addRow("Dropout (uniform)", self.dropout)
         form.addRow("Batch sizes", self.batch_sizes)
         form.addRow("Seed", self.seed)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start search")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Random search (random trials cover a space better than a grid). "
-                                "Each trial is a run, ranked by validation accuracy."))
+        layout.addWidget(
+            QLabel(
+                "Random search (random trials cover a space better than a grid). "
+                "Each trial is a run, ranked by validation accuracy."
+            )
+        )
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -128,8 +135,12 @@ class SearchDialog(QDialog):
 
     def _accept(self) -> None:
         try:
-            self.space = parse_space(self.lr.text(), self.weight_decay.text(),
-                                     self.dropout.text(), self.batch_sizes.text())
+            self.space = parse_space(
+                self.lr.text(),
+                self.weight_decay.text(),
+                self.dropout.text(),
+                self.batch_sizes.text(),
+            )
         except (ValueError, ConfigError) as exc:
             self.error.setText(str(exc))
             self.error.show()
@@ -142,30 +153,45 @@ class SearchDialog(QDialog):
 
 def parse_space(lr: str, weight_decay: str, dropout: str, batch_sizes: str) -> SearchSpace:
     """The dialog's texts as a SearchSpace; ValueError or ConfigError name what is wrong."""
+
     def pair(text: str, name: str) -> tuple[float, float]:
         parts = [p for p in text.replace(",", " ").split() if p]
         try:
             low, high = (float(p) for p in parts)
         except ValueError:
-            raise ValueError(f"the {name} range must be two numbers, low and high, got "
-                             f"{text!r}") from None
+            raise ValueError(
+                f"the {name} range must be two numbers, low and high, got {text!r}"
+            ) from None
         return low, high
 
     try:
         sizes = tuple(int(p) for p in batch_sizes.replace(",", " ").split())
     except ValueError:
         raise ValueError(f"the batch sizes must be whole numbers, got {batch_sizes!r}") from None
-    return SearchSpace(pair(lr, "learning rate"), pair(weight_decay, "weight decay"),
-                       pair(dropout, "dropout"), sizes)
+    return SearchSpace(
+        pair(lr, "learning rate"),
+        pair(weight_decay, "weight decay"),
+        pair(dropout, "dropout"),
+        sizes,
+    )
 
 
 class SearchPanel(QWidget):
     """The trials of the current search, best validation accuracy first."""
 
-    apply_requested = Signal(dict)   # the best trial's sampled settings
+    apply_requested = Signal(dict)  # the best trial's sampled settings
 
-    COLUMNS = ("Rank", "Trial", "Val. acc.", "Val. loss", "lr", "Weight decay", "Dropout",
-               "Batch", "Status")
+    COLUMNS = (
+        "Rank",
+        "Trial",
+        "Val. acc.",
+        "Val. loss",
+        "lr",
+        "Weight decay",
+        "Dropout",
+        "Batch",
+        "Status",
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -196,18 +222,33 @@ class SearchPanel(QWidget):
             loss = run.result.get("best_val_loss") if run is not None else None
             status = run.status if run is not None else "starting"
             rows.append((acc, loss, number, params, status))
-        rows.sort(key=lambda r: (-(r[0] if r[0] is not None else -1.0),
-                                 r[1] if r[1] is not None else float("inf"), r[2]))
+        rows.sort(
+            key=lambda r: (
+                -(r[0] if r[0] is not None else -1.0),
+                r[1] if r[1] is not None else float("inf"),
+                r[2],
+            )
+        )
         self.table.setRowCount(len(rows))
         for i, (acc, loss, number, params, status) in enumerate(rows):
             drop = params.get("dropout")
-            cells = (str(i + 1), str(number), percent(acc), "—" if loss is None else f"{loss:.4f}",
-                     f"{params['lr']:.2e}", f"{params['weight_decay']:.2e}",
-                     "—" if drop is None else f"{drop:.2f}", str(params["batch_size"]), status)
+            cells = (
+                str(i + 1),
+                str(number),
+                percent(acc),
+                "—" if loss is None else f"{loss:.4f}",
+                f"{params['lr']:.2e}",
+                f"{params['weight_decay']:.2e}",
+                "—" if drop is None else f"{drop:.2f}",
+                str(params["batch_size"]),
+                status,
+            )
             for col, text in enumerate(cells):
                 self.table.setItem(i, col, QTableWidgetItem(text))
         done = sum(1 for r in rows if r[0] is not None)
-        self.title.setText(f"{plan.name}: {len(plan.started)}/{plan.trials} trials of "
-                           f"{plan.epochs} epoch(s)" + (" (stopped)" if plan.stopped else ""))
+        self.title.setText(
+            f"{plan.name}: {len(plan.started)}/{plan.trials} trials of "
+            f"{plan.epochs} epoch(s)" + (" (stopped)" if plan.stopped else "")
+        )
         self.best = rows[0][3] if rows and rows[0][0] is not None else {}
         self.apply.setEnabled(bool(self.best) and done > 0)

@@ -59,19 +59,54 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # Shown elsewhere (the data panel, the Overfit button), not in this form.
 NOT_IN_FORM = {"dataset", "data_dir", "overfit_samples"}
 GROUPS: dict[str, tuple[str, ...]] = {
-    "Optimizer": ("optimizer", "lr", "momentum", "beta1", "beta2", "eps", "rmsprop_alpha",
-                  "weight_decay", "grad_clip"),
-    "Learning-rate schedule": ("schedule", "warmup_epochs", "step_size", "gamma", "min_lr",
-                               "cycle_epochs", "plateau_factor", "plateau_patience"),
-    "Run": ("epochs", "batch_size", "early_stopping_patience", "loss", "init", "dropout", "seed",
-            "device", "keep", "cache_features"),
+    "Optimizer": (
+        "optimizer",
+        "lr",
+        "momentum",
+        "beta1",
+        "beta2",
+        "eps",
+        "rmsprop_alpha",
+        "weight_decay",
+        "grad_clip",
+    ),
+    "Learning-rate schedule": (
+        "schedule",
+        "warmup_epochs",
+        "step_size",
+        "gamma",
+        "min_lr",
+        "cycle_epochs",
+        "plateau_factor",
+        "plateau_patience",
+    ),
+    "Run": (
+        "epochs",
+        "batch_size",
+        "early_stopping_patience",
+        "loss",
+        "init",
+        "dropout",
+        "seed",
+        "device",
+        "keep",
+        "cache_features",
+    ),
     "Split": ("val_fraction", "test_fraction", "split_seed"),
 }
-LABELS = {"lr": "learning rate", "grad_clip": "gradient clipping (norm)", "eps": "epsilon",
-          "rmsprop_alpha": "RMSprop alpha", "early_stopping_patience": "early stopping (epochs)",
-          "val_fraction": "validation fraction", "init": "initialization",
-          "split_seed": "split seed", "warmup_epochs": "warm-up epochs",
-          "keep": "weights the run keeps", "cache_features": "cache frozen features"}
+LABELS = {
+    "lr": "learning rate",
+    "grad_clip": "gradient clipping (norm)",
+    "eps": "epsilon",
+    "rmsprop_alpha": "RMSprop alpha",
+    "early_stopping_patience": "early stopping (epochs)",
+    "val_fraction": "validation fraction",
+    "init": "initialization",
+    "split_seed": "split seed",
+    "warmup_epochs": "warm-up epochs",
+    "keep": "weights the run keeps",
+    "cache_features": "cache frozen features",
+}
 # Which rows matter for which optimizer / schedule (the others are hidden).
 ONLY_FOR = {
     "momentum": ("optimizer", ("sgd", "momentum", "nesterov", "rmsprop")),
@@ -159,8 +194,9 @@ class SettingField(QWidget):
                 return [float(part) for part in re.split(r"[\s,]+", text.strip("[]()")) if part]
         except ValueError:
             wanted = {int: "a whole number", float: "a number", list: "numbers separated by commas"}
-            raise ValueError(f"{wanted[self.kind]} expected, got {text!r}" if text
-                             else "enter a value") from None
+            raise ValueError(
+                f"{wanted[self.kind]} expected, got {text!r}" if text else "enter a value"
+            ) from None
         return text
 
     def show_problem(self, problem: str | None) -> None:
@@ -195,8 +231,12 @@ class SettingsForm(QWidget):
         hints = _hints(TrainConfig)
         values = config.to_dict()
         placed = {k for keys in GROUPS.values() for k in keys}
-        extra = [f.name for f in fields(TrainConfig) if f.name not in placed | NOT_IN_FORM
-                 and f.name not in ("preprocessing", "augmentation")]
+        extra = [
+            f.name
+            for f in fields(TrainConfig)
+            if f.name not in placed | NOT_IN_FORM
+            and f.name not in ("preprocessing", "augmentation")
+        ]
         for title, keys in {**GROUPS, "More": tuple(extra)}.items():
             if keys:
                 layout.addWidget(self._group(title, keys, hints, values))
@@ -282,17 +322,22 @@ class SettingsForm(QWidget):
             group, name = match.groups()
             key = name if group == "training" else f"{group}.{name}"
             if key in self.fields:
-                self.fields[key].show_problem(message.split(": ", 1)[-1]
-                                              if message.startswith("training settings:")
-                                              else message)
+                self.fields[key].show_problem(
+                    message.split(": ", 1)[-1]
+                    if message.startswith("training settings:")
+                    else message
+                )
                 return
         self.problem.setText(message)  # a problem of several settings together
         self.problem.show()
 
     # -- what is shown ------------------------------------------------------------------------
     def _update_rows(self) -> None:
-        current = {k: f.editor.currentText() for k, f in self.fields.items()
-                   if isinstance(f.editor, QComboBox)}
+        current = {
+            k: f.editor.currentText()
+            for k, f in self.fields.items()
+            if isinstance(f.editor, QComboBox)
+        }
         for key, (setting, applies) in ONLY_FOR.items():
             if key in self._rows:
                 form, row = self._rows[key]

@@ -59,13 +59,14 @@ OVERFIT_MAX_EPOCHS = 200
 def unsaved_runs_folder(design_name: str) -> Path:
     """Where the runs of a design that has no file yet go (per user)."""
     base = os.environ.get(UNSAVED_RUNS_ENV) or os.path.join(
-        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation), "runs")
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation), "runs"
+    )
     slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in design_name.lower()) or "design"
     return Path(base) / slug
 
 
 class TrainingWorkspace(QWidget):
-    status_text = Signal(str)    # progress for the status bar (shown while another tab is open)
+    status_text = Signal(str)  # progress for the status bar (shown while another tab is open)
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -74,7 +75,7 @@ class TrainingWorkspace(QWidget):
         self.editor = window.editor
         self.prompts = window.prompts
         self.controller = RunController(self)
-        self.extra_runs: list[Path] = []   # run folders opened from elsewhere (Runs → Open)
+        self.extra_runs: list[Path] = []  # run folders opened from elsewhere (Runs → Open)
         self.runs: list[RunInfo] = []
         self._design_for: int | None = None
 
@@ -87,7 +88,7 @@ class TrainingWorkspace(QWidget):
         self.comparison = SettingsComparison()
         self.search_panel = SearchPanel()
         self.search: SearchPlan | None = None
-        self._stage2 = None   # (stage 1 run, stage 2 design, settings, run) while stage 1 trains
+        self._stage2 = None  # (stage 1 run, stage 2 design, settings, run) while stage 1 trains
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
@@ -117,8 +118,13 @@ class TrainingWorkspace(QWidget):
         self.resume_button.clicked.connect(lambda: self.resume_run())
         self.overfit_button.clicked.connect(self.overfit)
         bar = QHBoxLayout()
-        for b in (self.train_button, self.pause_button, self.stop_button, self.resume_button,
-                  self.overfit_button):
+        for b in (
+            self.train_button,
+            self.pause_button,
+            self.stop_button,
+            self.resume_button,
+            self.overfit_button,
+        ):
             bar.addWidget(b)
         bar.addWidget(self.progress, 1)
 
@@ -220,8 +226,11 @@ class TrainingWorkspace(QWidget):
         except RunDirError:
             found = [r.path for r in list_runs(folder)]
         if not found:
-            self.prompts.error("Open run folder", f"{folder} holds no training run (a run folder "
-                               "has a config.json, as netdesigner train --run-dir writes).")
+            self.prompts.error(
+                "Open run folder",
+                f"{folder} holds no training run (a run folder "
+                "has a config.json, as netdesigner train --run-dir writes).",
+            )
             return False
         self.extra_runs.extend(p for p in found if p not in self.extra_runs)
         self.refresh_runs()
@@ -233,8 +242,9 @@ class TrainingWorkspace(QWidget):
         try:
             return config_for_design(design)
         except ConfigError as exc:
-            self.editor.message.emit(f"The design's training settings are not valid ({exc}); "
-                                     "using the defaults")
+            self.editor.message.emit(
+                f"The design's training settings are not valid ({exc}); using the defaults"
+            )
             return TrainConfig()
 
     def _document_changed(self) -> None:
@@ -248,8 +258,11 @@ class TrainingWorkspace(QWidget):
         self._folder = self.runs_folder()
         self.plots.clear()
         if self.controller.running:  # the live run keeps its curves
-            self.plots.add_run(str(self.controller.run_dir), self.controller.run_dir.name,
-                               read_metrics(self.controller.run_dir))
+            self.plots.add_run(
+                str(self.controller.run_dir),
+                self.controller.run_dir.name,
+                read_metrics(self.controller.run_dir),
+            )
         self._design_refreshed()
         self.refresh_runs()
 
@@ -284,8 +297,10 @@ class TrainingWorkspace(QWidget):
             if head is not None:
                 editor.stack.push(cmds.SetNodeAttr(head.id, "params.out_features", classes))
         editor.stack.end_merge()
-        editor.message.emit(f"The head now gives {classes} classes"
-                            + (f" ({head.name})" if head is not None else ""))
+        editor.message.emit(
+            f"The head now gives {classes} classes"
+            + (f" ({head.name})" if head is not None else "")
+        )
 
     def _head_layer(self):
         """The layer whose outputs are the class scores: walking back from the output node
@@ -303,8 +318,11 @@ class TrainingWorkspace(QWidget):
     # -- settings -----------------------------------------------------------------------------
     def _config_changed(self, config: TrainConfig | None) -> None:
         if config is not None:
-            self.data.set_source(config.dataset, config.data_dir,
-                                 (config.val_fraction, config.test_fraction, config.split_seed))
+            self.data.set_source(
+                config.dataset,
+                config.data_dir,
+                (config.val_fraction, config.test_fraction, config.split_seed),
+            )
             self.data.set_augmentation(config.augmentation)
         self._update_buttons()
 
@@ -331,8 +349,11 @@ class TrainingWorkspace(QWidget):
         config = self.form.config
         prefix = "run"
         if overfit:
-            config = config.with_changes(overfit_samples=OVERFIT_SAMPLES, epochs=OVERFIT_MAX_EPOCHS,
-                                         early_stopping_patience=0)
+            config = config.with_changes(
+                overfit_samples=OVERFIT_SAMPLES,
+                epochs=OVERFIT_MAX_EPOCHS,
+                early_stopping_patience=0,
+            )
             prefix = "overfit"
         design = loads(dumps(self.editor.design))  # the design as it is now
         run_dir = new_run_path(self.runs_folder(), prefix)
@@ -366,8 +387,9 @@ class TrainingWorkspace(QWidget):
             return False
         space, trials, epochs, seed = choice
         folder = self.runs_folder()
-        self.search = SearchPlan(new_search_name(folder), space, trials, epochs, seed,
-                                 has_dropout(self.editor.design))
+        self.search = SearchPlan(
+            new_search_name(folder), space, trials, epochs, seed, has_dropout(self.editor.design)
+        )
         self._search_base = self.form.config
         self._search_design = loads(dumps(self.editor.design))
         self.tabs.setCurrentWidget(self.search_panel)
@@ -408,9 +430,12 @@ class TrainingWorkspace(QWidget):
         config = self.form.config
         name = new_run_path(self.runs_folder(), "finetune").name
         run1, run2 = stage_dirs(self.runs_folder(), name)
-        self._stage2 = (run1, plan.stage2_design(design),
-                        config.with_changes(epochs=plan.stage2_epochs, lr=config.lr * plan.lr_factor),
-                        run2)
+        self._stage2 = (
+            run1,
+            plan.stage2_design(design),
+            config.with_changes(epochs=plan.stage2_epochs, lr=config.lr * plan.lr_factor),
+            run2,
+        )
         self._start(first, config.with_changes(epochs=plan.stage1_epochs), run1)
         return True
 
@@ -435,8 +460,9 @@ class TrainingWorkspace(QWidget):
         """The best trial's settings become the form's (the other settings stay)."""
         config = (self.form.config or self.form._base).with_changes(**params)
         self.form.set_config(config)
-        described = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
-                              for k, v in params.items())
+        described = ", ".join(
+            f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items()
+        )
         self._say(f"Applied the best trial's settings: {described}")
 
     def toggle_pause(self) -> None:
@@ -477,7 +503,8 @@ class TrainingWorkspace(QWidget):
             self.log.appendPlainText(
                 f"{event.dataset}: {event.train_samples} training, {event.val_samples} validation, "
                 f"{event.test_samples} test samples; {event.trainable_params:,} trainable "
-                f"parameters on {event.device}")
+                f"parameters on {event.device}"
+            )
             self.refresh_runs()
         elif kind == "log":
             self.log.appendPlainText(event.message)
@@ -490,9 +517,15 @@ class TrainingWorkspace(QWidget):
             self.runs_table.update_live(event.epoch, event.epochs, best)
             if self.search is not None:
                 self._show_search()
-            val = "" if event.val_accuracy is None else f", validation accuracy {event.val_accuracy:.4f}"
-            self.log.appendPlainText(f"epoch {event.epoch}/{event.epochs}: loss {event.train_loss:.4f}"
-                                     f"{val}{' (best)' if event.best else ''}")
+            val = (
+                ""
+                if event.val_accuracy is None
+                else f", validation accuracy {event.val_accuracy:.4f}"
+            )
+            self.log.appendPlainText(
+                f"epoch {event.epoch}/{event.epochs}: loss {event.train_loss:.4f}"
+                f"{val}{' (best)' if event.best else ''}"
+            )
 
     def _progress(self, p) -> None:
         if p.steps_total:
@@ -509,13 +542,22 @@ class TrainingWorkspace(QWidget):
         self.refresh_runs()
         self.progress.setFormat(end.status)
         if end.status == "crashed":
-            self._say(f"{run_dir.name} crashed — {end.message}. Press Resume run to continue it "
-                      "from its last checkpoint.", error=True)
+            self._say(
+                f"{run_dir.name} crashed — {end.message}. Press Resume run to continue it "
+                "from its last checkpoint.",
+                error=True,
+            )
         elif end.ok:
-            acc = "" if end.test_accuracy is None else f"; test accuracy {100 * end.test_accuracy:.2f}%"
+            acc = (
+                ""
+                if end.test_accuracy is None
+                else f"; test accuracy {100 * end.test_accuracy:.2f}%"
+            )
             self._say(f"{run_dir.name} {end.status.replace('_', ' ')}{acc}")
         else:
-            self._say(f"{run_dir.name} {end.status}: {end.message}", error=end.status != "cancelled")
+            self._say(
+                f"{run_dir.name} {end.status}: {end.message}", error=end.status != "cancelled"
+            )
         self.log.appendPlainText(f"{end.status}: {end.message}" if end.message else end.status)
         self.status_text.emit(f"{run_dir.name}: {end.status}")
         self.runs_table.select_paths({run_dir})
@@ -555,10 +597,14 @@ class TrainingWorkspace(QWidget):
 
         title = widget.getPlotItem().titleLabel.text or "plot"
         stem = "".join(c if c.isalnum() else "_" for c in title.split(" (")[0].lower()).strip("_")
-        filters = {"png": "PNG images (*.png)", "svg": "SVG drawings (*.svg)",
-                   "csv": "CSV files (*.csv)"}
-        path = self.prompts.save_path("Save plot", str(self.runs_folder() / f"{stem}.{kind}"),
-                                      filters[kind])
+        filters = {
+            "png": "PNG images (*.png)",
+            "svg": "SVG drawings (*.svg)",
+            "csv": "CSV files (*.csv)",
+        }
+        path = self.prompts.save_path(
+            "Save plot", str(self.runs_folder() / f"{stem}.{kind}"), filters[kind]
+        )
         if not path:
             return
         path = with_suffix(path, f".{kind}")
@@ -601,9 +647,13 @@ class TrainingWorkspace(QWidget):
 
     def delete(self, paths: list[Path]) -> None:
         names = ", ".join(p.name for p in paths)
-        if not self.prompts.confirm("Delete runs", f"Delete {names} and everything in "
-                                    f"{'its folder' if len(paths) == 1 else 'their folders'}? "
-                                    "This cannot be undone.", "Delete"):
+        if not self.prompts.confirm(
+            "Delete runs",
+            f"Delete {names} and everything in "
+            f"{'its folder' if len(paths) == 1 else 'their folders'}? "
+            "This cannot be undone.",
+            "Delete",
+        ):
             return
         for path in paths:
             try:
@@ -621,13 +671,18 @@ class TrainingWorkspace(QWidget):
         from designer.interop.weights import WEIGHTS_KEY
 
         if not self.editor.path:
-            self.prompts.error("Use these weights", "Save the design first: its weights are "
-                               "kept in a file beside it.")
+            self.prompts.error(
+                "Use these weights",
+                "Save the design first: its weights are kept in a file beside it.",
+            )
             return False
         run = read_run(path)
         if run.fingerprint is not None and run.fingerprint != self._fingerprint():
-            self.prompts.error("Use these weights", f"{run.name} trained another version of the "
-                               "network than the one on the canvas, so its weights do not fit.")
+            self.prompts.error(
+                "Use these weights",
+                f"{run.name} trained another version of the "
+                "network than the one on the canvas, so its weights do not fit.",
+            )
             return False
         from designer.training.rundir import RunDir
 
@@ -638,8 +693,11 @@ class TrainingWorkspace(QWidget):
             return False
         target = Path(self.editor.path).with_suffix(".safetensors")
         if target.exists() and not self.prompts.confirm(
-                "Use these weights", f"Replace {target.name}, the weights beside the design, by "
-                f"the {which} weights of {run.name}?", "Replace"):
+            "Use these weights",
+            f"Replace {target.name}, the weights beside the design, by "
+            f"the {which} weights of {run.name}?",
+            "Replace",
+        ):
             return False
         import shutil
 
@@ -655,8 +713,9 @@ class TrainingWorkspace(QWidget):
 
         metadata = {k: v for k, v in self.editor.design.metadata.items() if k != FRESH_KEY}
         metadata[WEIGHTS_KEY] = target.name  # every layer's weights are trained ones now
-        self.editor.push(cmds.SetDesignSetting("metadata", metadata,
-                                               text=f"Use the weights of {run.name}"))
+        self.editor.push(
+            cmds.SetDesignSetting("metadata", metadata, text=f"Use the weights of {run.name}")
+        )
         self._say(f"The design now starts from the {which} weights of {run.name} ({target.name})")
         return True
 
@@ -674,9 +733,12 @@ class TrainingWorkspace(QWidget):
             return
         self._say(f"Exporting {path.name}…")
         self.exporting = getattr(self, "exporting", None) or BackgroundTask(self)
-        self.exporting.start(lambda: export_run(path, which, outputs), self._exported,
-                             lambda message: self._say(f"Export failed: {message}", error=True),
-                             (Exception,))
+        self.exporting.start(
+            lambda: export_run(path, which, outputs),
+            self._exported,
+            lambda message: self._say(f"Export failed: {message}", error=True),
+            (Exception,),
+        )
 
     def show_cell_images(self, path: Path, row: int, column: int) -> None:
         """The test images of a confusion-matrix cell, in the Inspect tab's Confusion view."""
@@ -714,8 +776,11 @@ class TrainingWorkspace(QWidget):
         if self.controller.running and self.controller.run_dir.parent == old:
             self.refresh_runs()
             return  # moving a folder a worker is writing into would lose its files
-        if self.prompts.confirm("Move runs", f"Move this design's runs from {old} to {new}, "
-                                "beside the saved file?", "Move"):
+        if self.prompts.confirm(
+            "Move runs",
+            f"Move this design's runs from {old} to {new}, beside the saved file?",
+            "Move",
+        ):
             try:
                 move_runs(old, new)
             except RunDirError as exc:
@@ -731,7 +796,8 @@ class TrainingWorkspace(QWidget):
             "Training in progress",
             f"{self.controller.run_dir.name} is still training. Stop it (a checkpoint is kept, so "
             "it can be resumed), or keep it training in the background until it completes?",
-            [("stop", "Stop training"), ("background", "Keep training in the background")])
+            [("stop", "Stop training"), ("background", "Keep training in the background")],
+        )
         if answer is None:
             return False
         run_dir = self.controller.run_dir
@@ -747,9 +813,21 @@ def continue_in_background(run_dir: Path) -> subprocess.Popen:
     log = open(run_dir / "train.log", "ab")  # noqa: SIM115 - handed to the child process
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "designer", "train", str(run_dir / "design.json"),
-             "--run-dir", str(run_dir), "--resume"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=str(run_dir))
+            [
+                sys.executable,
+                "-m",
+                "designer",
+                "train",
+                str(run_dir / "design.json"),
+                "--run-dir",
+                str(run_dir),
+                "--resume",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(run_dir),
+        )
     finally:
         log.close()

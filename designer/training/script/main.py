@@ -58,18 +58,23 @@ from designer.training.recipe import (
 )
 
 # --data name -> torchvision.datasets class
-TORCHVISION_DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10",
-                        "cifar100": "CIFAR100"}
+TORCHVISION_DATASETS = {
+    "mnist": "MNIST",
+    "fashion_mnist": "FashionMNIST",
+    "cifar10": "CIFAR10",
+    "cifar100": "CIFAR100",
+}
 FOLDER_PREFIX = "folder:"
 EVAL_BATCH = 512
 
 
 # ---- data ---------------------------------------------------------------------------------------
 
+
 def dataset_folder(source: str) -> Path | None:
     """The image folder --data names (PATH or folder:PATH), or None for a dataset name."""
     if source.startswith(FOLDER_PREFIX):
-        return Path(source[len(FOLDER_PREFIX):].strip()).expanduser()
+        return Path(source[len(FOLDER_PREFIX) :].strip()).expanduser()
     path = Path(source).expanduser()
     return path if path.is_dir() else None
 
@@ -91,9 +96,11 @@ def load_dataset(source: str, data_dir: Path, image_size: tuple[int, int] | None
     folder = dataset_folder(source)
     if folder is None:
         known = ", ".join(["digits", *TORCHVISION_DATASETS])
-        raise DataError(f"--data {source}: not a dataset this script knows ({known}) nor an "
-                        f"image folder; pass --data PATH, a folder with one subfolder of images "
-                        f"per class")
+        raise DataError(
+            f"--data {source}: not a dataset this script knows ({known}) nor an "
+            f"image folder; pass --data PATH, a folder with one subfolder of images "
+            f"per class"
+        )
     return load_image_folder(folder, image_size)
 
 
@@ -107,8 +114,10 @@ def load_torchvision_dataset(key: str, data_dir: Path) -> RawData:
             dataset = dataset_class(str(data_dir), train=train, download=True)
         except Exception as exc:  # noqa: BLE001 - urllib, tarfile and torchvision: many kinds
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"{key} is not in {data_dir} and could not be downloaded ({reason}); "
-                            f"pass --data-dir with a folder that has it") from None
+            raise DataError(
+                f"{key} is not in {data_dir} and could not be downloaded ({reason}); "
+                f"pass --data-dir with a folder that has it"
+            ) from None
         images = torch.as_tensor(dataset.data)  # N x H x W (MNIST) or N x H x W x 3 (CIFAR)
         images = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)
         tensors += [images.contiguous(), torch.as_tensor(dataset.targets).long()]
@@ -121,20 +130,27 @@ def load_data(args, s, input_shape, num_classes, rank, world) -> PreparedData:
     if world > 1 and rank > 0:
         dist.barrier()
     try:
-        raw = load_dataset(args.data, Path(args.data_dir).expanduser(),
-                           folder_image_size(input_shape))
+        raw = load_dataset(
+            args.data, Path(args.data_dir).expanduser(), folder_image_size(input_shape)
+        )
     finally:
         if world > 1 and rank == 0:
             dist.barrier()
     if raw.skipped and rank == 0:
         print(f"note: {len(raw.skipped)} unreadable image(s) skipped, e.g. {raw.skipped[0]}")
-    return prepare_raw(raw, input_shape, num_classes=num_classes,
-                       preprocessing=Preprocessing.from_dict(s["preprocessing"]),
-                       val_fraction=s["val_fraction"], test_fraction=s["test_fraction"],
-                       seed=s["split_seed"])
+    return prepare_raw(
+        raw,
+        input_shape,
+        num_classes=num_classes,
+        preprocessing=Preprocessing.from_dict(s["preprocessing"]),
+        val_fraction=s["val_fraction"],
+        test_fraction=s["test_fraction"],
+        seed=s["split_seed"],
+    )
 
 
 # ---- training -----------------------------------------------------------------------------------
+
 
 def evaluate(model, x, y, loss_kind, device, rank, world):
     """Loss and accuracy of a split in eval mode: this process's share (every world-th sample),
@@ -144,11 +160,20 @@ def evaluate(model, x, y, loss_kind, device, rank, world):
     totals = torch.zeros(3, dtype=torch.float64, device=device)
     with torch.no_grad():
         for start in range(0, len(x), EVAL_BATCH):
-            xb, yb = x[start:start + EVAL_BATCH].to(device), y[start:start + EVAL_BATCH].to(device)
+            xb, yb = (
+                x[start : start + EVAL_BATCH].to(device),
+                y[start : start + EVAL_BATCH].to(device),
+            )
             output = model(xb)
-            totals += torch.tensor([compute_loss(loss_kind, output, yb).item() * len(yb),
-                                    (predict_classes(loss_kind, output) == yb).sum().item(),
-                                    len(yb)], dtype=torch.float64, device=device)
+            totals += torch.tensor(
+                [
+                    compute_loss(loss_kind, output, yb).item() * len(yb),
+                    (predict_classes(loss_kind, output) == yb).sum().item(),
+                    len(yb),
+                ],
+                dtype=torch.float64,
+                device=device,
+            )
     if world > 1:
         dist.all_reduce(totals)
     loss_sum, correct, count = totals.tolist()
@@ -175,9 +200,17 @@ def train(model, core, frozen, optimizer, data, s, device, rank, world, out):
     step = 0
     for epoch in range(1, s["epochs"] + 1):
         tick = time.perf_counter()
-        batches = iterate_batches(data.train_x, data.train_y, s["batch_size"], True, data_rng,
-                                  augmentation, stats=data.stats, image_shape=data.image_shape,
-                                  shard=(rank, world))
+        batches = iterate_batches(
+            data.train_x,
+            data.train_y,
+            s["batch_size"],
+            True,
+            data_rng,
+            augmentation,
+            stats=data.stats,
+            image_shape=data.image_shape,
+            shard=(rank, world),
+        )
         model.train()
         for module in frozen:
             module.eval()  # frozen BatchNorm keeps its statistics
@@ -191,9 +224,11 @@ def train(model, core, frozen, optimizer, data, s, device, rank, world, out):
             loss = compute_loss(loss_kind, output, yb)
             if diverged(loss, world):
                 if rank == 0:
-                    print(f"the loss is not finite at epoch {epoch}: the learning rate "
-                          f"({s['lr']:g}) is probably too high; try a lower one, e.g. "
-                          f"{s['lr'] / 10:g}")
+                    print(
+                        f"the loss is not finite at epoch {epoch}: the learning rate "
+                        f"({s['lr']:g}) is probably too high; try a lower one, e.g. "
+                        f"{s['lr'] / 10:g}"
+                    )
                 return "diverged"
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -203,25 +238,37 @@ def train(model, core, frozen, optimizer, data, s, device, rank, world, out):
             step += 1
             with torch.no_grad():
                 correct = (predict_classes(loss_kind, output) == yb).sum().item()
-            totals += torch.tensor([loss.item() * len(yb), correct, len(yb)], dtype=torch.float64,
-                                   device=device)
+            totals += torch.tensor(
+                [loss.item() * len(yb), correct, len(yb)], dtype=torch.float64, device=device
+            )
         if world > 1:
             dist.all_reduce(totals)
-        val_loss, val_accuracy = evaluate(core, data.val_x, data.val_y, loss_kind, device, rank,
-                                          world)
+        val_loss, val_accuracy = evaluate(
+            core, data.val_x, data.val_y, loss_kind, device, rank, world
+        )
         schedule.end_epoch(val_loss)
-        record = {"epoch": epoch, "train_loss": totals[0].item() / totals[2].item(),
-                  "train_accuracy": totals[1].item() / totals[2].item(), "val_loss": val_loss,
-                  "val_accuracy": val_accuracy, "lr": schedule.lr(max(step - 1, 0)),
-                  "seconds": time.perf_counter() - tick}
+        record = {
+            "epoch": epoch,
+            "train_loss": totals[0].item() / totals[2].item(),
+            "train_accuracy": totals[1].item() / totals[2].item(),
+            "val_loss": val_loss,
+            "val_accuracy": val_accuracy,
+            "lr": schedule.lr(max(step - 1, 0)),
+            "seconds": time.perf_counter() - tick,
+        }
         is_best = is_better(val_loss, val_accuracy, best["val_loss"], best["val_accuracy"])
         if is_best:
             best = {"val_loss": val_loss, "val_accuracy": val_accuracy}
         if rank == 0:
             with open(out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
-            print(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                           for k, v in record.items()), flush=True)
+            print(
+                " ".join(
+                    f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                    for k, v in record.items()
+                ),
+                flush=True,
+            )
             torch.save(core.state_dict(), out / "last.pt")
             if is_best:
                 torch.save(core.state_dict(), out / "best.pt")
@@ -232,32 +279,45 @@ def train(model, core, frozen, optimizer, data, s, device, rank, world, out):
         patience = s["early_stopping_patience"]
         if patience and stopping["bad_epochs"] >= patience:
             if rank == 0:
-                print(f"stopped early: the validation loss has not improved for {patience} "
-                      f"epoch(s)")
+                print(
+                    f"stopped early: the validation loss has not improved for {patience} epoch(s)"
+                )
             return "early_stopped"
     return "completed"
 
 
 # ---- the command line ---------------------------------------------------------------------------
 
+
 def parse_arguments(s, weights, argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=s["dataset"],
-                        help="digits, mnist, fashion_mnist, cifar10, cifar100 or an image folder")
-    parser.add_argument("--data-dir", default=s["data_dir"] or str(default_data_dir()),
-                        help="where torchvision keeps (and downloads) the named datasets")
+    parser.add_argument(
+        "--data",
+        default=s["dataset"],
+        help="digits, mnist, fashion_mnist, cifar10, cifar100 or an image folder",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=s["data_dir"] or str(default_data_dir()),
+        help="where torchvision keeps (and downloads) the named datasets",
+    )
     parser.add_argument("--epochs", type=int, default=s["epochs"])
-    parser.add_argument("--batch-size", type=int, default=s["batch_size"],
-                        help="across all processes")
+    parser.add_argument(
+        "--batch-size", type=int, default=s["batch_size"], help="across all processes"
+    )
     parser.add_argument("--lr", type=float, default=s["lr"])
     parser.add_argument("--seed", type=int, default=s["seed"])
     parser.add_argument("--device", default=s["device"], help="auto, cpu, cuda, cuda:N or mps")
     start = parser.add_mutually_exclusive_group()
-    start.add_argument("--weights", default=weights,
-                       help="start from these weights, a state_dict .pt file (default: the "
-                            "design's own weights, when it has them)")
-    start.add_argument("--fresh", action="store_true",
-                       help="start from fresh weights even if the design has some")
+    start.add_argument(
+        "--weights",
+        default=weights,
+        help="start from these weights, a state_dict .pt file (default: the "
+        "design's own weights, when it has them)",
+    )
+    start.add_argument(
+        "--fresh", action="store_true", help="start from fresh weights even if the design has some"
+    )
     parser.add_argument("--out", default="run", help="folder for weights and metrics")
     return parser.parse_args(argv)
 
@@ -265,8 +325,13 @@ def parse_arguments(s, weights, argv=None):
 def pick_device(name, local_rank):
     """auto: CUDA, then Apple's MPS, then the CPU; "cuda" is each process's own GPU."""
     if name == "auto":
-        name = ("cuda" if torch.cuda.is_available()
-                else "mps" if torch.backends.mps.is_available() else "cpu")
+        name = (
+            "cuda"
+            if torch.cuda.is_available()
+            else "mps"
+            if torch.backends.mps.is_available()
+            else "cpu"
+        )
     return torch.device(f"cuda:{local_rank}" if name == "cuda" else name)
 
 
@@ -276,8 +341,10 @@ def read_weights(path):
         return None
     path = Path(path)
     if not path.is_file():
-        raise SystemExit(f"error: the weights file {path} does not exist; pass --fresh to start "
-                         f"from fresh weights")
+        raise SystemExit(
+            f"error: the weights file {path} does not exist; pass --fresh to start "
+            f"from fresh weights"
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - the unpickler raises many kinds
@@ -289,13 +356,20 @@ def main(build_model, settings, node_settings, input_shape, num_classes, weights
     """Train build_model() with the settings: the exported script calls this with the model,
     settings and weights embedded in it; argv: the command line (None: sys.argv)."""
     args = parse_arguments(settings, weights, argv)
-    s = {**settings, "dataset": args.data, "epochs": args.epochs, "batch_size": args.batch_size,
-         "lr": args.lr, "seed": args.seed}
+    s = {
+        **settings,
+        "dataset": args.data,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+    }
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     if s["batch_size"] < world:
-        raise SystemExit(f"error: a batch size of {s['batch_size']} cannot be shared by {world} "
-                         f"processes")
+        raise SystemExit(
+            f"error: a batch size of {s['batch_size']} cannot be shared by {world} processes"
+        )
     device = pick_device(args.device, local_rank)
     if world > 1:
         if device.type == "cuda":
@@ -323,11 +397,19 @@ def main(build_model, settings, node_settings, input_shape, num_classes, weights
         (out / "metrics.jsonl").write_text("")
     started = time.perf_counter()
     status = train(model, core, frozen, optimizer, data, s, device, rank, world, out)
-    test_loss, test_accuracy = (None, None) if status == "diverged" else evaluate(
-        core, data.test_x, data.test_y, s["loss"], device, rank, world)
+    test_loss, test_accuracy = (
+        (None, None)
+        if status == "diverged"
+        else evaluate(core, data.test_x, data.test_y, s["loss"], device, rank, world)
+    )
     if rank == 0:
-        result = {"status": status, "test_loss": test_loss, "test_accuracy": test_accuracy,
-                  "processes": world, "seconds": time.perf_counter() - started}
+        result = {
+            "status": status,
+            "test_loss": test_loss,
+            "test_accuracy": test_accuracy,
+            "processes": world,
+            "seconds": time.perf_counter() - started,
+        }
         (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps(result))
     if world > 1:

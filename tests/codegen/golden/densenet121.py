@@ -25,8 +25,9 @@ class DenseLayer(nn.Module):
         self.conv1 = nn.Conv2d(in_channels, bn_size * growth_rate, kernel_size=1, bias=False)
         self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
         self.relu2 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, kernel_size=3, padding=1,
-                               bias=False)
+        self.conv2 = nn.Conv2d(
+            bn_size * growth_rate, growth_rate, kernel_size=3, padding=1, bias=False
+        )
         self.dropout = nn.Dropout(p=drop_rate) if drop_rate > 0 else None
 
     def forward(self, x: Tensor) -> Tensor:

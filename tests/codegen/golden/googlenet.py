@@ -24,8 +24,15 @@ class ConvBNAct(nn.Module):
         super().__init__()
         if padding is None:
             padding = (kernel_size - 1) // 2
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
-                              padding=padding, groups=groups, bias=False)
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            groups=groups,
+            bias=False,
+        )
         self.bn = nn.BatchNorm2d(out_channels, eps=eps)
         activations = {"ReLU": nn.ReLU, "ReLU6": nn.ReLU6}
         self.relu = activations[activation](inplace=True) if activation != "none" else None
@@ -72,8 +79,9 @@ class InceptionModule(nn.Module):
         self.branch3_conv1 = nn.Conv2d(in_channels, ch5x5red, kernel_size=1, bias=bias)
         self.branch3_bn1 = norm(ch5x5red)
         self.branch3_relu1 = nn.ReLU(inplace=True)
-        self.branch3_conv2 = nn.Conv2d(ch5x5red, ch5x5, kernel_size=branch3_kernel,
-                                       padding=branch3_kernel // 2, bias=bias)
+        self.branch3_conv2 = nn.Conv2d(
+            ch5x5red, ch5x5, kernel_size=branch3_kernel, padding=branch3_kernel // 2, bias=bias
+        )
         self.branch3_bn2 = norm(ch5x5)
         self.branch3_relu2 = nn.ReLU(inplace=True)
         self.branch4_pool = nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True)

@@ -24,8 +24,15 @@ class ConvBNAct(nn.Module):
         super().__init__()
         if padding is None:
             padding = (kernel_size - 1) // 2
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
-                              padding=padding, groups=groups, bias=False)
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            groups=groups,
+            bias=False,
+        )
         self.bn = nn.BatchNorm2d(out_channels, eps=eps)
         activations = {"ReLU": nn.ReLU, "ReLU6": nn.ReLU6}
         self.relu = activations[activation](inplace=True) if activation != "none" else None
@@ -64,8 +71,9 @@ class InvertedResidual(nn.Module):
             self.conv_expand = None
             self.bn_expand = None
             self.relu_expand = None
-        self.conv_depthwise = nn.Conv2d(hidden, hidden, kernel_size=3, stride=stride, padding=1,
-                                        groups=hidden, bias=False)
+        self.conv_depthwise = nn.Conv2d(
+            hidden, hidden, kernel_size=3, stride=stride, padding=1, groups=hidden, bias=False
+        )
         self.bn_depthwise = nn.BatchNorm2d(hidden)
         self.relu_depthwise = act(inplace=True)
         self.conv_project = nn.Conv2d(hidden, out_channels, kernel_size=1, bias=False)

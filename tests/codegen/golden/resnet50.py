@@ -26,15 +26,17 @@ class ResidualBottleneck(nn.Module):
         self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.relu1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1,
-                               groups=groups, bias=False)
+        self.conv2 = nn.Conv2d(
+            width, width, kernel_size=3, stride=stride, padding=1, groups=groups, bias=False
+        )
         self.bn2 = nn.BatchNorm2d(width)
         self.relu2 = nn.ReLU(inplace=True)
         self.conv3 = nn.Conv2d(width, out_channels, kernel_size=1, bias=False)
         self.bn3 = nn.BatchNorm2d(out_channels)
         if stride != 1 or in_channels != out_channels:
-            self.downsample_conv = nn.Conv2d(in_channels, out_channels, kernel_size=1,
-                                             stride=stride, bias=False)
+            self.downsample_conv = nn.Conv2d(
+                in_channels, out_channels, kernel_size=1, stride=stride, bias=False
+            )
             self.downsample_bn = nn.BatchNorm2d(out_channels)
         else:
             self.downsample_conv = None
