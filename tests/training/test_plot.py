@@ -19,7 +19,7 @@ from designer.training.metrics import LossAverage
 from designer.training.rundir import RunDir
 from tests.training.conftest import tiny_config, tiny_design
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c")  # the first colours of designer.app.plots.export
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759")  # the first colours of designer.app.plots.PALETTE
 
 
 @pytest.fixture(scope="module")

@@ -8,21 +8,9 @@ import math
 
 import pyqtgraph as pg
 
+from designer.app.plots import PALETTE
 from designer.core.summary import human
 from designer.training.compare import Point
-
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
 
 
 def bubble_size(params: int, largest: int) -> float:

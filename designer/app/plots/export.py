@@ -9,24 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from designer.app.plots import PALETTE
 from designer.core.atomic import atomic_path, atomic_write_text
 from designer.training.curves import X_LABELS, Curve
 
 FORMATS = (".png", ".svg")
 RAW_ALPHA = 60  # of 255: the recorded values behind smoothed curves
-# Distinct colours that read well on white (Tableau's ten), in order; more runs cycle through.
-PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
 
 
 def _app():

@@ -30,22 +30,10 @@ from PySide6.QtWidgets import (
 # default answers that early call the way the method does for an unknown hint.
 if not hasattr(pg.LabelItem, "_sizeHint"):
     pg.LabelItem._sizeHint = {}
+from designer.app.plots import PALETTE
 from designer.training.curves import ema, seconds_at
 
 REFRESH_MS = 40
-# A qualitative palette (Tableau 10): neighbouring runs stay distinguishable.
-PALETTE = (
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-)
 X_AXES = ("step", "epoch", "time")
 DEFAULT_SMOOTHING = 0.99
 
