@@ -25,6 +25,7 @@ VERB_MODULES = [
     "designer.cli.viz_verb",
     "designer.cli.compare_verb",
     "designer.cli.features_verb",
+    "designer.cli.experiment_verb",
 ]
 
 
