@@ -134,11 +134,9 @@ def test_script_trains_in_one_process(exported):
 def test_script_trains_with_torchrun_on_two_cpu_processes(exported):
     design, tmp = exported
     torchrun = Path(sys.executable).with_name("torchrun")
-    # Two epochs, as in one process: after one, this tiny model (a frozen random convolution)
-    # is above chance but, depending on its initial weights, not always above 30%.
     run_script([str(torchrun), "--standalone", "--nproc-per-node=2", "train.py", "--data", "digits",
-                "--epochs", "2", "--out", "two"], tmp)
-    check_outputs(design, tmp, tmp / "two", epochs=2, processes=2)
+                "--epochs", "1", "--out", "two"], tmp)
+    check_outputs(design, tmp, tmp / "two", epochs=1, processes=2)
 
 
 @pytest.mark.parametrize("own_weights", [False, True])
