@@ -121,19 +121,13 @@ def start_model(build_model, s, node_settings, device, load_weights=None):
     """The model a run starts from and its optimizer: (model, frozen modules, optimizer).
 
     The global RNG is seeded with s["seed"] first, so the same seed gives the same initial
-    weights (and after them the same dropout masks), also across variants of a network (see
-    below). load_weights(model), when given, replaces the initialization (fine-tuning, or the
-    design's own weights). node_settings: as for param_groups.
+    weights (and after them the same dropout masks). load_weights(model), when given, replaces
+    the initialization (fine-tuning, or the design's own weights). node_settings: as for
+    param_groups.
     """
     torch.manual_seed(s["seed"])
     model = build_model()
     if load_weights is None:
-        # Seeded again, so the initial weights depend only on the convolution and linear layers
-        # in order: a variant that adds layers without random weights (batch norm, shift, scale)
-        # or drops a bias starts from the same weights (seed 001: "the same initialization
-        # for every variant"); building the modules drew numbers for PyTorch's own init.
-        if s["init"] != "pytorch":
-            torch.manual_seed(s["seed"])
         init_weights(model, s["init"])
     else:
         load_weights(model)

@@ -158,22 +158,3 @@ def test_the_best_epoch_has_the_highest_validation_accuracy_then_the_lowest_loss
     assert is_better(0.9, 0.6, 0.5, 0.5) and not is_better(0.4, 0.4, 0.5, 0.5)
     assert is_better(0.4, 0.5, 0.5, 0.5) and not is_better(0.6, 0.5, 0.5, 0.5)
     assert is_better(None, None, 0.5, 0.5)  # without a validation split every epoch is the best
-
-
-def test_variants_of_a_network_start_from_the_same_weights():
-    """Seed 001 compares its variants from the same initialization: layers without random
-    weights (batch norm, shift, scale) and dropped biases do not change the other weights."""
-    from designer.templates import new_from_template
-    from designer.training.model import build_trainable
-
-    settings = TrainConfig.from_dict({"optimizer": "sgd", "init": "he"}).to_dict()
-
-    def conv_weights(variant, seed=0):
-        design = new_from_template("thesis_fcn", variant=variant)
-        model = build_trainable(design, settings, torch.device("cpu"), seed).model
-        return [m.weight for m in model.modules() if isinstance(m, nn.Conv2d)]
-
-    plain = conv_weights("plain")
-    for variant in ("batchnorm", "shiftscale"):
-        assert all(torch.equal(a, b) for a, b in zip(plain, conv_weights(variant), strict=True))
-    assert not torch.equal(plain[0], conv_weights("plain", seed=1)[0])
