@@ -22,7 +22,7 @@ def register(sub) -> None:
                     "design edits, training settings), each seed in its own run directory "
                     "under --out, one after another. Run it again to continue a stopped "
                     "experiment: finished runs are not trained again. The results go to "
-                    "OUT/results.csv and OUT/results.json; `netdesigner plot OUT/*` overlays "
+                    "OUT/results.csv and OUT/results.json; `netdesigner plot OUT/*=*` overlays "
                     "the runs.")
     p.add_argument("spec", metavar="SPEC",
                    help="an experiment file (.json), or the name of a shipped experiment "
