@@ -92,15 +92,11 @@ def build_fcn(variant="plain", dropout=False, num_classes=10, mode="layer"):
     )
     bn = variant == "batchnorm"
     for i, (filters, k, s, pad) in enumerate(_FCN, start=1):
+        # The bias stays with batch norm (redundant, zero at the start): building a layer
+        # without it would draw fewer random numbers, and the variants would not start from
+        # the same weights (the thesis: "the same initialization for every variant").
         x = b.add(
-            "Conv2d",
-            x,
-            name=f"conv{i}",
-            out_channels=filters,
-            kernel_size=k,
-            stride=s,
-            padding=pad,
-            bias=not bn,
+            "Conv2d", x, name=f"conv{i}", out_channels=filters, kernel_size=k, stride=s, padding=pad
         )
         if bn:
             x = b.add("BatchNorm", x, name=f"bn{i}")
@@ -133,7 +129,7 @@ def build_mlp(
     if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
         raise ValueError(f"hidden must be one or more widths of at least 1, got {hidden!r}")
     for i, width in enumerate(hidden, start=1):
-        x = b.add("Linear", x, name=f"fc{i}", out_features=width, bias=not bn)
+        x = b.add("Linear", x, name=f"fc{i}", out_features=width)  # with its bias: see build_fcn
         if bn:
             x = b.add("BatchNorm", x, name=f"bn{i}")
         x = b.add("ReLU", x, name=f"relu{i}")

@@ -26,6 +26,7 @@ VERB_MODULES = [
     "designer.cli.compare_verb",
     "designer.cli.features_verb",
     "designer.cli.import_verb",
+    "designer.cli.experiment_verb",
 ]
 
 

@@ -132,6 +132,18 @@ def load_cifar_dataset(key: str, root: Path, progress: FileProgress | None = Non
     )
 
 
+def files_present(key: str, root: Path) -> bool:
+    """Whether the files of the named dataset ``key`` (MNIST, Fashion-MNIST or CIFAR) are in
+    ``root``, so that loading it downloads nothing."""
+    if key in IDX_DATASETS:
+        raw_dir = root / IDX_DATASETS[key][0] / "raw"
+        return all(
+            (raw_dir / name).is_file() or (raw_dir / f"{name}.gz").is_file() for name in _IDX_FILES
+        )
+    layout = CIFAR_DATASETS[key][2]
+    return all((root / layout.folder / name).is_file() for name in layout.all_files)
+
+
 def _cifar_tensors(dataset) -> tuple[torch.Tensor, torch.Tensor]:
     images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
     return images, torch.tensor(dataset.targets, dtype=torch.int64)

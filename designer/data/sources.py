@@ -8,6 +8,7 @@ from pathlib import Path
 from designer.data.builtin_datasets import (
     CIFAR_DATASETS,
     IDX_DATASETS,
+    files_present,
     load_cifar_dataset,
     load_idx_dataset,
 )
@@ -19,7 +20,14 @@ from designer.data.prepare import PreparedData, check_preparation, folder_image_
 from designer.data.preprocess import Preprocessing
 from designer.data.rawdata import RawData
 
-__all__ = ["KNOWN_SOURCES", "RawData", "default_data_dir", "load_source", "prepare_data"]
+__all__ = [
+    "KNOWN_SOURCES",
+    "RawData",
+    "default_data_dir",
+    "is_on_this_machine",
+    "load_source",
+    "prepare_data",
+]
 
 KNOWN_SOURCES = ("digits", *IDX_DATASETS, *CIFAR_DATASETS, "folder:PATH")
 FOLDER_PREFIX = "folder:"
@@ -64,6 +72,20 @@ def load_source(
         f"unknown data source '{spec}'; known sources: {', '.join(KNOWN_SOURCES)} "
         f"(or the path of an existing image folder)"
     )
+
+
+def is_on_this_machine(spec: str, data_dir: str | Path | None = None) -> bool:
+    """Whether load_source(spec, data_dir) finds the data here, without downloading anything:
+    digits always, a named dataset when its files are in the data directory, a folder when it
+    exists."""
+    key = spec.strip().lower().replace("-", "_")
+    if key == "digits":
+        return True
+    if key in IDX_DATASETS or key in CIFAR_DATASETS:
+        root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+        return files_present(key, root)
+    path = spec.strip()[len(FOLDER_PREFIX) :] if spec.strip().startswith(FOLDER_PREFIX) else spec
+    return bool(path.strip()) and Path(path.strip()).expanduser().is_dir()
 
 
 def prepare_data(

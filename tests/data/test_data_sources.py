@@ -254,3 +254,19 @@ def test_unknown_source_lists_the_known_ones():
     assert "'imagenet'" in message
     for name in ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "folder:PATH"):
         assert name in message
+
+
+def test_is_on_this_machine_looks_for_the_files_without_downloading(tmp_path, formats, offline):
+    from designer.data.sources import is_on_this_machine
+
+    assert is_on_this_machine("digits", tmp_path)
+    assert not is_on_this_machine("cifar10", tmp_path)
+    assert not is_on_this_machine("mnist", tmp_path)
+    formats.write_cifar10(tmp_path)
+    formats.write_mnist(tmp_path, raw=False, gz=True)
+    assert is_on_this_machine("cifar10", tmp_path) and is_on_this_machine("mnist", tmp_path)
+    (tmp_path / "cifar-10-batches-py" / "test_batch").unlink()
+    assert not is_on_this_machine("cifar10", tmp_path)  # all of its files, not some
+    assert is_on_this_machine(f"folder:{tmp_path}") and not is_on_this_machine("folder:")
+    assert not is_on_this_machine(str(tmp_path / "nowhere"))
+    assert offline == []

@@ -110,6 +110,45 @@ def test_thesis_variants(name):
         new_from_template(name, num_classes=7)
 
 
+@pytest.mark.parametrize("name", ["thesis_fcn", "thesis_mlp"])
+def test_thesis_variants_start_from_the_same_weights(name):
+    """Seed 001 compares its variants from the same initialization: the same seed gives every
+    variant the same convolution / linear weights (batch norm, shift and scale draw none)."""
+    import torch
+
+    from designer.training.config import TrainConfig
+    from designer.training.model import build_trainable
+
+    settings = TrainConfig.from_dict({"optimizer": "sgd", "init": "he"}).to_dict()
+
+    def weights(variant, seed=0):
+        design = new_from_template(name, variant=variant)
+        model = build_trainable(design, settings, torch.device("cpu"), seed).model
+        return [
+            m.weight for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
+        ]
+
+    plain = weights("plain")
+    for variant in ("batchnorm", "shiftscale", "scale"):
+        assert all(torch.equal(a, b) for a, b in zip(plain, weights(variant), strict=True))
+    assert not torch.equal(plain[0], weights("plain", seed=1)[0])
+
+
+def test_cifar10_cnn_puts_batch_norm_before_or_after_the_relu():
+    """Seed 000's comparison: BN before or after the activation, with or without its scale and
+    bias; the default stays the lecture's model (after, with them)."""
+    after = _types(new_from_template("cifar10_cnn"))
+    assert all(after[i + 1] == "BatchNorm" for i, t in enumerate(after) if t == "ReLU")
+    before = _types(new_from_template("cifar10_cnn", bn="before"))
+    assert all(before[i - 1] == "BatchNorm" for i, t in enumerate(before) if t == "ReLU")
+    bare = new_from_template("cifar10_cnn", bn="before", bn_scale_bias=False)
+    channels = 2 * (32 + 64 + 128) + 512  # one scale and one bias per channel of each BN
+    assert summarize(bare).trainable_params == 1_343_146 - 2 * channels
+    assert summarize(bare).non_trainable_params == 1_920
+    with pytest.raises(TemplateOptionError, match="bn must be one of after, before"):
+        new_from_template("cifar10_cnn", bn="between")
+
+
 def test_options_are_parsed_by_the_type_of_their_default():
     t = get_template("resnet50")
     assert option_defaults(t) == {"layers": (3, 4, 6, 3), "num_classes": 1000, "input_size": 224}

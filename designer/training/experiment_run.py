@@ -1,0 +1,271 @@
+"""Running an experiment (designer.training.experiment): each planned run trains in its own run
+directory under the experiment's folder, one at a time, with the data prepared once for all the
+runs that share it.
+
+Resumable: a run that finished (completed, stopped early or diverged) is not trained again; one
+that was stopped (cancelled, crashed, or its process killed) continues from its checkpoint with
+Trainer(..., resume=True); the others start. The folder records whether the experiment runs on
+its full dataset or offline (EXPERIMENT_RECORD), so a continued experiment keeps to it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from designer.core.atomic import atomic_write_text
+from designer.training.experiment import Experiment, ExperimentError, PlannedRun
+from designer.training.rundir import RunDir, RunDirError, clean_json
+
+EXPERIMENT_RECORD = "experiment.json"
+FINISHED = ("completed", "early_stopped", "diverged")  # engine.FINAL_STATUSES, without torch
+
+
+class ExperimentProgress:
+    """What a runner reports; the CLI prints it, the default ignores it."""
+
+    def begin(self, experiment: Experiment, total: int, finished: int, offline: bool) -> None:
+        pass
+
+    def skip_run(self, index: int, total: int, run: PlannedRun, status: str) -> None:
+        pass
+
+    def start_run(self, index: int, total: int, run: PlannedRun, resumed: bool) -> None:
+        pass
+
+    def event(self, event) -> None:
+        pass
+
+    def end_run(self, index: int, total: int, run: PlannedRun, end, eta: float | None) -> None:
+        pass
+
+
+@dataclass
+class ExperimentOutcome:
+    offline: bool
+    plan: list[PlannedRun]
+    trained: list[str] = field(default_factory=list)  # runs trained (or continued) this time
+    skipped: list[str] = field(default_factory=list)  # runs that had finished before
+    failed: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def run_status(path: Path) -> str | None:
+    """The status in a run directory's result.json, "stopped" for a run without one, None for a
+    folder that holds no run."""
+    run = RunDir(path)
+    try:
+        result = run.read_json(RunDir.RESULT)
+    except RunDirError:  # a damaged result.json: the run is continued (the engine says why not)
+        result = None
+    if isinstance(result, dict):
+        return str(result.get("status", "stopped"))
+    return "stopped" if run.has_run else None
+
+
+def choose_offline(
+    experiment: Experiment, out: Path, offline: bool | None, data_dir: str | None = None
+) -> bool:
+    """Offline (the experiment's reduced variant) or not: as asked; else as the folder's record
+    says (a continued experiment keeps to how it started); else when the dataset's files are
+    not on this machine. A folder that holds another experiment is refused."""
+    record = _read_record(out)
+    if isinstance(record, dict) and record.get("name") not in (None, experiment.name):
+        raise ExperimentError(
+            f"{out} holds the experiment {record['name']!r}, not "
+            f"{experiment.name!r}; choose another folder"
+        )
+    recorded = record.get("offline") if isinstance(record, dict) else None
+    if offline and experiment.offline is None:
+        raise ExperimentError(f"{experiment.source}: the experiment has no offline variant")
+    if offline is not None and recorded is not None and offline != recorded:
+        how = "offline (its reduced variant)" if recorded else "on its full dataset"
+        raise ExperimentError(
+            f"{out} holds this experiment run {how}; continue it that way, or choose another folder"
+        )
+    if offline is not None:
+        return offline
+    if isinstance(recorded, bool):
+        return recorded and experiment.offline is not None
+    return experiment.needs_offline(data_dir)
+
+
+def _read_record(out: Path) -> Any:
+    try:
+        return json.loads((out / EXPERIMENT_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def run_experiment(
+    experiment: Experiment,
+    out: str | Path,
+    *,
+    offline: bool | None = None,
+    data_dir: str | None = None,
+    control=None,
+    progress: ExperimentProgress | None = None,
+) -> ExperimentOutcome:
+    """Train every planned run that has not finished under ``out``, then write the results
+    (designer.training.experiment_results) after each run. Every run's design and settings are
+    built (and so checked) before anything trains. ExperimentError names what cannot be done;
+    a cancelled ``control`` stops after the current run's checkpoint."""
+    from designer.training.control import TrainingControl
+    from designer.training.experiment_results import write_results
+
+    out = Path(out)
+    progress = progress or ExperimentProgress()
+    control = control or TrainingControl()
+    offline = choose_offline(experiment, out, offline, data_dir)
+    plan = experiment.plan(offline)
+    built = [experiment.build(run, offline, data_dir) for run in plan]
+    statuses = [run_status(out / run.name) for run in plan]
+    for run, (design, config), status in zip(plan, built, statuses, strict=True):
+        if status in FINISHED:
+            _check_finished(out / run.name, design, config)
+    _write_record(experiment, out, offline, plan)
+    outcome = ExperimentOutcome(offline, plan)
+    total = len(plan)
+    remaining = sum(s not in FINISHED for s in statuses)
+    progress.begin(experiment, total, total - remaining, offline)
+    data = _DataCache()
+    spent: list[float] = []
+    for index, (run, (design, config), status) in enumerate(
+        zip(plan, built, statuses, strict=True), start=1
+    ):
+        if status in FINISHED:
+            outcome.skipped.append(run.name)
+            progress.skip_run(index, total, run, status)
+            continue
+        resumed = status is not None
+        progress.start_run(index, total, run, resumed)
+        started = time.perf_counter()
+        end = _train(
+            out / run.name, design, config, resumed, control, data.get(design, config), progress
+        )
+        spent.append(time.perf_counter() - started)
+        remaining -= 1
+        outcome.trained.append(run.name)
+        if end.status == "failed":
+            outcome.failed.append(run.name)
+        write_results(experiment, outcome.plan, out, offline)
+        eta = sum(spent) / len(spent) * remaining if remaining else 0.0
+        progress.end_run(index, total, run, end, eta)
+        if end.status == "cancelled" or control.cancelled:
+            outcome.cancelled = True
+            break
+    write_results(experiment, outcome.plan, out, offline)
+    return outcome
+
+
+def _train(path: Path, design, config, resume: bool, control, data, progress):
+    from designer.training.engine import Trainer
+    from designer.training.model import TrainingError
+
+    try:
+        trainer = Trainer(design, config, path, resume=resume, control=control, data=data)
+    except TrainingError as exc:
+        raise ExperimentError(f"the run {path}: {exc}") from None
+    return trainer.run_to_end(progress.event)
+
+
+def _check_finished(path: Path, design, config) -> None:
+    """A finished run counts only if it trained what the experiment asks for now."""
+    from designer.codegen import generate
+    from designer.core.serialization import loads
+    from designer.training.config import ConfigError, TrainConfig
+
+    run = RunDir(path)
+    hint = (
+        "the experiment file changed since it ran; choose another folder, or delete that "
+        "run to train it again"
+    )
+    try:
+        saved = TrainConfig.from_dict(run.read_json(RunDir.CONFIG) or {})
+    except (ConfigError, RunDirError) as exc:
+        raise ExperimentError(f"{path}: its settings cannot be read ({exc}); {hint}") from None
+    if saved != config:
+        mine, theirs = config.to_dict(), saved.to_dict()
+        name = next(k for k in mine if mine[k] != theirs[k])
+        raise ExperimentError(
+            f"{path} was trained with {name}={theirs[name]!r}, not {mine[name]!r}: {hint}"
+        )
+    design_file = run.file(RunDir.DESIGN)
+    try:
+        same = (
+            generate(loads(design_file.read_text(encoding="utf-8"), str(design_file))).source
+            == generate(design).source
+        )
+    except Exception:  # noqa: BLE001 - an unreadable design.json is reported like a changed one
+        same = False
+    if not same:
+        raise ExperimentError(
+            f"{path} trained another network than the experiment builds now: {hint}"
+        )
+
+
+def _write_record(experiment: Experiment, out: Path, offline: bool, plan: list[PlannedRun]):
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(
+            out / EXPERIMENT_RECORD,
+            json.dumps(
+                clean_json(
+                    {
+                        "name": experiment.name,
+                        "source": experiment.source,
+                        "offline": offline,
+                        "runs": [run.name for run in plan],
+                        "experiment": experiment.data,
+                    }
+                ),
+                indent=2,
+            )
+            + "\n",
+        )
+    except OSError as exc:
+        raise ExperimentError(
+            f"cannot write the experiment folder {out}: {exc.strerror or exc}"
+        ) from None
+
+
+class _DataCache:
+    """The prepared data of the last runs, reused while the next run needs the same (the same
+    dataset, split, input and preprocessing): one set at a time, as CIFAR takes 600 MB."""
+
+    def __init__(self) -> None:
+        self._key: str | None = None
+        self._data = None
+
+    def get(self, design, config):
+        from designer.training.engine import prepare_for
+
+        key = json.dumps(
+            [
+                config.dataset,
+                config.data_dir,
+                list(design.input_shape),
+                design.task,
+                design.num_classes,
+                config.preprocessing.to_dict(),
+                config.val_fraction,
+                config.test_fraction,
+                config.split_seed,
+                config.overfit_samples,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        if key != self._key:
+            from designer.data import DataError
+
+            self._data = None  # free the old set before loading the next
+            try:
+                self._data = prepare_for(design, config)
+            except DataError as exc:
+                raise ExperimentError(f"the data of the experiment: {exc}") from None
+            self._key = key
+        return self._data
