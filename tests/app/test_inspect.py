@@ -189,3 +189,19 @@ def test_check_gradients_from_the_context_menu(make_window, qtbot):
     window.workspace.setCurrentIndex(0)
     assert window.docks["Inspector"].isVisible()
     assert torch.get_num_threads() >= 1
+
+
+def test_top_patches_asked_for_while_the_test_split_loads_follow_when_it_is_there(
+    make_window, qtbot
+):
+    window = make_window(design_with((1, 16, 16), residual))
+    inspect = window.show_inspect()
+    inspect.select_node(window.editor.design.find("res3").id)
+    inspect.tabs.setCurrentWidget(inspect.patches)
+    inspect._load_samples()  # the test split loads (again) on a thread
+    assert inspect.data_job.running
+    inspect.find_patches()  # pressed too early
+    assert "follow when it is here" in inspect.patches.message.text()
+    qtbot.waitUntil(lambda: inspect.patches.result is not None, timeout=60000)
+    wait_idle(qtbot, inspect)
+    assert len(inspect.patches.grid.tiles) > 0

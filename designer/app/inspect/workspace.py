@@ -70,6 +70,7 @@ class InspectWorkspace(QWidget):
         self.confusion_job = Job(self)
         self.gradient_job = Job(self)
         self.data_job = Job(self)
+        self._when_loaded: dict = {}  # actions asked for while the test split loads (by name)
 
         self.nodes = QComboBox()
         self.nodes.setObjectName("inspect-node")
@@ -297,9 +298,10 @@ class InspectWorkspace(QWidget):
         self.attribution.set_classes(samples.classes)
         self._say_sample()
         self.update_view()
-        if getattr(self, "_confusion_when_loaded", False):
-            self._confusion_when_loaded = False
-            self.compute_confusion()
+        # What was asked for while the test split loaded runs now (once each).
+        pending, self._when_loaded = self._when_loaded, {}
+        for action in pending.values():
+            action()
 
     def _samples_failed(self, message: str) -> None:
         self.strip_label.setText(f"No test images: {message}")
@@ -489,7 +491,8 @@ class InspectWorkspace(QWidget):
     def find_patches(self) -> None:
         """Top-9 patches of every channel of the node over the test split, on a thread."""
         if not self._samples_ready():
-            self.patches.clear("Waiting for the test split…")
+            self.patches.clear("Waiting for the test split… (the patches follow when it is here)")
+            self._run_when_loaded("patches", self.find_patches)
             return
         try:
             model = self.session.model()
@@ -526,7 +529,8 @@ class InspectWorkspace(QWidget):
 
     def compute_confusion(self) -> None:
         if not self._samples_ready():
-            self.confusion.clear("Waiting for the test split…")
+            self.confusion.clear("Waiting for the test split… (the matrix follows when it is here)")
+            self._run_when_loaded("confusion", self.compute_confusion)
             return
         try:
             model = self.session.model()
@@ -565,6 +569,10 @@ class InspectWorkspace(QWidget):
             self.confusion.progress.show_progress,
         )
 
+    def _run_when_loaded(self, name: str, action) -> None:
+        """Run ``action`` once the test split has loaded (a repeated request counts once)."""
+        self._when_loaded[name] = action
+
     def show_confusion_cell(self, run: Path, which: str, row: int, column: int) -> None:
         """The test images of one cell of a run's confusion matrix (from the Training tab's
         Results): these weights, the Confusion view, computed if needed, then the cell."""
@@ -577,7 +585,7 @@ class InspectWorkspace(QWidget):
         elif self._samples_ready():
             self.compute_confusion()
         else:  # the test split is loading: compute when it is there
-            self._confusion_when_loaded = True
+            self._run_when_loaded("confusion", self.compute_confusion)
 
     def check_gradients(self, key: str | None = None) -> None:
         """Gradient check of the node (default: the one looked at), shown in its tab."""
