@@ -25,6 +25,7 @@ from designer.app.panels.fields import ERROR_STYLE
 from designer.app.training.background import BackgroundTask
 from designer.app.training.data_panel import FOLDER_PREFIX, SOURCES, summarize_source
 from designer.core import transfer as tr
+from designer.core.serialization import clone
 from designer.data import DataError
 
 NOTHING = "(nothing: train everything)"
@@ -176,19 +177,13 @@ class AdaptDialog(QDialog):
     def _accept(self) -> None:
         try:
             plan = self.plan()
-            plan.edit(tr_clone(self.design))  # refused here, with the reason, not after OK
+            plan.edit(clone(self.design))  # refused here, with the reason, not after OK
         except (ValueError, tr.TransferError) as exc:
             self.error.setText(str(exc))
             self.error.show()
             return
         self.result_plan = plan
         self.accept()
-
-
-def tr_clone(design):
-    from designer.core.serialization import clone
-
-    return clone(design)
 
 
 def _layer_names(design) -> list[str]:

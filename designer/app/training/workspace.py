@@ -267,10 +267,8 @@ class TrainingWorkspace(QWidget):
         self.refresh_runs()
 
     def _design_refreshed(self) -> None:
-        design = self.editor.design
         self.data.set_head_classes(self._head_classes())
         self._mark_stale()
-        del design
 
     def _mark_stale(self) -> None:
         if self.runs:
@@ -295,7 +293,8 @@ class TrainingWorkspace(QWidget):
         with editor.stack.macro(f"Set the head to {classes} classes"):
             editor.stack.push(cmds.SetDesignSetting("num_classes", classes))
             if head is not None:
-                editor.stack.push(cmds.SetNodeAttr(head.id, "params.out_features", classes))
+                key = "out_features" if head.type == "Linear" else "out_channels"
+                editor.stack.push(cmds.SetNodeAttr(head.id, f"params.{key}", classes))
         editor.stack.end_merge()
         editor.message.emit(
             f"The head now gives {classes} classes"
@@ -303,17 +302,11 @@ class TrainingWorkspace(QWidget):
         )
 
     def _head_layer(self):
-        """The layer whose outputs are the class scores: walking back from the output node
-        through layers without an output size (softmax, dropout, activations)."""
-        design = self.editor.design
-        output = design.nodes.get(self.editor.analysis.output_id)
-        node = output
-        while node is not None:
-            if "out_features" in node.params:
-                return node
-            inputs = design.in_edges(node.id)
-            node = design.nodes[inputs[0].src] if len(inputs) == 1 else None
-        return None
+        """The layer whose outputs are the class scores (designer.core.head), or None."""
+        from designer.core.head import head_node, scores_node
+
+        head = head_node(self.editor.design)
+        return None if head is None else scores_node(self.editor.design, self.editor.analysis, head)
 
     # -- settings -----------------------------------------------------------------------------
     def _config_changed(self, config: TrainConfig | None) -> None:
