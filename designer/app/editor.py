@@ -1,13 +1,14 @@
 """The editor: the one place that turns gestures into commands on the undo stack.
 
 It owns the open document (design, undo stack, file path), the breadcrumb into blocks, and the
-live checks: after every edit it re-analyses the design and pushes labels to the scene and a
-`refreshed` signal to the panels. Items and interactions never edit; they report to the scene,
+live checks: after every edit it re-analyses the design and pushes labels to the scene at once,
+and a `refreshed` signal to the panels once per event-loop turn (a macro or a burst of edits
+refreshes the summary, problems and status bar once). Items and interactions never edit; they report to the scene,
 whose signals arrive here."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QObject, QPointF, Signal
+from PySide6.QtCore import QMimeData, QObject, QPointF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from designer.app import clipboard, navigation
@@ -39,7 +40,7 @@ def needs_layout(graph: Graph) -> bool:
 
 class Editor(QObject):
     message = Signal(str)  # feedback to show (a refused connection, a failed step)
-    refreshed = Signal()  # analysis, labels and breadcrumb are up to date
+    refreshed = Signal()  # analysis and labels are up to date: panels refresh (once per turn)
     document_changed = Signal()  # another design is open (new, open, template, recovery)
     history_changed = Signal()  # undo/redo availability or texts, modified state
     frames_changed = Signal()  # the breadcrumb changed (entered or left a block)
@@ -55,6 +56,7 @@ class Editor(QObject):
         self.levels: list[Level] = []
         self.analysis = Analysis()
         self._restored_dirty = False
+        self._panels_due = False
         self.prompts = None  # set by the window: asks before replacing a connection
         self.stack.changed.connect(self._on_stack_changed)
         scene.connection_checker = self.connection_problem
@@ -97,12 +99,13 @@ class Editor(QObject):
         self.stack.set_clean()  # emits changed -> history_changed
 
     def _on_stack_changed(self) -> None:
-        self.refresh()
+        self.refresh(panels_now=False)
         self.history_changed.emit()
 
     # -- live checks -------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Re-analyse every level of the breadcrumb and relabel the canvas."""
+    def refresh(self, panels_now: bool = True) -> None:
+        """Re-analyse every level of the breadcrumb and relabel the canvas; the panels follow
+        now (a document opened, a block entered) or, after an edit, at the end of this turn."""
         frames, self.levels = navigation.resolve(self.design, self.frames)
         if frames != self.frames:
             self.frames = frames
@@ -118,7 +121,18 @@ class Editor(QObject):
             self.scene.blocks = self.design.blocks  # undoing a group swaps the definitions
             self.scene.apply_analysis(level.analysis)
             self.scene.update_scene_rect()
-        self.refreshed.emit()
+        if panels_now:
+            self._panels_due = True
+            self.flush_panels()
+        elif not self._panels_due:
+            self._panels_due = True
+            QTimer.singleShot(0, self, self.flush_panels)
+
+    def flush_panels(self) -> None:
+        """Tell the panels now about an edit whose refresh is still pending (else nothing)."""
+        if self._panels_due:
+            self._panels_due = False
+            self.refreshed.emit()
 
     def weighted_nodes(self) -> set[str]:
         """Top-level nodes whose weights come from the design's weights file."""

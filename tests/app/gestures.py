@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 
 def to_view(window, scene_point: QPointF) -> QPoint:
@@ -45,3 +46,8 @@ def double_click(window, point: QPoint) -> None:
     QTest.mouseDClick(
         window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
     )
+
+
+def next_turn() -> None:
+    """Let the event loop finish its turn: after an edit the panels refresh once, at its end."""
+    QApplication.processEvents()

@@ -7,7 +7,7 @@ from designer.core.builder import GraphBuilder
 from designer.core.design import Design
 from designer.core.serialization import design_to_dict
 
-from .gestures import double_click, node_point
+from .gestures import double_click, next_turn, node_point
 
 
 def residual_design() -> Design:
@@ -56,6 +56,7 @@ def test_group_edit_inside_and_undo(make_window):
     window.scene.select_nodes([stem, res])
     window.answers.replies["text"] = "trunk"
     window.actions_.group.trigger()
+    next_turn()
 
     assert "trunk" in d.blocks
     block_node = next(n for n in d.nodes.values() if n.type == "Block")
@@ -105,6 +106,7 @@ def test_save_selection_as_block_keeps_the_layers(make_window):
     window.scene.select_nodes([d.find("gap").id, d.find("fc").id])
     window.answers.replies["text"] = "head"
     window.actions_.save_block.trigger()
+    next_turn()
     assert "head" in d.blocks and d.find("gap") is not None
     entry = window.palette_panel.find_entry("Block", "head")
     window.palette_panel.tree.itemDoubleClicked.emit(entry, 0)

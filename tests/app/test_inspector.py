@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from designer.core.serialization import design_to_dict
+from tests.app.gestures import next_turn
 
 
 def select(window, name):
@@ -38,7 +39,8 @@ def test_param_edit_changes_model_and_downstream_labels(window):
     assert window.editor.stack.undo_text() == "Change out_channels"
     window.editor.undo()
     assert design.nodes[conv.id].params["out_channels"] == 4
-    assert window.scene.node_items[flatten.id].view.shape == "256"
+    assert window.scene.node_items[flatten.id].view.shape == "256"  # the canvas at once
+    next_turn()  # the panels at the end of the turn
     assert spin.value() == 4
 
 
@@ -158,6 +160,7 @@ def test_design_settings_when_nothing_is_selected(window):
     classes.selectAll()
     QTest.keyClicks(classes, "5")
     assert design.num_classes == 5
+    next_turn()
     head = design.find("output")
     assert window.scene.node_items[head.id].view.problems  # 10 features for 5 classes
     assert window.problems.count() == 1 and "5 classes" in window.problems.item(0).text()
@@ -205,6 +208,7 @@ def test_problem_click_selects_the_node(window):
     fc = select(window, "fc1")
     before = design_to_dict(design)
     window.editor.set_node_attr(fc.id, "params.out_features", 7)
+    next_turn()
     assert window.problems.count() == 1
     item = window.problems.item(0)
     window.scene.select_nodes([])
@@ -214,6 +218,7 @@ def test_problem_click_selects_the_node(window):
     assert "7 features" in window.scene.node_items[design.find("output").id].badge.toolTip()
     window.editor.undo()
     assert design_to_dict(design) == before
+    next_turn()
     assert window.problems.item(0).flags() == Qt.ItemFlag.NoItemFlags  # "No problems"
 
 
@@ -231,6 +236,7 @@ def test_totals_stay_known_while_there_are_problems(window):
     feed = design.in_edges(fc1.id)[0]
     window.scene.set_selection(window.scene.edge_items[feed])
     window.editor.delete_selection()  # fc1 and the head lose their shapes
+    next_turn()
     conv_params = 4 * 3 * 3 * 3 + 4
     s = window.summary.summary
     assert s.partial and s.total_params == conv_params and s.macs > 0
@@ -238,6 +244,7 @@ def test_totals_stay_known_while_there_are_problems(window):
     assert "(partial)" in window.totals.text() and "4 problems" in window.totals.text()
     assert "partial" in window.summary.totals.text()
     window.editor.undo()
+    next_turn()
     assert not window.summary.summary.partial and "(partial)" not in window.totals.text()
     assert window.summary.summary.total_params > conv_params
 
@@ -271,6 +278,24 @@ def test_freezing_several_layers_is_one_step(window):
     box.click()
     assert [design.nodes[i].trainable for i in ids] == [False, False]
     assert window.editor.stack.undo_text() == "Freeze 2 nodes"
+    next_turn()
     assert window.summary.summary.non_trainable_params > 0
     window.editor.undo()
     assert [design.nodes[i].trainable for i in ids] == [True, True]
+
+
+def test_a_burst_of_edits_refreshes_the_panels_once_per_turn(window):
+    design = window.editor.design
+    conv = design.find("conv1")
+    flatten = design.find("flatten")
+    refreshes = []
+    window.editor.refreshed.connect(lambda: refreshes.append(window.summary.summary.total_params))
+    for channels in (5, 6, 7):
+        window.editor.set_node_attr(conv.id, "params.out_channels", channels)
+        window.editor.end_merge()
+    assert window.scene.node_items[flatten.id].view.shape == "448"  # the canvas at once: 7x8x8
+    assert refreshes == []
+    next_turn()
+    assert len(refreshes) == 1  # one refresh of summary, problems and status for three edits
+    assert window.summary.summary.total_params == refreshes[0]
+    assert f"{refreshes[0]:,}" in window.summary.totals.text()

@@ -16,6 +16,7 @@ from designer.training.curves import ema
 from designer.training.engine import Trainer
 from designer.training.rundir import RunDir
 from designer.training.runs import read_metrics
+from tests.app.gestures import next_turn
 from tests.training.conftest import tiny_design
 
 WAIT_MS = 180_000  # only reached when something is broken (a loaded 2-core machine is slow)
@@ -152,6 +153,7 @@ def test_a_head_that_does_not_fit_the_data_is_fixed_in_one_undoable_step(make_wi
     ws.data.fix_button.click()
     head = next(n for n in window.editor.design.nodes.values() if n.type == "Linear")
     assert head.params["out_features"] == 10 and window.editor.design.num_classes == 10
+    next_turn()
     assert not ws.data.mismatch.isVisibleTo(ws)
     window.editor.undo()
     assert head.params["out_features"] == 5 and window.editor.design.num_classes == 5
