@@ -3,8 +3,8 @@
 It owns the open document (design, undo stack, file path), the breadcrumb into blocks, and the
 live checks: after every edit it re-analyses the design and pushes labels to the scene at once,
 and a `refreshed` signal to the panels once per event-loop turn (a macro or a burst of edits
-refreshes the summary, problems and status bar once). Items and interactions never edit; they report to the scene,
-whose signals arrive here."""
+refreshes the summary, problems and status bar once). Items and interactions never edit; they
+report to the scene, whose signals arrive here."""
 
 from __future__ import annotations
 
