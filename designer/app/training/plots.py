@@ -2,10 +2,10 @@
 accuracies, and the learning rate, for the live run and any runs overlaid beside it.
 
 Events append to growing numpy buffers; a QTimer pushes dirty curves to their PlotDataItems at
-25 Hz, not once per event, and one plot per tick (a plot repaints in ~5 ms; four at once would
-make the window stutter while training), and pyqtgraph's own peak downsampling and clip-to-view
-keep a curve of
-100k steps cheap to draw. Hovering a plot shows each curve's value at the cursor; the right-click
+25 Hz, not once per event, and one plot per tick; the axes move in steps
+(designer.app.plots.ranges) and are cached as pixmaps, so a tick repaints a curve and not the
+tick text; pyqtgraph's own peak downsampling and clip-to-view keep a curve of 100k steps cheap
+to draw. Hovering a plot shows each curve's value at the cursor; the right-click
 menu's "Export..." (pyqtgraph's) saves a plot as PNG, SVG or CSV.
 """
 
@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
+    QGraphicsItem,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 if not hasattr(pg.LabelItem, "_sizeHint"):
     pg.LabelItem._sizeHint = {}
 from designer.app.plots import PALETTE
+from designer.app.plots.ranges import settled_range
 from designer.training.curves import ema, seconds_at
 
 REFRESH_MS = 40
@@ -81,6 +83,7 @@ class RunCurves:
         self.steps = {k: Buffer() for k in STEP_SERIES}
         self.epochs = {k: Buffer() for k in EPOCH_SERIES}
         self.steps_per_epoch: int | None = None
+        self.epochs_planned: int | None = None  # from the start record of a live run
         self.dirty: set[str] = set(ALL_PLOTS)  # the plots this run's curves must be redrawn in
 
     def add(self, record: dict) -> None:
@@ -99,9 +102,18 @@ class RunCurves:
                     self.steps_per_epoch = int(steps[-1]) // max(1, int(record.get("epoch", 1)))
         elif kind == "start" and record.get("steps_per_epoch"):
             self.steps_per_epoch = int(record["steps_per_epoch"])
+            self.epochs_planned = record.get("epochs")
         else:
             return
         self.dirty |= STEP_PLOTS if kind == "step" else ALL_PLOTS
+
+    def x_end(self, axis: str) -> float | None:
+        """The x of the run's last planned step, on the step or epoch axis (None: unknown)."""
+        if not self.epochs_planned or axis == "time":
+            return None
+        if axis == "epoch":
+            return float(self.epochs_planned)
+        return float(self.epochs_planned * self.steps_per_epoch) if self.steps_per_epoch else None
 
     def epoch_x(self, axis: str) -> np.ndarray:
         epochs = self.epochs["epoch"].values
@@ -148,7 +160,9 @@ def adopt_popups(owner: QWidget, before: set) -> None:
 class _Plot:
     """One PlotWidget with a legend and a hover read-out of every curve at the cursor."""
 
-    def __init__(self, title: str, y_label: str, *, log_y: bool = False) -> None:
+    def __init__(
+        self, title: str, y_label: str, *, log_y: bool = False, y_max: float | None = None
+    ) -> None:
         self.widget = pg.PlotWidget(title=title)
         self.item = self.widget.getPlotItem()
         self.item.showGrid(x=True, y=True, alpha=0.25)
@@ -160,12 +174,52 @@ class _Plot:
         self.legend = self.item.addLegend(
             offset=(-10, 10), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200)
         )
+        # Text is what costs in a repaint: axes (with their grid), legend and title are kept as
+        # pixmaps and redrawn only when they change.
+        cached = [self.item.getAxis(side) for side in ("left", "bottom")]
+        for part in (*cached, self.legend, self.item.titleLabel):
+            part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # The range follows the data in steps (see follow()), until the user zooms or pans;
+        # the plot's "A" button goes back to following.
+        self.item.vb.disableAutoRange()
+        self.following = True
+        self.y_max = y_max  # the largest value the series can take (accuracy: 1)
+        self._range: tuple = (None, None)
+        self.item.vb.sigRangeChangedManually.connect(self._zoomed_by_user)
+        self.item.autoBtn.clicked.connect(self._follow_again)
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.hover = pg.TextItem(anchor=(0, 1), color="#333", fill=pg.mkBrush(255, 255, 255, 220))
         self.hover.setZValue(100)
         self.item.addItem(self.hover, ignoreBounds=True)
         self.hover.hide()
         self.widget.scene().sigMouseMoved.connect(self._hovered)
+
+    def follow(self, refit: bool = False, x_end: float | None = None) -> None:
+        """Move the range to hold the data, when it no longer holds it well (or ``refit``).
+        ``x_end``, where the runs shown will end (a live run's last step), fixes the x range
+        from the start; every value shown (loss, accuracy, rate) is at least 0."""
+        if not self.following:
+            return
+        bounds = self.item.vb.childrenBounds()
+        if bounds[0] is None or bounds[1] is None:
+            return
+        old = (None, None) if refit else self._range
+        if x_end is not None and 0 <= bounds[0][0] and bounds[0][1] <= x_end:
+            x = (0.0, float(x_end))
+        else:
+            x = settled_range(old[0], *bounds[0], floor=0.0)
+        y = settled_range(old[1], *bounds[1], floor=0.0, ceiling=self.y_max)
+        if (x, y) != self._range:
+            self._range = (x, y)
+            self.item.vb.setRange(xRange=x, yRange=y, padding=0)
+
+    def _zoomed_by_user(self, *_args) -> None:
+        self.following = False
+
+    def _follow_again(self) -> None:
+        self.item.vb.disableAutoRange()  # pyqtgraph's button turned exact auto-range on
+        self.following = True
+        self.follow(refit=True)
 
     def curve(
         self,
@@ -235,7 +289,9 @@ class TrainingPlots(QWidget):
         configure_pyqtgraph()
         self.step_loss = _Plot("Loss per step (moving average)", "loss")
         self.epoch_loss = _Plot("Loss per epoch (dashed: training, solid: validation)", "loss")
-        self.accuracy = _Plot("Accuracy (dashed: training, solid: validation)", "accuracy")
+        self.accuracy = _Plot(
+            "Accuracy (dashed: training, solid: validation)", "accuracy", y_max=1.0
+        )
         self.lr = _Plot("Learning rate", "learning rate")
         self.plots = (self.step_loss, self.epoch_loss, self.accuracy, self.lr)
         self.runs: dict[str, RunCurves] = {}
@@ -317,6 +373,7 @@ class TrainingPlots(QWidget):
         if self.runs.pop(key, None) is not None:
             for plot in self.plots:
                 plot.remove(key)
+                plot.follow(refit=True)
             self._redraw_all()
 
     def clear(self) -> None:
@@ -367,12 +424,21 @@ class TrainingPlots(QWidget):
             for run in runs:
                 run.dirty.discard(name)
                 self._draw(name, run, several)
+            self.plot(name).follow(refit=everything, x_end=self._x_end())
             drawn = True
             if not everything:
                 self._next = (PLOT_ORDER.index(name) + 1) % len(PLOT_ORDER)
                 break
         if drawn:
             self.changed.emit()
+
+    def _x_end(self) -> float | None:
+        """Where the runs shown end on the x axis, when every one of them says so."""
+        ends = [run.x_end(self.x_axis) for run in self.runs.values()]
+        return None if not ends or None in ends else max(ends)
+
+    def plot(self, name: str) -> _Plot:
+        return self.plots[PLOT_ORDER.index(name)]
 
     def _draw(self, name: str, run: RunCurves, several: bool) -> None:
         k, c = run.key, run.color
