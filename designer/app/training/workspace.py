@@ -521,11 +521,17 @@ class TrainingWorkspace(QWidget):
             )
 
     def _progress(self, p) -> None:
-        if p.steps_total:
-            self.progress.setRange(0, p.steps_total)
-            self.progress.setValue(p.step)
+        # QProgressBar.setValue repaints at once (~3 ms, ten times a second): with updates off
+        # the new value and text are painted with the rest of the window, in one pass.
         text = p.text()
-        self.progress.setFormat(text)
+        self.progress.setUpdatesEnabled(False)
+        try:
+            if p.steps_total:
+                self.progress.setRange(0, p.steps_total)
+                self.progress.setValue(p.step)
+            self.progress.setFormat(text)
+        finally:
+            self.progress.setUpdatesEnabled(True)  # schedules one ordinary repaint
         self.status_text.emit(f"Training {self.controller.run_dir.name}: {text}")
         self.pause_button.setText("Resume" if p.paused else "Pause")
 
