@@ -124,6 +124,18 @@ def _install_desktop() -> int:
     return 0
 
 
+def _check_data_flag(args) -> None:
+    """Every verb's --data SOURCE names a data source (bad usage, before anything loads)."""
+    from designer.data.source_names import source_problem
+
+    if isinstance(getattr(args, "data", None), str):
+        if not args.data.strip():
+            raise CliError("--data needs a data source, e.g. digits or folder:PATH", code=2)
+        problem = source_problem(args.data)
+        if problem is not None:
+            raise CliError(problem, code=2)
+
+
 def _run(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verbs_parser, verbs = _verb_parser()
@@ -140,6 +152,7 @@ def _run(argv: list[str] | None) -> int:
                 getattr(args, more).extend(extra)
             elif extra:
                 verbs_parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            _check_data_flag(args)
             threads.apply_at_start("compute")  # before a verb imports torch
             return int(args.func(args) or 0)
         if argv and argv[0] in ("-h", "--help"):

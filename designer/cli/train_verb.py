@@ -11,6 +11,7 @@ from designer import threads
 from designer.cli import CliError
 from designer.cli.design_verbs import load, require_valid
 from designer.cli.recipe_names import add_help
+from designer.data.source_names import NAMED_SOURCES
 
 EXIT_CODES = {"completed": 0, "early_stopped": 0, "cancelled": 130}
 
@@ -19,8 +20,8 @@ def _settings_arguments(p, epochs_help: str = "number of epochs") -> None:
     p.add_argument(
         "--data",
         metavar="SOURCE",
-        help="digits (default; offline), mnist, fashion_mnist, cifar10, cifar100, or an image "
-        "folder with one subfolder per class (folder:PATH)",
+        help=f"{', '.join(NAMED_SOURCES)} (digits: the default, offline), or an image folder "
+        "with one subfolder per class (folder:PATH)",
     )
     p.add_argument(
         "--data-dir", metavar="DIR", help="where the named datasets are (and are downloaded to)"
@@ -267,9 +268,16 @@ def cmd_train(args) -> int:
     weights = _starting_weights(args, design)
     control = TrainingControl()
     try:
-        trainer = Trainer(
-            design, config, args.run_dir, resume=args.resume, control=control, weights=weights
-        )
+        with DownloadProgress() as download:
+            trainer = Trainer(
+                design,
+                config,
+                args.run_dir,
+                resume=args.resume,
+                control=control,
+                weights=weights,
+                download_progress=download,
+            )
     except TrainingError as exc:
         raise CliError(str(exc)) from None
     bar = ProgressBar()
@@ -353,6 +361,48 @@ def cmd_search(args) -> int:
     print(format_table(trials))
     print(f"\nresults: {Path(args.run_dir) / 'search.json'}")
     return 130 if control.cancelled else 0
+
+
+class DownloadProgress:
+    """A dataset's download in the terminal: a line per file, and on a terminal a tqdm bar of
+    its bytes (the designer.data downloader's progress callback)."""
+
+    def __init__(self, stream=None) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self.stream = stream or sys.stderr
+        self._bar = None
+        self._file = None
+
+    def __call__(self, name: str, done: int, total: int | None) -> bool:
+        if name != self._file:
+            self.close()
+            self._file = name
+            print(f"downloading {name}", file=self.stream, flush=True)
+            self._bar = self._tqdm(
+                total=total,
+                desc=name,
+                unit="B",
+                unit_scale=True,
+                file=self.stream,
+                disable=None,
+                leave=False,
+                dynamic_ncols=True,
+            )
+        self._bar.update(done - self._bar.n)
+        return False  # never stops it: Ctrl+C does
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class ProgressBar:

@@ -175,8 +175,6 @@ def apply_edits(design, args):
     for node, mult in _pairs(args.lr_mult, "--lr-mult", "fc=10"):
         tr.set_lr_mult(design, [node], _number(mult, "--lr-mult M"))
         done.append(f"learning rate x{mult} for {node}")
-    if args.data is not None and not args.data.strip():
-        raise CliError("--data needs a data source, e.g. digits or folder:PATH", code=2)
     settings = tr.adapt_training_settings(design, args.data)
     if done or args.data:
         done += settings

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from designer.cli import CliError
 from designer.cli.trained_args import add_arguments, check_usage, load_design, trained_from_args
+from designer.data.source_names import NAMED_SOURCES
 
 SPLITS = ("train", "val", "test")
 
@@ -41,7 +42,7 @@ def register(sub) -> None:
     p.add_argument(
         "--data",
         metavar="SOURCE",
-        help="dataset: digits, mnist, fashion_mnist, cifar10, cifar100 or folder:PATH "
+        help=f"dataset: {', '.join(NAMED_SOURCES)} or folder:PATH "
         "(default: the run's or the design's training dataset)",
     )
     p.add_argument(

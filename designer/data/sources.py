@@ -19,6 +19,7 @@ from designer.data.image_folder import load_image_folder
 from designer.data.prepare import PreparedData, check_preparation, folder_image_size, prepare_raw
 from designer.data.preprocess import Preprocessing
 from designer.data.rawdata import RawData
+from designer.data.source_names import FOLDER_PREFIX, KNOWN_SOURCES, source_problem
 
 __all__ = [
     "KNOWN_SOURCES",
@@ -28,9 +29,6 @@ __all__ = [
     "load_source",
     "prepare_data",
 ]
-
-KNOWN_SOURCES = ("digits", *IDX_DATASETS, *CIFAR_DATASETS, "folder:PATH")
-FOLDER_PREFIX = "folder:"
 
 
 def load_source(
@@ -48,8 +46,9 @@ def load_source(
     ``image_size`` (H, W) applies to image folders, whose images may differ in size.
     ``progress(file name, bytes so far, total)`` follows a download (return True to stop it).
     """
-    if not isinstance(spec, str) or not spec.strip():
-        raise DataError(f"no data source given; known sources: {', '.join(KNOWN_SOURCES)}")
+    problem = source_problem(spec)
+    if problem is not None:
+        raise DataError(problem)
     spec = spec.strip()
     if image_size is not None:
         image_size = _check_image_size(image_size)
@@ -62,16 +61,8 @@ def load_source(
     if key in CIFAR_DATASETS:
         return load_cifar_dataset(key, root, progress)
     if spec.startswith(FOLDER_PREFIX):
-        path_text = spec[len(FOLDER_PREFIX) :].strip()
-        if not path_text:
-            raise DataError("the data source 'folder:' needs a path, e.g. folder:/home/me/pictures")
-        return load_image_folder(Path(path_text).expanduser(), image_size)
-    if Path(spec).expanduser().is_dir():
-        return load_image_folder(Path(spec).expanduser(), image_size)
-    raise DataError(
-        f"unknown data source '{spec}'; known sources: {', '.join(KNOWN_SOURCES)} "
-        f"(or the path of an existing image folder)"
-    )
+        spec = spec[len(FOLDER_PREFIX) :].strip()
+    return load_image_folder(Path(spec).expanduser(), image_size)
 
 
 def is_on_this_machine(spec: str, data_dir: str | Path | None = None) -> bool:
@@ -99,11 +90,15 @@ def prepare_data(
     seed: int = 0,
     data_dir: str | Path | None = None,
     limit: int | None = None,
+    progress=None,
 ) -> PreparedData:
-    """Load ``source`` (see load_source) and prepare it for a design's input (see prepare_raw)."""
+    """Load ``source`` (see load_source; ``progress`` follows a download) and prepare it for a
+    design's input (see prepare_raw)."""
     input_shape = tuple(input_shape)
     check_preparation(input_shape, val_fraction, test_fraction, limit)
-    raw = load_source(source, data_dir, image_size=folder_image_size(input_shape))
+    raw = load_source(
+        source, data_dir, image_size=folder_image_size(input_shape), progress=progress
+    )
     return prepare_raw(
         raw,
         input_shape,

@@ -87,8 +87,10 @@ class Trainer:
         weights: str | Path | None = None,
         data: PreparedData | None = None,
         evaluate_test: bool = True,
+        download_progress=None,
     ) -> None:
         self.run = RunDir(run_dir)
+        self._download_progress = download_progress  # (file, bytes, total) while data downloads
         self.control = control or TrainingControl()
         self.evaluate_test = evaluate_test
         self.logs: list[str] = []
@@ -155,7 +157,9 @@ class Trainer:
         self.task_design = with_dropout(design, config.dropout)
         features = head_features(self.task_design)
         self.loss_kind = config.resolved_loss(design.task)
-        self.data = data if data is not None else prepare_for(design, config)
+        self.data = (
+            data if data is not None else prepare_for(design, config, self._download_progress)
+        )
         self.num_classes = self.data.num_classes
         _check_head(design, self.loss_kind, features, self.data)
         if len(self.data.train_x) == 0:
@@ -622,8 +626,9 @@ def _figures(test: Evaluation, epoch: int) -> dict[str, Any]:
     }
 
 
-def prepare_for(design: Design, config: TrainConfig) -> PreparedData:
-    """The data of a run: the settings' source, split and preprocessed for the design's input."""
+def prepare_for(design: Design, config: TrainConfig, progress=None) -> PreparedData:
+    """The data of a run: the settings' source, split and preprocessed for the design's input
+    (``progress(file, bytes so far, total)`` follows a download of it)."""
     data = prepare_data(
         config.dataset,
         design.input_shape,
@@ -634,6 +639,7 @@ def prepare_for(design: Design, config: TrainConfig) -> PreparedData:
         seed=config.split_seed,
         data_dir=config.data_dir,
         limit=config.overfit_samples or None,
+        progress=progress,
     )
     return data
 

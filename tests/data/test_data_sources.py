@@ -270,3 +270,13 @@ def test_is_on_this_machine_looks_for_the_files_without_downloading(tmp_path, fo
     assert is_on_this_machine(f"folder:{tmp_path}") and not is_on_this_machine("folder:")
     assert not is_on_this_machine(str(tmp_path / "nowhere"))
     assert offline == []
+
+
+def test_the_source_names_the_cli_checks_are_the_loaders_names():
+    from designer.data.builtin_datasets import CIFAR_DATASETS, IDX_DATASETS
+    from designer.data.source_names import NAMED_SOURCES, source_problem
+
+    assert NAMED_SOURCES == ("digits", *IDX_DATASETS, *CIFAR_DATASETS)
+    assert source_problem("Fashion-MNIST") is None and source_problem("folder:/x") is None
+    assert "needs a path" in source_problem("folder: ")
+    assert "unknown data source 'nowhere'" in source_problem("nowhere")

@@ -59,3 +59,21 @@ def test_a_damaged_download_is_refused(mnist_server, tmp_path, monkeypatch):
     )
     with pytest.raises(DataError, match="damaged"):
         load_source("mnist", tmp_path / "data")
+
+
+def test_train_from_the_command_line_shows_the_download(mnist_server, tmp_path, capsys):
+    from designer.cli import main
+    from designer.core.serialization import save_design
+    from designer.templates import new_from_template
+
+    _written, resources = mnist_server
+    design = tmp_path / "lenet5.json"
+    save_design(new_from_template("lenet5"), design)
+    argv = ["train", str(design), "--run-dir", str(tmp_path / "run"), "--epochs", "1"]
+    argv += ["--data", "mnist", "--data-dir", str(tmp_path / "data"), "--device", "cpu"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("downloading ")] == [
+        f"downloading {name}" for name, _ in resources
+    ]
+    assert (tmp_path / "run" / "result.json").is_file()

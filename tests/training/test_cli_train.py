@@ -107,10 +107,10 @@ def test_class_count_mismatch_names_both_numbers(capsys, tmp_path):
             ),
         ),
         (["--epochs", "0"], 2, "training setting 'epochs' must be at least 1, got 0"),
-        # Checked when the data is loaded, as in the app: a failed step.
+        # Bad usage, found before anything loads.
         (
             ["--data", "nowhere"],
-            1,
+            2,
             (
                 "unknown data source 'nowhere'; known sources: digits, mnist, "
                 "fashion_mnist, cifar10, cifar100, folder:PATH (or the path of an "

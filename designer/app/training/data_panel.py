@@ -26,6 +26,7 @@ from designer.app.panels.fields import ERROR_STYLE
 from designer.app.training.background import BackgroundTask
 from designer.app.training.images import image_pixmap
 from designer.data import DataError
+from designer.data.source_names import FOLDER_PREFIX
 
 SOURCES = (  # (dataset setting, label)
     ("digits", "Digits (8×8, bundled, offline)"),
@@ -35,7 +36,7 @@ SOURCES = (  # (dataset setting, label)
     ("cifar100", "CIFAR-100"),
     ("folder", "Image folder (one subfolder per class)…"),
 )
-FOLDER_PREFIX = "folder:"
+
 SAMPLES_SHOWN = 8
 PREVIEW_IMAGES = 8
 
