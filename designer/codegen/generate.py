@@ -25,9 +25,8 @@ class CodegenError(ValueError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"the design has {len(problems)} problem(s):\n{lines}{more}")
+        lines = "\n".join(f"  {p}" for p in problems)  # every one: each names its node
+        super().__init__(f"the design has {len(problems)} problem(s):\n{lines}")
 
 
 @dataclass
