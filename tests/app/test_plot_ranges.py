@@ -73,3 +73,21 @@ def test_the_plots_follow_a_live_run_in_steps_and_keep_a_users_zoom(qtbot):
     button = plots.step_loss.item.autoBtn
     button.clicked.emit(button)
     assert vb.viewRange()[1][1] >= 9.0 and not any(vb.autoRangeEnabled())
+
+
+def test_a_finished_run_is_shown_whole(qtbot):
+    from designer.app.training.plots import TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    records = [
+        {"kind": "step", "step": s, "loss": 3.0 - s / 400, "lr": 0.01} for s in range(1, 801)
+    ]
+    records += [
+        {"kind": "epoch", "epoch": e, "train_loss": 1 / e, "val_loss": 1.2 / e} for e in (1, 2)
+    ]
+    plots.add_run("done", "done", records)  # read back from metrics.jsonl: no start record
+    (x0, x1), (y0, y1) = plots.step_loss.item.vb.viewRange()
+    assert x0 <= 1 and 800 <= x1 <= 1200 and y0 == 0.0 and 3.0 <= y1 <= 4.5
+    (x0, x1), (y0, y1) = plots.epoch_loss.item.vb.viewRange()
+    assert x0 <= 400 and 800 <= x1 and y0 == 0.0 and 1.2 <= y1

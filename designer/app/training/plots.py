@@ -171,6 +171,7 @@ class _Plot:
         self.item.setDownsampling(auto=True, mode="peak")
         self.item.setClipToView(True)
         self.item.setLogMode(y=log_y)
+        self.log_y = log_y
         self.legend = self.item.addLegend(
             offset=(-10, 10), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200)
         )
@@ -200,8 +201,8 @@ class _Plot:
         from the start; every value shown (loss, accuracy, rate) is at least 0."""
         if not self.following:
             return
-        bounds = self.item.vb.childrenBounds()
-        if bounds[0] is None or bounds[1] is None:
+        bounds = self._data_bounds()
+        if bounds is None:
             return
         old = (None, None) if refit else self._range
         if x_end is not None and 0 <= bounds[0][0] and bounds[0][1] <= x_end:
@@ -212,6 +213,28 @@ class _Plot:
         if (x, y) != self._range:
             self._range = (x, y)
             self.item.vb.setRange(xRange=x, yRange=y, padding=0)
+
+    def _data_bounds(self) -> tuple | None:
+        """((x min, x max), (y min, y max)) of every curve's whole data, in view coordinates.
+        (Not the ViewBox's childrenBounds: with clip-to-view those are the bounds of what is
+        in view already, and a range fitted to them would never grow.)"""
+        lows, highs = [], []
+        for item in self.curves.values():
+            x, y = item.getOriginalDataset()
+            if x is None or not len(x):
+                continue
+            if self.log_y:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    y = np.log10(y)
+            keep = np.isfinite(x) & np.isfinite(y)
+            if keep.any():
+                x, y = x[keep], y[keep]
+                lows.append((x.min(), y.min()))
+                highs.append((x.max(), y.max()))
+        if not lows:
+            return None
+        low, high = np.min(lows, axis=0), np.max(highs, axis=0)
+        return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
     def _zoomed_by_user(self, *_args) -> None:
         self.following = False
