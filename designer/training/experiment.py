@@ -157,6 +157,18 @@ class Experiment:
     seeds: tuple[int, ...]
     offline: Offline | None
     data: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the file's contents
+    # The base design in memory (the app's design as it is now), used instead of reading
+    # design_path; see with_design.
+    base_design: Design | None = field(default=None, compare=False)
+
+    def with_design(self, design: Design) -> Experiment:
+        """This experiment on ``design`` instead of its base design file (an experiment whose
+        base is a design file; e.g. the app checking its form against the unsaved design)."""
+        from dataclasses import replace
+
+        if self.design_path is None:
+            raise ExperimentError(f"{self.source}: the base is a template, not a design file")
+        return replace(self, base_design=design)
 
     # -- what runs --------------------------------------------------------------------------
     def factors_for(self, offline: bool) -> tuple[Factor, ...]:
@@ -211,6 +223,10 @@ class Experiment:
         from designer.core.serialization import load_design
         from designer.templates import TemplateOptionError, get_template, new_from_template
 
+        if self.base_design is not None:
+            from designer.core.serialization import clone
+
+            return clone(self.base_design)
         if self.design_path is not None:
             try:
                 return load_design(self.design_path)
