@@ -338,7 +338,7 @@ def apply_edits(design: Design, edits: Mapping[str, Any], where: str) -> None:
                 f"{param!r} (its parameters: {known})"
             ) from None
         if problem:
-            raise ExperimentError(f"{where}: the edit {key}: {param} {problem}, got {value!r}")
+            raise ExperimentError(f"{where}: the edit {key}: {param} {problem}")  # names value
         design.set_node_attr(node.id, "params", {**node.params, param: value})
 
 
@@ -589,9 +589,15 @@ def _from_dict(data: Any, source: str, folder: Path) -> Experiment:
     offline = _read_offline(data.get("offline"), factors)
     if design_path is not None:
         _no_options(factors, offline)
-    stem = Path(source).stem if source.endswith(SUFFIX) else "experiment"
+    stem = _slug(Path(source).stem) if source.endswith(SUFFIX) else "experiment"
+    name = _need(data, "name", str, "experiment", default=stem)
+    if not _NAME_OK.match(name):
+        raise _Bad(
+            f"'name' is the name of the experiment's folder of runs: letters, digits and "
+            f"_ . + -, got {name!r}"
+        )
     return Experiment(
-        name=_need(data, "name", str, "experiment", default=stem),
+        name=name,
         title=_need(data, "title", str, "experiment", default=stem),
         description=_need(data, "description", str, "experiment", default=""),
         source=source,

@@ -93,6 +93,20 @@ def choose_offline(
     return experiment.needs_offline(data_dir)
 
 
+def experiment_folders(folder: str | Path) -> list[tuple[Path, dict]]:
+    """The experiments' folders directly inside ``folder`` (a design's runs folder), by name,
+    each with its record (name, offline, the planned runs' names, the experiment file)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in sorted(folder.iterdir()):
+        record = _read_record(child) if child.is_dir() else None
+        if isinstance(record, dict):
+            found.append((child, record))
+    return found
+
+
 def _read_record(out: Path) -> Any:
     try:
         return json.loads((out / EXPERIMENT_RECORD).read_text(encoding="utf-8"))

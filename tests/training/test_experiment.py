@@ -206,6 +206,7 @@ def test_offline_factors_replace_the_factor_of_their_name():
         ({"settings": {"seed": 4}}, "the seed is set by the experiment's 'seeds'"),
         ({"edits": {"conv1": 3}}, "must be NODE.PARAM"),
         ({"base": {"design": "d.json"}}, "factor variant, level 'plain': sets template options"),
+        ({"name": "my sweep"}, "'name' is the name of the experiment's folder"),
     ],
 )
 def test_a_bad_file_is_one_message_naming_the_place(tmp_path, changes, message):
