@@ -171,6 +171,19 @@ class Prompts:
         finally:
             dialog.deleteLater()
 
+    def new_experiment(self, design, design_path, config, experiment=None):
+        """An ExperimentChoice to run from the New experiment form (starting from
+        ``experiment`` when given), or None."""
+        from designer.app.training.experiment_form import ExperimentDialog
+
+        dialog = ExperimentDialog(design, design_path, config, self.parent)
+        try:
+            if experiment is not None:
+                dialog.load(experiment)
+            return dialog.choice() if dialog.exec() else None
+        finally:
+            dialog.deleteLater()
+
     def choose_template(self) -> tuple[str, bool] | None:
         """(template name, with ImageNet weights), or None."""
         from designer.app.dialogs.gallery import TemplateGallery

@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from designer.app.training.controller import RunController
 from designer.app.training.data_panel import DataPanel
+from designer.app.training.experiment_view import ExperimentResultsView
 from designer.app.training.plots import TrainingPlots
 from designer.app.training.results import ResultsView
-from designer.app.training.runs_panel import RunsTable, SettingsComparison
+from designer.app.training.runs_panel import RunGroup, RunsTable, SettingsComparison
 from designer.app.training.search_panel import SearchPanel, SearchPlan
 from designer.app.training.settings_form import SettingsForm
 from designer.core.serialization import dumps, loads
@@ -88,6 +89,8 @@ class TrainingWorkspace(QWidget):
         self.comparison = SettingsComparison()
         self.search_panel = SearchPanel()
         self.search: SearchPlan | None = None
+        self.experiment_view = ExperimentResultsView()
+        self.job = None  # the ExperimentJob being run (designer.app.training.experiment_job)
         self._stage2 = None  # (stage 1 run, stage 2 design, settings, run) while stage 1 trains
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -140,6 +143,7 @@ class TrainingWorkspace(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.runs_table, "Runs")
         self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.experiment_view, "Experiment")
         self.tabs.addTab(self.comparison, "Compare settings")
         self.tabs.addTab(self.search_panel, "Search")
         self.tabs.addTab(self.log, "Log")
@@ -181,6 +185,8 @@ class TrainingWorkspace(QWidget):
         self.runs_table.resume_requested.connect(self.resume_run)
         self.runs_table.use_weights_requested.connect(self.use_weights)
         self.runs_table.export_requested.connect(self.export_run)
+        self.runs_table.group_clicked.connect(self.show_experiment)
+        self.experiment_view.runs_clicked.connect(lambda paths: self.runs_table.select_paths(paths))
         self.editor.document_changed.connect(self._document_changed)
         self.editor.refreshed.connect(self._design_refreshed)
         window.files.saved.connect(self._saved)
@@ -194,6 +200,8 @@ class TrainingWorkspace(QWidget):
         return unsaved_runs_folder(self.editor.design.name)
 
     def refresh_runs(self) -> None:
+        from designer.training.experiment_run import experiment_folders
+
         runs = list_runs(self.runs_folder())
         known = {r.path for r in runs}
         for path in self.extra_runs:
@@ -202,9 +210,13 @@ class TrainingWorkspace(QWidget):
                     runs.append(read_run(path))
                 except RunDirError:
                     continue
-        self.runs = runs
+        groups = [
+            RunGroup(path, list_runs(path), len(record.get("runs", [])))
+            for path, record in experiment_folders(self.runs_folder())
+        ]
+        self.runs = runs + [r for g in groups for r in g.runs]
         live = self.controller.run_dir if self.controller.running else None
-        self.runs_table.show_runs(runs, self._fingerprint(), live)
+        self.runs_table.show_runs(runs, self._fingerprint(), live, groups)
 
     def _fingerprint(self) -> str | None:
         try:
@@ -273,7 +285,13 @@ class TrainingWorkspace(QWidget):
     def _mark_stale(self) -> None:
         if self.runs:
             live = self.controller.run_dir if self.controller.running else None
-            self.runs_table.show_runs(self.runs, self._fingerprint(), live)
+            grouped = {r.path for g in self.runs_table.groups for r in g.runs}
+            self.runs_table.show_runs(
+                [r for r in self.runs if r.path not in grouped],
+                self._fingerprint(),
+                live,
+                self.runs_table.groups,
+            )
 
     def _head_classes(self) -> int | None:
         analysis = self.editor.analysis
@@ -400,6 +418,105 @@ class TrainingWorkspace(QWidget):
         if self.search is not None:
             self.search_panel.show_trials(self.search, {r.path: r for r in self.runs})
 
+    # -- experiments --------------------------------------------------------------------------
+    def new_experiment(self, choice=None) -> bool:
+        """Run → New experiment…: the form (designer.app.training.experiment_form), then run."""
+        if self.controller.running:
+            self._say("A run is in progress; stop it first.", error=True)
+            return False
+        config = self.form.config or self.form._base
+        choice = choice or self.prompts.new_experiment(self.editor.design, self.editor.path, config)
+        return choice is not None and self.start_experiment(choice)
+
+    def start_experiment(self, choice) -> bool:
+        """Train an experiment (an ExperimentChoice) in ``<runs folder>/<its name>``: its runs
+        one at a time on the worker of single runs, resumable as the CLI's (finished runs are
+        not trained again, stopped ones continue)."""
+        from designer.app.training.experiment_form import BASE_DESIGN_FILE
+        from designer.app.training.experiment_job import ExperimentJob
+        from designer.core.serialization import save_design
+        from designer.training.experiment import ExperimentError, experiment_from_dict
+        from designer.training.experiment_results import write_results
+        from designer.training.experiment_run import prepare_experiment
+
+        if self.controller.running:
+            self._say("A run is in progress; stop it first.", error=True)
+            return False
+        folder = Path(choice.path).parent if choice.path else self.runs_folder()
+        try:
+            experiment = experiment_from_dict(choice.data, choice.path or "the experiment", folder)
+            name = experiment.name
+            out = self.runs_folder() / name
+            if choice.design is not None:
+                experiment = experiment.with_design(loads(dumps(choice.design)))
+            prepared = prepare_experiment(experiment, out)
+            if choice.design is not None:  # the runs' folder says what they varied
+                save_design(experiment.base_design, out / BASE_DESIGN_FILE)
+            write_results(experiment, prepared.plan, out, prepared.offline)
+        except (ExperimentError, OSError) as exc:
+            self.prompts.error("Cannot run the experiment", str(exc))
+            return False
+        self.job = ExperimentJob(experiment, prepared)
+        self.runs_table.expanded.add(out)
+        self.refresh_runs()
+        self.show_experiment(out)
+        skipped = self.job.done
+        self.log.appendPlainText(
+            f"Experiment {name}: {self.job.total} runs in {out}"
+            + (f"; {skipped} finished before, not trained again" if skipped else "")
+            + (" (offline: the reduced variant)" if prepared.offline else "")
+        )
+        return self._next_experiment_run()
+
+    def _next_experiment_run(self) -> bool:
+        job = self.job
+        nxt = job.next_run()
+        if nxt is None:
+            self._experiment_finished()
+            return False
+        self._start(nxt.design, nxt.config, nxt.path, resume=nxt.resume)
+        self._say(
+            f"Experiment {job.experiment.name}: {'continuing' if nxt.resume else 'training'} "
+            f"{nxt.path.name} (run {job.done + 1} of {job.total})…"
+        )
+        return True
+
+    def _experiment_run_ended(self, end) -> None:
+        from designer.training.experiment_results import write_results
+
+        job = self.job
+        job.run_ended(end.status)
+        try:
+            write_results(job.experiment, job.prepared.plan, job.out, job.prepared.offline)
+        except OSError as exc:
+            self.log.appendPlainText(f"cannot write the results: {exc}")
+        self.refresh_runs()
+        self.show_experiment(job.out)
+        self._next_experiment_run()
+
+    def _experiment_finished(self) -> None:
+        job, self.job = self.job, None
+        done = job.done
+        if done == job.total:
+            text = f"Experiment {job.experiment.name}: all {job.total} runs finished"
+            if not job.trained:
+                text += " (before: nothing was trained again)"
+            self._say(text)
+        else:
+            self._say(
+                f"Experiment {job.experiment.name} stopped: {done} of {job.total} runs "
+                "finished. Run it again to continue where it stopped."
+            )
+        self.status_text.emit(f"Experiment {job.experiment.name}: {done}/{job.total} runs")
+        self.progress.setFormat(f"experiment: {done}/{job.total} runs")
+        self.tabs.setCurrentWidget(self.experiment_view)
+        self._update_buttons()
+
+    def show_experiment(self, folder: Path) -> None:
+        """An experiment's results table (its folder's results.json)."""
+        self.experiment_view.show_folder(folder)
+        self.tabs.setCurrentWidget(self.experiment_view)
+
     # -- two-stage fine-tuning ----------------------------------------------------------------
     def fine_tune(self, plan=None) -> bool:
         """Stage 1 (head only), then stage 2 (everything, lr × factor) from stage 1's weights."""
@@ -467,6 +584,8 @@ class TrainingWorkspace(QWidget):
     def stop(self) -> None:
         if self.search is not None and not self.search.finished:
             self.search.stopped = True  # no further trials
+        if self.job is not None:
+            self.job.stopped = True  # no further runs; this one keeps its checkpoint
         if self.controller.running:
             self.controller.stop()
             self._say("Stopping after this step (a checkpoint is kept, so the run can be resumed)…")
@@ -525,6 +644,8 @@ class TrainingWorkspace(QWidget):
             self.progress.setRange(0, p.steps_total)
             self.progress.setValue(p.step)
         text = p.text()
+        if self.job is not None and self.job.current is not None:
+            text = f"{self.job.text(p.eta_seconds)} · {text}"
         self.progress.setFormat(text)
         self.status_text.emit(f"Training {self.controller.run_dir.name}: {text}")
         self.pause_button.setText("Resume" if p.paused else "Pause")
@@ -556,6 +677,9 @@ class TrainingWorkspace(QWidget):
         self.runs_table.select_paths({run_dir})
         run = next((r for r in self.runs if r.path == run_dir), None)
         self.results.show_run(run)
+        if self.job is not None and self.job.current_path == run_dir:
+            self._experiment_run_ended(end)
+            return
         if self._stage2 is not None and self._stage2[0] == run_dir and self._start_stage2(end):
             return
         searching = self.search is not None and run_dir in [p for p, _ in self.search.started]

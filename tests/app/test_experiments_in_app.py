@@ -1,0 +1,131 @@
+"""Experiments in the app (pytest-qt, offscreen, real worker processes on the bundled digits):
+the New experiment form builds the file and refuses a bad value with the engine's reason, the
+experiment trains its runs one at a time, they are grouped in the Runs list, its results table
+colours rows by a factor and a click overlays a run's curves; a second Run trains nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from designer.app.plots import PALETTE
+from designer.app.training.experiment_form import ExperimentDialog
+from designer.training.experiment import load_experiment
+from designer.training.rundir import RunDir
+from tests.app.test_training_workspace import WAIT_MS, set_setting
+from tests.training.conftest import tiny_design
+
+RUNS = {"lr=0.01,batch=128,seed=0", "lr=0.05,batch=128,seed=0"}
+
+
+@pytest.fixture
+def ws(make_window, qtbot):
+    window = make_window(tiny_design())
+    workspace = window.show_training()
+    qtbot.waitUntil(lambda: workspace.data.summary is not None, timeout=WAIT_MS)
+    set_setting(workspace, "epochs", "1")
+    workspace.form.fields["device"].editor.setCurrentText("cpu")
+    yield workspace
+    if workspace.controller.running:
+        workspace.controller.stop_now(grace=5)
+
+
+def form(ws) -> ExperimentDialog:
+    dialog = ExperimentDialog(ws.editor.design, ws.editor.path, ws.form.config, ws)
+    dialog.name.setText("lr-sweep")
+    return dialog
+
+
+def test_the_form_refuses_a_bad_value_with_the_engines_reason_and_saves_the_file(
+    ws, tmp_path, qtbot
+):
+    dialog = form(ws)
+    lr = dialog.add_factor("setting", "lr", "0.01, -1")
+    conv = next(n.name for n in ws.editor.design.nodes.values() if n.type == "Conv2d")
+    width = dialog.add_factor("edit", f"{conv}.out_channels", "4, 0")
+    assert dialog.check() is None and not dialog.run_button.isEnabled()
+    assert "out_channels must be at least 1" in width.problem.text()  # the layer's own check
+    assert width.values.styleSheet() and not lr.values.styleSheet()
+    width.values.setText("4, 6")
+    assert dialog.check() is None
+    assert "lr" in lr.problem.text() and "above 0" in lr.problem.text()  # TrainConfig's check
+    lr.values.setText("0.01, 0.05")
+    dialog.seeds.setValue(2)
+    assert dialog.check() is not None and dialog.run_button.isEnabled()
+    assert dialog.summary.text().startswith("8 runs: 4 combinations × 2 seeds")
+
+    design_file = tmp_path / "tiny.json"
+    assert ws.window_.files.write(str(design_file))
+    dialog.design_path = ws.editor.path
+    assert dialog.save(str(tmp_path / "sweep.json"))
+    saved = json.loads((tmp_path / "sweep.json").read_text())
+    assert saved["base"] == {"design": "tiny.json"} and saved["settings"]["epochs"] == 1
+    assert [f["levels"] for f in saved["factors"]] == [[0.01, 0.05], [4, 6]]
+    experiment = load_experiment(tmp_path / "sweep.json")  # the CLI reads what the form wrote
+    assert len(experiment.check()) == 8
+
+    dialog.combine.setCurrentIndex(dialog.combine.findData("random"))
+    dialog.samples.setValue(9)
+    assert dialog.check() is None and "'samples' must be from 1 to 4" in dialog.summary.text()
+    dialog.deleteLater()
+
+
+@pytest.mark.slow
+def test_an_experiment_runs_grouped_coloured_overlaid_and_resumes_without_retraining(ws, qtbot):
+    dialog = form(ws)
+    dialog.add_factor("setting", "lr", "0.01, 0.05")
+    dialog.add_factor("setting", "batch_size", "128").name.setText("batch")
+    choice = dialog.choice()
+    dialog.deleteLater()
+    assert choice is not None
+    ws.window_.answers.replies["new_experiment"] = choice
+    ws.window_.actions_.new_experiment.trigger()  # Run → New experiment…
+    assert ws.job is not None and ws.controller.running
+    qtbot.waitUntil(lambda: "run 1 of 2" in ws.progress.format(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: ws.job is None and not ws.controller.running, timeout=WAIT_MS)
+
+    out = ws.runs_folder() / "lr-sweep"
+    assert {p.name for p in out.iterdir() if p.is_dir()} == RUNS
+    for name in RUNS:
+        assert RunDir(out / name).read_json(RunDir.RESULT)["status"] == "completed"
+    assert (out / "base-design.json").exists() and (out / "results.csv").exists()
+    assert "all 2 runs finished" in ws.state_label.text()
+
+    table = ws.runs_table  # one group row, its two runs under it
+    row = table.group_row(out)
+    assert row is not None and "2 of 2 runs" in table.item(row, 0).text()
+    children = [table.run_at(row + 1), table.run_at(row + 2)]
+    assert {r.name for r in children} == RUNS and not table.isRowHidden(row + 1)
+    table.set_expanded(out, False)
+    assert table.isRowHidden(row + 1) and table.isRowHidden(row + 2)
+
+    view = ws.experiment_view  # the results table, coloured by the chosen factor
+    assert ws.tabs.currentWidget() is view and view.table.rowCount() == 2
+    assert view.factors == ["lr", "batch"]
+    view.colour_by.setCurrentText("lr")
+    assert view.row_colours == [PALETTE[0], PALETTE[1]]
+    assert {view.table.item(i, 1).text() for i in range(2)} == {"0.01", "0.05"}
+    tints = [view.table.item(i, 4).background().color() for i in range(2)]
+    assert [t.name() for t in tints] == [PALETTE[0], PALETTE[1]]  # the whole row
+    view.colour_by.setCurrentText("batch")
+    assert view.row_colours == [PALETTE[0], PALETTE[0]]  # one level: one colour
+    assert view.table.item(0, 3).text().endswith("%")
+
+    ws.plots.clear()
+    item = view.table.item(1, 0)
+    qtbot.mouseClick(
+        view.table.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=view.table.visualItemRect(item).center(),
+    )
+    clicked = out / view.rows[1].runs[0]["name"]
+    assert list(ws.plots.runs) == [str(clicked)]  # its curves overlaid
+    assert not table.isRowHidden(table.group_row(out) + 1)  # its group opened to show it
+
+    before = {name: (out / name / RunDir.METRICS).stat().st_mtime_ns for name in RUNS}
+    ws.start_experiment(choice)  # Run again: both finished, nothing trains
+    assert ws.job is None and not ws.controller.running
+    assert "nothing was trained again" in ws.state_label.text()
+    assert {name: (out / name / RunDir.METRICS).stat().st_mtime_ns for name in RUNS} == before
