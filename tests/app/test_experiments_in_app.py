@@ -129,3 +129,32 @@ def test_an_experiment_runs_grouped_coloured_overlaid_and_resumes_without_retrai
     assert ws.job is None and not ws.controller.running
     assert "nothing was trained again" in ws.state_label.text()
     assert {name: (out / name / RunDir.METRICS).stat().st_mtime_ns for name in RUNS} == before
+
+
+@pytest.mark.slow
+def test_stop_ends_the_experiment_after_a_checkpoint_and_run_continues_it(ws, qtbot):
+    set_setting(ws, "epochs", "3")
+    dialog = form(ws)
+    dialog.add_factor("setting", "lr", "0.01, 0.05")
+    choice = dialog.choice()
+    dialog.deleteLater()
+    assert ws.start_experiment(choice)
+    qtbot.waitUntil(lambda: ws.plots.point_counts()["step_loss"] > 0, timeout=WAIT_MS)
+    assert ws.progress.format().startswith("run 1 of 2 · ")
+    ws.toggle_pause()  # stopped while paused: it lands mid-run however fast the machine is
+    qtbot.waitUntil(lambda: ws.controller.paused, timeout=WAIT_MS)
+    ws.stop()
+    qtbot.waitUntil(lambda: ws.job is None and not ws.controller.running, timeout=WAIT_MS)
+    out = ws.runs_folder() / "lr-sweep"
+    first, second = out / "lr=0.01,seed=0", out / "lr=0.05,seed=0"
+    assert RunDir(first).read_json(RunDir.RESULT)["status"] == "cancelled"
+    assert RunDir(first).file(RunDir.CHECKPOINT).exists() and not second.exists()
+    assert "stopped: 0 of 2 runs finished" in ws.state_label.text()
+
+    assert ws.start_experiment(choice)  # Run again: the stopped run continues, then the next
+    assert f"Resuming {first}" in ws.log.toPlainText()
+    qtbot.waitUntil(lambda: ws.job is None and not ws.controller.running, timeout=WAIT_MS)
+    for run in (first, second):
+        result = RunDir(run).read_json(RunDir.RESULT)
+        assert (result["status"], result["epochs_run"]) == ("completed", 3)
+    assert ws.experiment_view.table.rowCount() == 2

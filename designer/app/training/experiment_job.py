@@ -11,7 +11,7 @@ from pathlib import Path
 
 from designer.app.training.controller import format_seconds
 from designer.training.experiment import Experiment
-from designer.training.experiment_run import PreparedExperiment
+from designer.training.experiment_run import FINISHED, PreparedExperiment
 
 
 @dataclass
@@ -31,10 +31,12 @@ class ExperimentJob:
     trained: list[str] = field(default_factory=list)
     spent: list[float] = field(default_factory=list)  # seconds of each run trained here
     stopped: bool = False
+    done: int = 0  # runs finished (completed, stopped early, diverged): before, and since
     _started: float = 0.0
 
     def __post_init__(self) -> None:
         self.queue = self.prepared.pending()
+        self.done = self.total - len(self.queue)
 
     @property
     def out(self) -> Path:
@@ -45,9 +47,9 @@ class ExperimentJob:
         return len(self.prepared.plan)
 
     @property
-    def done(self) -> int:
-        """Runs finished: before this session, and since."""
-        return self.total - len(self.queue) - (self.current is not None)
+    def position(self) -> int:
+        """The number of the run being trained (the runs before it were skipped or trained)."""
+        return self.total - len(self.queue)
 
     @property
     def current_path(self) -> Path | None:
@@ -67,6 +69,7 @@ class ExperimentJob:
     def run_ended(self, status: str) -> None:
         self.spent.append(time.monotonic() - self._started)
         self.trained.append(self.prepared.plan[self.current].name)
+        self.done += status in FINISHED
         if status == "cancelled":
             self.stopped = True
         self.current = None
@@ -88,7 +91,7 @@ class ExperimentJob:
 
     def text(self, run_eta: float | None) -> str:
         """'run 3 of 8 · experiment ETA 4 min 10 s' for the progress bar and status bar."""
-        parts = [f"run {self.done + 1} of {self.total}"]
+        parts = [f"run {self.position} of {self.total}"]
         eta = self.eta(run_eta)
         if eta is not None:
             parts.append(f"experiment ETA {format_seconds(eta)}")

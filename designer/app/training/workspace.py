@@ -477,7 +477,7 @@ class TrainingWorkspace(QWidget):
         self._start(nxt.design, nxt.config, nxt.path, resume=nxt.resume)
         self._say(
             f"Experiment {job.experiment.name}: {'continuing' if nxt.resume else 'training'} "
-            f"{nxt.path.name} (run {job.done + 1} of {job.total})…"
+            f"{nxt.path.name} (run {job.position} of {job.total})…"
         )
         return True
 
@@ -502,10 +502,16 @@ class TrainingWorkspace(QWidget):
             if not job.trained:
                 text += " (before: nothing was trained again)"
             self._say(text)
-        else:
+        elif job.stopped:
             self._say(
                 f"Experiment {job.experiment.name} stopped: {done} of {job.total} runs "
                 "finished. Run it again to continue where it stopped."
+            )
+        else:
+            self._say(
+                f"Experiment {job.experiment.name} ended: {done} of {job.total} runs finished; "
+                "the others failed or crashed (their status in the Runs list says why)",
+                error=True,
             )
         self.status_text.emit(f"Experiment {job.experiment.name}: {done}/{job.total} runs")
         self.progress.setFormat(f"experiment: {done}/{job.total} runs")
