@@ -10,9 +10,10 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
+from designer.app.dialogs.gallery import TemplateGallery
 from designer.app.plots import PALETTE
 from designer.app.training.experiment_form import ExperimentDialog
-from designer.training.experiment import load_experiment
+from designer.training.experiment import list_experiments, load_experiment
 from designer.training.rundir import RunDir
 from tests.app.test_training_workspace import WAIT_MS, set_setting
 from tests.training.conftest import tiny_design
@@ -158,3 +159,32 @@ def test_stop_ends_the_experiment_after_a_checkpoint_and_run_continues_it(ws, qt
         result = RunDir(run).read_json(RunDir.RESULT)
         assert (result["status"], result["epochs_run"]) == ("completed", 3)
     assert ws.experiment_view.table.rowCount() == 2
+
+
+def test_the_gallery_offers_the_shipped_experiments_and_opens_one_in_the_form(ws):
+    window = ws.window_
+    gallery = TemplateGallery(window)
+    shipped = list_experiments()
+    assert gallery.experiment_table.rowCount() == len(shipped) >= 9
+    assert gallery.chosen_experiment() is None  # the Networks tab is the default
+    gallery.tabs.setCurrentIndex(1)
+    row = [e.name for e in gallery.experiments].index("optimizers")
+    gallery.experiment_table.selectRow(row)
+    assert gallery.chosen_experiment().name == "optimizers"
+    assert gallery.create_button.text() == "Open experiment…"
+    assert "optimizers" in gallery.experiment_details.text().lower()
+    gallery.deleteLater()
+
+    window.answers.replies["choose_template"] = shipped[0]
+    window.answers.replies["new_experiment"] = None  # the form opened on it, then cancelled
+    assert not window.files.new_from_template()
+    name, args = window.answers.asked[-1]
+    assert name == "new_experiment" and args[-1] is shipped[0]
+
+    dialog = form(ws)  # what the form shows of a shipped experiment is what it writes back
+    dialog.load(next(e for e in shipped if e.name == "thesis_shift_scale"))
+    assert dialog.check() is not None and dialog.summary.text().startswith("33 runs")
+    data = dialog.data()
+    assert data["base"] == {"template": "thesis_fcn"} and data["offline"]["settings"]
+    assert [f["name"] for f in data["factors"]] == ["change", "lr"]
+    dialog.deleteLater()

@@ -184,13 +184,16 @@ class Prompts:
         finally:
             dialog.deleteLater()
 
-    def choose_template(self) -> tuple[str, bool] | None:
-        """(template name, with ImageNet weights), or None."""
+    def choose_template(self):
+        """(template name, with ImageNet weights), a shipped Experiment chosen on the gallery's
+        Experiments tab, or None."""
         from designer.app.dialogs.gallery import TemplateGallery
 
         dialog = TemplateGallery(self.parent)
         try:
-            return dialog.chosen() if dialog.exec() else None
+            if not dialog.exec():
+                return None
+            return dialog.chosen_experiment() or dialog.chosen()
         finally:
             dialog.deleteLater()
 

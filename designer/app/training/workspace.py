@@ -203,17 +203,17 @@ class TrainingWorkspace(QWidget):
         from designer.training.experiment_run import experiment_folders
 
         runs = list_runs(self.runs_folder())
-        known = {r.path for r in runs}
+        groups = [
+            RunGroup(path, list_runs(path), len(record.get("runs", [])))
+            for path, record in experiment_folders(self.runs_folder())
+        ]
+        known = {r.path for r in runs} | {r.path for g in groups for r in g.runs}
         for path in self.extra_runs:
             if path not in known and path.exists():
                 try:
                     runs.append(read_run(path))
                 except RunDirError:
                     continue
-        groups = [
-            RunGroup(path, list_runs(path), len(record.get("runs", [])))
-            for path, record in experiment_folders(self.runs_folder())
-        ]
         self.runs = runs + [r for g in groups for r in g.runs]
         live = self.controller.run_dir if self.controller.running else None
         self.runs_table.show_runs(runs, self._fingerprint(), live, groups)
@@ -419,13 +419,16 @@ class TrainingWorkspace(QWidget):
             self.search_panel.show_trials(self.search, {r.path: r for r in self.runs})
 
     # -- experiments --------------------------------------------------------------------------
-    def new_experiment(self, choice=None) -> bool:
-        """Run → New experiment…: the form (designer.app.training.experiment_form), then run."""
+    def new_experiment(self, choice=None, experiment=None) -> bool:
+        """Run → New experiment…: the form (designer.app.training.experiment_form; opened on
+        ``experiment`` when given, e.g. a shipped one from the gallery), then run."""
         if self.controller.running:
             self._say("A run is in progress; stop it first.", error=True)
             return False
         config = self.form.config or self.form._base
-        choice = choice or self.prompts.new_experiment(self.editor.design, self.editor.path, config)
+        choice = choice or self.prompts.new_experiment(
+            self.editor.design, self.editor.path, config, experiment
+        )
         return choice is not None and self.start_experiment(choice)
 
     def start_experiment(self, choice) -> bool:
