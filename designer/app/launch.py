@@ -101,6 +101,7 @@ def launch(
 def _show_training(app, window, runs: list[str]) -> bool:
     """The Training workspace with ``runs`` shown, once its data has loaded (for screenshots)."""
     import time
+    from pathlib import Path
 
     from designer.training.rundir import RunDirError
     from designer.training.runs import list_runs, read_run
@@ -122,6 +123,12 @@ def _show_training(app, window, runs: list[str]) -> bool:
         time.sleep(0.01)
     if training.runs:
         training.tabs.setCurrentWidget(training.results)
+    from designer.training.experiment_run import EXPERIMENT_RECORD
+
+    for run in runs:  # an experiment's folder: its results table
+        if (Path(run) / EXPERIMENT_RECORD).is_file():
+            training.runs_table.set_expanded(Path(run).resolve(), True)
+            training.show_experiment(Path(run).resolve())
     for _ in range(5):
         app.processEvents()
         training.plots.refresh(everything=True)

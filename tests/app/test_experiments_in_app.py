@@ -6,6 +6,7 @@ colours rows by a factor and a click overlays a run's curves; a second Run train
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from PySide6.QtCore import Qt
@@ -188,3 +189,29 @@ def test_the_gallery_offers_the_shipped_experiments_and_opens_one_in_the_form(ws
     assert data["base"] == {"template": "thesis_fcn"} and data["offline"]["settings"]
     assert [f["name"] for f in data["factors"]] == ["change", "lr"]
     dialog.deleteLater()
+
+
+@pytest.mark.slow
+def test_closing_can_leave_the_experiment_training_in_the_background(ws, qtbot):
+    set_setting(ws, "epochs", "4")
+    dialog = form(ws)
+    dialog.add_factor("setting", "lr", "0.01, 0.05")
+    choice = dialog.choice()
+    dialog.deleteLater()
+    assert ws.start_experiment(choice)
+    qtbot.waitUntil(lambda: ws.plots.point_counts()["step_loss"] > 0, timeout=WAIT_MS)
+    out = ws.runs_folder() / "lr-sweep"
+    window = ws.window_
+    window.answers.replies["choose"] = "background"
+    window.close()
+    assert not ws.controller.running
+    runs = [out / "lr=0.01,seed=0", out / "lr=0.05,seed=0"]
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        results = [RunDir(r).read_json(RunDir.RESULT) if r.exists() else None for r in runs]
+        if all(r and r["status"] == "completed" for r in results):
+            break
+        time.sleep(0.5)
+    log = (out / "experiment.log").read_text()
+    assert all(r and (r["status"], r["epochs_run"]) == ("completed", 4) for r in results), log
+    assert "lr=0.01,seed=0 (continuing)" in log  # the stopped run resumed its checkpoint

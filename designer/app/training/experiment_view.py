@@ -137,7 +137,7 @@ class ExperimentResultsView(QWidget):
                 if col == factor_col:
                     item.setForeground(QBrush(QColor(colour).darker(130)))
                     item.setFont(bold)
-                if col == 0 or col > len(self.factors):
+                if col == 0 or len(self.factors) < col < len(cells) - 1:  # the numbers
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )

@@ -155,7 +155,7 @@ class RunsTable(QTableWidget):
                 font = QFont(name.font())
                 font.setItalic(True)
                 name.setFont(font)
-                name.setText(f"{run.name} ≠")
+                name.setText(f"{name.text()} ≠")
             if run.status in ("failed", "crashed", "diverged"):
                 self.item(row, 1).setForeground(QBrush(QColor("#e03131")))
             if run.message:

@@ -918,18 +918,30 @@ class TrainingWorkspace(QWidget):
         background until the run completes, or stay. True when the window may close."""
         if not self.controller.running:
             return True
+        job = self.job
+        what = (
+            f"The experiment {job.experiment.name} is still training (run {job.position} of "
+            f"{job.total})"
+            if job is not None
+            else f"{self.controller.run_dir.name} is still training"
+        )
         answer = self.prompts.choose(
             "Training in progress",
-            f"{self.controller.run_dir.name} is still training. Stop it (a checkpoint is kept, so "
-            "it can be resumed), or keep it training in the background until it completes?",
+            f"{what}. Stop it (a checkpoint is kept, so it can be resumed), or keep it training "
+            "in the background until it completes?",
             [("stop", "Stop training"), ("background", "Keep training in the background")],
         )
         if answer is None:
             return False
         run_dir = self.controller.run_dir
+        if job is not None:
+            job.stopped = True
         self.controller.stop_now()
         if answer == "background":
-            continue_in_background(run_dir)
+            if job is not None:
+                continue_experiment_in_background(job.experiment, job.out)
+            else:
+                continue_in_background(run_dir)
         return True
 
 
@@ -954,6 +966,36 @@ def continue_in_background(run_dir: Path) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=str(run_dir),
+        )
+    finally:
+        log.close()
+
+
+EXPERIMENT_SPEC = "spec.json"  # the experiment file a background `netdesigner experiment` reads
+
+
+def continue_experiment_in_background(experiment, out: Path) -> subprocess.Popen:
+    """Continue an experiment in a detached `netdesigner experiment` (finished runs are kept,
+    the stopped one resumes): its file is written into ``out`` (a base design file by its
+    absolute path; the canvas's design is ``out``'s base-design.json); output to experiment.log."""
+    import json
+
+    from designer.core.atomic import atomic_write_text
+
+    data = {**experiment.data, "name": experiment.name}
+    if experiment.base_design is None and experiment.design_path is not None:
+        data["base"] = {"design": str(Path(experiment.design_path).resolve())}
+    spec = out / EXPERIMENT_SPEC
+    atomic_write_text(spec, json.dumps(data, indent=2) + "\n")
+    log = open(out / "experiment.log", "ab")  # noqa: SIM115 - handed to the child process
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "designer", "experiment", str(spec), "--out", str(out)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(out),
         )
     finally:
         log.close()
