@@ -71,6 +71,16 @@ def test_the_form_refuses_a_bad_value_with_the_engines_reason_and_saves_the_file
     dialog.combine.setCurrentIndex(dialog.combine.findData("random"))
     dialog.samples.setValue(9)
     assert dialog.check() is None and "'samples' must be from 1 to 4" in dialog.summary.text()
+    dialog.combine.setCurrentIndex(dialog.combine.findData("grid"))
+    dialog.name.setText("my sweep")
+    assert dialog.check() is None and "folder" in dialog.name.toolTip()
+    dialog.name.setText("sweep")
+    dialog.base_template.setChecked(True)  # a template base: its options, checked by type
+    dialog.template.setCurrentIndex(dialog.template.findData("thesis_fcn"))
+    dropout = dialog.option_fields["dropout"][0]
+    dropout.setText("3")
+    assert dialog.check() is None and "must be true or false" in dropout.toolTip()
+    assert dropout.styleSheet() and not dialog.save_button.isEnabled()
     dialog.deleteLater()
 
 

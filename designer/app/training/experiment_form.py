@@ -657,6 +657,8 @@ class ExperimentDialog(QDialog):
         self._check_timer.stop()
         for row in self.factor_rows:
             row.show_problem(None)
+        for field in (self.name, *(f for f, _ in self.option_fields.values())):
+            _mark(field, None)
         self.experiment = None
         if self.settings.config is None:
             return self._refuse("A training setting is not valid (see Training settings).")
@@ -699,6 +701,7 @@ class ExperimentDialog(QDialog):
                 (kind == "edit" and f"the edit {target}:" in message)
                 or (kind == "setting" and f"'{target}'" in message)
                 or (kind == "option" and f"option {target} " in message)
+                or (kind == "option" and f"option '{target}'" in message)
             ):
                 return row
         return None
@@ -706,10 +709,15 @@ class ExperimentDialog(QDialog):
     def _refuse(self, message: str, row: FactorRow | None = None) -> None:
         if row is not None:
             row.show_problem(message)
+        if message.startswith("'name'"):
+            _mark(self.name, message)
+        for key, (field, _default) in self.option_fields.items():
+            if f"option {key} " in message or f"option '{key}'" in message:
+                _mark(field, message)
         self.summary.setText(message)
         self.summary.setStyleSheet(ERROR_STYLE)
         self.run_button.setEnabled(False)
-        self.save_button.setEnabled(row is None and "factors" not in message)
+        self.save_button.setEnabled(False)
 
     # -- loading --------------------------------------------------------------------------------
     def load(self, experiment: Experiment) -> None:
@@ -821,6 +829,11 @@ class ExperimentDialog(QDialog):
             return None
         canvas = self.base_kind() == "canvas"
         return ExperimentChoice(self.data(), self.canvas_design if canvas else None, self.path)
+
+
+def _mark(field: QLineEdit, problem: str | None) -> None:
+    field.setStyleSheet(INVALID_STYLE if problem else "")
+    field.setToolTip(problem or "")
 
 
 def _relative(path: str, folder: Path) -> str:
