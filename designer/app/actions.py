@@ -194,6 +194,11 @@ class WindowActions:
             lambda: w.show_training().fine_tune(),
             tip="Train the new head with the rest frozen, then everything",
         )
+        self.new_experiment = act(
+            "New &experiment…",
+            lambda: w.show_training().new_experiment(),
+            tip="Vary settings, layer parameters or template options; train every combination",
+        )
         self.open_runs = act(
             "Open run &folder…",
             lambda: w.show_training().open_run_folder(),
@@ -305,7 +310,8 @@ class WindowActions:
         run = bar.addMenu("&Run")
         run.addActions([self.train, self.pause_run, self.stop_run, self.resume_run])
         run.addSeparator()
-        run.addActions([self.overfit, self.search, self.two_stage, self.open_runs])
+        run.addActions([self.overfit, self.search, self.two_stage, self.new_experiment])
+        run.addAction(self.open_runs)
         themes = m.addMenu("&Theme")
         for mode, label in (
             ("system", "Follow the &system"),

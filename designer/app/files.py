@@ -60,6 +60,8 @@ class Files(QObject):
             choice = self.prompts.choose_template()
             if not choice:
                 return False
+            if not isinstance(choice, tuple):  # a shipped experiment: into the form
+                return self.parent().show_training().new_experiment(experiment=choice)
             name, pretrained = choice
         if pretrained:
             from designer.app.pretrained_flow import new_with_imagenet_weights

@@ -43,6 +43,7 @@ def launch(
     screenshot: str | None = None,
     workspace: str = "design",
     runs: list[str] = (),
+    experiment: str | None = None,
 ) -> int:
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
@@ -76,6 +77,10 @@ def launch(
         if workspace == "training" and not _show_training(app, window, runs):
             window.close()
             return 1
+        if experiment:
+            ok = _experiment_form_shot(app, window, experiment, screenshot)
+            window.close()
+            return 0 if ok else 1
         ok = window.grab().save(screenshot)
         window.close()
         if not ok:
@@ -96,6 +101,7 @@ def launch(
 def _show_training(app, window, runs: list[str]) -> bool:
     """The Training workspace with ``runs`` shown, once its data has loaded (for screenshots)."""
     import time
+    from pathlib import Path
 
     from designer.training.rundir import RunDirError
     from designer.training.runs import list_runs, read_run
@@ -117,10 +123,47 @@ def _show_training(app, window, runs: list[str]) -> bool:
         time.sleep(0.01)
     if training.runs:
         training.tabs.setCurrentWidget(training.results)
+    from designer.training.experiment_run import EXPERIMENT_RECORD
+
+    for run in runs:  # an experiment's folder: its results table
+        if (Path(run) / EXPERIMENT_RECORD).is_file():
+            training.runs_table.set_expanded(Path(run).resolve(), True)
+            training.show_experiment(Path(run).resolve())
     for _ in range(5):
         app.processEvents()
         training.plots.refresh(everything=True)
     return True
+
+
+def _experiment_form_shot(app, window, spec: str, screenshot: str) -> bool:
+    """The New experiment form, on ``spec`` (a file or a shipped name; "new": empty)."""
+    from designer.app.training.experiment_form import ExperimentDialog
+    from designer.training.config import ConfigError, TrainConfig, config_for_design
+    from designer.training.experiment import ExperimentError, find_experiment
+
+    try:
+        config = config_for_design(window.editor.design)
+    except ConfigError:
+        config = TrainConfig()
+    dialog = ExperimentDialog(window.editor.design, window.editor.path, config, window)
+    try:
+        if spec != "new":
+            try:
+                dialog.load(find_experiment(spec))
+            except ExperimentError as exc:
+                print(f"netdesigner: error: {exc}", file=sys.stderr)
+                return False
+        dialog.show()
+        for _ in range(3):
+            app.processEvents()
+        if not dialog.grab().save(screenshot):
+            print(f"netdesigner: error: cannot write {screenshot}", file=sys.stderr)
+            return False
+        print(f"wrote {screenshot}")
+        return True
+    finally:
+        dialog.close()
+        dialog.deleteLater()
 
 
 def _run_paths(folder: str):

@@ -76,6 +76,12 @@ def _app_parser() -> argparse.ArgumentParser:
         "results); repeat it to overlay several",
     )
     parser.add_argument(
+        "--experiment",
+        metavar="SPEC|NAME|new",
+        help="with --screenshot: render the New experiment form instead, opened on this "
+        "experiment file or shipped experiment (new: an empty form)",
+    )
+    parser.add_argument(
         "--install-desktop",
         action="store_true",
         help="add Network Designer to the desktop's menu (Linux: the .desktop "
@@ -165,10 +171,14 @@ def _run(argv: list[str] | None) -> int:
         threads.apply_at_start("ui")  # the app's process stays out of a training worker's way
         from designer.app.launch import launch  # Qt is imported only for the app
 
-        if (args.workspace != "design" or args.run) and not args.screenshot:
-            raise CliError("--workspace and --run go with --screenshot", code=2)
+        if (args.workspace != "design" or args.run or args.experiment) and not args.screenshot:
+            raise CliError("--workspace, --run and --experiment go with --screenshot", code=2)
         return launch(
-            args.design, screenshot=args.screenshot, workspace=args.workspace, runs=args.run
+            args.design,
+            screenshot=args.screenshot,
+            workspace=args.workspace,
+            runs=args.run,
+            experiment=args.experiment,
         )
     except CliError as exc:
         print(f"netdesigner: error: {exc}", file=sys.stderr)

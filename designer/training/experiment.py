@@ -157,6 +157,18 @@ class Experiment:
     seeds: tuple[int, ...]
     offline: Offline | None
     data: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the file's contents
+    # The base design in memory (the app's design as it is now), used instead of reading
+    # design_path; see with_design.
+    base_design: Design | None = field(default=None, compare=False)
+
+    def with_design(self, design: Design) -> Experiment:
+        """This experiment on ``design`` instead of its base design file (an experiment whose
+        base is a design file; e.g. the app checking its form against the unsaved design)."""
+        from dataclasses import replace
+
+        if self.design_path is None:
+            raise ExperimentError(f"{self.source}: the base is a template, not a design file")
+        return replace(self, base_design=design)
 
     # -- what runs --------------------------------------------------------------------------
     def factors_for(self, offline: bool) -> tuple[Factor, ...]:
@@ -211,6 +223,10 @@ class Experiment:
         from designer.core.serialization import load_design
         from designer.templates import TemplateOptionError, get_template, new_from_template
 
+        if self.base_design is not None:
+            from designer.core.serialization import clone
+
+            return clone(self.base_design)
         if self.design_path is not None:
             try:
                 return load_design(self.design_path)
@@ -322,7 +338,7 @@ def apply_edits(design: Design, edits: Mapping[str, Any], where: str) -> None:
                 f"{param!r} (its parameters: {known})"
             ) from None
         if problem:
-            raise ExperimentError(f"{where}: the edit {key}: {param} {problem}, got {value!r}")
+            raise ExperimentError(f"{where}: the edit {key}: {param} {problem}")  # names value
         design.set_node_attr(node.id, "params", {**node.params, param: value})
 
 
@@ -573,9 +589,15 @@ def _from_dict(data: Any, source: str, folder: Path) -> Experiment:
     offline = _read_offline(data.get("offline"), factors)
     if design_path is not None:
         _no_options(factors, offline)
-    stem = Path(source).stem if source.endswith(SUFFIX) else "experiment"
+    stem = _slug(Path(source).stem) if source.endswith(SUFFIX) else "experiment"
+    name = _need(data, "name", str, "experiment", default=stem)
+    if not _NAME_OK.match(name):
+        raise _Bad(
+            f"'name' is the name of the experiment's folder of runs: letters, digits and "
+            f"_ . + -, got {name!r}"
+        )
     return Experiment(
-        name=_need(data, "name", str, "experiment", default=stem),
+        name=name,
         title=_need(data, "title", str, "experiment", default=stem),
         description=_need(data, "description", str, "experiment", default=""),
         source=source,

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +221,16 @@ def write_results(
         + "\n",
     )
     return rows
+
+
+def read_results(out: str | Path) -> tuple[dict[str, Any], list[ResultRow]] | None:
+    """The results.json of an experiment's folder: (its header: name, title, offline, factors;
+    its rows, best first), or None when the folder has none or it cannot be read."""
+    try:
+        data = json.loads((Path(out) / RESULTS_JSON).read_text(encoding="utf-8"))
+        header = {k: data[k] for k in ("name", "title", "offline", "factors")}
+        known = {f.name for f in fields(ResultRow)}
+        rows = [ResultRow(**{k: v for k, v in r.items() if k in known}) for r in data["rows"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return header, rows

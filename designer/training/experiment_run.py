@@ -93,11 +93,62 @@ def choose_offline(
     return experiment.needs_offline(data_dir)
 
 
+def experiment_folders(folder: str | Path) -> list[tuple[Path, dict]]:
+    """The experiments' folders directly inside ``folder`` (a design's runs folder), by name,
+    each with its record (name, offline, the planned runs' names, the experiment file)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in sorted(folder.iterdir()):
+        record = _read_record(child) if child.is_dir() else None
+        if isinstance(record, dict):
+            found.append((child, record))
+    return found
+
+
 def _read_record(out: Path) -> Any:
     try:
         return json.loads((out / EXPERIMENT_RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+@dataclass
+class PreparedExperiment:
+    """An experiment ready to train under ``out``: every run built (and so checked), and the
+    status each run's folder has now (None: not started; a FINISHED one is not trained again)."""
+
+    out: Path
+    offline: bool
+    plan: list[PlannedRun]
+    built: list[tuple[Any, Any]]  # (design, TrainConfig) of each planned run
+    statuses: list[str | None]
+
+    def pending(self) -> list[int]:
+        """The indexes of the runs still to train (or to continue), in the plan's order."""
+        return [i for i, s in enumerate(self.statuses) if s not in FINISHED]
+
+
+def prepare_experiment(
+    experiment: Experiment,
+    out: str | Path,
+    *,
+    offline: bool | None = None,
+    data_dir: str | None = None,
+) -> PreparedExperiment:
+    """Build every run, check that the finished ones trained what the experiment asks for now,
+    and record the experiment in ``out`` (the CLI's runner and the app's both start here)."""
+    out = Path(out)
+    offline = choose_offline(experiment, out, offline, data_dir)
+    plan = experiment.plan(offline)
+    built = [experiment.build(run, offline, data_dir) for run in plan]
+    statuses = [run_status(out / run.name) for run in plan]
+    for run, (design, config), status in zip(plan, built, statuses, strict=True):
+        if status in FINISHED:
+            _check_finished(out / run.name, design, config)
+    _write_record(experiment, out, offline, plan)
+    return PreparedExperiment(out, offline, plan, built, statuses)
 
 
 def run_experiment(
@@ -119,14 +170,13 @@ def run_experiment(
     out = Path(out)
     progress = progress or ExperimentProgress()
     control = control or TrainingControl()
-    offline = choose_offline(experiment, out, offline, data_dir)
-    plan = experiment.plan(offline)
-    built = [experiment.build(run, offline, data_dir) for run in plan]
-    statuses = [run_status(out / run.name) for run in plan]
-    for run, (design, config), status in zip(plan, built, statuses, strict=True):
-        if status in FINISHED:
-            _check_finished(out / run.name, design, config)
-    _write_record(experiment, out, offline, plan)
+    prepared = prepare_experiment(experiment, out, offline=offline, data_dir=data_dir)
+    offline, plan, built, statuses = (
+        prepared.offline,
+        prepared.plan,
+        prepared.built,
+        prepared.statuses,
+    )
     outcome = ExperimentOutcome(offline, plan)
     total = len(plan)
     remaining = sum(s not in FINISHED for s in statuses)

@@ -77,6 +77,7 @@ class Answers:
             "two_stage",
             "open_weights",
             "import_source",
+            "new_experiment",
         ):
             setattr(prompts, name, self._make(name))
         prompts.error = lambda title, message: self.errors.append(message)

@@ -130,6 +130,28 @@ def test_edits_set_node_params_and_offline_overrides_the_base(tmp_path):
     assert design.find(conv).params["out_channels"] == 2 and config.dataset == "cifar10"
 
 
+def test_a_design_in_memory_replaces_the_base_file_and_a_template_base_refuses_one(tmp_path):
+    design = tiny_design()
+    conv = next(n.name for n in design.nodes.values() if n.type == "Conv2d")
+    exp = experiment_from_dict(
+        {
+            "format": "netdesigner-experiment",
+            "version": 1,
+            "base": {"design": "not-written-yet.json"},
+            "factors": [{"name": "width", "edit": f"{conv}.out_channels", "levels": [2, 6]}],
+        },
+        str(tmp_path / "e.json"),
+        tmp_path,
+    )
+    with pytest.raises(ExperimentError, match="not-written-yet.json"):
+        exp.build(exp.plan()[0])  # the file is read when a run is built
+    built, _ = exp.with_design(design).build(exp.plan()[1])
+    assert built.find(conv).params["out_channels"] == 6
+    assert design.find(conv).params["out_channels"] == 4  # the given design is not changed
+    with pytest.raises(ExperimentError, match="template"):
+        experiment_from_dict(spec()).with_design(design)
+
+
 def test_offline_factors_replace_the_factor_of_their_name():
     aug = {
         "name": "aug",
@@ -184,6 +206,7 @@ def test_offline_factors_replace_the_factor_of_their_name():
         ({"settings": {"seed": 4}}, "the seed is set by the experiment's 'seeds'"),
         ({"edits": {"conv1": 3}}, "must be NODE.PARAM"),
         ({"base": {"design": "d.json"}}, "factor variant, level 'plain': sets template options"),
+        ({"name": "my sweep"}, "'name' is the name of the experiment's folder"),
     ],
 )
 def test_a_bad_file_is_one_message_naming_the_place(tmp_path, changes, message):

@@ -13,6 +13,7 @@ import pytest
 from designer.cli import main
 from designer.training.control import TrainingControl
 from designer.training.experiment import load_experiment
+from designer.training.experiment_results import read_results
 from designer.training.experiment_run import ExperimentProgress, run_experiment
 from designer.training.rundir import RunDir
 from tests.training.test_experiment import SHIPPED_NAMES
@@ -104,6 +105,10 @@ def test_a_two_by_two_experiment_runs_prints_its_table_writes_csv_and_resumes(
     assert [r["combination"] for r in results["rows"]] == [
         f"variant={r['variant']},lr={r['lr']}" for r in rows
     ]
+    header, read = read_results(out)  # what the app's results table shows
+    assert header["factors"] == ["variant", "lr"] and header["offline"] is False
+    assert [r.combination for r in read] == [r["combination"] for r in results["rows"]]
+    assert [r.best_val_accuracy for r in read] == accuracies
 
     before = snapshot(out)
     code, stdout, err = run(capsys, "experiment", spec_file, "--out", out)

@@ -1,6 +1,7 @@
 """File → New from template: the template catalog with title, year, params, MACs and
 description. Params and MACs are computed a template per event-loop turn (the big ones take a
-moment to build), and kept for the session."""
+moment to build), and kept for the session. A second tab offers the shipped experiments
+(templates/experiments), which open in the New experiment form."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
+    QWidget,
 )
 
 from designer.core.registry import shape_str
@@ -91,11 +94,17 @@ class TemplateGallery(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        body = QHBoxLayout()
+        self.create_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        networks = QWidget()
+        body = QHBoxLayout(networks)
         body.addWidget(self.table, 3)
         body.addWidget(self.details, 2)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(networks, "Networks")
+        self.tabs.addTab(self._experiments_page(), "Experiments")
+        self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.pretrained)
         layout.addWidget(buttons)
         self.table.itemSelectionChanged.connect(self._show_details)
@@ -107,6 +116,61 @@ class TemplateGallery(QDialog):
         self._timer.start()
         if self.templates:
             self.table.selectRow(0)
+
+    def _experiments_page(self) -> QWidget:
+        from designer.training.experiment import ExperimentError, list_experiments
+
+        try:
+            self.experiments = list_experiments()
+        except ExperimentError:  # a broken shipped file must not break the gallery
+            self.experiments = []
+        self.experiment_table = QTableWidget(len(self.experiments), 3, self)
+        self.experiment_table.setObjectName("gallery-experiments")
+        self.experiment_table.setHorizontalHeaderLabels(("Experiment", "Base", "Runs"))
+        self.experiment_table.verticalHeader().hide()
+        self.experiment_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.experiment_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.experiment_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.experiment_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.Stretch
+        )
+        for row, exp in enumerate(self.experiments):
+            runs = len(exp.plan(offline=exp.offline is not None))
+            cells = (exp.title, exp.template or exp.source, str(runs))
+            for col, text in enumerate(cells):
+                self.experiment_table.setItem(row, col, QTableWidgetItem(text))
+        self.experiment_details = QLabel(self)
+        self.experiment_details.setWordWrap(True)
+        self.experiment_details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.experiment_details.setMinimumWidth(320)
+        self.experiment_table.itemSelectionChanged.connect(self._show_experiment)
+        self.experiment_table.itemDoubleClicked.connect(lambda _item: self.accept())
+        page = QWidget()
+        body = QHBoxLayout(page)
+        body.addWidget(self.experiment_table, 3)
+        body.addWidget(self.experiment_details, 2)
+        if self.experiments:
+            self.experiment_table.selectRow(0)
+        return page
+
+    def _show_experiment(self) -> None:
+        row = self.experiment_table.currentRow()
+        if 0 <= row < len(self.experiments):
+            exp = self.experiments[row]
+            offline = f"\n\nOffline: {exp.offline.note}" if exp.offline and exp.offline.note else ""
+            self.experiment_details.setText(f"{exp.title}\n\n{exp.description}{offline}")
+
+    def _tab_changed(self, index: int) -> None:
+        experiments = index == 1
+        self.create_button.setText("Open experiment…" if experiments else "Create")
+        self.pretrained.setVisible(not experiments)
+
+    def chosen_experiment(self):
+        """The shipped Experiment chosen on the Experiments tab, or None."""
+        row = self.experiment_table.currentRow()
+        if self.tabs.currentIndex() != 1 or not 0 <= row < len(self.experiments):
+            return None
+        return self.experiments[row]
 
     def done_filling(self) -> bool:
         return not self._pending

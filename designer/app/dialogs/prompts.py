@@ -171,13 +171,29 @@ class Prompts:
         finally:
             dialog.deleteLater()
 
-    def choose_template(self) -> tuple[str, bool] | None:
-        """(template name, with ImageNet weights), or None."""
+    def new_experiment(self, design, design_path, config, experiment=None):
+        """An ExperimentChoice to run from the New experiment form (starting from
+        ``experiment`` when given), or None."""
+        from designer.app.training.experiment_form import ExperimentDialog
+
+        dialog = ExperimentDialog(design, design_path, config, self.parent)
+        try:
+            if experiment is not None:
+                dialog.load(experiment)
+            return dialog.choice() if dialog.exec() else None
+        finally:
+            dialog.deleteLater()
+
+    def choose_template(self):
+        """(template name, with ImageNet weights), a shipped Experiment chosen on the gallery's
+        Experiments tab, or None."""
         from designer.app.dialogs.gallery import TemplateGallery
 
         dialog = TemplateGallery(self.parent)
         try:
-            return dialog.chosen() if dialog.exec() else None
+            if not dialog.exec():
+                return None
+            return dialog.chosen_experiment() or dialog.chosen()
         finally:
             dialog.deleteLater()
 

@@ -1,9 +1,11 @@
 """The Runs list: every run of the design (and any run folder the user opened), with its status,
 results and what changed from the run before; selecting several overlays their curves. Per run:
-rename, delete, open its folder, resume, compare settings."""
+rename, delete, open its folder, resume, compare settings. An experiment's runs are grouped
+under one row (click it to show or hide them, and to see the experiment's results)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.app.training.controller import format_seconds
+from designer.training.experiment_run import FINISHED
 from designer.training.runs import RunInfo, describe_diff, settings_diff
 
 COLUMNS = (
@@ -32,6 +35,22 @@ COLUMNS = (
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
+@dataclass
+class RunGroup:
+    """An experiment's folder of runs (designer.training.experiment_run.experiment_folders)."""
+
+    path: Path
+    runs: list[RunInfo]
+    total: int  # the runs the experiment plans
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def finished(self) -> int:
+        return sum(r.status in FINISHED for r in self.runs)
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.2f}%"
 
@@ -45,6 +64,7 @@ class RunsTable(QTableWidget):
     resume_requested = Signal(object)  # path
     use_weights_requested = Signal(object)  # path
     export_requested = Signal(object)  # path
+    group_clicked = Signal(object)  # the path of an experiment's folder
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, len(COLUMNS), parent)
@@ -64,22 +84,47 @@ class RunsTable(QTableWidget):
         self.customContextMenuRequested.connect(self._menu)
         self.itemSelectionChanged.connect(lambda: self.selection_changed_runs.emit(self.selected()))
         self.itemChanged.connect(self._item_changed)
-        self.runs: list[RunInfo] = []
+        self.cellClicked.connect(self._cell_clicked)
+        self.runs: list[RunInfo] = []  # every run shown, the grouped ones too
+        self.entries: list[RunInfo | RunGroup] = []  # what each row shows
+        self.groups: list[RunGroup] = []
+        self.expanded: set[Path] = set()  # the groups whose runs are shown
         self.current_fingerprint: str | None = None
         self.live: Path | None = None
 
-    def show_runs(self, runs: list[RunInfo], fingerprint: str | None, live: Path | None) -> None:
-        """Fill the table, keeping the selection (by path)."""
+    def show_runs(
+        self,
+        runs: list[RunInfo],
+        fingerprint: str | None,
+        live: Path | None,
+        groups: list[RunGroup] = (),
+    ) -> None:
+        """Fill the table: the runs, then each group's row and its runs; keeps the selection
+        (by path)."""
         selected = set(self.selected())
-        self.runs, self.current_fingerprint, self.live = runs, fingerprint, live
+        self.current_fingerprint, self.live = fingerprint, live
+        self.groups = list(groups)
+        self.entries = list(runs)
+        for group in self.groups:
+            self.entries += [group, *group.runs]
+        self.runs = [e for e in self.entries if isinstance(e, RunInfo)]
         self.blockSignals(True)
-        self.setRowCount(len(runs))
+        self.clearSpans()
+        self.setRowCount(len(self.entries))
         previous = None
-        for row, run in enumerate(runs):
+        group = None
+        for row, entry in enumerate(self.entries):
+            if isinstance(entry, RunGroup):
+                group, previous = entry, None
+                self._group_row(row, entry)
+                continue
+            run = entry
+            in_group = group is not None
+            self.setRowHidden(row, in_group and group.path not in self.expanded)
             status = "training…" if live is not None and run.path == live else run.status
             changes = describe_diff(settings_diff(previous.config, run.config)) if previous else ""
             cells = (
-                run.name,
+                f"    {run.name}" if in_group else run.name,
                 status,
                 run.when(),
                 f"{run.epochs_run}/{run.epochs}",
@@ -92,8 +137,8 @@ class RunsTable(QTableWidget):
                 item = QTableWidgetItem(text)
                 item.setData(PATH_ROLE, str(run.path))
                 flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-                if col == 0 and status != "training…":
-                    flags |= Qt.ItemFlag.ItemIsEditable
+                if col == 0 and status != "training…" and not in_group:
+                    flags |= Qt.ItemFlag.ItemIsEditable  # an experiment's runs keep its names
                 item.setFlags(flags)
                 self.setItem(row, col, item)
             stale = fingerprint is not None and run.fingerprint not in (None, fingerprint)
@@ -110,7 +155,7 @@ class RunsTable(QTableWidget):
                 font = QFont(name.font())
                 font.setItalic(True)
                 name.setFont(font)
-                name.setText(f"{run.name} ≠")
+                name.setText(f"{name.text()} ≠")
             if run.status in ("failed", "crashed", "diverged"):
                 self.item(row, 1).setForeground(QBrush(QColor("#e03131")))
             if run.message:
@@ -119,23 +164,69 @@ class RunsTable(QTableWidget):
         self.blockSignals(False)
         self.select_paths(selected, notify=False)
 
+    def _group_row(self, row: int, group: RunGroup) -> None:
+        self.setRowHidden(row, False)
+        arrow = "▾" if group.path in self.expanded else "▸"
+        text = f"{arrow} experiment {group.name}: {group.finished()} of {group.total} runs finished"
+        item = QTableWidgetItem(text)
+        item.setData(PATH_ROLE, str(group.path))
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        item.setToolTip(f"{group.path}\nClick to show or hide its runs and see its results")
+        font = QFont(item.font())
+        font.setBold(True)
+        item.setFont(font)
+        self.setItem(row, 0, item)
+        for col in range(1, self.columnCount()):
+            self.setItem(row, col, QTableWidgetItem(""))
+            self.item(row, col).setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.setSpan(row, 0, 1, self.columnCount())
+
+    def group_row(self, path: Path) -> int | None:
+        return next(
+            (i for i, e in enumerate(self.entries) if isinstance(e, RunGroup) and e.path == path),
+            None,
+        )
+
+    def set_expanded(self, path: Path, expanded: bool) -> None:
+        """Show or hide a group's runs."""
+        (self.expanded.add if expanded else self.expanded.discard)(path)
+        row = self.group_row(path)
+        if row is None:
+            return
+        self.blockSignals(True)
+        self._group_row(row, self.entries[row])
+        child = row + 1
+        while child < len(self.entries) and isinstance(self.entries[child], RunInfo):
+            self.setRowHidden(child, not expanded)
+            child += 1
+        self.blockSignals(False)
+
+    def _cell_clicked(self, row: int, _column: int) -> None:
+        if 0 <= row < len(self.entries) and isinstance(self.entries[row], RunGroup):
+            path = self.entries[row].path
+            self.set_expanded(path, path not in self.expanded)
+            self.group_clicked.emit(path)
+
     def select_paths(self, paths, notify: bool = True) -> None:
-        """Select the rows of these runs (and only those)."""
+        """Select the rows of these runs (and only those), showing a group's runs if needed."""
         from PySide6.QtCore import QItemSelectionModel
 
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for group in self.groups:
+            if group.path not in self.expanded and any(r.path in paths for r in group.runs):
+                self.set_expanded(group.path, True)
         self.blockSignals(not notify)
         self.clearSelection()
-        for row, run in enumerate(self.runs):
-            if run.path in paths:
+        for row, run in enumerate(self.entries):
+            if isinstance(run, RunInfo) and run.path in paths:
                 self.selectionModel().select(self.model().index(row, 0), flags)
         self.blockSignals(False)
 
     def update_live(self, epoch: int, epochs: int, best_val_accuracy: float | None) -> None:
         """The live run's row after an epoch, without re-reading every run (cheap enough to do
         while training, so the window never stutters)."""
-        for row, run in enumerate(self.runs):
-            if self.live is not None and run.path == self.live:
+        for row, run in enumerate(self.entries):
+            if isinstance(run, RunInfo) and self.live is not None and run.path == self.live:
                 self.blockSignals(True)
                 self.item(row, 3).setText(f"{epoch}/{epochs}")
                 if best_val_accuracy is not None:
@@ -145,10 +236,11 @@ class RunsTable(QTableWidget):
 
     def selected(self) -> list[Path]:
         rows = sorted({i.row() for i in self.selectedIndexes()})
-        return [self.runs[r].path for r in rows if r < len(self.runs)]
+        return [run.path for r in rows if (run := self.run_at(r)) is not None]
 
     def run_at(self, row: int) -> RunInfo | None:
-        return self.runs[row] if 0 <= row < len(self.runs) else None
+        entry = self.entries[row] if 0 <= row < len(self.entries) else None
+        return entry if isinstance(entry, RunInfo) else None
 
     def _item_changed(self, item: QTableWidgetItem) -> None:
         if item.column() == 0:
@@ -162,9 +254,10 @@ class RunsTable(QTableWidget):
             return
         live = self.live is not None and run.path == self.live
         menu = QMenu(self)
+        in_group = any(run in g.runs for g in self.groups)
         menu.addAction(
             "Rename", lambda: self.editItem(self.item(self.rowAt(pos.y()), 0))
-        ).setEnabled(not live)
+        ).setEnabled(not live and not in_group)
         menu.addAction("Resume", lambda: self.resume_requested.emit(run.path)).setEnabled(
             run.resumable and not live
         )

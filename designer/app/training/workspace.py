@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from designer.app.training.controller import RunController
 from designer.app.training.data_panel import DataPanel
+from designer.app.training.experiment_view import ExperimentResultsView
 from designer.app.training.plots import TrainingPlots
 from designer.app.training.results import ResultsView
-from designer.app.training.runs_panel import RunsTable, SettingsComparison
+from designer.app.training.runs_panel import RunGroup, RunsTable, SettingsComparison
 from designer.app.training.search_panel import SearchPanel, SearchPlan
 from designer.app.training.settings_form import SettingsForm
 from designer.core.serialization import dumps, loads
@@ -88,6 +89,8 @@ class TrainingWorkspace(QWidget):
         self.comparison = SettingsComparison()
         self.search_panel = SearchPanel()
         self.search: SearchPlan | None = None
+        self.experiment_view = ExperimentResultsView()
+        self.job = None  # the ExperimentJob being run (designer.app.training.experiment_job)
         self._stage2 = None  # (stage 1 run, stage 2 design, settings, run) while stage 1 trains
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -140,6 +143,7 @@ class TrainingWorkspace(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.runs_table, "Runs")
         self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.experiment_view, "Experiment")
         self.tabs.addTab(self.comparison, "Compare settings")
         self.tabs.addTab(self.search_panel, "Search")
         self.tabs.addTab(self.log, "Log")
@@ -181,6 +185,8 @@ class TrainingWorkspace(QWidget):
         self.runs_table.resume_requested.connect(self.resume_run)
         self.runs_table.use_weights_requested.connect(self.use_weights)
         self.runs_table.export_requested.connect(self.export_run)
+        self.runs_table.group_clicked.connect(self.show_experiment)
+        self.experiment_view.runs_clicked.connect(lambda paths: self.runs_table.select_paths(paths))
         self.editor.document_changed.connect(self._document_changed)
         self.editor.refreshed.connect(self._design_refreshed)
         window.files.saved.connect(self._saved)
@@ -194,17 +200,23 @@ class TrainingWorkspace(QWidget):
         return unsaved_runs_folder(self.editor.design.name)
 
     def refresh_runs(self) -> None:
+        from designer.training.experiment_run import experiment_folders
+
         runs = list_runs(self.runs_folder())
-        known = {r.path for r in runs}
+        groups = [
+            RunGroup(path, list_runs(path), len(record.get("runs", [])))
+            for path, record in experiment_folders(self.runs_folder())
+        ]
+        known = {r.path for r in runs} | {r.path for g in groups for r in g.runs}
         for path in self.extra_runs:
             if path not in known and path.exists():
                 try:
                     runs.append(read_run(path))
                 except RunDirError:
                     continue
-        self.runs = runs
+        self.runs = runs + [r for g in groups for r in g.runs]
         live = self.controller.run_dir if self.controller.running else None
-        self.runs_table.show_runs(runs, self._fingerprint(), live)
+        self.runs_table.show_runs(runs, self._fingerprint(), live, groups)
 
     def _fingerprint(self) -> str | None:
         try:
@@ -273,7 +285,13 @@ class TrainingWorkspace(QWidget):
     def _mark_stale(self) -> None:
         if self.runs:
             live = self.controller.run_dir if self.controller.running else None
-            self.runs_table.show_runs(self.runs, self._fingerprint(), live)
+            grouped = {r.path for g in self.runs_table.groups for r in g.runs}
+            self.runs_table.show_runs(
+                [r for r in self.runs if r.path not in grouped],
+                self._fingerprint(),
+                live,
+                self.runs_table.groups,
+            )
 
     def _head_classes(self) -> int | None:
         analysis = self.editor.analysis
@@ -400,6 +418,114 @@ class TrainingWorkspace(QWidget):
         if self.search is not None:
             self.search_panel.show_trials(self.search, {r.path: r for r in self.runs})
 
+    # -- experiments --------------------------------------------------------------------------
+    def new_experiment(self, choice=None, experiment=None) -> bool:
+        """Run → New experiment…: the form (designer.app.training.experiment_form; opened on
+        ``experiment`` when given, e.g. a shipped one from the gallery), then run."""
+        if self.controller.running:
+            self._say("A run is in progress; stop it first.", error=True)
+            return False
+        config = self.form.config or self.form._base
+        choice = choice or self.prompts.new_experiment(
+            self.editor.design, self.editor.path, config, experiment
+        )
+        return choice is not None and self.start_experiment(choice)
+
+    def start_experiment(self, choice) -> bool:
+        """Train an experiment (an ExperimentChoice) in ``<runs folder>/<its name>``: its runs
+        one at a time on the worker of single runs, resumable as the CLI's (finished runs are
+        not trained again, stopped ones continue)."""
+        from designer.app.training.experiment_form import BASE_DESIGN_FILE
+        from designer.app.training.experiment_job import ExperimentJob
+        from designer.core.serialization import save_design
+        from designer.training.experiment import ExperimentError, experiment_from_dict
+        from designer.training.experiment_results import write_results
+        from designer.training.experiment_run import prepare_experiment
+
+        if self.controller.running:
+            self._say("A run is in progress; stop it first.", error=True)
+            return False
+        folder = Path(choice.path).parent if choice.path else self.runs_folder()
+        try:
+            experiment = experiment_from_dict(choice.data, choice.path or "the experiment", folder)
+            name = experiment.name
+            out = self.runs_folder() / name
+            if choice.design is not None:
+                experiment = experiment.with_design(loads(dumps(choice.design)))
+            prepared = prepare_experiment(experiment, out)
+            if choice.design is not None:  # the runs' folder says what they varied
+                save_design(experiment.base_design, out / BASE_DESIGN_FILE)
+            write_results(experiment, prepared.plan, out, prepared.offline)
+        except (ExperimentError, OSError) as exc:
+            self.prompts.error("Cannot run the experiment", str(exc))
+            return False
+        self.job = ExperimentJob(experiment, prepared)
+        self.runs_table.expanded.add(out)
+        self.refresh_runs()
+        self.show_experiment(out)
+        skipped = self.job.done
+        self.log.appendPlainText(
+            f"Experiment {name}: {self.job.total} runs in {out}"
+            + (f"; {skipped} finished before, not trained again" if skipped else "")
+            + (" (offline: the reduced variant)" if prepared.offline else "")
+        )
+        return self._next_experiment_run()
+
+    def _next_experiment_run(self) -> bool:
+        job = self.job
+        nxt = job.next_run()
+        if nxt is None:
+            self._experiment_finished()
+            return False
+        self._start(nxt.design, nxt.config, nxt.path, resume=nxt.resume)
+        self._say(
+            f"Experiment {job.experiment.name}: {'continuing' if nxt.resume else 'training'} "
+            f"{nxt.path.name} (run {job.position} of {job.total})…"
+        )
+        return True
+
+    def _experiment_run_ended(self, end) -> None:
+        from designer.training.experiment_results import write_results
+
+        job = self.job
+        job.run_ended(end.status)
+        try:
+            write_results(job.experiment, job.prepared.plan, job.out, job.prepared.offline)
+        except OSError as exc:
+            self.log.appendPlainText(f"cannot write the results: {exc}")
+        self.refresh_runs()
+        self.show_experiment(job.out)
+        self._next_experiment_run()
+
+    def _experiment_finished(self) -> None:
+        job, self.job = self.job, None
+        done = job.done
+        if done == job.total:
+            text = f"Experiment {job.experiment.name}: all {job.total} runs finished"
+            if not job.trained:
+                text += " (before: nothing was trained again)"
+            self._say(text)
+        elif job.stopped:
+            self._say(
+                f"Experiment {job.experiment.name} stopped: {done} of {job.total} runs "
+                "finished. Run it again to continue where it stopped."
+            )
+        else:
+            self._say(
+                f"Experiment {job.experiment.name} ended: {done} of {job.total} runs finished; "
+                "the others failed or crashed (their status in the Runs list says why)",
+                error=True,
+            )
+        self.status_text.emit(f"Experiment {job.experiment.name}: {done}/{job.total} runs")
+        self.progress.setFormat(f"experiment: {done}/{job.total} runs")
+        self.tabs.setCurrentWidget(self.experiment_view)
+        self._update_buttons()
+
+    def show_experiment(self, folder: Path) -> None:
+        """An experiment's results table (its folder's results.json)."""
+        self.experiment_view.show_folder(folder)
+        self.tabs.setCurrentWidget(self.experiment_view)
+
     # -- two-stage fine-tuning ----------------------------------------------------------------
     def fine_tune(self, plan=None) -> bool:
         """Stage 1 (head only), then stage 2 (everything, lr × factor) from stage 1's weights."""
@@ -467,6 +593,8 @@ class TrainingWorkspace(QWidget):
     def stop(self) -> None:
         if self.search is not None and not self.search.finished:
             self.search.stopped = True  # no further trials
+        if self.job is not None:
+            self.job.stopped = True  # no further runs; this one keeps its checkpoint
         if self.controller.running:
             self.controller.stop()
             self._say("Stopping after this step (a checkpoint is kept, so the run can be resumed)…")
@@ -524,6 +652,8 @@ class TrainingWorkspace(QWidget):
         # QProgressBar.setValue repaints at once (~3 ms, ten times a second): with updates off
         # the new value and text are painted with the rest of the window, in one pass.
         text = p.text()
+        if self.job is not None and self.job.current is not None:
+            text = f"{self.job.text(p.eta_seconds)} · {text}"
         self.progress.setUpdatesEnabled(False)
         try:
             if p.steps_total:
@@ -562,6 +692,9 @@ class TrainingWorkspace(QWidget):
         self.runs_table.select_paths({run_dir})
         run = next((r for r in self.runs if r.path == run_dir), None)
         self.results.show_run(run)
+        if self.job is not None and self.job.current_path == run_dir:
+            self._experiment_run_ended(end)
+            return
         if self._stage2 is not None and self._stage2[0] == run_dir and self._start_stage2(end):
             return
         searching = self.search is not None and run_dir in [p for p, _ in self.search.started]
@@ -791,18 +924,30 @@ class TrainingWorkspace(QWidget):
         background until the run completes, or stay. True when the window may close."""
         if not self.controller.running:
             return True
+        job = self.job
+        what = (
+            f"The experiment {job.experiment.name} is still training (run {job.position} of "
+            f"{job.total})"
+            if job is not None
+            else f"{self.controller.run_dir.name} is still training"
+        )
         answer = self.prompts.choose(
             "Training in progress",
-            f"{self.controller.run_dir.name} is still training. Stop it (a checkpoint is kept, so "
-            "it can be resumed), or keep it training in the background until it completes?",
+            f"{what}. Stop it (a checkpoint is kept, so it can be resumed), or keep it training "
+            "in the background until it completes?",
             [("stop", "Stop training"), ("background", "Keep training in the background")],
         )
         if answer is None:
             return False
         run_dir = self.controller.run_dir
+        if job is not None:
+            job.stopped = True
         self.controller.stop_now()
         if answer == "background":
-            continue_in_background(run_dir)
+            if job is not None:
+                continue_experiment_in_background(job.experiment, job.out)
+            else:
+                continue_in_background(run_dir)
         return True
 
 
@@ -827,6 +972,36 @@ def continue_in_background(run_dir: Path) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=str(run_dir),
+        )
+    finally:
+        log.close()
+
+
+EXPERIMENT_SPEC = "spec.json"  # the experiment file a background `netdesigner experiment` reads
+
+
+def continue_experiment_in_background(experiment, out: Path) -> subprocess.Popen:
+    """Continue an experiment in a detached `netdesigner experiment` (finished runs are kept,
+    the stopped one resumes): its file is written into ``out`` (a base design file by its
+    absolute path; the canvas's design is ``out``'s base-design.json); output to experiment.log."""
+    import json
+
+    from designer.core.atomic import atomic_write_text
+
+    data = {**experiment.data, "name": experiment.name}
+    if experiment.base_design is None and experiment.design_path is not None:
+        data["base"] = {"design": str(Path(experiment.design_path).resolve())}
+    spec = out / EXPERIMENT_SPEC
+    atomic_write_text(spec, json.dumps(data, indent=2) + "\n")
+    log = open(out / "experiment.log", "ab")  # noqa: SIM115 - handed to the child process
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "designer", "experiment", str(spec), "--out", str(out)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=str(out),
         )
     finally:
         log.close()
