@@ -76,6 +76,8 @@ def launch(
         if workspace == "training" and not _show_training(app, window, runs):
             window.close()
             return 1
+        if workspace == "design" and window.previews.enabled:
+            _wait_for_previews(app, window)
         ok = window.grab().save(screenshot)
         window.close()
         if not ok:
@@ -121,6 +123,17 @@ def _show_training(app, window, runs: list[str]) -> bool:
         app.processEvents()
         training.plots.refresh(everything=True)
     return True
+
+
+def _wait_for_previews(app, window, seconds: float = 60.0) -> None:
+    """Until the canvas shows its first previews (for screenshots)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not window.previews.passes and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
 
 
 def _run_paths(folder: str):

@@ -382,6 +382,4 @@ def _classes(scores: torch.Tensor, classes: tuple[str, ...]) -> Preview:
     probs = torch.softmax(scores.double(), dim=0).float().numpy()
     best = int(probs.argmax())
     name = classes[best] if best < len(classes) else str(best)
-    return Preview(
-        "classes", f"{name} · {probs[best]:.0%}", values=probs, predicted=best
-    )
+    return Preview("classes", f"{name} · {probs[best]:.0%}", values=probs, predicted=best)

@@ -80,6 +80,25 @@ def weights_sources(
     return sources
 
 
+def _samples_of(data, x: torch.Tensor, y: torch.Tensor) -> Samples:
+    shown = display_images(x, data.stats, data.image_shape)
+    return Samples(data.name, x, y, shown, list(data.classes), data.stats, tuple(data.image_shape))
+
+
+def samples_for(design: Design) -> Samples:
+    """The test split of the design's data (the Training workspace's choice, digits by
+    default), prepared for its input; InspectError when it cannot be loaded or is empty."""
+    from designer.training.engine import prepare_for
+
+    try:
+        data = prepare_for(design, config_for_design(design))
+    except (*ERRORS, DataError) as exc:
+        raise InspectError(str(exc)) from None
+    if len(data.test_x) == 0:
+        raise InspectError(f"the test split of {data.name} is empty")
+    return _samples_of(data, data.test_x, data.test_y)
+
+
 class InspectSession:
     def __init__(self) -> None:
         self.design: Design | None = None
@@ -167,19 +186,11 @@ class InspectSession:
         try:
             if self._trained is not None:
                 data, x, y = split_data(self._trained, "test")
+                self._samples = _samples_of(data, x, y)
             else:
-                from designer.training.engine import prepare_for
-
-                data = prepare_for(self.design, config_for_design(self.design))
-                x, y = data.test_x, data.test_y
-                if len(x) == 0:
-                    raise InspectError(f"the test split of {data.name} is empty")
+                self._samples = samples_for(self.design)
         except (*ERRORS, DataError) as exc:
             raise InspectError(str(exc)) from None
-        shown = display_images(x, data.stats, data.image_shape)
-        self._samples = Samples(
-            data.name, x, y, shown, list(data.classes), data.stats, tuple(data.image_shape)
-        )
         self._samples_key = key
         return self._samples
 

@@ -1,0 +1,69 @@
+"""The sample strip under the canvas: the first test images of the design's data, the pinned
+one framed; a click pins another. Its tiles are made when the images arrive (the tile code
+needs torch, which the app loads only after its window is up)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+TILE_PX = 40
+
+
+class SampleStrip(QWidget):
+    picked = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("preview-strip")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 2, 8, 2)
+        self.label = QLabel("Previews: loading the sample images…")
+        self.label.setObjectName("preview-strip-label")
+        self.label.setWordWrap(True)
+        self.label.setMinimumWidth(220)
+        self.label.setMaximumWidth(340)
+        row.addWidget(self.label)
+        self.row = row
+        self.grid = None  # a designer.app.inspect.tiles.TileGrid, once there are images
+        self.chosen = 0
+
+    def show_samples(self, samples, chosen: int, count: int) -> None:
+        from designer.app.inspect.tiles import TileGrid
+        from designer.viz.display import as_picture
+
+        if self.grid is None:
+            self.grid = TileGrid(self)
+            self.grid.grid.setContentsMargins(0, 0, 0, 0)
+            self.grid.tile_clicked.connect(self.picked)
+            self.row.addWidget(self.grid, 1)
+        n = min(count, len(samples.x))
+        tiles = [as_picture(samples.shown[i]) for i in range(n)]
+        self.grid.show_tiles(tiles, n, min_px=TILE_PX, clickable=True)
+        for tile in self.grid.tiles:
+            tile.setToolTip(f"Test image {tile.index}: {self._class_of(samples, tile.index)}")
+        self.mark(samples, chosen)
+
+    def mark(self, samples, chosen: int) -> None:
+        self.chosen = chosen
+        if self.grid is not None:
+            for tile in self.grid.tiles:
+                tile.setStyleSheet(
+                    "border: 2px solid palette(highlight);"
+                    if tile.index == chosen
+                    else "border: 2px solid transparent;"
+                )
+        self.label.setText(
+            f"Previews of test image {chosen} of {samples.name} "
+            f"(class {self._class_of(samples, chosen)}). Click another to pin it."
+        )
+
+    def show_problem(self, message: str) -> None:
+        self.label.setText(f"Previews: no sample images: {message}")
+        if self.grid is not None:
+            self.grid.clear()
+
+    @staticmethod
+    def _class_of(samples, i: int) -> str:
+        label = int(samples.y[i])
+        return samples.classes[label] if label < len(samples.classes) else str(label)
