@@ -622,12 +622,14 @@ def _figures(test: Evaluation, epoch: int) -> dict[str, Any]:
     }
 
 
-def prepare_for(design: Design, config: TrainConfig) -> PreparedData:
-    """The data of a run: the settings' source, split and preprocessed for the design's input."""
+def prepare_for(design: Design, config: TrainConfig, any_head: bool = False) -> PreparedData:
+    """The data of a run: the settings' source, split and preprocessed for the design's input.
+    ``any_head``: images to look at, whatever the design's number of classes (previews)."""
+    classify = design.task == "classification" and not any_head
     data = prepare_data(
         config.dataset,
         design.input_shape,
-        num_classes=design.num_classes if design.task == "classification" else None,
+        num_classes=design.num_classes if classify else None,
         preprocessing=config.preprocessing,
         val_fraction=config.val_fraction,
         test_fraction=config.test_fraction,

@@ -381,5 +381,5 @@ def _bars(vector: torch.Tensor) -> Preview:
 def _classes(scores: torch.Tensor, classes: tuple[str, ...]) -> Preview:
     probs = torch.softmax(scores.double(), dim=0).float().numpy()
     best = int(probs.argmax())
-    name = classes[best] if best < len(classes) else str(best)
+    name = classes[best] if len(classes) == len(probs) else f"class {best}"
     return Preview("classes", f"{name} · {probs[best]:.0%}", values=probs, predicted=best)

@@ -150,7 +150,7 @@ class CanvasPreviews(QObject):
             samples, problem = known, ""
             if samples is None:
                 try:
-                    samples = samples_for(design)
+                    samples = samples_for(design, any_head=True)
                 except InspectError as exc:
                     samples, problem = None, str(exc)
             engine.set_sample(_sample(samples, index) if samples is not None else None)
