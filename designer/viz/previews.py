@@ -117,7 +117,8 @@ class PreviewEngine:
     def __init__(self, seed: int = INIT_SEED) -> None:
         self.seed = seed
         self.recomputed = 0  # node outputs computed (not taken from the cache), ever
-        self.weights_note = ""
+        self.weights_note = ""  # where the weights come from, in words
+        self.weights_file: Path | None = None  # the file they come from (None: fresh weights)
         self._lock = threading.Lock()
         self._sample: Sample | None = None
         self._weights: Path | None = None  # a file chosen by use_weights (None: the design's)
@@ -296,6 +297,7 @@ class PreviewEngine:
         The file names tensors after the compiled model's attributes, so this waits for a
         design without problems."""
         path = self._weights or design_weights_path(design, design_path)
+        self.weights_file = path if path is not None and path.is_file() else None
         if path is None:
             self.weights_note, self._applied, self._fresh = "fresh, untrained weights", None, set()
             return

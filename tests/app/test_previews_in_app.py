@@ -125,3 +125,17 @@ def test_previews_refresh_when_a_run_finishes_an_epoch(lenet_window, qtbot, tmp_
     with torch.no_grad():
         expected = torch.softmax(trained(engine.sample.x[None]), dim=1)[0].numpy()
     np.testing.assert_allclose(head.values, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_a_block_previews_its_output_and_its_inside_shows_none(make_window, monkeypatch, qtbot):
+    from tests.viz.designs import design_with, residual
+
+    monkeypatch.setenv("NETDESIGNER_PREVIEWS", "on")
+    window = make_window(design_with((1, 16, 16), residual))
+    qtbot.waitUntil(lambda: window.previews.passes >= 1, timeout=WAIT_MS)
+    assert shown(window)["res2"].kind == "maps"
+    window.editor.open_block(window.editor.design.find("res2").id)
+    assert window.scene.node_items
+    assert all(item.preview_item is None for item in window.scene.node_items.values())
+    window.editor.go_up()
+    assert shown(window)["res2"].kind == "maps"  # at once, from the last pass

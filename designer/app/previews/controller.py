@@ -15,6 +15,7 @@ up: the app opens as fast as before, then loads torch and the sample images in t
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from designer.core.serialization import clone
 LARGE_DESIGN = 200  # top-level nodes above which previews start off
 STRIP = 12  # sample images in the strip
 START_MS = 400  # the first pass waits this long after the window is built
+SWITCH_INTERVAL = 0.001  # seconds; the UI's 10 ms timer must not fire 5 ms late
 
 
 def default_on(design) -> bool:
@@ -146,6 +148,10 @@ class CanvasPreviews(QObject):
         def work(report):
             from designer.app.inspect.session import InspectError, samples_for
 
+            # The pass runs Python between its torch operations: the UI thread then waits for
+            # the interpreter lock up to the switch interval, 5 ms by default, every time.
+            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+
             engine = self._get_engine()
             samples, problem = known, ""
             if samples is None:
@@ -177,11 +183,14 @@ class CanvasPreviews(QObject):
         from designer.app.canvas.preview_item import preview_image
 
         key, samples, problem, previews = result
+        weights = self.weights_text()
         if samples is not None and samples is not self.samples:
             self.samples, self.samples_key = samples, key
             self.sample_index = min(self.sample_index, len(samples.x) - 1)
-            self.strip.show_samples(samples, self.sample_index, STRIP)
-        elif samples is None:
+            self.strip.show_samples(samples, self.sample_index, STRIP, weights)
+        elif samples is not None:
+            self.strip.mark(samples, self.sample_index, weights)
+        else:
             self.samples, self.samples_key = None, None
             self.strip.show_problem(problem)
         self.message = problem
@@ -198,6 +207,13 @@ class CanvasPreviews(QObject):
             self.scene.show_previews(shown)
         self.passes += 1
         self.updated.emit()
+
+    def weights_text(self) -> str:
+        """Which weights the previews show, in words."""
+        if self.weights is not None:
+            return f"the latest weights of run {self.weights.parent.name}"
+        own = self._engine.weights_file if self._engine is not None else None
+        return f"the design's weights ({own.name})" if own else "fresh, untrained weights"
 
     def _failed(self, message: str) -> None:
         if message != "cancelled":

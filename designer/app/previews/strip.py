@@ -5,7 +5,8 @@ needs torch, which the app loads only after its window is up)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 TILE_PX = 40
 
@@ -27,8 +28,9 @@ class SampleStrip(QWidget):
         self.row = row
         self.grid = None  # a designer.app.inspect.tiles.TileGrid, once there are images
         self.chosen = 0
+        self.weights = "fresh, untrained weights"  # which weights the previews show
 
-    def show_samples(self, samples, chosen: int, count: int) -> None:
+    def show_samples(self, samples, chosen: int, count: int, weights: str = "") -> None:
         from designer.app.inspect.tiles import TileGrid
         from designer.viz.display import as_picture
 
@@ -42,20 +44,29 @@ class SampleStrip(QWidget):
         self.grid.show_tiles(tiles, n, min_px=TILE_PX, clickable=True)
         for tile in self.grid.tiles:
             tile.setToolTip(f"Test image {tile.index}: {self._class_of(samples, tile.index)}")
-        self.mark(samples, chosen)
+            tile.setFrameShape(QFrame.Shape.Box)
+            tile.setLineWidth(2)
+        self.mark(samples, chosen, weights)
 
-    def mark(self, samples, chosen: int) -> None:
+    def mark(self, samples, chosen: int, weights: str = "") -> None:
+        """Frame the pinned tile (a palette change: a style sheet would re-polish the strip)
+        and say which sample and weights the previews show."""
         self.chosen = chosen
+        self.weights = weights or self.weights
         if self.grid is not None:
             for tile in self.grid.tiles:
-                tile.setStyleSheet(
-                    "border: 2px solid palette(highlight);"
+                pal = tile.palette()
+                role = (
+                    QPalette.ColorRole.Highlight
                     if tile.index == chosen
-                    else "border: 2px solid transparent;"
+                    else QPalette.ColorRole.Window
                 )
+                pal.setColor(QPalette.ColorRole.WindowText, self.palette().color(role))
+                tile.setPalette(pal)
         self.label.setText(
             f"Previews of test image {chosen} of {samples.name} "
-            f"(class {self._class_of(samples, chosen)}). Click another to pin it."
+            f"(class {self._class_of(samples, chosen)}) with {self.weights}. "
+            "Click another image to pin it."
         )
 
     def show_problem(self, message: str) -> None:
