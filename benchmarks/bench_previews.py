@@ -4,9 +4,11 @@ so the bundled digits are its sample images).
 Printed:
   preview after a late edit / full pass: R   the time to re-preview after a param edit of a node
       in the last stage (layer4_1's stride, 1 <-> 2: it and the three nodes after it are
-      computed again) over a full pass (every node computed for another pinned sample, the
+      computed again; the block keeps its convolutions' weights and gets a new shortcut
+      projection) over a full pass (every node computed for another pinned sample, the
       modules already built), medians of a few; the engine alone, one CPU thread as in the
-      app's process (target <= 0.35).
+      app's process (target <= 0.35). Printed above it: the same for a width edit, whose new
+      weights are initialized (layer4_1 and fc).
   ui lateness while previewing: p99 X ms   how late a 10 ms QTimer fires in the app's process
       (offscreen, View > Previews on) while previews compute in the background: the ticks
       while a pass runs, over full passes (every node computed) for other pinned samples and
@@ -68,13 +70,19 @@ def late_edit_ratio(input_size: int = 224, repeats: int = REPEATS) -> float:
             seconds, computed = timed()
             full.append(seconds)
         assert computed == len(design.nodes), computed
-        late = []
         block = design.find("layer4_1")
-        for i in range(2 * repeats):
-            block.params = {**block.params, "stride": 2 if i % 2 == 0 else 1}
-            seconds, late_computed = timed()
-            late.append(seconds)
-        assert late_computed == 4, late_computed  # layer4_1, avgpool, fc, output
+
+        def edits(param: str, values: tuple) -> list[float]:
+            times = []
+            for i in range(2 * repeats):
+                block.params = {**block.params, param: values[i % 2]}
+                seconds, computed = timed()
+                times.append(seconds)
+                assert computed == 4, computed  # layer4_1, avgpool, fc, output
+            return times
+
+        late = edits("stride", (2, 1))
+        wider = edits("out_channels", (384, 512))
     finally:
         torch.set_num_threads(threads)
     full_ms, late_ms = statistics.median(full) * 1000, statistics.median(late) * 1000
@@ -82,7 +90,11 @@ def late_edit_ratio(input_size: int = 224, repeats: int = REPEATS) -> float:
     print(
         f"resnet-18 at {input_size}x{input_size}, {len(design.nodes)} nodes: first pass "
         f"{first * 1000:.0f} ms (every module built), full pass {full_ms:.0f} ms, after a late "
-        f"edit {late_ms:.0f} ms ({late_computed} nodes computed)"
+        f"edit {late_ms:.0f} ms (4 nodes computed)"
+    )
+    print(
+        f"  a width edit instead (layer4_1 out_channels 512 <-> 384: new weights for it and fc): "
+        f"{statistics.median(wider) * 1000 / full_ms:.3f} of a full pass"
     )
     print(f"preview after a late edit / full pass: {ratio:.3f}")
     return ratio

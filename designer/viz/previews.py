@@ -12,7 +12,9 @@ type, params and input shapes (what builds its module), its weights' version and
 keys (the input node's key is the sample's). After an edit only the edited node and the nodes
 downstream of it get new keys and are computed again; `recomputed` counts them. A node keeps
 its module (and so its weights) while what builds it is unchanged, so an edit never
-re-initializes the rest of the design. A node whose output cannot be computed gets the reason.
+re-initializes the rest of the design, and an edited node keeps the weights that still fit it
+(a stride edit keeps a block's convolutions). A node whose output cannot be computed gets the
+reason.
 
 Qt-free and thread-safe: one update at a time (a lock), so a background thread may run it.
 """
@@ -146,6 +148,11 @@ class PreviewEngine:
                 self._built.clear()  # fresh modules first: no tensors of the previous source
                 self._applied = None
             self._weights = path
+
+    def module(self, node_id: str) -> nn.Module | None:
+        """The module the node's previews are computed with (None: none, or not built)."""
+        built = self._built.get(node_id)
+        return built.module if built is not None else None
 
     # -- computing ------------------------------------------------------------------------------
     def update(
@@ -285,6 +292,13 @@ class PreviewEngine:
                 make = None if source is None else (lambda s=source: eval(s, namespace))
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
+                kept = _keep_weights(make, known.module) if known is not None and make else None
+                if kept is not None:  # the weights that still fit stay, as they were
+                    version = ("kept", _digest((known.version, build_key)))
+                    self._built[nid] = _Built(build_key, kept.eval(), version)
+                    self._fresh.add(nid)
+                    continue
+                torch.manual_seed(seed)  # fresh weights depend on the node, not on the above
                 module = make() if make is not None else None
             if module is not None:
                 module.eval()
@@ -293,7 +307,8 @@ class PreviewEngine:
 
     def _load_weights(self, design: Design, design_path, code: GeneratedCode | None) -> None:
         """Each node takes its tensors from the weights file when they fit it (a node edited
-        since the run was trained keeps fresh weights); the file is read again when it changed.
+        so that they no longer do keeps the weights it has); the file is read again when it
+        changed.
         The file names tensors after the compiled model's attributes, so this waits for a
         design without problems."""
         path = self._weights or design_weights_path(design, design_path)
@@ -345,6 +360,51 @@ class PreviewEngine:
         if value.dim() == 2:
             return _mosaic(value[None])
         return _bars(value.reshape(-1))
+
+
+def _keep_weights(make: Callable[[], nn.Module], old: nn.Module | None) -> nn.Module | None:
+    """The new module with the old one's tensors where names and shapes still fit (a stride
+    edit keeps a block's convolutions; its new shortcut projection is initialized), else
+    None. Built on the meta device first: initializing weights that are replaced at once
+    costs more than the edited node's forward pass. None too when a part that needs new
+    weights has no reset_parameters (its constructor is its only initialization)."""
+    if old is None:
+        return None
+    with torch.device("meta"):
+        new = make()
+    before = old.state_dict()
+    kept = 0
+    for prefix, part in new.named_modules():
+        own = {**part._parameters, **part._buffers}
+        own = {name: t for name, t in own.items() if t is not None}
+        if not own:
+            continue
+        keys = {name: f"{prefix}.{name}" if prefix else name for name in own}
+        if all(k in before and before[k].shape == own[n].shape for n, k in keys.items()):
+            part.load_state_dict({n: before[k] for n, k in keys.items()}, strict=False, assign=True)
+            kept += 1
+        elif hasattr(part, "reset_parameters"):
+            _materialize(part)
+            part.reset_parameters()
+        else:
+            return None
+    tensors = [*new.parameters(), *new.buffers()]
+    if (kept == 0 and tensors) or any(t.is_meta for t in tensors):
+        return None
+    return new
+
+
+def _materialize(part: nn.Module) -> None:
+    """The part's own meta tensors as empty CPU ones, as Module.to_empty(recurse=False) would
+    make them; by hand, since to_empty's empty_like of a meta tensor loads torch.fx's
+    symbolic shapes on first use (half a second, holding the interpreter)."""
+    for name, t in part._parameters.items():
+        if t is not None:
+            empty = torch.empty(t.shape, dtype=t.dtype)
+            part._parameters[name] = nn.Parameter(empty, requires_grad=t.requires_grad)
+    for name, t in part._buffers.items():
+        if t is not None:
+            part._buffers[name] = torch.empty(t.shape, dtype=t.dtype)
 
 
 def _none(reason: str) -> Preview:

@@ -110,3 +110,33 @@ def test_a_node_that_cannot_be_computed_says_why(lenet):
     assert previews["output"].kind == "none" and previews["output"].reason
     conv2.params = {**conv2.params, "kernel_size": 5}
     assert by_name(lenet, engine.update(lenet))["output"].kind == "classes"
+
+
+def test_an_edit_keeps_the_weights_that_still_fit(lenet):
+    engine = engine_for(lenet)
+    engine.update(lenet)
+    conv1, fc2 = lenet.find("conv1"), lenet.find("fc2")
+    weight = engine.module(conv1.id).weight.clone()
+    fc2_module = engine.module(fc2.id)
+    conv1.params = {**conv1.params, "padding": 0}  # 28 -> 24: shapes change downstream
+    engine.update(lenet)
+    assert torch.equal(engine.module(conv1.id).weight, weight)  # not initialized again
+    assert engine.module(fc2.id) is fc2_module  # what builds it did not change
+    assert engine.module(lenet.find("fc1").id).in_features == 16 * 4 * 4  # a new one
+
+
+def test_a_stride_edit_of_a_residual_block_keeps_its_convolutions():
+    from tests.viz.designs import design_with, residual
+
+    design = design_with((1, 16, 16), residual)
+    engine = engine_for(design)
+    engine.update(design)
+    res2 = design.find("res2")
+    weight = engine.module(res2.id).conv1.weight.clone()
+    res2.params = {**res2.params, "stride": 2}  # now with a projection shortcut
+    counted = engine.recomputed
+    previews = by_name(design, engine.update(design))
+    assert engine.recomputed - counted == 5  # res2, res3, flatten, fc and the head
+    assert torch.equal(engine.module(res2.id).conv1.weight, weight)
+    assert not any(t.is_meta for t in engine.module(res2.id).state_dict().values())
+    assert previews["output"].kind == "classes"
