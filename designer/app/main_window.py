@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
             finally:
                 QApplication.restoreOverrideCursor()
             self._training_page.layout().addWidget(self.training)
-            self.previews.follow_run(self.training.controller)
+            self.previews.follow_training(self.training)
             self.training.status_text.connect(self.training_status.setText)
         return self.training
 

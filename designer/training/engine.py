@@ -622,9 +622,13 @@ def _figures(test: Evaluation, epoch: int) -> dict[str, Any]:
     }
 
 
-def prepare_for(design: Design, config: TrainConfig, any_head: bool = False) -> PreparedData:
+def prepare_for(
+    design: Design, config: TrainConfig, any_head: bool = False, train_limit: int | None = None
+) -> PreparedData:
     """The data of a run: the settings' source, split and preprocessed for the design's input.
-    ``any_head``: images to look at, whatever the design's number of classes (previews)."""
+    ``any_head``: images to look at, whatever the design's number of classes; ``train_limit``:
+    at most this many training samples prepared (previews look at test images only; the
+    normalization is then fitted on these)."""
     classify = design.task == "classification" and not any_head
     data = prepare_data(
         config.dataset,
@@ -635,7 +639,7 @@ def prepare_for(design: Design, config: TrainConfig, any_head: bool = False) -> 
         test_fraction=config.test_fraction,
         seed=config.split_seed,
         data_dir=config.data_dir,
-        limit=config.overfit_samples or None,
+        limit=config.overfit_samples or train_limit or None,
     )
     return data
 

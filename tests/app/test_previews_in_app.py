@@ -139,3 +139,26 @@ def test_a_block_previews_its_output_and_its_inside_shows_none(make_window, monk
     assert all(item.preview_item is None for item in window.scene.node_items.values())
     window.editor.go_up()
     assert shown(window)["res2"].kind == "maps"  # at once, from the last pass
+
+
+def test_the_training_workspaces_data_gives_the_sample_images(lenet_window, qtbot, tmp_path):
+    from tests.data.conftest import write_png
+
+    window = lenet_window
+    for c, name in enumerate(("cats", "dogs")):
+        for i in range(10):
+            pixels = np.full((12, 12), 20 + 100 * c + 5 * i, np.uint8)
+            write_png(tmp_path / "pets" / name / f"{i}.png", pixels)
+    form = window.training_workspace().form
+    config = form.config.with_changes(dataset=f"folder:{tmp_path / 'pets'}")
+    form.set_config(config)
+    qtbot.waitUntil(
+        lambda: (
+            window.previews.samples is not None
+            and window.previews.samples.classes == ["cats", "dogs"]
+        ),
+        timeout=WAIT_MS,
+    )
+    assert "pets" in window.previews.strip.label.text()
+    assert shown(window)["input"].pixels.shape == (28, 28, 3)  # resized to LeNet's input
+    assert shown(window)["output"].kind == "classes"  # 10 outputs, 2 classes: numbered

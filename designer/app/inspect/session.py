@@ -85,14 +85,18 @@ def _samples_of(data, x: torch.Tensor, y: torch.Tensor) -> Samples:
     return Samples(data.name, x, y, shown, list(data.classes), data.stats, tuple(data.image_shape))
 
 
-def samples_for(design: Design, any_head: bool = False) -> Samples:
-    """The test split of the design's data (the Training workspace's choice, digits by
-    default), prepared for its input; InspectError when it cannot be loaded or is empty.
-    ``any_head``: even when the design's head has another number of classes (previews)."""
+def samples_for(
+    design: Design, config=None, any_head: bool = False, train_limit: int | None = None
+) -> Samples:
+    """The test split of the data of `config` (a TrainConfig; default: the design's own
+    settings, the digits unless its template says otherwise), prepared for its input;
+    InspectError when it cannot be loaded or is empty. ``any_head`` and ``train_limit``: as
+    designer.training.engine.prepare_for takes them (previews)."""
     from designer.training.engine import prepare_for
 
     try:
-        data = prepare_for(design, config_for_design(design), any_head)
+        config = config or config_for_design(design)
+        data = prepare_for(design, config, any_head, train_limit)
     except (*ERRORS, DataError) as exc:
         raise InspectError(str(exc)) from None
     if len(data.test_x) == 0:

@@ -29,6 +29,17 @@ LARGE_DESIGN = 200  # top-level nodes above which previews start off
 STRIP = 12  # sample images in the strip
 START_MS = 400  # the first pass waits this long after the window is built
 SWITCH_INTERVAL = 0.001  # seconds; the UI's 10 ms timer must not fire 5 ms late
+TRAIN_LIMIT = 256  # training images prepared (for the normalization): ResNet's 224 x 224 x 3
+# digits would be 1 GB in full, for a strip of twelve test images
+# The Training workspace's settings that choose the sample images (not lr, epochs, ...).
+DATA_FIELDS = (
+    "dataset",
+    "data_dir",
+    "val_fraction",
+    "test_fraction",
+    "split_seed",
+    "preprocessing",
+)
 
 
 def default_on(design) -> bool:
@@ -114,9 +125,19 @@ class CanvasPreviews(QObject):
             self.strip.mark(self.samples, index)
         self.schedule()
 
-    def follow_run(self, controller) -> None:
-        """Refresh from the run's latest weights after each epoch of the runs it starts."""
+    def follow_training(self, workspace) -> None:
+        """The Training workspace's data (its choice of dataset and split) for the samples,
+        and the latest weights of the runs it starts after each epoch."""
+        workspace.form.changed.connect(lambda _config: self.schedule())
+        controller = workspace.controller
         controller.event.connect(lambda event: self._run_event(controller, event))
+
+    def _data_config(self):
+        """The Training workspace's settings once it exists (None: the design's defaults)."""
+        workspace = self.window_.training
+        if workspace is None:
+            return None
+        return workspace.form.config or workspace.form._base
 
     def _run_event(self, controller, event) -> None:
         if event.kind == "epoch" and controller.run_dir is not None:
@@ -142,7 +163,9 @@ class CanvasPreviews(QObject):
             return
         design = clone(self.editor.design)  # a snapshot: edits go on while the thread works
         path, weights, index = self.editor.path, self.weights, self.sample_index
-        key = (design.input_shape, design.task, repr(design.metadata.get("training")))
+        config = self._data_config()
+        data = None if config is None else [getattr(config, f) for f in DATA_FIELDS]
+        key = (design.input_shape, repr(design.metadata.get("training")), repr(data))
         known = self.samples if key == self.samples_key else None
 
         def work(report):
@@ -156,7 +179,7 @@ class CanvasPreviews(QObject):
             samples, problem = known, ""
             if samples is None:
                 try:
-                    samples = samples_for(design, any_head=True)
+                    samples = samples_for(design, config, any_head=True, train_limit=TRAIN_LIMIT)
                 except InspectError as exc:
                     samples, problem = None, str(exc)
             engine.set_sample(_sample(samples, index) if samples is not None else None)
