@@ -85,6 +85,8 @@ def test_view_previews_switches_them_off_and_on(lenet_window, qtbot):
     assert not action.isChecked() and not window.previews.enabled
     assert all(p is None for p in shown(window).values())
     assert not window.previews.strip.isVisible()
+    window.editor.set_document(new_from_template("lenet5"))  # switched off: stays off
+    assert not action.isChecked() and not window.previews.strip.isVisible()
     next_pass(window, qtbot, action.trigger)
     assert all(p is not None for p in shown(window).values())
     assert window.previews.strip.isVisible()
@@ -97,6 +99,8 @@ def test_large_designs_start_without_previews(make_window, monkeypatch):
     window = make_window(densenet201_flat((3, 32, 32)))
     assert len(window.editor.design.nodes) > 200
     assert not window.previews.enabled and not window.actions_.previews.isChecked()
+    assert not window.previews.strip.isVisible()
+    assert all(item.preview_item is None for item in window.scene.node_items.values())
 
 
 def test_previews_refresh_when_a_run_finishes_an_epoch(lenet_window, qtbot, tmp_path):

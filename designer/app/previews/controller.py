@@ -61,6 +61,7 @@ class CanvasPreviews(QObject):
         self.editor = window.editor
         self.scene = window.scene
         self.strip = SampleStrip()
+        self.strip.setVisible(False)  # until previews are on
         self.strip.picked.connect(self.pin_sample)
         self.job = Job(self)
         self.enabled = False
@@ -81,7 +82,10 @@ class CanvasPreviews(QObject):
         self._timer.timeout.connect(self._start)
         self.editor.refreshed.connect(self._refreshed)
         self.editor.document_changed.connect(self._document_changed)
-        QTimer.singleShot(START_MS, self._begin)
+        self._start_timer = QTimer(self)  # a child: it dies with the window
+        self._start_timer.setSingleShot(True)
+        self._start_timer.timeout.connect(self._begin)
+        self._start_timer.start(START_MS)
         self._document_changed()
 
     # -- switching on and off -----------------------------------------------------------------
@@ -102,7 +106,8 @@ class CanvasPreviews(QObject):
     def _document_changed(self) -> None:
         self.weights = None  # another design: its own weights, not the last run's
         self.shown = {}  # its node ids may be the last design's
-        on = self.user_choice if self.user_choice is not None else default_on(self.editor.design)
+        # Switched off by the user: off for every design; a large design starts off anyway.
+        on = default_on(self.editor.design) and self.user_choice is not False
         self.set_enabled(on, by_user=False)
         self.schedule()
 
@@ -246,6 +251,7 @@ class CanvasPreviews(QObject):
     def dispose(self) -> None:
         """Stop the background pass (the window is closing)."""
         self._timer.stop()
+        self._start_timer.stop()
         self.job.cancel()
         self.job.wait(10.0)
 
