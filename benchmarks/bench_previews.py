@@ -128,6 +128,8 @@ APP = textwrap.dedent("""
             app.processEvents()
             time.sleep(0.01)
         assert previews.passes, previews.message
+        missing = [p.reason for p, _ in previews.shown.values() if p.kind == "none"]
+        assert not missing, missing  # every node computed (the digits stand in for ImageNet)
         # A run's epoch: its latest weights (here: another initialization) in its folder.
         from designer.interop.weights import save_weights
         from designer.viz import load_model

@@ -73,6 +73,7 @@ class Preview:
     values: np.ndarray | None = None
     predicted: int | None = None
     reason: str | None = None  # kind "none": why there is no preview
+    blocked: bool = False  # kind "none" because an input has none (the cause is upstream)
 
 
 @dataclass
@@ -205,11 +206,10 @@ class PreviewEngine:
         else:
             srcs = [feeds.get((nid, port)) for port in spec.ports(p, design.blocks)]
             for src in srcs:
-                if src is None or self._results.get(src) is None:
+                known_src = self._results.get(src) if src is not None else None
+                if known_src is None or known_src.output is None:
                     name = design.nodes[src].name if src in design.nodes else "an input"
-                    return _none(f"needs the output of {name}, which has no preview")
-                if self._results[src].output is None:
-                    return _none(f"needs the output of {design.nodes[src].name}: none")
+                    return _none(f"needs the output of {name}, which has no preview", True)
             if built is None:
                 return _none("its module cannot be built (see the design's problems)")
             key = _digest(
@@ -407,8 +407,8 @@ def _materialize(part: nn.Module) -> None:
             part._buffers[name] = torch.empty(t.shape, dtype=t.dtype)
 
 
-def _none(reason: str) -> Preview:
-    return Preview("none", "no preview", reason=reason)
+def _none(reason: str, blocked: bool = False) -> Preview:
+    return Preview("none", "no preview", reason=reason, blocked=blocked)
 
 
 def _mosaic(maps: torch.Tensor) -> Preview:
@@ -443,5 +443,5 @@ def _bars(vector: torch.Tensor) -> Preview:
 def _classes(scores: torch.Tensor, classes: tuple[str, ...]) -> Preview:
     probs = torch.softmax(scores.double(), dim=0).float().numpy()
     best = int(probs.argmax())
-    name = classes[best] if len(classes) == len(probs) else f"class {best}"
+    name = classes[best] if len(classes) == len(probs) else f"#{best}"
     return Preview("classes", f"{name} · {probs[best]:.0%}", values=probs, predicted=best)

@@ -134,11 +134,12 @@ class PreviewItem(QGraphicsItem):
         font = QFont(style.fonts()[2])
         font.setPointSizeF(6.5)
         painter.setFont(font)
-        painter.setPen(QColor(style.ERROR) if self.preview.reason else muted)
+        blocked = self.preview.blocked  # the cause is upstream, where it is written out
+        painter.setPen(muted if blocked else QColor(style.ERROR))
         painter.drawText(
             box.adjusted(2, 2, -2, -2),
             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
-            _short(self.preview.reason or "no preview"),
+            "no input" if blocked else _short(self.preview.reason or "no preview"),
         )
 
 

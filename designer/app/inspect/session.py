@@ -56,6 +56,7 @@ class Samples:
     classes: list[str]
     stats: object
     image_shape: tuple[int, int, int]
+    note: str = ""  # why these images and not the design's data's (previews' fallback)
 
 
 def weights_sources(

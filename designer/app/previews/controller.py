@@ -174,7 +174,7 @@ class CanvasPreviews(QObject):
         known = self.samples if key == self.samples_key else None
 
         def work(report):
-            from designer.app.inspect.session import InspectError, samples_for
+            from designer.app.inspect.session import InspectError
 
             # The pass runs Python between its torch operations: the UI thread then waits for
             # the interpreter lock up to the switch interval, 5 ms by default, every time.
@@ -184,7 +184,7 @@ class CanvasPreviews(QObject):
             samples, problem = known, ""
             if samples is None:
                 try:
-                    samples = samples_for(design, config, any_head=True, train_limit=TRAIN_LIMIT)
+                    samples = load_samples(design, config)
                 except InspectError as exc:
                     samples, problem = None, str(exc)
             engine.set_sample(_sample(samples, index) if samples is not None else None)
@@ -254,6 +254,28 @@ class CanvasPreviews(QObject):
         self._start_timer.stop()
         self.job.cancel()
         self.job.wait(10.0)
+
+
+def load_samples(design, config=None):
+    """The test images of the design's data (`config`: the Training workspace's settings);
+    when that data cannot be loaded here (ImageNet templates: no such files offline), the
+    bundled digits, saying so in `samples.note`. InspectError when neither loads."""
+    from designer.app.inspect.session import InspectError, samples_for
+    from designer.training.config import config_for_design
+
+    config = config or config_for_design(design)
+    try:
+        samples = samples_for(design, config, any_head=True, train_limit=TRAIN_LIMIT)
+        samples.note = ""
+        return samples
+    except InspectError as exc:
+        if config.dataset == "digits":
+            raise
+        why = str(exc)
+    digits = config.with_changes(dataset="digits", data_dir=None)
+    samples = samples_for(design, digits, any_head=True, train_limit=TRAIN_LIMIT)
+    samples.note = f"the digits: {config.dataset} cannot be loaded here ({why})"
+    return samples
 
 
 def _sample(samples, index: int):

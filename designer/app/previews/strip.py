@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
-TILE_PX = 40
+TILE_PX = 48  # sample tiles are at least (small images) or at most this many pixels
 
 
 class SampleStrip(QWidget):
@@ -23,7 +23,7 @@ class SampleStrip(QWidget):
         self.label.setObjectName("preview-strip-label")
         self.label.setWordWrap(True)
         self.label.setMinimumWidth(220)
-        self.label.setMaximumWidth(340)
+        self.label.setMaximumWidth(380)
         row.addWidget(self.label)
         self.row = row
         self.grid = None  # a designer.app.inspect.tiles.TileGrid, once there are images
@@ -39,8 +39,15 @@ class SampleStrip(QWidget):
             self.grid.grid.setContentsMargins(0, 0, 0, 0)
             self.grid.tile_clicked.connect(self.picked)
             self.row.addWidget(self.grid, 1)
+        import torch.nn.functional as F
+
         n = min(count, len(samples.x))
-        tiles = [as_picture(samples.shown[i]) for i in range(n)]
+        shown = samples.shown[:n]
+        h, w = shown.shape[-2:]
+        if max(h, w) > TILE_PX:  # ResNet's 224 x 224: a strip of thumbnails, not of images
+            size = (max(1, round(h * TILE_PX / max(h, w))), max(1, round(w * TILE_PX / max(h, w))))
+            shown = F.interpolate(shown, size=size, mode="area")
+        tiles = [as_picture(shown[i]) for i in range(n)]
         self.grid.show_tiles(tiles, n, min_px=TILE_PX, clickable=True)
         for tile in self.grid.tiles:
             tile.setToolTip(f"Test image {tile.index}: {self._class_of(samples, tile.index)}")
@@ -63,11 +70,12 @@ class SampleStrip(QWidget):
                 )
                 pal.setColor(QPalette.ColorRole.WindowText, self.palette().color(role))
                 tile.setPalette(pal)
+        instead = " instead of the design's data (hover)" if samples.note else ""
         self.label.setText(
-            f"Previews of test image {chosen} of {samples.name} "
-            f"(class {self._class_of(samples, chosen)}) with {self.weights}. "
-            "Click another image to pin it."
+            f"Previews: test image {chosen} of {samples.name}{instead} (class "
+            f"{self._class_of(samples, chosen)}), {self.weights}. Click an image to pin it."
         )
+        self.label.setToolTip(f"Showing {samples.note}" if samples.note else "")
 
     def show_problem(self, message: str) -> None:
         self.label.setText(f"Previews: no sample images: {message}")
