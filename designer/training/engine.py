@@ -623,7 +623,7 @@ def _figures(test: Evaluation, epoch: int) -> dict[str, Any]:
 
 
 def prepare_for(
-    design: Design, config: TrainConfig, any_head: bool = False, train_limit: int | None = None
+    design: Design, config: TrainConfig, *, any_head: bool = False, train_limit: int | None = None
 ) -> PreparedData:
     """The data of a run: the settings' source, split and preprocessed for the design's input.
     ``any_head``: images to look at, whatever the design's number of classes; ``train_limit``:

@@ -87,7 +87,7 @@ def _samples_of(data, x: torch.Tensor, y: torch.Tensor) -> Samples:
 
 
 def samples_for(
-    design: Design, config=None, any_head: bool = False, train_limit: int | None = None
+    design: Design, config=None, *, any_head: bool = False, train_limit: int | None = None
 ) -> Samples:
     """The test split of the data of `config` (a TrainConfig; default: the design's own
     settings, the digits unless its template says otherwise), prepared for its input;
@@ -97,7 +97,7 @@ def samples_for(
 
     try:
         config = config or config_for_design(design)
-        data = prepare_for(design, config, any_head, train_limit)
+        data = prepare_for(design, config, any_head=any_head, train_limit=train_limit)
     except (*ERRORS, DataError) as exc:
         raise InspectError(str(exc)) from None
     if len(data.test_x) == 0:
