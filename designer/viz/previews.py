@@ -131,7 +131,7 @@ class PreviewEngine:
         self._fresh: set[str] = set()  # nodes (re)built since weights were last loaded
 
     # -- what to preview ------------------------------------------------------------------------
-    def set_sample(self, sample: Sample) -> None:
+    def set_sample(self, sample: Sample | None) -> None:
         with self._lock:
             self._sample = sample
 
@@ -192,15 +192,14 @@ class PreviewEngine:
         info = res.info.get(nid)
         errors = [p.message for p in res.problems_of(nid) if p.severity == "error"]
         if not has_spec(node.type) or info is None or errors:
-            self._results.pop(nid, None)
             why = errors[0] if errors else "its output shape is unknown (see its inputs)"
-            return _none(why)
+            return self._nothing(nid, why)
         spec = get_spec(node.type)
         p = spec.resolve(node.params)
         built = self._built.get(nid)
         if spec.is_input:
             if sample is None:
-                return _none("no sample to preview yet")
+                return self._nothing(nid, "no sample to preview yet")
             key = _digest(("input", sample.key, info.shape))
             srcs: list[str] = []
         else:
@@ -209,9 +208,10 @@ class PreviewEngine:
                 known_src = self._results.get(src) if src is not None else None
                 if known_src is None or known_src.output is None:
                     name = design.nodes[src].name if src in design.nodes else "an input"
-                    return _none(f"needs the output of {name}, which has no preview", True)
+                    why = f"needs the output of {name}, which has no preview"
+                    return self._nothing(nid, why, blocked=True)
             if built is None:
-                return _none("its module cannot be built (see the design's problems)")
+                return self._nothing(nid, "its module cannot be built (see the design's problems)")
             key = _digest(
                 (built.build_key, built.version, tuple(self._results[s].key for s in srcs))
             )
@@ -231,6 +231,11 @@ class PreviewEngine:
             return self._results[nid].preview
         self._results[nid] = _Result(key, out, preview)
         return preview
+
+    def _nothing(self, nid: str, reason: str, blocked: bool = False) -> Preview:
+        """No preview, and no output for the nodes after it (not the last one it had)."""
+        self._results.pop(nid, None)
+        return _none(reason, blocked)
 
     def _forward(self, spec, p, module, in_shapes, srcs) -> torch.Tensor:
         args = {f"a{i}": self._results[s].output for i, s in enumerate(srcs)}

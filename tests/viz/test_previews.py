@@ -140,3 +140,14 @@ def test_a_stride_edit_of_a_residual_block_keeps_its_convolutions():
     assert torch.equal(engine.module(res2.id).conv1.weight, weight)
     assert not any(t.is_meta for t in engine.module(res2.id).state_dict().values())
     assert previews["output"].kind == "classes"
+
+
+def test_without_a_sample_no_node_keeps_an_old_preview(lenet):
+    engine = engine_for(lenet)
+    engine.update(lenet)
+    engine.set_sample(None)
+    previews = by_name(lenet, engine.update(lenet))
+    assert previews["input"].reason == "no sample to preview yet"
+    assert not previews["input"].blocked
+    others = [p for name, p in previews.items() if name != "input"]
+    assert all(p.kind == "none" and p.blocked for p in others)
