@@ -5,7 +5,6 @@ until the boxes are plain), where it would be specks."""
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsItem
@@ -18,9 +17,11 @@ MARGIN = (NODE_H - THUMB) / 2
 TOP_CLASSES = 10  # a head with more classes shows its most probable ones
 
 
-def preview_image(pixels: np.ndarray) -> QImage:
+def preview_image(pixels) -> QImage:
     """H x W x 3 floats in 0..1 (NaN: the gaps of a mosaic) -> a QImage that owns its data."""
-    from designer.viz.render import to_rgb8  # torch is loaded once previews exist
+    import numpy as np  # here, not at start-up: previews come after torch and numpy
+
+    from designer.viz.render import to_rgb8
 
     rgb = np.ascontiguousarray(to_rgb8(pixels))
     gaps = np.isnan(pixels).any(axis=2)
@@ -115,7 +116,7 @@ class PreviewItem(QGraphicsItem):
         p = self.preview
         probs, chosen = p.values, p.predicted
         if len(probs) > TOP_CLASSES:
-            order = np.argsort(-probs)[:TOP_CLASSES]
+            order = (-probs).argsort()[:TOP_CLASSES]
             probs, chosen = probs[order], 0
         text_h = 13.0
         self._paint_bars(painter, box.adjusted(0, text_h, 0, 0), pal, probs, chosen)
