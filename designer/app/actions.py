@@ -160,6 +160,15 @@ class WindowActions:
             lambda: ed.arrange(wrap=False),
             tip="Top to bottom in one column, however long",
         )
+        self.previews = act(
+            "&Previews",
+            lambda: w.previews.set_enabled(self.previews.isChecked()),
+            "Ctrl+Shift+P",
+            tip="Show each node's output for a pinned sample, live as you edit and train",
+        )
+        self.previews.setCheckable(True)
+        self.previews.setChecked(w.previews.enabled)
+        w.previews.enabled_changed.connect(self.previews.setChecked)
         # Run
         self.train = act(
             "&Train",
@@ -305,6 +314,7 @@ class WindowActions:
         m.addSeparator()
         m.addActions([self.arrange, self.arrange_columns, self.arrange_column])
         m.addSeparator()
+        m.addAction(self.previews)
         m.addAction(self.compare)
         self.panels_menu = m.addMenu("&Panels")
         run = bar.addMenu("&Run")

@@ -81,6 +81,8 @@ def launch(
             ok = _experiment_form_shot(app, window, experiment, screenshot)
             window.close()
             return 0 if ok else 1
+        if workspace == "design" and window.previews.enabled:
+            _wait_for_previews(app, window)
         ok = window.grab().save(screenshot)
         window.close()
         if not ok:
@@ -164,6 +166,17 @@ def _experiment_form_shot(app, window, spec: str, screenshot: str) -> bool:
     finally:
         dialog.close()
         dialog.deleteLater()
+
+
+def _wait_for_previews(app, window, seconds: float = 60.0) -> None:
+    """Until the canvas shows its first previews (for screenshots)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not window.previews.passes and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
 
 
 def _run_paths(folder: str):

@@ -35,6 +35,7 @@ from designer.app.panels.inspector import InspectorPanel
 from designer.app.panels.palette import PalettePanel
 from designer.app.panels.problems import ProblemsPanel
 from designer.app.panels.summary import PARTIAL_TIP, SummaryPanel, totals_text
+from designer.app.previews.controller import CanvasPreviews
 from designer.core.design import Design
 
 APP_TITLE = "Network Designer"
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self.breadcrumb = Breadcrumb(self.editor, canvas_page)
         column.addWidget(self.breadcrumb)
         column.addWidget(self.view, 1)
+        self.previews = CanvasPreviews(self)
+        column.addWidget(self.previews.strip)
         self.workspace = QTabWidget(self)
         self.workspace.setDocumentMode(True)
         self.workspace.setTabBarAutoHide(True)  # a tab bar appears once a second workspace exists
@@ -172,6 +175,7 @@ class MainWindow(QMainWindow):
             finally:
                 QApplication.restoreOverrideCursor()
             self._training_page.layout().addWidget(self.training)
+            self.previews.follow_training(self.training)
             self.training.status_text.connect(self.training_status.setText)
         return self.training
 
@@ -340,6 +344,7 @@ class MainWindow(QMainWindow):
             self.training.dispose()
         if self.inspect is not None:
             self.inspect.dispose()
+        self.previews.dispose()
         self.autosaver.close()
         self.scene.detach()
         self.scene.blockSignals(True)  # tearing the scene down must not wake the panels

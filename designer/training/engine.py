@@ -626,19 +626,30 @@ def _figures(test: Evaluation, epoch: int) -> dict[str, Any]:
     }
 
 
-def prepare_for(design: Design, config: TrainConfig, progress=None) -> PreparedData:
+def prepare_for(
+    design: Design,
+    config: TrainConfig,
+    progress=None,
+    *,
+    any_head: bool = False,
+    train_limit: int | None = None,
+) -> PreparedData:
     """The data of a run: the settings' source, split and preprocessed for the design's input
-    (``progress(file, bytes so far, total)`` follows a download of it)."""
+    (``progress(file, bytes so far, total)`` follows a download of it). ``any_head``: images to
+    look at, whatever the design's number of classes; ``train_limit``: at most this many
+    training samples prepared (previews look at test images only; the normalization is then
+    fitted on these)."""
+    classify = design.task == "classification" and not any_head
     data = prepare_data(
         config.dataset,
         design.input_shape,
-        num_classes=design.num_classes if design.task == "classification" else None,
+        num_classes=design.num_classes if classify else None,
         preprocessing=config.preprocessing,
         val_fraction=config.val_fraction,
         test_fraction=config.test_fraction,
         seed=config.split_seed,
         data_dir=config.data_dir,
-        limit=config.overfit_samples or None,
+        limit=config.overfit_samples or train_limit or None,
         progress=progress,
     )
     return data

@@ -26,6 +26,9 @@ def recovery_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("NETDESIGNER_RECOVERY_DIR", str(folder))
     monkeypatch.setenv("NETDESIGNER_THEME", "light")
     monkeypatch.setenv("NETDESIGNER_UNSAVED_RUNS", str(tmp_path / "unsaved-runs"))
+    # Canvas previews load torch and the digits in the background: only the tests of previews
+    # (tests/app/test_previews_in_app.py) switch them on.
+    monkeypatch.setenv("NETDESIGNER_PREVIEWS", "off")
     return folder
 
 

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
 
 from designer.app.canvas import style
+from designer.app.canvas.preview_item import THUMB, PreviewItem
 from designer.app.canvas.style import NODE_H, NODE_W, PORT_HIT, PORT_R
 
 Shape = tuple[int, ...]
@@ -148,6 +149,7 @@ class NodeItem(QGraphicsItem):
         self.overview_label = OverviewLabel(self)
         self.overview_label.set_text(view.name)
         self.name_inside = False  # overview: the name drawn in the box (no room beside it)
+        self.preview_item: PreviewItem | None = None  # View > Previews: the node's output
         self._apply_problems()
 
     # -- data ------------------------------------------------------------------------------------
@@ -164,6 +166,21 @@ class NodeItem(QGraphicsItem):
             for e in self.edges:
                 e.adjust()
         self.update()
+
+    def set_preview(self, preview, image=None) -> None:
+        """Show this preview (designer.viz.previews.Preview) in the box; None removes it."""
+        if preview is None:
+            if self.preview_item is not None:
+                self.preview_item.setParentItem(None)
+                if self.scene() is not None:
+                    self.scene().removeItem(self.preview_item)
+                self.preview_item = None
+                self.update()
+            return
+        if self.preview_item is None:
+            self.preview_item = PreviewItem(self)
+            self.update()  # the text makes room
+        self.preview_item.show_preview(preview, image)
 
     def _apply_problems(self) -> None:
         problems = self.view.problems
@@ -279,14 +296,15 @@ class NodeItem(QGraphicsItem):
 
         title_font, detail_font, label_font, _ = style.fonts()
         text_left = rect.left() + 14
-        width = NODE_W - 24 - (14 if v.problems else 0)
+        room = NODE_W - 24 - (THUMB + 4 if self.preview_item is not None else 0)
+        width = room - (14 if v.problems and self.preview_item is None else 0)
         painter.setPen(pal.color(QPalette.ColorRole.Text))
         painter.setFont(title_font)
         name = style.metrics(0).elidedText(v.name, Qt.TextElideMode.ElideRight, width)
         painter.drawText(QPointF(text_left, rect.top() + 17), name)
         painter.setFont(detail_font)
         painter.setPen(_muted(pal))
-        sub = style.metrics(1).elidedText(v.subtitle, Qt.TextElideMode.ElideRight, NODE_W - 24)
+        sub = style.metrics(1).elidedText(v.subtitle, Qt.TextElideMode.ElideRight, room)
         painter.drawText(QPointF(text_left, rect.top() + 33), sub)
         painter.setPen(style.ERROR if v.shape == "?" else pal.color(QPalette.ColorRole.Text))
         painter.drawText(QPointF(text_left, rect.top() + 49), v.shape)
@@ -295,7 +313,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(_muted(pal))
             painter.setFont(label_font)
             painter.drawText(
-                QRectF(rect.left(), rect.top() + 38, NODE_W - 10, 16),
+                QRectF(rect.left(), rect.top() + 38, room + 14, 16),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
                 " · ".join(tags),
             )

@@ -173,6 +173,16 @@ class GraphScene(QGraphicsScene):
                 if shape != item.shape_value or not item.label:  # only what changed is redrawn
                     item.set_label(*edge_label(analysis, edge.src))
 
+    def show_previews(self, previews: dict | None) -> None:
+        """Node id -> (Preview, QImage or None) shown in the boxes (View > Previews); nodes not
+        in it show none; None removes every preview."""
+        for nid, item in self.node_items.items():
+            shown = previews.get(nid) if previews is not None else None
+            if shown is None:
+                item.set_preview(None)
+            else:
+                item.set_preview(*shown)
+
     def set_zoom_level(self, lod: float) -> None:
         """Zoomed out past reading the boxes (an overview), names are shown beside the boxes
         where the row leaves room for them and the rows are far enough apart, else inside the

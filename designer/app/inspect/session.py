@@ -56,6 +56,7 @@ class Samples:
     classes: list[str]
     stats: object
     image_shape: tuple[int, int, int]
+    note: str = ""  # why these images and not the design's data's (previews' fallback)
 
 
 def weights_sources(
@@ -78,6 +79,30 @@ def weights_sources(
                     WeightsSource(f"run {run.name}: {which} weights{when}", run.path, which)
                 )
     return sources
+
+
+def _samples_of(data, x: torch.Tensor, y: torch.Tensor) -> Samples:
+    shown = display_images(x, data.stats, data.image_shape)
+    return Samples(data.name, x, y, shown, list(data.classes), data.stats, tuple(data.image_shape))
+
+
+def samples_for(
+    design: Design, config=None, *, any_head: bool = False, train_limit: int | None = None
+) -> Samples:
+    """The test split of the data of `config` (a TrainConfig; default: the design's own
+    settings, the digits unless its template says otherwise), prepared for its input;
+    InspectError when it cannot be loaded or is empty. ``any_head`` and ``train_limit``: as
+    designer.training.engine.prepare_for takes them (previews)."""
+    from designer.training.engine import prepare_for
+
+    try:
+        config = config or config_for_design(design)
+        data = prepare_for(design, config, any_head=any_head, train_limit=train_limit)
+    except (*ERRORS, DataError) as exc:
+        raise InspectError(str(exc)) from None
+    if len(data.test_x) == 0:
+        raise InspectError(f"the test split of {data.name} is empty")
+    return _samples_of(data, data.test_x, data.test_y)
 
 
 class InspectSession:
@@ -167,19 +192,11 @@ class InspectSession:
         try:
             if self._trained is not None:
                 data, x, y = split_data(self._trained, "test")
+                self._samples = _samples_of(data, x, y)
             else:
-                from designer.training.engine import prepare_for
-
-                data = prepare_for(self.design, config_for_design(self.design))
-                x, y = data.test_x, data.test_y
-                if len(x) == 0:
-                    raise InspectError(f"the test split of {data.name} is empty")
+                self._samples = samples_for(self.design)
         except (*ERRORS, DataError) as exc:
             raise InspectError(str(exc)) from None
-        shown = display_images(x, data.stats, data.image_shape)
-        self._samples = Samples(
-            data.name, x, y, shown, list(data.classes), data.stats, tuple(data.image_shape)
-        )
         self._samples_key = key
         return self._samples
 

@@ -1,0 +1,1 @@
+"""Live previews of every node's output on the canvas (View > Previews)."""
