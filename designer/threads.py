@@ -65,12 +65,14 @@ def apply_at_start(role: str) -> bool:
 
 
 @contextlib.contextmanager
-def child_environment(role: str) -> Iterator[None]:
+def child_environment(role: str, extra: dict[str, str] | None = None) -> Iterator[None]:
     """While inside, this process's environment is the one a child of ``role`` should start
-    with (start the child inside); afterwards it is restored."""
-    names = (*VARIABLES, OURS)
+    with (start the child inside), with ``extra`` variables too; afterwards it is restored."""
+    extra = extra or {}
+    names = (*VARIABLES, OURS, *extra)
     saved = {name: os.environ.get(name) for name in names}
     apply(role)
+    os.environ.update(extra)
     try:
         yield
     finally:

@@ -52,6 +52,14 @@ def register(sub) -> None:
     )
     p.add_argument("--data-dir", metavar="DIR", help="where the named datasets are")
     p.add_argument(
+        "--at-once",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train N runs side by side, each in its own process on its own GPU (needs N "
+        "GPUs; on a CPU runs train one at a time, default)",
+    )
+    p.add_argument(
         "--plan",
         action="store_true",
         help="list the runs (and, with --out, what each has done) without training",
@@ -95,7 +103,14 @@ def cmd_experiment(args) -> int:
             )
             return _show_plan(experiment, out, offline)
         from designer.training.control import TrainingControl
+        from designer.training.experiment_run import gpu_slots
 
+        if args.at_once < 1:
+            raise CliError(f"--at-once must be at least 1, got {args.at_once}", code=2)
+        try:
+            slots = gpu_slots(args.at_once)
+        except ExperimentError as exc:
+            raise CliError(str(exc), code=2) from None
         control = TrainingControl()
         resume = f"netdesigner experiment {args.spec} --out {args.out}"
         with _ctrl_c_cancels(control, resume):
@@ -106,6 +121,7 @@ def cmd_experiment(args) -> int:
                 data_dir=args.data_dir,
                 control=control,
                 progress=Printer(),
+                slots=slots,
             )
     except ExperimentError as exc:
         raise CliError(str(exc)) from None
@@ -209,15 +225,16 @@ class Printer:
     def start_run(self, index: int, total: int, run, resumed: bool) -> None:
         self._write(f"[{index}/{total}] {run.name}{' (continuing)' if resumed else ''}")
 
-    def event(self, e) -> None:
+    def event(self, e, run=None) -> None:
+        whose = f"    {run.name}: " if run is not None else "    "  # runs side by side
         if e.kind == "epoch":
             acc = f"{e.val_accuracy:.2%}" if e.val_accuracy is not None else "-"
             self._write(
-                f"    epoch {e.epoch}/{e.epochs}  train loss {e.train_loss:.4f}  "
+                f"{whose}epoch {e.epoch}/{e.epochs}  train loss {e.train_loss:.4f}  "
                 f"val acc {acc}  {e.seconds:.1f}s"
             )
         elif e.kind == "log":
-            self._write(f"    note: {e.message}")
+            self._write(f"{whose}note: {e.message}")
 
     def end_run(self, index: int, total: int, run, end, eta: float | None) -> None:
         from designer.training.experiment_results import format_seconds
@@ -227,7 +244,7 @@ class Printer:
             figures.append(f"best val acc {end.best_val_accuracy:.2%}")
         if end.test_accuracy is not None:
             figures.append(f"test acc {end.test_accuracy:.2%}")
-        text = f"    {end.status}" + (f": {', '.join(figures)}" if figures else "")
+        text = f"    {run.name} {end.status}" + (f": {', '.join(figures)}" if figures else "")
         if end.status not in ("completed",) and end.message:
             text += f" ({end.message})"
         if eta:

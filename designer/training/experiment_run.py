@@ -36,8 +36,8 @@ class ExperimentProgress:
     def start_run(self, index: int, total: int, run: PlannedRun, resumed: bool) -> None:
         pass
 
-    def event(self, event) -> None:
-        pass
+    def event(self, event, run: PlannedRun | None = None) -> None:
+        """A training event; ``run`` says whose when several train side by side."""
 
     def end_run(self, index: int, total: int, run: PlannedRun, end, eta: float | None) -> None:
         pass
@@ -151,6 +151,23 @@ def prepare_experiment(
     return PreparedExperiment(out, offline, plan, built, statuses)
 
 
+def gpu_slots(at_once: int) -> list[str]:
+    """One CUDA device per run for ``at_once`` runs side by side (as CUDA_VISIBLE_DEVICES
+    values); ExperimentError when this machine has fewer GPUs than that."""
+    if at_once <= 1:
+        return []
+    import torch
+
+    count = torch.cuda.device_count()
+    if at_once > count:
+        raise ExperimentError(
+            f"{at_once} runs at once need {at_once} GPUs, one each; this machine has {count}. "
+            "On a CPU the runs train one at a time: two would share its cores and each take "
+            "twice as long"
+        )
+    return [str(i) for i in range(at_once)]
+
+
 def run_experiment(
     experiment: Experiment,
     out: str | Path,
@@ -159,11 +176,14 @@ def run_experiment(
     data_dir: str | None = None,
     control=None,
     progress: ExperimentProgress | None = None,
+    slots: list[str] | None = None,
 ) -> ExperimentOutcome:
     """Train every planned run that has not finished under ``out``, then write the results
     (designer.training.experiment_results) after each run. Every run's design and settings are
     built (and so checked) before anything trains. ExperimentError names what cannot be done;
-    a cancelled ``control`` stops after the current run's checkpoint."""
+    a cancelled ``control`` stops after the current run's checkpoint. With ``slots`` (see
+    gpu_slots) runs train side by side, each in its own worker process on its own device;
+    else one after another in this process, sharing the loaded data."""
     from designer.training.control import TrainingControl
     from designer.training.experiment_results import write_results
 
@@ -181,6 +201,10 @@ def run_experiment(
     total = len(plan)
     remaining = sum(s not in FINISHED for s in statuses)
     progress.begin(experiment, total, total - remaining, offline)
+    if slots and len(slots) > 1:
+        _side_by_side(experiment, prepared, outcome, slots, control, progress)
+        write_results(experiment, outcome.plan, out, offline)
+        return outcome
     data = _DataCache()
     spent: list[float] = []
     for index, (run, (design, config), status) in enumerate(
@@ -209,6 +233,64 @@ def run_experiment(
             break
     write_results(experiment, outcome.plan, out, offline)
     return outcome
+
+
+def _side_by_side(experiment, prepared, outcome, slots, control, progress) -> None:
+    """Keep one run training in a worker process per slot (a CUDA_VISIBLE_DEVICES value)
+    until every pending run has ended; a cancelled ``control`` stops them all after their
+    checkpoints and starts no more."""
+    from designer.training.experiment_results import write_results
+    from designer.training.worker import TrainingProcess
+
+    out, plan, total = prepared.out, prepared.plan, len(prepared.plan)
+    for index, status in enumerate(prepared.statuses):
+        if status in FINISHED:
+            outcome.skipped.append(plan[index].name)
+            progress.skip_run(index + 1, total, plan[index], status)
+    queue = prepared.pending()
+    active: dict[int, tuple[int, TrainingProcess, float]] = {}  # slot number -> its run
+    spent: list[float] = []
+    stopping = False
+    while queue or active:
+        for number, slot in enumerate(slots):
+            if number not in active and queue and not control.cancelled:
+                index = queue.pop(0)
+                design, config = prepared.built[index]
+                resumed = prepared.statuses[index] is not None
+                progress.start_run(index + 1, total, plan[index], resumed)
+                proc = TrainingProcess(
+                    design,
+                    config,
+                    out / plan[index].name,
+                    resume=resumed,
+                    environment={"CUDA_VISIBLE_DEVICES": slot},
+                )
+                proc.start()
+                active[number] = (index, proc, time.perf_counter())
+        if control.cancelled and not stopping:
+            stopping = True
+            for _index, proc, _started in active.values():
+                proc.request_stop()
+        for number, (index, proc, started) in list(active.items()):
+            for event in proc.poll(timeout=0.05 / len(active)):
+                if event.kind != "end":
+                    progress.event(event, plan[index])
+            if not proc.finished:
+                continue
+            del active[number]
+            proc.join()
+            end = proc.result
+            spent.append(time.perf_counter() - started)
+            outcome.trained.append(plan[index].name)
+            if end.status == "failed":
+                outcome.failed.append(plan[index].name)
+            if end.status == "cancelled":
+                outcome.cancelled = True
+            write_results(experiment, plan, out, prepared.offline)
+            left = len(queue) + len(active)
+            eta = sum(spent) / len(spent) * left / len(slots) if left else 0.0
+            progress.end_run(index + 1, total, plan[index], end, eta)
+    outcome.cancelled = outcome.cancelled or bool(control.cancelled)
 
 
 def _train(path: Path, design, config, resume: bool, control, data, progress):

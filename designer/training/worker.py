@@ -116,8 +116,10 @@ class TrainingProcess:
         *,
         resume: bool = False,
         weights: str | Path | None = None,
+        environment: dict[str, str] | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
+        self._environment = environment or {}  # more variables for the child (its GPU)
         self._args = (
             dumps(design) if design is not None else None,
             config.to_dict() if config is not None else None,
@@ -155,7 +157,7 @@ class TrainingProcess:
         )
         # The child's threads are set by the environment it starts with: torch is imported
         # (unpickling this module) before any code of ours runs there.
-        with threads.child_environment("compute"):
+        with threads.child_environment("compute", self._environment):
             self._process.start()
         self._writer.close()  # the worker holds the only writing end now (see the module doc)
 

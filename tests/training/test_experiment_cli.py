@@ -187,3 +187,45 @@ def test_experiments_lists_the_shipped_ones(capsys):
     assert listed["thesis_shift_scale"]["runs"] == 33
     code, stdout, _ = run(capsys, "experiments")
     assert code == 0 and "thesis_shift_scale" in stdout and "33 runs" in stdout
+
+
+class Recorder(ExperimentProgress):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.epochs: list[str] = []
+
+    def start_run(self, index, total, run, resumed) -> None:
+        self.calls.append(("start", run.name))
+
+    def event(self, event, run=None) -> None:
+        if event.kind == "epoch":
+            self.epochs.append(run.name)
+
+    def end_run(self, index, total, run, end, eta) -> None:
+        self.calls.append((end.status, run.name))
+
+
+@pytest.mark.slow
+def test_runs_side_by_side_train_in_their_own_processes_and_resume_alike(tmp_path, spec_file):
+    # Two slots of no GPU (CUDA_VISIBLE_DEVICES=""): what --at-once 2 does on a 2-GPU machine.
+    experiment = load_experiment(spec_file)
+    out = tmp_path / "out"
+    progress = Recorder()
+    outcome = run_experiment(experiment, out, progress=progress, slots=["", ""])
+    assert sorted(outcome.trained) == sorted(RUNS) and not outcome.failed
+    kinds = [kind for kind, _ in progress.calls]
+    assert kinds[:2] == ["start", "start"]  # the second starts before the first ends
+    assert kinds.count("completed") == 4 and sorted(progress.epochs) == sorted(RUNS)
+    assert all(RunDir(out / n).read_json(RunDir.RESULT)["status"] == "completed" for n in RUNS)
+    assert len(read_results(out)[1]) == 4
+    again = run_experiment(experiment, out, progress=Recorder(), slots=["", ""])
+    assert again.trained == [] and sorted(again.skipped) == sorted(RUNS)
+
+
+def test_runs_at_once_need_as_many_gpus(capsys, tmp_path, spec_file):
+    import torch
+
+    more = max(2, torch.cuda.device_count() + 1)
+    code, _, err = run(capsys, "experiment", spec_file, "--out", tmp_path / "x", "--at-once", more)
+    assert code == 2 and f"{more} runs at once need {more} GPUs" in err
+    assert not (tmp_path / "x").exists()
