@@ -97,7 +97,8 @@ def runs_at_once_limit() -> tuple[int, str]:
         )
     return 1, (
         f"1: this machine has {gpus} GPUs, but the app trains an experiment's runs one after "
-        "another; run several experiments' folders with netdesigner experiment instead"
+        f"another; save the experiment and run `netdesigner experiment FILE --out DIR "
+        f"--at-once {gpus}` to train {gpus} side by side, one per GPU"
     )
 
 
