@@ -113,8 +113,11 @@ def _batchnorm(m) -> Layer:
     )
 
 
-def _linear(m) -> Layer:
-    return Layer("Linear", {"out_features": m.out_features, "bias": m.bias is not None})
+def _linear(m, shape) -> Layer:
+    params = {"out_features": m.out_features, "bias": m.bias is not None}
+    if len(shape) > 2:  # at every position of a channels-last image (ConvNeXt)
+        params["last_dim"] = True
+    return Layer("Linear", params)
 
 
 def _pool(type_name: str, m) -> Layer:
@@ -161,16 +164,37 @@ def _upsample(m) -> Layer:
 
 
 def _layernorm(m, shape) -> Layer:
-    if tuple(m.normalized_shape) != tuple(shape[1:]):
+    normalized = tuple(m.normalized_shape)
+    if normalized == tuple(shape[1:]):
+        over = "all"
+    elif normalized == tuple(shape[-1:]):
+        over = "last"  # each position's features (channels-last, ConvNeXt's CNBlock)
+    else:
         raise Unmapped(
-            f"normalized_shape {tuple(m.normalized_shape)} is not the whole sample "
-            f"{tuple(shape[1:])}"
+            f"normalized_shape {normalized} is neither the whole sample {tuple(shape[1:])} "
+            "nor its last dimension"
         )
     if getattr(m, "bias", True) is None and m.elementwise_affine:
         raise Unmapped("elementwise_affine without a bias")
+    params = {"eps": float(m.eps), "elementwise_affine": bool(m.elementwise_affine)}
+    return Layer("LayerNorm", params | ({"over": "last"} if over == "last" else {}))
+
+
+def _layernorm2d(m, shape) -> Layer:
+    if len(shape) != 4 or tuple(m.normalized_shape) != (shape[1],):
+        raise Unmapped(f"normalized_shape {tuple(m.normalized_shape)} is not the channels")
+    if getattr(m, "bias", True) is None and m.elementwise_affine:
+        raise Unmapped("elementwise_affine without a bias")
     return Layer(
-        "LayerNorm", {"eps": float(m.eps), "elementwise_affine": bool(m.elementwise_affine)}
+        "LayerNorm2d", {"eps": float(m.eps), "elementwise_affine": bool(m.elementwise_affine)}
     )
+
+
+def _permute_dims(dims, ndim: int) -> list[int]:
+    dims = [_dim(int(d), ndim) for d in dims]
+    if not dims or dims[0] != 0:
+        raise Unmapped("moves the batch dimension")
+    return dims[1:]
 
 
 def _instancenorm(m) -> Layer:
@@ -208,7 +232,7 @@ def module_mappers() -> dict[type, Callable]:
         nn.ConvTranspose2d: lambda m, shape: _conv_transpose(m),
         nn.BatchNorm2d: lambda m, shape: _batchnorm(m),
         nn.BatchNorm1d: lambda m, shape: _batchnorm(m),
-        nn.Linear: lambda m, shape: _linear(m),
+        nn.Linear: _linear,
         nn.MaxPool2d: lambda m, shape: _pool("MaxPool2d", m),
         nn.AvgPool2d: lambda m, shape: _pool("AvgPool2d", m),
         nn.AdaptiveAvgPool2d: lambda m, shape: _adaptive_avg(m),
@@ -251,13 +275,16 @@ def module_mappers() -> dict[type, Callable]:
 
 def _torchvision_modules() -> dict[type, Callable]:
     try:
-        from torchvision.ops import StochasticDepth
+        from torchvision.models.convnext import LayerNorm2d
+        from torchvision.ops import Permute, StochasticDepth
     except ImportError:
         return {}
     return {
         StochasticDepth: lambda m, shape: Layer(
             "StochasticDepth", {"p": float(m.p), "mode": m.mode}
-        )
+        ),
+        LayerNorm2d: _layernorm2d,
+        Permute: lambda m, shape: Layer("Permute", {"dims": _permute_dims(m.dims, len(shape))}),
     }
 
 
@@ -309,8 +336,42 @@ def _add(c: Call) -> Layer:
     return Layer("Add", inputs=[a, b])
 
 
+def _is_attribute(value) -> bool:
+    return getattr(value, "op", None) == "get_attr"
+
+
+def _scale(x, tensor, c: Call) -> Layer:
+    """A module's own tensor times a layer's output (ConvNeXt's layer scale): Scale, when the
+    tensor has the shape of one of its modes."""
+    import torch
+
+    if c.shape_of(x) is None:
+        raise Unmapped("multiplies a tensor attribute by something that is not a layer's output")
+    sx, st = tuple(c.shape_of(x)[1:]), tuple(c.shape_of(tensor))
+    modes = {"element": sx, "channel": (sx[0],) + (1,) * (len(sx) - 1), "layer": (1,)}
+    mode = next((m for m, shape in modes.items() if shape == st), None)
+    if mode is None:
+        raise Unmapped(
+            f"multiplies by a tensor of shape {st}, not one per element, per channel "
+            f"{modes['channel']} or one for the layer (Scale's)"
+        )
+    params = {"mode": mode}
+    held = _fetch_attr(c.node.graph.owning_module, tensor.target)
+    if isinstance(held, torch.Tensor) and bool((held == held.flatten()[0]).all()):
+        params["init"] = float(held.flatten()[0])  # untrained (all equal): its init
+    return Layer("Scale", params, inputs=[x], weights={"scale": tensor})
+
+
+def _fetch_attr(module, target: str):
+    for part in target.split("."):
+        module = getattr(module, part, None)
+    return module
+
+
 def _mul(c: Call) -> Layer:
     a, b = c.arg(0, "input"), c.arg(1, "other")
+    if _is_attribute(a) != _is_attribute(b):
+        return _scale(b, a, c) if _is_attribute(a) else _scale(a, b, c)
     sa, sb = c.shape_of(a), c.shape_of(b)
     if sa is None or sb is None:
         raise Unmapped("multiplies by a constant (only by another layer's output)")
@@ -503,6 +564,14 @@ def _softmax_fn(c: Call) -> Layer:
     return Layer("Softmax", {"dim": dim}, inputs=[c.tensor(0)])
 
 
+def _permute(c: Call) -> Layer:
+    x = c.tensor(0)
+    dims = c.arg(1, "dims")
+    if isinstance(dims, int):  # x.permute(0, 2, 3, 1)
+        dims = c.args[1:]
+    return Layer("Permute", {"dims": _permute_dims(dims, len(c.shape_of(x)))}, inputs=[x])
+
+
 def _contiguous(c: Call):
     return Alias(c.tensor(0))
 
@@ -566,6 +635,8 @@ def function_mappers() -> dict[Any, Callable]:
         "chunk": _chunk,
         torch.split: _split,
         "split": _split,
+        torch.permute: _permute,
+        "permute": _permute,
     }
     return table
 
@@ -750,12 +821,10 @@ def _aten_linear(c: Call) -> Layer:
     weight, wshape = _weight_shape(c, 1, "weight")
     bias = c.arg(2, "bias")
     weights = {"weight": weight} | ({"bias": bias} if bias is not None else {})
-    return Layer(
-        "Linear",
-        {"out_features": wshape[0], "bias": bias is not None},
-        inputs=[c.tensor(0)],
-        weights=weights,
-    )
+    params = {"out_features": wshape[0], "bias": bias is not None}
+    if len(c.shape_of(c.tensor(0))) > 2:
+        params["last_dim"] = True
+    return Layer("Linear", params, inputs=[c.tensor(0)], weights=weights)
 
 
 # ops that return a tuple whose first item is the layer's output (read with getitem 0)
@@ -799,6 +868,7 @@ def aten_mappers() -> dict[Any, Callable]:
         aten.hardswish_.default: _activation("Hardswish"),
         aten.hardsigmoid.default: _activation("Hardsigmoid"),
         aten.cat.default: _cat,
+        aten.permute.default: _permute,
         aten.max_pool2d.default: _pool_fn("MaxPool2d"),
         aten.max_pool2d_with_indices.default: _pool_fn("MaxPool2d"),
         aten.avg_pool2d.default: _pool_fn("AvgPool2d"),

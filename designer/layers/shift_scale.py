@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from designer.core.params import Choice
+from designer.core.params import Choice, Float
 from designer.core.registry import LayerSpec, register_layer
 
 _MODE = Choice(
@@ -29,11 +29,11 @@ class Shift(nn.Module):
 
 
 class Scale(nn.Module):
-    """Multiplies its input by learned constants (initialized to 1)."""
+    """Multiplies its input by learned constants (initialized to `init`)."""
 
-    def __init__(self, shape: tuple[int, ...]) -> None:
+    def __init__(self, shape: tuple[int, ...], init: float = 1.0) -> None:
         super().__init__()
-        self.scale = nn.Parameter(torch.ones(shape))
+        self.scale = nn.Parameter(torch.full(shape, init))
 
     def forward(self, x: Tensor) -> Tensor:
         return x * self.scale
@@ -78,5 +78,21 @@ class Shift(_ShiftScale):
 class Scale(_ShiftScale):
     type = "Scale"
     title = "Scale"
-    help = "Multiplies by learned constants: per element, per channel or one for the layer."
+    help = (
+        "Multiplies by learned constants: per element, per channel or one for the layer "
+        "(per channel from a small init, ConvNeXt's layer scale)."
+    )
+    params = (
+        _MODE,
+        Float(
+            "init",
+            1.0,
+            "The constants' first value (1 = the identity; ConvNeXt's layer scale uses 1e-6).",
+        ),
+    )
     ctor = "Scale"
+
+    def emit_module(self, p, in_shapes):
+        shape = _param_shape(p["mode"], in_shapes[0])
+        init = "" if p["init"] == 1.0 else f", init={float(p['init'])!r}"
+        return f"{self.ctor}({shape!r}{init})"
