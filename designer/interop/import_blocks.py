@@ -1,6 +1,6 @@
 """Child modules that are exactly one of our composite blocks (torchvision's BasicBlock,
 Bottleneck, Fire, InvertedResidual, Inception, DenseNet's block and transition,
-Conv2dNormActivation).
+Conv2dNormActivation, ConvNeXt's CNBlock).
 
 A candidate is recognised by its class and its params are read from its attributes; then it has
 to prove it: our block's module (block_modules.py) gets the candidate's tensors, paired by
@@ -118,6 +118,29 @@ def _conv_bn(conv, bn, act):
     }
 
 
+def _cn_block(m, c_in):
+    scale = m.layer_scale.detach()
+    equal = bool((scale == scale.flatten()[0]).all())  # untrained: its init; else torchvision's
+    return {
+        "layer_scale": float(scale.flatten()[0]) if equal else 1e-6,
+        "stochastic_depth_prob": float(m.stochastic_depth.p),
+    }
+
+
+# Where the tensors of a child whose modules do not pair with ours in order (CNBlock holds its
+# layer scale itself, before its layers): our key -> the child's.
+_CN_BLOCK_KEYS = {
+    "dwconv.weight": "block.0.weight",
+    "dwconv.bias": "block.0.bias",
+    "norm.weight": "block.2.weight",
+    "norm.bias": "block.2.bias",
+    "pwconv1.weight": "block.3.weight",
+    "pwconv1.bias": "block.3.bias",
+    "pwconv2.weight": "block.5.weight",
+    "pwconv2.bias": "block.5.bias",
+    "layer_scale.scale": "layer_scale",
+}
+
 # (module of the torchvision class, class name) -> (our block type, params from the child)
 _CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
     ("torchvision.models.resnet", "BasicBlock"): ("ResidualBasicBlock", _basic),
@@ -130,7 +153,9 @@ _CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
     ("torchvision.ops.misc", "Conv2dNormActivation"): ("ConvBNAct", _conv_norm_act),
     ("torchvision.models.googlenet", "BasicConv2d"): ("ConvBNAct", _basic_conv),
     ("torchvision.models.inception", "BasicConv2d"): ("ConvBNAct", _basic_conv),
+    ("torchvision.models.convnext", "CNBlock"): ("ConvNeXtBlock", _cn_block),
 }
+_KEYS: dict[str, dict[str, str]] = {"ConvNeXtBlock": _CN_BLOCK_KEYS}
 
 
 def _randomized(module, seed: int):
@@ -172,11 +197,15 @@ def match_composite(child, in_shape: tuple[int, ...]) -> Composite | None:
     ours = getattr(block_modules, type_name)(in_shape[1], **params).eval()
     theirs = _randomized(child, seed=0)
     source = theirs.state_dict()
+    shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
     try:
-        mapped = map_by_structure(
-            source, {k: tuple(v.shape) for k, v in ours.state_dict().items()}, type(child).__name__
-        )
-    except WeightsError:
+        if type_name in _KEYS:
+            mapped = {k: source[theirs_key] for k, theirs_key in _KEYS[type_name].items()}
+            if any(tuple(mapped[k].shape) != shape for k, shape in shapes.items()):
+                return None
+        else:
+            mapped = map_by_structure(source, shapes, type(child).__name__)
+    except (WeightsError, KeyError):
         return None
     if set(mapped) != set(ours.state_dict()) or len(source) != len(mapped):
         return None

@@ -1,6 +1,7 @@
 """The PyTorch classes that generated code uses for the built-in blocks, written as torchvision
-writes its models. The code generator copies a block's class (and the classes it uses) into the
-generated file as text, so the design model never imports this module or torch.
+writes its models, and for the layers torch.nn has no module for (Shift, Scale,
+StochasticDepth, LayerNorm2d). The code generator copies a block's class (and the classes it
+uses) into the generated file as text, so the design model never imports this module or torch.
 
 Each class is the twin of its spec's `build()` in blocks.py: the same submodules under the same
 names in the same order (so state_dict keys and torchvision's weights map as for the inner graph)
@@ -10,6 +11,59 @@ their own names, with the spec's defaults. tests/layers/test_block_modules.py ch
 
 import torch
 from torch import Tensor, nn
+
+
+class Shift(nn.Module):
+    """Adds learned constants (initialized to 0) to its input."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shift = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.shift
+
+
+class Scale(nn.Module):
+    """Multiplies its input by learned constants (initialized to `init`)."""
+
+    def __init__(self, shape: tuple[int, ...], init: float = 1.0) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.full(shape, init))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * self.scale
+
+
+class StochasticDepth(nn.Module):
+    """While training, drops the input (a residual branch) with probability p: per sample
+    ("row") or for the whole batch ("batch"), scaling what is kept by 1 / (1 - p); the identity
+    in eval mode. As torchvision.ops.StochasticDepth computes it."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of each pixel of an N x C x H x W image, as torchvision's
+    ConvNeXt computes it: channels-last, layer_norm over C, back."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
 
 
 class ConvBNAct(nn.Module):
@@ -338,3 +392,34 @@ class InvertedResidual(nn.Module):
         if self.use_shortcut:
             return x + out
         return out
+
+
+class ConvNeXtBlock(nn.Module):
+    """ConvNeXt's block: a 7x7 depthwise convolution, then at every pixel (channels-last)
+    LayerNorm, a Linear expansion to 4x the channels, GELU and a Linear back; the branch is
+    scaled per channel (layer scale, from `layer_scale`), dropped by stochastic depth while
+    training, and added to the input. As torchvision's CNBlock computes it.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        layer_scale: float = 1e-6,
+        stochastic_depth_prob: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.dwconv = nn.Conv2d(
+            in_channels, in_channels, kernel_size=7, padding=3, groups=in_channels
+        )
+        self.norm = nn.LayerNorm(in_channels, eps=1e-6)
+        self.pwconv1 = nn.Linear(in_channels, 4 * in_channels)
+        self.gelu = nn.GELU()
+        self.pwconv2 = nn.Linear(4 * in_channels, in_channels)
+        self.layer_scale = Scale((in_channels, 1, 1), init=layer_scale)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.dwconv(x).permute(0, 2, 3, 1)
+        out = self.pwconv2(self.gelu(self.pwconv1(self.norm(out))))
+        out = self.layer_scale(out.permute(0, 3, 1, 2))
+        return x + self.stochastic_depth(out)

@@ -389,3 +389,48 @@ class InvertedResidual(_Block):
 
     def summary_text(self, p):
         return f"{p['out_channels']}, t={p['expand_ratio']}" + (", /2" if p["stride"] == 2 else "")
+
+
+@register_layer
+class ConvNeXtBlock(_Block):
+    type = "ConvNeXtBlock"
+    title = "ConvNeXt block"
+    repeatable = True
+    help = (
+        "ConvNeXt's block: 7x7 depthwise convolution, then per pixel LayerNorm, Linear to 4x "
+        "the channels, GELU and Linear back; scaled per channel (layer scale), dropped by "
+        "stochastic depth while training, added to the input."
+    )
+    params = (
+        Float(
+            "layer_scale",
+            1e-6,
+            "First value of the learned per-channel scale of the branch.",
+            min=0.0,
+            min_exclusive=True,
+        ),
+        Float(
+            "stochastic_depth_prob",
+            0.0,
+            "Probability of dropping the branch per sample while training.",
+            min=0.0,
+            max=1.0,
+        ),
+    )
+
+    def build(self, b, x, p, in_shape):
+        c = in_shape[0]
+        y = b.add("Conv2d", x, name="dwconv", out_channels=c, kernel_size=7, padding=3, groups=c)
+        y = b.add("Permute", y, name="to_channels_last", dims=[2, 3, 1])
+        y = b.add("LayerNorm", y, name="norm", eps=1e-6, over="last")
+        y = b.add("Linear", y, name="pwconv1", out_features=4 * c, last_dim=True)
+        y = b.add("GELU", y, name="gelu")
+        y = b.add("Linear", y, name="pwconv2", out_features=c, last_dim=True)
+        y = b.add("Permute", y, name="to_channels_first", dims=[3, 1, 2])
+        y = b.add("Scale", y, name="layer_scale", mode="channel", init=p["layer_scale"])
+        y = b.add("StochasticDepth", y, name="stochastic_depth", p=p["stochastic_depth_prob"])
+        return b.add("Add", [x, y], name="add")
+
+    def summary_text(self, p):
+        sd = p["stochastic_depth_prob"]
+        return f"drop {sd:g}" if sd else ""

@@ -8,6 +8,7 @@ import math
 from designer.core.errors import ShapeError
 from designer.core.params import Bool, Choice, Float, Int
 from designer.core.registry import LayerSpec, register_layer, shape_str
+from designer.layers import module_source
 from designer.layers._util import call, need_image
 
 _EPS = Float(
@@ -103,18 +104,6 @@ class LayerNorm(_Norm):
         )
 
 
-_LAYER_NORM_2D = '''
-class LayerNorm2d(nn.LayerNorm):
-    """LayerNorm over the channels of each pixel of an N x C x H x W image, as torchvision's
-    ConvNeXt computes it: channels-last, layer_norm over C, back."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = x.permute(0, 2, 3, 1)
-        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-        return x.permute(0, 3, 1, 2)
-'''
-
-
 @register_layer
 class LayerNorm2d(_Norm):
     type = "LayerNorm2d"
@@ -125,13 +114,15 @@ class LayerNorm2d(_Norm):
         "shift per channel; independent of the batch (ConvNeXt's stem and downsampling)."
     )
     params = (_EPS, Bool("elementwise_affine", True, "Learn a scale and shift per channel."))
-    support_source = _LAYER_NORM_2D
 
     def infer_shape(self, p, in_shapes):
         return need_image(self.title, in_shapes[0])
 
     def count_params(self, p, in_shapes):
         return (2 * in_shapes[0][0] if p["elementwise_affine"] else 0), 0
+
+    def support_classes(self):
+        return module_source.class_sources(self.type)
 
     def emit_module(self, p, in_shapes):
         return call(

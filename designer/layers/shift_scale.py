@@ -7,6 +7,7 @@ import math
 
 from designer.core.params import Choice, Float
 from designer.core.registry import LayerSpec, register_layer
+from designer.layers import module_source
 
 _MODE = Choice(
     "mode",
@@ -15,29 +16,6 @@ _MODE = Choice(
     "layer: one for the whole layer.",
     options=("element", "channel", "layer"),
 )
-
-_SUPPORT = '''
-class Shift(nn.Module):
-    """Adds learned constants (initialized to 0) to its input."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        super().__init__()
-        self.shift = nn.Parameter(torch.zeros(shape))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + self.shift
-
-
-class Scale(nn.Module):
-    """Multiplies its input by learned constants (initialized to `init`)."""
-
-    def __init__(self, shape: tuple[int, ...], init: float = 1.0) -> None:
-        super().__init__()
-        self.scale = nn.Parameter(torch.full(shape, init))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x * self.scale
-'''
 
 
 def _param_shape(mode: str, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -51,7 +29,6 @@ def _param_shape(mode: str, shape: tuple[int, ...]) -> tuple[int, ...]:
 class _ShiftScale(LayerSpec):
     category = "Shift / scale"
     params = (_MODE,)
-    support_source = _SUPPORT
     ctor = ""
 
     def count_params(self, p, in_shapes):
@@ -62,6 +39,9 @@ class _ShiftScale(LayerSpec):
 
     def summary_text(self, p):
         return f"{p['mode']}-wise"
+
+    def support_classes(self):
+        return module_source.class_sources(self.ctor)
 
 
 @register_layer

@@ -196,7 +196,7 @@ FAMILIES = {  # model -> (input size, the block type its children become: "Block
     "efficientnet_b0": (64, "Block"),
     "regnet_y_400mf": (64, "Block"),
     "shufflenet_v2_x0_5": (64, "Block"),
-    "convnext_tiny": (64, "Block"),
+    "convnext_tiny": (64, "ConvNeXtBlock"),
 }
 
 

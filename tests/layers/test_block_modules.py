@@ -6,6 +6,7 @@ out node by node. They script with TorchScript in every configuration."""
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 import torch
@@ -24,8 +25,16 @@ from tests.templates.reference import randomize_
 BLOCKS = [s for s in list_specs() if s.composite]
 
 
-def test_every_block_has_its_class():
-    assert {s.type for s in BLOCKS} == set(module_source.class_names())
+def test_every_block_and_helper_has_its_class():
+    """The file holds the blocks' classes and the layers' helper classes, nothing else."""
+    helpers = {
+        re.search(r"^class (\w+)", chunk, flags=re.MULTILINE).group(1)
+        for spec in list_specs()
+        if not spec.composite
+        for chunk in spec.support_classes()
+    }
+    assert {s.type for s in BLOCKS} | helpers == set(module_source.class_names())
+    assert {"Scale", "StochasticDepth", "LayerNorm2d"} <= helpers
 
 
 @pytest.mark.parametrize("spec", BLOCKS, ids=lambda s: s.type)
@@ -163,6 +172,7 @@ SCRIPTED = [
         },
     ),
     ("FireModule", {"squeeze": 2, "expand1x1": 2, "expand3x3": 2}),
+    ("ConvNeXtBlock", {"stochastic_depth_prob": 0.1}),
 ]
 
 
