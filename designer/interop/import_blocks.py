@@ -1,6 +1,7 @@
 """Child modules that are exactly one of our composite blocks (torchvision's BasicBlock,
 Bottleneck, Fire, InvertedResidual, Inception, DenseNet's block and transition,
-Conv2dNormActivation, ConvNeXt's CNBlock).
+Conv2dNormActivation, SqueezeExcitation, MobileNetV3's InvertedResidual and EfficientNet's MBConv,
+ConvNeXt's CNBlock).
 
 A candidate is recognised by its class and its params are read from its attributes; then it has
 to prove it: our block's module (block_modules.py) gets the candidate's tensors, paired by
@@ -107,6 +108,8 @@ def _basic_conv(m, c_in):  # GoogLeNet's and Inception-v3's conv -> bn -> F.relu
 
 def _conv_bn(conv, bn, act):
     k = conv.kernel_size[0]
+    if conv.dilation != (1, 1):
+        raise ValueError("dilated")  # ConvBNAct has no dilation
     return {
         "out_channels": conv.out_channels,
         "kernel_size": k,
@@ -115,7 +118,49 @@ def _conv_bn(conv, bn, act):
         "groups": conv.groups,
         "activation": act,
         "eps": float(bn.eps),
+        "momentum": float(bn.momentum),
     }
+
+
+def _activation_name(m) -> str:
+    return type(m).__name__
+
+
+def _squeeze_excitation(m, c_in):
+    return {
+        "squeeze_channels": m.fc1.out_channels,
+        "activation": _activation_name(m.activation),
+        "gate": _activation_name(m.scale_activation),
+    }
+
+
+def _mb_conv(m, c_in):
+    """MobileNetV3's InvertedResidual and EfficientNet's MBConv: block = [expand,] depthwise,
+    [SE,] project."""
+    units = list(m.block)
+    expand = units[0] if len(units) == 4 or (len(units) == 3 and not _is_se(units[1])) else None
+    rest = units[1:] if expand is not None else units
+    depthwise, project = rest[0], rest[-1]
+    se = rest[1] if len(rest) == 3 else None
+    unit = _conv_norm_act(depthwise, c_in)
+    sd = getattr(m, "stochastic_depth", None)
+    return {
+        "out_channels": project[0].out_channels,
+        "expanded_channels": depthwise[0].out_channels if expand is not None else None,
+        "kernel_size": unit["kernel_size"],
+        "stride": unit["stride"],
+        "activation": unit["activation"],
+        "se_channels": se.fc1.out_channels if se is not None else 0,
+        "se_activation": _activation_name(se.activation) if se is not None else "SiLU",
+        "se_gate": _activation_name(se.scale_activation) if se is not None else "Sigmoid",
+        "stochastic_depth_prob": float(sd.p) if sd is not None else 0.0,
+        "eps": unit["eps"],
+        "momentum": unit["momentum"],
+    }
+
+
+def _is_se(m) -> bool:
+    return type(m).__name__ == "SqueezeExcitation"
 
 
 def _cn_block(m, c_in):
@@ -154,6 +199,9 @@ _CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
     ("torchvision.models.googlenet", "BasicConv2d"): ("ConvBNAct", _basic_conv),
     ("torchvision.models.inception", "BasicConv2d"): ("ConvBNAct", _basic_conv),
     ("torchvision.models.convnext", "CNBlock"): ("ConvNeXtBlock", _cn_block),
+    ("torchvision.ops.misc", "SqueezeExcitation"): ("SqueezeExcitation", _squeeze_excitation),
+    ("torchvision.models.mobilenetv3", "InvertedResidual"): ("MBConv", _mb_conv),
+    ("torchvision.models.efficientnet", "MBConv"): ("MBConv", _mb_conv),
 }
 _KEYS: dict[str, dict[str, str]] = {"ConvNeXtBlock": _CN_BLOCK_KEYS}
 
@@ -190,7 +238,7 @@ def match_composite(child, in_shape: tuple[int, ...]) -> Composite | None:
     type_name, read = entry
     try:
         params = get_spec(type_name).resolve(read(child, in_shape[1]))
-    except (AttributeError, IndexError, KeyError, TypeError, ZeroDivisionError):
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
     if get_spec(type_name).param_problems(params):
         return None

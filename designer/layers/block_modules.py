@@ -67,7 +67,8 @@ class LayerNorm2d(nn.LayerNorm):
 
 
 class ConvBNAct(nn.Module):
-    """A convolution without bias, BatchNorm and an activation (ReLU, ReLU6 or none)."""
+    """A convolution without bias, BatchNorm and an activation (ReLU, ReLU6, Hardswish, SiLU or
+    none)."""
 
     def __init__(
         self,
@@ -79,6 +80,7 @@ class ConvBNAct(nn.Module):
         groups: int = 1,
         activation: str = "ReLU",
         eps: float = 1e-5,
+        momentum: float = 0.1,
     ) -> None:
         super().__init__()
         if padding is None:
@@ -92,8 +94,13 @@ class ConvBNAct(nn.Module):
             groups=groups,
             bias=False,
         )
-        self.bn = nn.BatchNorm2d(out_channels, eps=eps)
-        activations = {"ReLU": nn.ReLU, "ReLU6": nn.ReLU6}
+        self.bn = nn.BatchNorm2d(out_channels, eps=eps, momentum=momentum)
+        activations = {
+            "ReLU": nn.ReLU,
+            "ReLU6": nn.ReLU6,
+            "Hardswish": nn.Hardswish,
+            "SiLU": nn.SiLU,
+        }
         self.relu = activations[activation](inplace=True) if activation != "none" else None
 
     def forward(self, x: Tensor) -> Tensor:
@@ -423,3 +430,116 @@ class ConvNeXtBlock(nn.Module):
         out = self.pwconv2(self.gelu(self.pwconv1(self.norm(out))))
         out = self.layer_scale(out.permute(0, 3, 1, 2))
         return x + self.stochastic_depth(out)
+
+
+class SqueezeExcitation(nn.Module):
+    """Squeeze-and-excitation: the channels' means, a 1x1 convolution to `squeeze_channels`, an
+    activation, a 1x1 convolution back and a gate (sigmoid) give one weight per channel, which
+    multiplies the input. As torchvision.ops.SqueezeExcitation computes it.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        squeeze_channels: int,
+        activation: str = "ReLU",
+        gate: str = "Sigmoid",
+    ) -> None:
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(in_channels, squeeze_channels, kernel_size=1)
+        self.activation = {"ReLU": nn.ReLU, "SiLU": nn.SiLU}[activation](inplace=True)
+        self.fc2 = nn.Conv2d(squeeze_channels, in_channels, kernel_size=1)
+        self.gate = {"Sigmoid": nn.Sigmoid, "Hardsigmoid": nn.Hardsigmoid}[gate]()
+
+    def forward(self, x: Tensor) -> Tensor:
+        scale = self.gate(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
+        return x * scale
+
+
+class MBConv(nn.Module):
+    """MobileNetV3's and EfficientNet's block: a 1x1 expansion to `expanded_channels` (none when
+    that is the input's), a depthwise convolution, squeeze-and-excitation (when se_channels is
+    not 0), a linear 1x1 projection, and a shortcut, through stochastic depth, when the stride
+    is 1 and the channels stay the same.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        expanded_channels: int | None = None,
+        kernel_size: int = 3,
+        stride: int = 1,
+        activation: str = "SiLU",
+        se_channels: int = 0,
+        se_activation: str = "SiLU",
+        se_gate: str = "Sigmoid",
+        stochastic_depth_prob: float = 0.0,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+    ) -> None:
+        super().__init__()
+        hidden = in_channels if expanded_channels is None else expanded_channels
+        norm = {"eps": eps, "momentum": momentum}
+        self.use_shortcut = stride == 1 and in_channels == out_channels
+        if hidden != in_channels:
+            self.expand = ConvBNAct(in_channels, hidden, 1, activation=activation, **norm)
+        else:
+            self.expand = None
+        self.depthwise = ConvBNAct(
+            hidden, hidden, kernel_size, stride=stride, groups=hidden, activation=activation, **norm
+        )
+        if se_channels:
+            self.se = SqueezeExcitation(hidden, se_channels, se_activation, se_gate)
+        else:
+            self.se = None
+        self.project = ConvBNAct(hidden, out_channels, 1, activation="none", **norm)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = x
+        if self.expand is not None:
+            out = self.expand(out)
+        out = self.depthwise(out)
+        if self.se is not None:
+            out = self.se(out)
+        out = self.project(out)
+        if self.use_shortcut:
+            return x + self.stochastic_depth(out)
+        return out
+
+
+class DepthwiseSeparableConv(nn.Module):
+    """A depthwise convolution (one filter per channel) with BatchNorm and an activation, then a
+    1x1 pointwise convolution with BatchNorm (and the activation again, as MobileNetV1 does,
+    unless pointwise_activation is off): a k x k convolution's job for a fraction of its cost.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        activation: str = "ReLU",
+        pointwise_activation: bool = True,
+    ) -> None:
+        super().__init__()
+        self.depthwise = ConvBNAct(
+            in_channels,
+            in_channels,
+            kernel_size,
+            stride=stride,
+            groups=in_channels,
+            activation=activation,
+        )
+        self.pointwise = ConvBNAct(
+            in_channels,
+            out_channels,
+            1,
+            activation=activation if pointwise_activation else "none",
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.pointwise(self.depthwise(x))

@@ -46,7 +46,9 @@ class _Block(LayerSpec):
         return module_source.class_sources(self.type)
 
 
-def conv_bn_relu(b, x, out, k, name, stride=1, padding=0, groups=1, act="ReLU", bn_eps=1e-5):
+def conv_bn_relu(
+    b, x, out, k, name, stride=1, padding=0, groups=1, act="ReLU", bn_eps=1e-5, momentum=0.1
+):
     """The conv -> BatchNorm -> activation unit that torchvision calls Conv2dNormActivation."""
     x = b.add(
         "Conv2d",
@@ -59,8 +61,18 @@ def conv_bn_relu(b, x, out, k, name, stride=1, padding=0, groups=1, act="ReLU", 
         groups=groups,
         bias=False,
     )
-    x = b.add("BatchNorm", x, name=name.replace("conv", "bn"), eps=bn_eps)
+    x = b.add("BatchNorm", x, name=name.replace("conv", "bn"), eps=bn_eps, momentum=momentum)
     return b.add(act, x, name=name.replace("conv", "relu")) if act else x
+
+
+_ACTIVATIONS = ("ReLU", "ReLU6", "Hardswish", "SiLU", "none")
+_MOMENTUM = Float(
+    "momentum",
+    0.1,
+    "BatchNorm's momentum, the newest batch's weight in its running averages (MobileNetV3: 0.01).",
+    min=0.0,
+    max=1.0,
+)
 
 
 @register_layer
@@ -81,9 +93,10 @@ class ConvBNAct(_Block):
             "activation",
             "ReLU",
             "Activation after the BatchNorm.",
-            options=("ReLU", "ReLU6", "none"),
+            options=_ACTIVATIONS,
         ),
         Float("eps", 1e-5, "BatchNorm's eps (GoogLeNet uses 0.001).", min=0.0, min_exclusive=True),
+        _MOMENTUM,
     )
 
     def build(self, b, x, p, in_shape):
@@ -101,6 +114,7 @@ class ConvBNAct(_Block):
             groups=p["groups"],
             act=act,
             bn_eps=p["eps"],
+            momentum=p["momentum"],
         )
 
     def summary_text(self, p):
@@ -434,3 +448,173 @@ class ConvNeXtBlock(_Block):
     def summary_text(self, p):
         sd = p["stochastic_depth_prob"]
         return f"drop {sd:g}" if sd else ""
+
+
+@register_layer
+class SqueezeExcitation(_Block):
+    type = "SqueezeExcitation"
+    title = "Squeeze-and-excitation"
+    help = (
+        "Weighs the channels: their means through a 1x1 bottleneck (squeeze_channels) and a "
+        "gate give one weight per channel, which multiplies the input (SENet, MobileNetV3, "
+        "EfficientNet, RegNetY)."
+    )
+    params = (
+        Int("squeeze_channels", 8, "Channels of the bottleneck.", min=1),
+        Choice("activation", "ReLU", "Activation in the bottleneck.", options=("ReLU", "SiLU")),
+        Choice(
+            "gate",
+            "Sigmoid",
+            "Turns the scores into weights (MobileNetV3: Hardsigmoid).",
+            options=("Sigmoid", "Hardsigmoid"),
+        ),
+    )
+
+    def build(self, b, x, p, in_shape):
+        y = b.add("AdaptiveAvgPool2d", x, name="avgpool", output_size=1)
+        y = b.add("Conv2d", y, name="fc1", out_channels=p["squeeze_channels"], kernel_size=1)
+        y = b.add(p["activation"], y, name="activation")
+        y = b.add("Conv2d", y, name="fc2", out_channels=in_shape[0], kernel_size=1)
+        y = b.add(p["gate"], y, name="gate")
+        return b.add("Multiply", [x, y], name="multiply")
+
+    def summary_text(self, p):
+        return f"squeeze {p['squeeze_channels']}"
+
+
+@register_layer
+class MBConv(_Block):
+    type = "MBConv"
+    title = "MBConv (inverted residual with SE)"
+    repeatable = True
+    help = (
+        "MobileNetV3's and EfficientNet's block: 1x1 expansion, k x k depthwise convolution, "
+        "optional squeeze-and-excitation, linear 1x1 projection; a shortcut (through "
+        "stochastic depth) when the stride is 1 and the channels stay the same."
+    )
+    params = (
+        Int("out_channels", 16, "Output channels.", min=1),
+        OptionalInt(
+            "expanded_channels",
+            None,
+            "Channels inside the block (empty = the input's: no expansion convolution).",
+            min=1,
+        ),
+        Int("kernel_size", 3, "Kernel of the depthwise convolution (3 or 5).", min=1),
+        Int("stride", 1, "1 or 2.", min=1, max=2),
+        Choice(
+            "activation",
+            "SiLU",
+            "Activation of the expansion and depthwise units.",
+            options=("SiLU", "ReLU", "Hardswish"),
+        ),
+        Int("se_channels", 0, "Squeeze-and-excitation's bottleneck (0 = none).", min=0),
+        Choice("se_activation", "SiLU", "Activation inside the SE.", options=("SiLU", "ReLU")),
+        Choice(
+            "se_gate",
+            "Sigmoid",
+            "Gate of the SE (MobileNetV3: Hardsigmoid).",
+            options=("Sigmoid", "Hardsigmoid"),
+        ),
+        Float(
+            "stochastic_depth_prob",
+            0.0,
+            "Probability of dropping the branch per sample while training (with the shortcut).",
+            min=0.0,
+            max=1.0,
+        ),
+        Float("eps", 1e-5, "BatchNorm's eps (MobileNetV3: 0.001).", min=0.0, min_exclusive=True),
+        _MOMENTUM,
+    )
+
+    def build(self, b, x, p, in_shape):
+        c_in = in_shape[0]
+        hidden = c_in if p["expanded_channels"] is None else p["expanded_channels"]
+        unit = {"activation": p["activation"], "eps": p["eps"], "momentum": p["momentum"]}
+        y = x
+        if hidden != c_in:
+            y = b.add("ConvBNAct", y, name="expand", out_channels=hidden, kernel_size=1, **unit)
+        y = b.add(
+            "ConvBNAct",
+            y,
+            name="depthwise",
+            out_channels=hidden,
+            kernel_size=p["kernel_size"],
+            stride=p["stride"],
+            groups=hidden,
+            **unit,
+        )
+        if p["se_channels"]:
+            y = b.add(
+                "SqueezeExcitation",
+                y,
+                name="se",
+                squeeze_channels=p["se_channels"],
+                activation=p["se_activation"],
+                gate=p["se_gate"],
+            )
+        y = b.add(
+            "ConvBNAct",
+            y,
+            name="project",
+            out_channels=p["out_channels"],
+            kernel_size=1,
+            **(unit | {"activation": "none"}),
+        )
+        if p["stride"] == 1 and c_in == p["out_channels"]:
+            y = b.add("StochasticDepth", y, name="stochastic_depth", p=p["stochastic_depth_prob"])
+            y = b.add("Add", [x, y], name="add")
+        return y
+
+    def summary_text(self, p):
+        k = p["kernel_size"]
+        se = ", SE" if p["se_channels"] else ""
+        return f"{p['out_channels']}, {k}x{k}{se}" + (", /2" if p["stride"] == 2 else "")
+
+
+@register_layer
+class DepthwiseSeparableConv(_Block):
+    type = "DepthwiseSeparableConv"
+    title = "Depthwise-separable convolution"
+    repeatable = True
+    help = (
+        "A depthwise k x k convolution (one filter per channel) then a 1x1 pointwise one, each "
+        "with BatchNorm and an activation (MobileNetV1): a convolution's job for a fraction "
+        "of its cost."
+    )
+    params = (
+        Int("out_channels", 32, "Output channels.", min=1),
+        Int("kernel_size", 3, "Kernel of the depthwise convolution.", min=1),
+        Int("stride", 1, "Step of the depthwise convolution.", min=1),
+        Choice("activation", "ReLU", "Activation after each BatchNorm.", options=_ACTIVATIONS),
+        Bool(
+            "pointwise_activation",
+            True,
+            "The activation after the pointwise convolution too (off: a linear projection).",
+        ),
+    )
+
+    def build(self, b, x, p, in_shape):
+        c = in_shape[0]
+        y = b.add(
+            "ConvBNAct",
+            x,
+            name="depthwise",
+            out_channels=c,
+            kernel_size=p["kernel_size"],
+            stride=p["stride"],
+            groups=c,
+            activation=p["activation"],
+        )
+        return b.add(
+            "ConvBNAct",
+            y,
+            name="pointwise",
+            out_channels=p["out_channels"],
+            kernel_size=1,
+            activation=p["activation"] if p["pointwise_activation"] else "none",
+        )
+
+    def summary_text(self, p):
+        k, s = p["kernel_size"], p["stride"]
+        return f"{p['out_channels']}, {k}x{k} dw" + (f", /{s}" if s != 1 else "")

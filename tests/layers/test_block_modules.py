@@ -55,7 +55,7 @@ def _values(param):
     if isinstance(param, Float):
         return [v for v in (param.default, 0.25, 1.0, 1e-3) if param.check(v) is None]
     if isinstance(param, Int):
-        values = [v for v in (1, 2, 3, 4, 6) if param.check(v) is None]
+        values = [v for v in (0, 1, 2, 3, 4, 6) if param.check(v) is None]
         return values + [None] if isinstance(param, OptionalInt) else values
     raise TypeError(param)
 
@@ -173,6 +173,10 @@ SCRIPTED = [
     ),
     ("FireModule", {"squeeze": 2, "expand1x1": 2, "expand3x3": 2}),
     ("ConvNeXtBlock", {"stochastic_depth_prob": 0.1}),
+    ("SqueezeExcitation", {"squeeze_channels": 2, "gate": "Hardsigmoid"}),
+    ("MBConv", {"out_channels": 4}),
+    ("MBConv", {"out_channels": 6, "expanded_channels": 8, "se_channels": 2, "stride": 2}),
+    ("DepthwiseSeparableConv", {"out_channels": 6, "pointwise_activation": False}),
 ]
 
 

@@ -8,7 +8,8 @@ from torch import Tensor, nn
 
 
 class ConvBNAct(nn.Module):
-    """A convolution without bias, BatchNorm and an activation (ReLU, ReLU6 or none)."""
+    """A convolution without bias, BatchNorm and an activation (ReLU, ReLU6, Hardswish, SiLU or
+    none)."""
 
     def __init__(
         self,
@@ -20,6 +21,7 @@ class ConvBNAct(nn.Module):
         groups: int = 1,
         activation: str = "ReLU",
         eps: float = 1e-5,
+        momentum: float = 0.1,
     ) -> None:
         super().__init__()
         if padding is None:
@@ -33,8 +35,13 @@ class ConvBNAct(nn.Module):
             groups=groups,
             bias=False,
         )
-        self.bn = nn.BatchNorm2d(out_channels, eps=eps)
-        activations = {"ReLU": nn.ReLU, "ReLU6": nn.ReLU6}
+        self.bn = nn.BatchNorm2d(out_channels, eps=eps, momentum=momentum)
+        activations = {
+            "ReLU": nn.ReLU,
+            "ReLU6": nn.ReLU6,
+            "Hardswish": nn.Hardswish,
+            "SiLU": nn.SiLU,
+        }
         self.relu = activations[activation](inplace=True) if activation != "none" else None
 
     def forward(self, x: Tensor) -> Tensor:
