@@ -102,6 +102,27 @@ class ImportResult:
     tensors: dict
 
 
+def _propagate(gm, examples: list) -> None:
+    """Run `gm` on the examples, recording each node's tensor shape (meta["tensor_meta"]) and,
+    for small integer tensors (an ONNX Slice's bounds, computed from shapes), their values
+    (meta["value"]) for the mappers."""
+    import torch
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    class Propagate(ShapeProp):
+        def run_node(self, n):
+            result = super().run_node(n)
+            if (
+                isinstance(result, torch.Tensor)
+                and not result.is_floating_point()
+                and result.numel() <= 8
+            ):
+                n.meta["value"] = result.tolist()
+            return result
+
+    Propagate(gm).propagate(*examples)
+
+
 def _join(*parts: str) -> str:
     return ".".join(p for p in parts if p)
 
@@ -173,7 +194,6 @@ class _Importer:
         """The traced GraphModule (shapes propagated) and the ids of its block leaves."""
         import torch
         from torch import fx
-        from torch.fx.passes.shape_prop import ShapeProp
 
         inline: set[int] = set()
         while True:
@@ -183,7 +203,7 @@ class _Importer:
                 graph = tracer.trace(module)
                 gm = fx.GraphModule(tracer.root, graph)
                 with torch.no_grad():
-                    ShapeProp(gm).propagate(*examples)
+                    _propagate(gm, examples)
             except Exception as exc:  # noqa: BLE001 - user code can raise anything while traced
                 text = str(exc).strip().splitlines()
                 raise _TraceFailed(text[0] if text else type(exc).__name__) from None
@@ -588,7 +608,6 @@ def import_program(program, input_shape: tuple[int, ...], name: str = "program")
     """Import a torch.export program (its ATen graph, flat: a program keeps no child modules to
     make blocks of) with its weights; raises ImportRefused with the report."""
     import torch
-    from torch.fx.passes.shape_prop import ShapeProp
 
     from designer.interop.import_map import aten_mappers
 
@@ -599,7 +618,7 @@ def import_program(program, input_shape: tuple[int, ...], name: str = "program")
     example = torch.randn(1, *input_shape, generator=torch.Generator().manual_seed(0))
     try:
         with torch.no_grad():
-            ShapeProp(gm).propagate(example)
+            _propagate(gm, [example])
     except Exception as exc:  # noqa: BLE001 - the program's own checks raise anything
         text = str(exc).strip().splitlines()
         imp.report.add(

@@ -404,11 +404,22 @@ def _flatten(c: Call) -> Layer:
     return Layer("Flatten", inputs=[x])
 
 
+# onnx2torch's modules that do what a tensor method does (in a channel shuffle)
+_ONNX_OPS = {"OnnxReshape": "reshape", "OnnxTranspose": "transpose"}
+
+
+def _module_of(node):
+    owner = node.graph.owning_module
+    return owner.get_submodule(node.target) if owner is not None else None
+
+
 def _op_name(node) -> str:
     if getattr(node, "op", None) == "call_method":
         return node.target
     if getattr(node, "op", None) == "call_function":
         return getattr(node.target, "__name__", "")
+    if getattr(node, "op", None) == "call_module":
+        return _ONNX_OPS.get(type(_module_of(node)).__name__, "")
     return ""
 
 
@@ -418,7 +429,11 @@ def _only_user(node):
 
 
 def _swaps_1_2(node) -> bool:
-    return _op_name(node) == "transpose" and len(node.args) == 3 and sorted(node.args[1:]) == [1, 2]
+    if _op_name(node) != "transpose":
+        return False
+    if node.op == "call_module":  # onnx2torch's Transpose of a 5-D tensor
+        return list(_module_of(node).perm or ()) == [0, 2, 1, 3, 4]
+    return len(node.args) == 3 and sorted(node.args[1:]) == [1, 2]
 
 
 def _shuffle_groups(view, shape_of) -> int | None:
@@ -697,6 +712,67 @@ def _onnx_flatten(m, args, shape_of, node) -> Layer:
     return Layer("Flatten", inputs=[args[0]])
 
 
+def _onnx_transpose(m, args, shape_of, node):
+    if _shuffle_groups(args[0], shape_of) is not None:
+        return Alias(args[0])  # inside a channel shuffle, which its first Reshape does
+    ndim = len(shape_of(args[0]))
+    perm = list(m.perm) if m.perm is not None else list(range(ndim))[::-1]
+    return Layer("Permute", {"dims": _permute_dims(perm, ndim)}, inputs=[args[0]])
+
+
+def _onnx_reduce(m, args, shape_of, node) -> Layer:
+    ndim = len(shape_of(args[0]) or ())
+    axes = sorted(_dim(a, ndim) for a in (m.axes or ()))
+    if m.operation_type != "ReduceMean" or ndim != 4 or axes != [2, 3]:
+        raise Unmapped(f"{m.operation_type} over axes {m.axes} (only a mean over height and width)")
+    if m.keepdims:
+        return Layer("AdaptiveAvgPool2d", {"output_size": 1}, inputs=[args[0]])
+    return Layer("GlobalAvgPool", inputs=[args[0]])
+
+
+def _known(value, what: str):
+    """The value of a Slice's bound: a constant, or a small tensor computed from shapes."""
+    if value is None or isinstance(value, (int, list, tuple)):
+        return value
+    known = getattr(value, "meta", {}).get("value")
+    if known is None:
+        raise Unmapped(f"its {what} depend on the data")
+    return known
+
+
+def _channel_slice(x, shape_of, starts, ends, axes, steps) -> Layer:
+    ndim = len(shape_of(x))
+    axes = list(range(len(starts))) if axes is None else [_dim(a, ndim) for a in axes]
+    if axes != [1] or (steps is not None and list(steps) != [1]):
+        raise Unmapped("slices other than a range of channels")
+    channels = shape_of(x)[1]
+    start, stop = (
+        max(0, min(v + channels if v < 0 else v, channels)) for v in (starts[0], ends[0])
+    )
+    return Layer("ChannelSlice", {"start": start, "stop": stop}, inputs=[x])
+
+
+def _onnx_slice(m, args, shape_of, node) -> Layer:
+    values = [_known(a, "bounds") for a in args[1:]] + [None] * (5 - len(args))
+    return _channel_slice(args[0], shape_of, *values[:4])
+
+
+def _onnx_slice_v9(m, args, shape_of, node) -> Layer:
+    pos = m.pos_axes_slices
+    if m.flip_dims or m.neg_axes_slices or len(pos) != 2 or pos[0] != slice(None):
+        raise Unmapped("slices other than a range of channels")
+    s = pos[1]
+    channels = shape_of(args[0])[1]
+    return _channel_slice(
+        args[0],
+        shape_of,
+        [s.start or 0],
+        [channels if s.stop is None else s.stop],
+        [1],
+        [s.step or 1],
+    )
+
+
 def multi_input_mappers() -> dict[type, Callable]:
     """Module class -> mapper(module, args, shape_of, node) -> Layer, for modules that take several
     inputs or whose meaning depends on them: onnx2torch's (when it is installed)."""
@@ -709,7 +785,10 @@ def multi_input_mappers() -> dict[type, Callable]:
             OnnxGlobalAveragePool,
             OnnxGlobalAveragePoolWithKnownInputShape,
         )
+        from onnx2torch.node_converters.reduce import OnnxReduceStaticAxes
         from onnx2torch.node_converters.reshape import OnnxReshape
+        from onnx2torch.node_converters.slice import OnnxSlice, OnnxSliceV9
+        from onnx2torch.node_converters.transpose import OnnxTranspose
     except ImportError:
         return {}
     return {
@@ -720,6 +799,10 @@ def multi_input_mappers() -> dict[type, Callable]:
         OnnxFlatten: _onnx_flatten,
         OnnxReshape: _onnx_reshape,
         OnnxHardSigmoid: _onnx_hard_sigmoid,
+        OnnxSlice: _onnx_slice,
+        OnnxSliceV9: _onnx_slice_v9,
+        OnnxTranspose: _onnx_transpose,
+        OnnxReduceStaticAxes: _onnx_reduce,
     }
 
 

@@ -258,10 +258,11 @@ def test_torchvision_with_a_weights_file_through_the_cli(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["mobilenet_v3_small", "densenet121"])
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "densenet121", "shufflenet_v2_x0_5"])
 def test_torchvision_through_onnx(name, tmp_path, capsys):
-    """ONNX folds BatchNorm into the convolutions; gates (Hardsigmoid, Mul) and DenseNet's long
-    concatenations come through onnx2torch's modules."""
+    """ONNX folds BatchNorm into the convolutions; gates (Hardsigmoid, Mul), DenseNet's long
+    concatenations and ShuffleNet's Slice (x.chunk) and Reshape-Transpose-Reshape (channel
+    shuffle) come through onnx2torch's modules."""
     import torchvision
 
     with warnings.catch_warnings():
@@ -271,5 +272,9 @@ def test_torchvision_through_onnx(name, tmp_path, capsys):
         torch.onnx.export(
             model, (torch.randn(1, 3, 64, 64),), str(path), dynamo=False, opset_version=17
         )
-    _design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
+    design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
     assert diff < 1e-4
+    if name.startswith("shufflenet"):
+        types = [n.type for n in design.nodes.values()]
+        assert types.count("ChannelShuffle") == 16 and types.count("ChannelSlice") == 26
+        assert "Block" not in types and "Permute" not in types
