@@ -188,6 +188,8 @@ class _Importer:
         # graph key ("" = the design, else a block name) -> node id -> where its weights are:
         # ("module", path) | ("composite", path, key map) | ("block", path), paths relative
         self.sources: dict[str, dict[str, tuple]] = {}
+        self.origins: dict[str, Any] = {}  # design node id -> the traced node that made it
+        self.grouped: dict | None = None  # the weights after group_by_scope, in its names
 
     # -- tracing -------------------------------------------------------------------------------
     def trace(self, module, examples: list):
@@ -243,6 +245,10 @@ class _Importer:
             except Unmapped as exc:
                 self.report.add(self._what(node, gm), str(exc), where)
                 env[node] = _stand_in(b, node, env)
+        if key == "":
+            for node in gm.graph.nodes:
+                if isinstance(env.get(node), str):
+                    self.origins.setdefault(env[node], node)
         self._fuse_global_pooling(graph)
         apply_layout(graph)
 
@@ -489,10 +495,59 @@ class _Importer:
         self.design.metadata["imported_from"] = self.report.model
         return ImportResult(self.design, self.tensors())
 
+    # -- blocks from the module paths of a flat import -------------------------------------------
+    def group(self, where: dict, containers=frozenset()) -> None:
+        """Group the flat design into blocks by where each operation ran (node id -> Where, see
+        import_scopes); the weights follow. Left flat when the grouped design would not
+        validate."""
+        from designer.codegen import generate
+        from designer.core.analysis import analyze
+        from designer.core.serialization import clone
+        from designer.interop.import_scopes import group_by_scope
+
+        if self.report:
+            return
+        flat, flat_code, flat_tensors = clone(self.design), generate(self.design), self.tensors()
+        node_tensors: dict[str, dict] = {nid: {} for nid in flat_code.module_names}
+        for nid, attr in flat_code.module_names.items():
+            for k, v in flat_tensors.items():
+                if k.startswith(attr + "."):
+                    node_tensors[nid][k[len(attr) + 1 :]] = v
+        instances = group_by_scope(self.design, where, frozenset(containers))
+        if not instances or analyze(self.design).problems:
+            self.design = flat
+            return
+        code = generate(self.design)
+        out: dict = {}
+
+        def collect(graph, attrs: dict, prefix: str, origin) -> None:
+            for nid, node in graph.nodes.items():
+                attr = attrs.get(nid)
+                if attr is None:
+                    continue
+                orig = origin(nid)
+                if orig in instances:
+                    name = node.params["block"]
+                    inner, mapping = self.design.blocks[name], instances[orig]
+                    collect(
+                        inner,
+                        code.block_module_names.get(name, {}),
+                        f"{prefix}{attr}.",
+                        lambda n, inner=inner, mapping=mapping: mapping[inner.nodes[n].name],
+                    )
+                    continue
+                for leaf, t in node_tensors.get(orig, {}).items():
+                    out[f"{prefix}{attr}.{leaf}"] = t
+
+        collect(self.design, code.module_names, "", lambda n: n)
+        self.grouped = out
+
     # -- weights ----------------------------------------------------------------------------------
     def tensors(self) -> dict:
         from designer.codegen import generate
 
+        if self.grouped is not None:
+            return self.grouped
         code = generate(self.design)
         out: dict = {}
 
@@ -575,6 +630,23 @@ def _signature(cls_name: str, graph: Graph, sources: dict) -> str:
     return json.dumps([cls_name, nodes, edges], sort_keys=True, default=str)
 
 
+def _from_onnx(module) -> bool:
+    """An fx GraphModule converted by onnx2torch from an ONNX file."""
+    return any(type(m).__module__.startswith("onnx2torch") for m in module.children())
+
+
+def _group_onnx(imp: _Importer) -> None:
+    from designer.interop.import_scopes import onnx_where
+
+    containers: set[str] = set()
+    where = {
+        nid: onnx_where(n.target, containers)
+        for nid, n in imp.origins.items()
+        if n.op == "call_module"
+    }
+    imp.group(where, containers)
+
+
 def import_module(module, input_shape: tuple[int, ...], name: str | None = None) -> ImportResult:
     """Import `module` (traced in eval mode at one sample of `input_shape`, C x H x W) as a
     design with its weights; raises ImportRefused with the report if anything does not map."""
@@ -599,6 +671,8 @@ def import_module(module, input_shape: tuple[int, ...], name: str | None = None)
             )
             raise ImportRefused(imp.report) from None
         imp.build(gm, leaves, imp.design, "", "")
+        if _from_onnx(module):
+            _group_onnx(imp)
         return imp.result()
     finally:
         module.train(was_training)
@@ -610,6 +684,7 @@ def import_program(program, input_shape: tuple[int, ...], name: str = "program")
     import torch
 
     from designer.interop.import_map import aten_mappers
+    from designer.interop.import_scopes import export_where
 
     gm = program.module()
     imp = _Importer(gm, name)
@@ -629,6 +704,7 @@ def import_program(program, input_shape: tuple[int, ...], name: str = "program")
         )
         raise ImportRefused(imp.report) from None
     imp.build(gm, set(), imp.design, "", "")
+    imp.group({nid: w for nid, n in imp.origins.items() if (w := export_where(n)) is not None})
     return imp.result()
 
 

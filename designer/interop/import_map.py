@@ -962,6 +962,7 @@ def aten_mappers() -> dict[Any, Callable]:
         aten.view.default: _reshape,
         aten.reshape.default: _reshape,
         aten.dropout.default: _dropout,
+        aten.dropout_.default: _dropout,
         aten.clone.default: alias,
         aten.alias.default: alias,
     }

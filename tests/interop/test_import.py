@@ -158,9 +158,28 @@ def test_an_onnx_file_made_here(tmp_path, capsys):
         )
     design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 16, 16))
     assert diff < 1e-5
-    assert {"Conv2d", "Add", "Concat", "MaxPool2d", "Linear"} <= {
-        n.type for n in design.nodes.values()
-    }
+    assert {"Conv2d", "Concat", "MaxPool2d", "Linear"} <= {n.type for n in design.nodes.values()}
+    # the ONNX node names keep the module paths: the two residual children are one block
+    _shares_one_block(design, "block1", "block2", ["conv", "add", "relu"])
+
+
+def _shares_one_block(design, first, second, layers):
+    nodes = {n.name: n for n in design.nodes.values()}
+    block = nodes[first].params["block"]
+    assert nodes[first].type == "Block" and nodes[second].params["block"] == block
+    inner = [n.name for n in design.blocks[block].nodes.values()]
+    assert [n for n in inner if n not in ("input", "output")] == layers
+
+
+def _all_types(design, graph=None) -> list[str]:
+    """The layer types of a design with its custom blocks expanded, once per use."""
+    types = []
+    for node in (graph or design).nodes.values():
+        if node.type == "Block":
+            types += _all_types(design, design.blocks[node.params["block"]])
+        else:
+            types.append(node.type)
+    return types
 
 
 def test_a_torch_export_program(tmp_path, capsys):
@@ -169,6 +188,10 @@ def test_a_torch_export_program(tmp_path, capsys):
     torch.export.save(torch.export.export(model, (torch.randn(1, 3, 16, 16),)), str(path))
     design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 16, 16))
     assert diff < 1e-5 and design.input_shape == (3, 16, 16)
+    # the program's nn_module_stack keeps the modules: the residual children are one block,
+    # named after their class
+    _shares_one_block(design, "block1", "block2", ["conv", "bn", "add", "relu"])
+    assert design.find("block1").params["block"] == "Residual"
 
 
 def test_bad_sources_are_usage_errors(tmp_path, capsys):
@@ -275,6 +298,25 @@ def test_torchvision_through_onnx(name, tmp_path, capsys):
     design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
     assert diff < 1e-4
     if name.startswith("shufflenet"):
-        types = [n.type for n in design.nodes.values()]
+        types = _all_types(design)
         assert types.count("ChannelShuffle") == 16 and types.count("ChannelSlice") == 26
-        assert "Block" not in types and "Permute" not in types
+        assert "Permute" not in types
+        # each InvertedResidual is a block; equal ones (stage2.1 to stage2.3) share one
+        blocks = [n.params["block"] for n in design.nodes.values() if n.type == "Block"]
+        assert len(blocks) == 16 and len(set(blocks)) == 6
+
+
+@pytest.mark.slow
+def test_torchvision_through_torch_export(tmp_path, capsys):
+    """A saved program of ResNet-18: exact, and its BasicBlocks are blocks again, shared
+    where equal (layer1.0 and layer1.1), named after their class."""
+    import torchvision
+
+    model = randomize_(torchvision.models.resnet18()).eval()
+    path = tmp_path / "resnet18.pt2"
+    torch.export.save(torch.export.export(model, (torch.randn(1, 3, 64, 64),)), str(path))
+    design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
+    assert diff < 1e-4
+    blocks = {n.name: n.params["block"] for n in design.nodes.values() if n.type == "Block"}
+    assert len(blocks) == 8 and blocks["layer1_0"] == blocks["layer1_1"] == "BasicBlock"
+    assert len(set(blocks.values())) == 7  # layerN.0 (a shortcut projection) and layerN.1
