@@ -508,11 +508,11 @@ class _Importer:
         if self.report:
             return
         flat, flat_code, flat_tensors = clone(self.design), generate(self.design), self.tensors()
-        node_tensors: dict[str, dict] = {nid: {} for nid in flat_code.module_names}
-        for nid, attr in flat_code.module_names.items():
-            for k, v in flat_tensors.items():
-                if k.startswith(attr + "."):
-                    node_tensors[nid][k[len(attr) + 1 :]] = v
+        node_of = {attr: nid for nid, attr in flat_code.module_names.items()}
+        node_tensors: dict[str, dict] = {}
+        for k, v in flat_tensors.items():
+            attr, leaf = k.split(".", 1)  # a flat design's attributes are plain names
+            node_tensors.setdefault(node_of[attr], {})[leaf] = v
         instances = group_by_scope(self.design, where, frozenset(containers))
         if not instances or analyze(self.design).problems:
             self.design = flat
