@@ -21,7 +21,7 @@ from designer_templates._imagenet import link_for
 from tests.templates.reference import build_with, exported_module, randomize_, rel_diff
 
 IMAGENET = [t.name for t in list_templates() if link_for(t) is not None]
-FULL_SIZE = {"alexnet", "vgg16", "vgg19"}
+FULL_SIZE = {"alexnet", "vgg16", "vgg19", "vgg16_bn"}
 CASES = [(name, {}) for name in IMAGENET] + [("googlenet", {"transform_input": True})]
 
 
@@ -39,6 +39,9 @@ def test_the_issue_s_templates_are_all_there():
         "squeezenet1_0",
         "squeezenet1_1",
         "mobilenet_v2",
+        "resnext50_32x4d",
+        "wide_resnet50_2",
+        "vgg16_bn",
     }
 
 
