@@ -51,8 +51,9 @@ def test_imagenet_metadata_is_torchvision_s(t):
     assert t.accuracy == {"top1": metrics["acc@1"], "top5": metrics["acc@5"]}
     s = summarize(t.build())
     assert s.trainable_params == weights.meta["num_params"]
-    # torchvision's "_ops" are GFLOPs counted as multiply-accumulates.
-    assert math.isclose(s.macs / 1e9, weights.meta["_ops"], rel_tol=2e-3)
+    # torchvision's "_ops" are GFLOPs counted as multiply-accumulates, rounded to 3 decimals
+    # (MobileNetV3-Small's 0.0565 is 0.057).
+    assert math.isclose(s.macs / 1e9, weights.meta["_ops"], rel_tol=2e-3, abs_tol=5e-4)
     assert link_for(t).model == t.name
 
 
