@@ -1,7 +1,7 @@
 """Child modules that are exactly one of our composite blocks (torchvision's BasicBlock,
 Bottleneck, Fire, InvertedResidual, Inception, DenseNet's block and transition,
 Conv2dNormActivation, SqueezeExcitation, MobileNetV3's InvertedResidual and EfficientNet's MBConv,
-ConvNeXt's CNBlock).
+ShuffleNetV2's InvertedResidual, RegNet's ResBottleneckBlock, ConvNeXt's CNBlock).
 
 A candidate is recognised by its class and its params are read from its attributes; then it has
 to prove it: our block's module (block_modules.py) gets the candidate's tensors, paired by
@@ -159,6 +159,21 @@ def _mb_conv(m, c_in):
     }
 
 
+def _shuffle_unit(m, c_in):
+    return {"out_channels": 2 * m.branch2[0].out_channels, "stride": m.stride}
+
+
+def _regnet_bottleneck(m, c_in):
+    out, width, b = m.f.c[0].out_channels, m.f.a[0].out_channels, m.f.b[0]
+    return {
+        "out_channels": out,
+        "stride": b.stride[0],
+        "group_width": width // b.groups,
+        "bottleneck_multiplier": width / out,
+        "se_channels": m.f.se.fc1.out_channels if "se" in m.f._modules else 0,
+    }
+
+
 def _is_se(m) -> bool:
     return type(m).__name__ == "SqueezeExcitation"
 
@@ -202,8 +217,16 @@ _CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
     ("torchvision.ops.misc", "SqueezeExcitation"): ("SqueezeExcitation", _squeeze_excitation),
     ("torchvision.models.mobilenetv3", "InvertedResidual"): ("MBConv", _mb_conv),
     ("torchvision.models.efficientnet", "MBConv"): ("MBConv", _mb_conv),
+    ("torchvision.models.shufflenetv2", "InvertedResidual"): ("ShuffleUnit", _shuffle_unit),
+    ("torchvision.models.regnet", "ResBottleneckBlock"): ("RegNetBottleneck", _regnet_bottleneck),
+    ("torchvision.models.regnet", "SimpleStemIN"): ("ConvBNAct", _conv_norm_act),
 }
 _KEYS: dict[str, dict[str, str]] = {"ConvNeXtBlock": _CN_BLOCK_KEYS}
+
+
+def is_candidate(module) -> bool:
+    """Is `module` of a class that may be one of our composite blocks?"""
+    return (type(module).__module__, type(module).__name__) in _CANDIDATES
 
 
 def _randomized(module, seed: int):

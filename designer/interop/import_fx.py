@@ -24,7 +24,7 @@ from typing import Any
 from designer.core.builder import GraphBuilder
 from designer.core.design import BlockDef, Design, Edge, Graph
 from designer.core.layout import apply_layout
-from designer.interop.import_blocks import match_composite
+from designer.interop.import_blocks import is_candidate, match_composite
 from designer.interop.import_map import (
     Alias,
     Call,
@@ -141,17 +141,26 @@ def _is_standard(m) -> bool:
     return module.startswith(("torch.nn", "torch.ao.nn"))
 
 
-def _block_children(module, inline: set[int], mapped: set[type]) -> set[int]:
-    """ids of the submodules traced as leaves that become blocks: every child reached through
-    plain containers that is neither a standard layer nor a mapped module (nor traced inline)."""
+def _is_plain(m) -> bool:
+    """A container that only runs its children in order: nn.Sequential, ModuleList, ModuleDict,
+    or a subclass that keeps their forward (RegNet's AnyStage) and is none of our blocks."""
     from torch import nn
 
     plain = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+    if type(m) in plain:
+        return True
+    base = next((p for p in plain if isinstance(m, p)), None)
+    return base is not None and type(m).forward is base.forward and not is_candidate(m)
+
+
+def _block_children(module, inline: set[int], mapped: set[type]) -> set[int]:
+    """ids of the submodules traced as leaves that become blocks: every child reached through
+    plain containers that is neither a standard layer nor a mapped module (nor traced inline)."""
     found: set[int] = set()
 
     def visit(m):
         for child in m.children():
-            if type(child) in plain or id(child) in inline:
+            if _is_plain(child) or id(child) in inline:
                 visit(child)
             elif not _is_standard(child) and type(child) not in mapped:
                 found.add(id(child))

@@ -543,3 +543,100 @@ class DepthwiseSeparableConv(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.pointwise(self.depthwise(x))
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2's unit. With stride 1 half the channels pass through and the other half go
+    through 1x1, 3x3 depthwise and 1x1 convolutions; with stride 2 both halves of the output are
+    computed from the whole input (a depthwise and a 1x1 convolution on the left). The halves
+    are concatenated and their channels shuffled between two groups.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 2) -> None:
+        super().__init__()
+        branch = out_channels // 2
+        self.half = in_channels // 2
+        if stride > 1:
+            self.branch1_dwconv = nn.Conv2d(
+                in_channels,
+                in_channels,
+                kernel_size=3,
+                stride=stride,
+                padding=1,
+                groups=in_channels,
+                bias=False,
+            )
+            self.branch1_bn_dw = nn.BatchNorm2d(in_channels)
+            self.branch1_conv = nn.Conv2d(in_channels, branch, kernel_size=1, bias=False)
+            self.branch1_bn = nn.BatchNorm2d(branch)
+            self.branch1_relu = nn.ReLU(inplace=True)
+        else:
+            self.branch1_dwconv = None
+            self.branch1_bn_dw = None
+            self.branch1_conv = None
+            self.branch1_bn = None
+            self.branch1_relu = None
+        self.branch2_conv1 = nn.Conv2d(
+            in_channels if stride > 1 else self.half, branch, kernel_size=1, bias=False
+        )
+        self.branch2_bn1 = nn.BatchNorm2d(branch)
+        self.branch2_relu1 = nn.ReLU(inplace=True)
+        self.branch2_dwconv = nn.Conv2d(
+            branch, branch, kernel_size=3, stride=stride, padding=1, groups=branch, bias=False
+        )
+        self.branch2_bn_dw = nn.BatchNorm2d(branch)
+        self.branch2_conv2 = nn.Conv2d(branch, branch, kernel_size=1, bias=False)
+        self.branch2_bn2 = nn.BatchNorm2d(branch)
+        self.branch2_relu2 = nn.ReLU(inplace=True)
+        self.shuffle = nn.ChannelShuffle(2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.branch1_dwconv is not None:
+            left = self.branch1_bn_dw(self.branch1_dwconv(x))
+            left = self.branch1_relu(self.branch1_bn(self.branch1_conv(left)))
+            right = x
+        else:
+            left = x[:, : self.half]
+            right = x[:, self.half :]
+        right = self.branch2_relu1(self.branch2_bn1(self.branch2_conv1(right)))
+        right = self.branch2_bn_dw(self.branch2_dwconv(right))
+        right = self.branch2_relu2(self.branch2_bn2(self.branch2_conv2(right)))
+        return self.shuffle(torch.cat([left, right], 1))
+
+
+class RegNetBottleneck(nn.Module):
+    """RegNet's residual bottleneck: 1x1 to width out_channels * bottleneck_multiplier, a
+    grouped 3x3 (groups of group_width channels) carrying the stride, squeeze-and-excitation
+    (when se_channels is not 0), a linear 1x1; plus a shortcut, a 1x1 projection when the
+    stride or the channels change; then ReLU.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        group_width: int = 8,
+        bottleneck_multiplier: float = 1.0,
+        se_channels: int = 0,
+    ) -> None:
+        super().__init__()
+        width = round(out_channels * bottleneck_multiplier)
+        if stride != 1 or in_channels != out_channels:
+            self.proj = ConvBNAct(in_channels, out_channels, 1, stride=stride, activation="none")
+        else:
+            self.proj = None
+        self.a = ConvBNAct(in_channels, width, 1)
+        self.b = ConvBNAct(width, width, 3, stride=stride, groups=width // group_width)
+        self.se = SqueezeExcitation(width, se_channels) if se_channels else None
+        self.c = ConvBNAct(width, out_channels, 1, activation="none")
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.b(self.a(x))
+        if self.se is not None:
+            out = self.se(out)
+        out = self.c(out)
+        if self.proj is not None:
+            return self.relu(self.proj(x) + out)
+        return self.relu(x + out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from designer.core.builder import GraphBuilder
 from designer.core.design import Graph
+from designer.core.errors import ShapeError
 from designer.core.params import Bool, Choice, Float, Int, OptionalInt
 from designer.core.registry import LayerSpec, register_layer
 from designer.layers import module_source
@@ -27,7 +28,7 @@ class _Block(LayerSpec):
         return need_image(self.title, in_shapes[0])
 
     def expand(self, p, in_shapes):
-        need_image(self.title, in_shapes[0])
+        self.infer_shape(p, in_shapes)  # what a block refuses, before its inner graph
         g = Graph()
         b = GraphBuilder(g)
         x = b.add("BlockInput", name="input", index=1)
@@ -618,3 +619,144 @@ class DepthwiseSeparableConv(_Block):
     def summary_text(self, p):
         k, s = p["kernel_size"], p["stride"]
         return f"{p['out_channels']}, {k}x{k} dw" + (f", /{s}" if s != 1 else "")
+
+
+@register_layer
+class ShuffleUnit(_Block):
+    type = "ShuffleUnit"
+    title = "ShuffleNet unit"
+    repeatable = True
+    help = (
+        "ShuffleNetV2's unit: stride 1 splits the channels, one half passes, the other goes "
+        "through 1x1, 3x3 depthwise, 1x1; stride 2 computes both halves from the whole input. "
+        "Concatenated, then the channels are shuffled."
+    )
+    params = (
+        Int("out_channels", 116, "Output channels (even; with stride 1 the input's).", min=2),
+        Int(
+            "stride",
+            2,
+            "2 halves the height and width (a stage's first unit); 1 keeps the input's shape.",
+            min=1,
+            max=2,
+        ),
+    )
+
+    def infer_shape(self, p, in_shapes):
+        c = need_image(self.title, in_shapes[0])[0]
+        if p["out_channels"] % 2:
+            raise ShapeError(f"out_channels {p['out_channels']} must be even", "out_channels")
+        if p["stride"] == 1 and c != p["out_channels"]:
+            raise ShapeError(
+                f"with stride 1 the unit keeps its {c} channels; set out_channels to {c}",
+                "out_channels",
+            )
+        return in_shapes[0]
+
+    def build(self, b, x, p, in_shape):
+        c, half, branch, s = in_shape[0], in_shape[0] // 2, p["out_channels"] // 2, p["stride"]
+        if s > 1:
+            left = b.add(
+                "Conv2d",
+                x,
+                name="branch1_dwconv",
+                out_channels=c,
+                kernel_size=3,
+                stride=s,
+                padding=1,
+                groups=c,
+                bias=False,
+            )
+            left = b.add("BatchNorm", left, name="branch1_bn_dw")
+            left = conv_bn_relu(b, left, branch, 1, "branch1_conv")
+            right = x
+        else:
+            left = b.add("ChannelSlice", x, name="split_left", start=0, stop=half)
+            right = b.add("ChannelSlice", x, name="split_right", start=half, stop=c)
+        right = conv_bn_relu(b, right, branch, 1, "branch2_conv1")
+        right = b.add(
+            "Conv2d",
+            right,
+            name="branch2_dwconv",
+            out_channels=branch,
+            kernel_size=3,
+            stride=s,
+            padding=1,
+            groups=branch,
+            bias=False,
+        )
+        right = b.add("BatchNorm", right, name="branch2_bn_dw")
+        right = conv_bn_relu(b, right, branch, 1, "branch2_conv2")
+        y = b.add("Concat", [left, right], name="concat")
+        return b.add("ChannelShuffle", y, name="shuffle", groups=2)
+
+    def summary_text(self, p):
+        return f"{p['out_channels']}" + (", /2" if p["stride"] == 2 else "")
+
+
+@register_layer
+class RegNetBottleneck(_Block):
+    type = "RegNetBottleneck"
+    title = "RegNet bottleneck"
+    repeatable = True
+    help = (
+        "RegNet's block: 1x1, grouped 3x3 (groups of group_width channels) with the stride, "
+        "optional squeeze-and-excitation (RegNetY), linear 1x1, plus a shortcut (a 1x1 "
+        "projection when the shape changes), then ReLU."
+    )
+    params = (
+        Int("out_channels", 48, "Output channels.", min=1),
+        Int("stride", 1, "2 halves the height and width.", min=1, max=2),
+        Int("group_width", 8, "Channels per group of the 3x3 convolution.", min=1),
+        Float(
+            "bottleneck_multiplier",
+            1.0,
+            "Width inside the block as a multiple of out_channels.",
+            min=0.0,
+            min_exclusive=True,
+        ),
+        Int("se_channels", 0, "Squeeze-and-excitation's bottleneck (0 = none; RegNetY).", min=0),
+    )
+
+    def infer_shape(self, p, in_shapes):
+        need_image(self.title, in_shapes[0])
+        width = round(p["out_channels"] * p["bottleneck_multiplier"])
+        if width < 1 or width % p["group_width"]:
+            raise ShapeError(
+                f"the block's width {width} is not a multiple of group_width {p['group_width']}",
+                "group_width",
+            )
+        return in_shapes[0]
+
+    def build(self, b, x, p, in_shape):
+        c_in, out, s = in_shape[0], p["out_channels"], p["stride"]
+        width = round(out * p["bottleneck_multiplier"])
+        short = x
+        if s != 1 or c_in != out:
+            short = b.add(
+                "ConvBNAct",
+                x,
+                name="proj",
+                out_channels=out,
+                kernel_size=1,
+                stride=s,
+                activation="none",
+            )
+        y = b.add("ConvBNAct", x, name="a", out_channels=width, kernel_size=1)
+        y = b.add(
+            "ConvBNAct",
+            y,
+            name="b",
+            out_channels=width,
+            kernel_size=3,
+            stride=s,
+            groups=width // p["group_width"],
+        )
+        if p["se_channels"]:
+            y = b.add("SqueezeExcitation", y, name="se", squeeze_channels=p["se_channels"])
+        y = b.add("ConvBNAct", y, name="c", out_channels=out, kernel_size=1, activation="none")
+        return b.add("ReLU", b.add("Add", [short, y], name="add"), name="relu")
+
+    def summary_text(self, p):
+        se = ", SE" if p["se_channels"] else ""
+        return f"{p['out_channels']}{se}" + (", /2" if p["stride"] == 2 else "")

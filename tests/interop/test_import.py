@@ -217,17 +217,20 @@ FAMILIES = {  # model -> (input size, the block type its children become: "Block
     "mnasnet0_5": (64, "Block"),
     "mobilenet_v3_small": (64, "MBConv"),
     "efficientnet_b0": (64, "MBConv"),
-    "regnet_y_400mf": (64, "Block"),
-    "shufflenet_v2_x0_5": (64, "Block"),
+    "regnet_y_400mf": (64, "RegNetBottleneck"),
+    "shufflenet_v2_x0_5": (64, "ShuffleUnit"),
     "convnext_tiny": (64, "ConvNeXtBlock"),
 }
 
 
 # MBConv holds MobileNetV3's and EfficientNet's SqueezeExcitation and Conv2dNormActivation
-# units; ConvNeXt's stem (a convolution and LayerNorm2d) is its only custom block.
+# units, RegNetBottleneck RegNet's; ConvNeXt's stem (a convolution and LayerNorm2d) is its only
+# custom block.
 CUSTOM_BLOCKS = {
     "mobilenet_v3_small": [],
     "efficientnet_b0": [],
+    "regnet_y_400mf": [],  # its stages (Sequential subclasses) are plain containers
+    "shufflenet_v2_x0_5": [],
     "convnext_tiny": ["Conv2dNormActivation"],
 }
 

@@ -177,6 +177,10 @@ SCRIPTED = [
     ("MBConv", {"out_channels": 4}),
     ("MBConv", {"out_channels": 6, "expanded_channels": 8, "se_channels": 2, "stride": 2}),
     ("DepthwiseSeparableConv", {"out_channels": 6, "pointwise_activation": False}),
+    ("ShuffleUnit", {"out_channels": 4, "stride": 1}),
+    ("ShuffleUnit", {"out_channels": 6}),
+    ("RegNetBottleneck", {"out_channels": 4, "group_width": 2}),
+    ("RegNetBottleneck", {"out_channels": 8, "stride": 2, "group_width": 4, "se_channels": 2}),
 ]
 
 
