@@ -1,7 +1,8 @@
 """Child modules that are exactly one of our composite blocks (torchvision's BasicBlock,
 Bottleneck, Fire, InvertedResidual, Inception, DenseNet's block and transition,
 Conv2dNormActivation, SqueezeExcitation, MobileNetV3's InvertedResidual and EfficientNet's MBConv,
-ShuffleNetV2's InvertedResidual, RegNet's ResBottleneckBlock, ConvNeXt's CNBlock).
+ShuffleNetV2's InvertedResidual, RegNet's ResBottleneckBlock, Inception-v3's modules A to E,
+ConvNeXt's CNBlock).
 
 A candidate is recognised by its class and its params are read from its attributes; then it has
 to prove it: our block's module (block_modules.py) gets the candidate's tensors, paired by
@@ -107,14 +108,17 @@ def _basic_conv(m, c_in):  # GoogLeNet's and Inception-v3's conv -> bn -> F.relu
 
 
 def _conv_bn(conv, bn, act):
-    k = conv.kernel_size[0]
-    if conv.dilation != (1, 1):
-        raise ValueError("dilated")  # ConvBNAct has no dilation
+    kh, kw = conv.kernel_size
+    if conv.dilation != (1, 1) or conv.stride[0] != conv.stride[1]:
+        raise ValueError("dilated or strided unevenly")  # ConvBNAct has neither
+    same = ((kh - 1) // 2, (kw - 1) // 2)
+    if tuple(conv.padding) != same and conv.padding[0] != conv.padding[1]:
+        raise ValueError("uneven padding other than the same size out")
     return {
         "out_channels": conv.out_channels,
-        "kernel_size": k,
+        "kernel_size": kh if kh == kw else [kh, kw],
         "stride": conv.stride[0],
-        "padding": None if conv.padding[0] == (k - 1) // 2 else conv.padding[0],
+        "padding": None if tuple(conv.padding) == same else conv.padding[0],
         "groups": conv.groups,
         "activation": act,
         "eps": float(bn.eps),
@@ -220,6 +224,17 @@ _CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
     ("torchvision.models.shufflenetv2", "InvertedResidual"): ("ShuffleUnit", _shuffle_unit),
     ("torchvision.models.regnet", "ResBottleneckBlock"): ("RegNetBottleneck", _regnet_bottleneck),
     ("torchvision.models.regnet", "SimpleStemIN"): ("ConvBNAct", _conv_norm_act),
+    ("torchvision.models.inception", "InceptionA"): (
+        "InceptionA",
+        lambda m, c_in: {"pool_features": m.branch_pool.conv.out_channels},
+    ),
+    ("torchvision.models.inception", "InceptionB"): ("InceptionB", lambda m, c_in: {}),
+    ("torchvision.models.inception", "InceptionC"): (
+        "InceptionC",
+        lambda m, c_in: {"channels_7x7": m.branch7x7_1.conv.out_channels},
+    ),
+    ("torchvision.models.inception", "InceptionD"): ("InceptionD", lambda m, c_in: {}),
+    ("torchvision.models.inception", "InceptionE"): ("InceptionE", lambda m, c_in: {}),
 }
 _KEYS: dict[str, dict[str, str]] = {"ConvNeXtBlock": _CN_BLOCK_KEYS}
 

@@ -74,17 +74,20 @@ class ConvBNAct(nn.Module):
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: int = 3,
+        kernel_size: int | tuple[int, int] = 3,
         stride: int = 1,
-        padding: int | None = None,
+        padding: int | tuple[int, int] | None = None,
         groups: int = 1,
         activation: str = "ReLU",
         eps: float = 1e-5,
         momentum: float = 0.1,
     ) -> None:
         super().__init__()
-        if padding is None:
-            padding = (kernel_size - 1) // 2
+        if padding is None:  # the same size out at stride 1, for each dimension
+            if isinstance(kernel_size, int):
+                padding = (kernel_size - 1) // 2
+            else:
+                padding = ((kernel_size[0] - 1) // 2, (kernel_size[1] - 1) // 2)
         self.conv = nn.Conv2d(
             in_channels,
             out_channels,
@@ -640,3 +643,123 @@ class RegNetBottleneck(nn.Module):
         if self.proj is not None:
             return self.relu(self.proj(x) + out)
         return self.relu(x + out)
+
+
+class InceptionA(nn.Module):
+    """Inception-v3's 35 x 35 module: 1x1, 1x1-5x5, 1x1-3x3-3x3 and average pooling-1x1
+    branches (BasicConv2d units: BatchNorm eps 0.001), concatenated."""
+
+    def __init__(self, in_channels: int, pool_features: int = 32) -> None:
+        super().__init__()
+        self.branch1x1 = ConvBNAct(in_channels, 64, 1, eps=0.001)
+        self.branch5x5_1 = ConvBNAct(in_channels, 48, 1, eps=0.001)
+        self.branch5x5_2 = ConvBNAct(48, 64, 5, eps=0.001)
+        self.branch3x3dbl_1 = ConvBNAct(in_channels, 64, 1, eps=0.001)
+        self.branch3x3dbl_2 = ConvBNAct(64, 96, 3, eps=0.001)
+        self.branch3x3dbl_3 = ConvBNAct(96, 96, 3, eps=0.001)
+        self.branch_pool_avg = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)
+        self.branch_pool = ConvBNAct(in_channels, pool_features, 1, eps=0.001)
+
+    def forward(self, x: Tensor) -> Tensor:
+        branch1x1 = self.branch1x1(x)
+        branch5x5 = self.branch5x5_2(self.branch5x5_1(x))
+        branch3x3dbl = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        branch_pool = self.branch_pool(self.branch_pool_avg(x))
+        return torch.cat([branch1x1, branch5x5, branch3x3dbl, branch_pool], 1)
+
+
+class InceptionB(nn.Module):
+    """Inception-v3's reduction to 17 x 17: a strided 3x3, 1x1-3x3-strided 3x3 and max
+    pooling, concatenated."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3 = ConvBNAct(in_channels, 384, 3, stride=2, padding=0, eps=0.001)
+        self.branch3x3dbl_1 = ConvBNAct(in_channels, 64, 1, eps=0.001)
+        self.branch3x3dbl_2 = ConvBNAct(64, 96, 3, eps=0.001)
+        self.branch3x3dbl_3 = ConvBNAct(96, 96, 3, stride=2, padding=0, eps=0.001)
+        self.branch_pool = nn.MaxPool2d(kernel_size=3, stride=2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        branch3x3 = self.branch3x3(x)
+        branch3x3dbl = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        return torch.cat([branch3x3, branch3x3dbl, self.branch_pool(x)], 1)
+
+
+class InceptionC(nn.Module):
+    """Inception-v3's 17 x 17 module: 7x7 convolutions factorized into 1x7 and 7x1 with
+    `channels_7x7` channels inside, beside a 1x1 and an average pooling-1x1 branch."""
+
+    def __init__(self, in_channels: int, channels_7x7: int = 128) -> None:
+        super().__init__()
+        c7 = channels_7x7
+        self.branch1x1 = ConvBNAct(in_channels, 192, 1, eps=0.001)
+        self.branch7x7_1 = ConvBNAct(in_channels, c7, 1, eps=0.001)
+        self.branch7x7_2 = ConvBNAct(c7, c7, (1, 7), eps=0.001)
+        self.branch7x7_3 = ConvBNAct(c7, 192, (7, 1), eps=0.001)
+        self.branch7x7dbl_1 = ConvBNAct(in_channels, c7, 1, eps=0.001)
+        self.branch7x7dbl_2 = ConvBNAct(c7, c7, (7, 1), eps=0.001)
+        self.branch7x7dbl_3 = ConvBNAct(c7, c7, (1, 7), eps=0.001)
+        self.branch7x7dbl_4 = ConvBNAct(c7, c7, (7, 1), eps=0.001)
+        self.branch7x7dbl_5 = ConvBNAct(c7, 192, (1, 7), eps=0.001)
+        self.branch_pool_avg = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)
+        self.branch_pool = ConvBNAct(in_channels, 192, 1, eps=0.001)
+
+    def forward(self, x: Tensor) -> Tensor:
+        branch1x1 = self.branch1x1(x)
+        branch7x7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
+        branch7x7dbl = self.branch7x7dbl_1(x)
+        branch7x7dbl = self.branch7x7dbl_3(self.branch7x7dbl_2(branch7x7dbl))
+        branch7x7dbl = self.branch7x7dbl_5(self.branch7x7dbl_4(branch7x7dbl))
+        branch_pool = self.branch_pool(self.branch_pool_avg(x))
+        return torch.cat([branch1x1, branch7x7, branch7x7dbl, branch_pool], 1)
+
+
+class InceptionD(nn.Module):
+    """Inception-v3's reduction to 8 x 8: 1x1-strided 3x3, 1x1-1x7-7x1-strided 3x3 and max
+    pooling, concatenated."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3_1 = ConvBNAct(in_channels, 192, 1, eps=0.001)
+        self.branch3x3_2 = ConvBNAct(192, 320, 3, stride=2, padding=0, eps=0.001)
+        self.branch7x7x3_1 = ConvBNAct(in_channels, 192, 1, eps=0.001)
+        self.branch7x7x3_2 = ConvBNAct(192, 192, (1, 7), eps=0.001)
+        self.branch7x7x3_3 = ConvBNAct(192, 192, (7, 1), eps=0.001)
+        self.branch7x7x3_4 = ConvBNAct(192, 192, 3, stride=2, padding=0, eps=0.001)
+        self.branch_pool = nn.MaxPool2d(kernel_size=3, stride=2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        branch3x3 = self.branch3x3_2(self.branch3x3_1(x))
+        branch7x7x3 = self.branch7x7x3_2(self.branch7x7x3_1(x))
+        branch7x7x3 = self.branch7x7x3_4(self.branch7x7x3_3(branch7x7x3))
+        return torch.cat([branch3x3, branch7x7x3, self.branch_pool(x)], 1)
+
+
+class InceptionE(nn.Module):
+    """Inception-v3's 8 x 8 module: its 3x3 branches end in a 1x3 and a 3x1 side by side
+    (expanded filter banks), beside a 1x1 and an average pooling-1x1 branch."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch1x1 = ConvBNAct(in_channels, 320, 1, eps=0.001)
+        self.branch3x3_1 = ConvBNAct(in_channels, 384, 1, eps=0.001)
+        self.branch3x3_2a = ConvBNAct(384, 384, (1, 3), eps=0.001)
+        self.branch3x3_2b = ConvBNAct(384, 384, (3, 1), eps=0.001)
+        self.branch3x3dbl_1 = ConvBNAct(in_channels, 448, 1, eps=0.001)
+        self.branch3x3dbl_2 = ConvBNAct(448, 384, 3, eps=0.001)
+        self.branch3x3dbl_3a = ConvBNAct(384, 384, (1, 3), eps=0.001)
+        self.branch3x3dbl_3b = ConvBNAct(384, 384, (3, 1), eps=0.001)
+        self.branch_pool_avg = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)
+        self.branch_pool = ConvBNAct(in_channels, 192, 1, eps=0.001)
+
+    def forward(self, x: Tensor) -> Tensor:
+        branch1x1 = self.branch1x1(x)
+        branch3x3 = self.branch3x3_1(x)
+        branch3x3 = torch.cat([self.branch3x3_2a(branch3x3), self.branch3x3_2b(branch3x3)], 1)
+        branch3x3dbl = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
+        branch3x3dbl = torch.cat(
+            [self.branch3x3dbl_3a(branch3x3dbl), self.branch3x3dbl_3b(branch3x3dbl)], 1
+        )
+        branch_pool = self.branch_pool(self.branch_pool_avg(x))
+        return torch.cat([branch1x1, branch3x3, branch3x3dbl, branch_pool], 1)

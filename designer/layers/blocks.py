@@ -11,7 +11,7 @@ from __future__ import annotations
 from designer.core.builder import GraphBuilder
 from designer.core.design import Graph
 from designer.core.errors import ShapeError
-from designer.core.params import Bool, Choice, Float, Int, OptionalInt
+from designer.core.params import Bool, Choice, Float, Int, OptionalInt, Size
 from designer.core.registry import LayerSpec, register_layer
 from designer.layers import module_source
 from designer.layers._util import need_image
@@ -86,9 +86,11 @@ class ConvBNAct(_Block):
     )
     params = (
         Int("out_channels", 32, "Output channels.", min=1),
-        Int("kernel_size", 3, "Kernel height and width.", min=1),
+        Size("kernel_size", 3, "Kernel size: one number, or [height, width] (Inception's 1x7)."),
         Int("stride", 1, "Step between kernel positions.", min=1),
-        OptionalInt("padding", None, "Zeros on each side (empty = (kernel_size - 1) / 2).", min=0),
+        OptionalInt(
+            "padding", None, "Zeros on each side (empty = (kernel_size - 1) / 2 for each).", min=0
+        ),
         Int("groups", 1, "Channel groups (groups = channels is depthwise).", min=1),
         Choice(
             "activation",
@@ -102,7 +104,9 @@ class ConvBNAct(_Block):
 
     def build(self, b, x, p, in_shape):
         k = p["kernel_size"]
-        pad = (k - 1) // 2 if p["padding"] is None else p["padding"]
+        pad = p["padding"]
+        if pad is None:
+            pad = (k - 1) // 2 if isinstance(k, int) else [(v - 1) // 2 for v in k]
         act = None if p["activation"] == "none" else p["activation"]
         return conv_bn_relu(
             b,
@@ -120,7 +124,8 @@ class ConvBNAct(_Block):
 
     def summary_text(self, p):
         k, s = p["kernel_size"], p["stride"]
-        return f"{p['out_channels']}, {k}x{k}" + (f", /{s}" if s != 1 else "")
+        h, w = (k, k) if isinstance(k, int) else k
+        return f"{p['out_channels']}, {h}x{w}" + (f", /{s}" if s != 1 else "")
 
 
 @register_layer
@@ -760,3 +765,142 @@ class RegNetBottleneck(_Block):
     def summary_text(self, p):
         se = ", SE" if p["se_channels"] else ""
         return f"{p['out_channels']}{se}" + (", /2" if p["stride"] == 2 else "")
+
+
+def _unit(b, x, name, out, k, stride=1, padding=None):
+    """Inception-v3's BasicConv2d: ConvBNAct with BatchNorm's eps 0.001."""
+    return b.add(
+        "ConvBNAct",
+        x,
+        name=name,
+        out_channels=out,
+        kernel_size=k,
+        stride=stride,
+        padding=padding,
+        eps=0.001,
+    )
+
+
+def _avg_pool_branch(b, x, out):
+    pool = b.add("AvgPool2d", x, name="branch_pool_avg", kernel_size=3, stride=1, padding=1)
+    return _unit(b, pool, "branch_pool", out, 1)
+
+
+@register_layer
+class InceptionA(_Block):
+    type = "InceptionA"
+    title = "Inception-v3 module A"
+    help = (
+        "Inception-v3's 35 x 35 module: 1x1, 1x1-5x5, 1x1-3x3-3x3 and average pooling-1x1 "
+        "branches, concatenated (64 + 64 + 96 + pool_features channels)."
+    )
+    params = (Int("pool_features", 32, "Filters of the pooling branch's 1x1.", min=1),)
+
+    def build(self, b, x, p, in_shape):
+        b1 = _unit(b, x, "branch1x1", 64, 1)
+        b5 = _unit(b, _unit(b, x, "branch5x5_1", 48, 1), "branch5x5_2", 64, 5)
+        b3 = _unit(b, x, "branch3x3dbl_1", 64, 1)
+        b3 = _unit(b, _unit(b, b3, "branch3x3dbl_2", 96, 3), "branch3x3dbl_3", 96, 3)
+        bp = _avg_pool_branch(b, x, p["pool_features"])
+        return b.add("Concat", [b1, b5, b3, bp], name="concat")
+
+    def summary_text(self, p):
+        return f"pool {p['pool_features']}"
+
+
+@register_layer
+class InceptionB(_Block):
+    type = "InceptionB"
+    title = "Inception-v3 reduction B"
+    help = (
+        "Inception-v3's reduction to 17 x 17: a strided 3x3, 1x1-3x3-strided 3x3 and max "
+        "pooling side by side, concatenated."
+    )
+
+    def build(self, b, x, p, in_shape):
+        b3 = _unit(b, x, "branch3x3", 384, 3, stride=2, padding=0)
+        d = _unit(b, x, "branch3x3dbl_1", 64, 1)
+        d = _unit(b, _unit(b, d, "branch3x3dbl_2", 96, 3), "branch3x3dbl_3", 96, 3, 2, 0)
+        pool = b.add("MaxPool2d", x, name="branch_pool", kernel_size=3, stride=2)
+        return b.add("Concat", [b3, d, pool], name="concat")
+
+
+@register_layer
+class InceptionC(_Block):
+    type = "InceptionC"
+    title = "Inception-v3 module C"
+    help = (
+        "Inception-v3's 17 x 17 module: 7x7 convolutions factorized into 1x7 and 7x1 "
+        "(channels_7x7 inside), beside 1x1 and average pooling-1x1 branches (4 x 192 out)."
+    )
+    params = (Int("channels_7x7", 128, "Channels inside the factorized 7x7 branches.", min=1),)
+
+    def build(self, b, x, p, in_shape):
+        c7 = p["channels_7x7"]
+        b1 = _unit(b, x, "branch1x1", 192, 1)
+        b7 = _unit(b, x, "branch7x7_1", c7, 1)
+        b7 = _unit(b, _unit(b, b7, "branch7x7_2", c7, [1, 7]), "branch7x7_3", 192, [7, 1])
+        d = _unit(b, x, "branch7x7dbl_1", c7, 1)
+        for i, (k, out) in enumerate(
+            (([7, 1], c7), ([1, 7], c7), ([7, 1], c7), ([1, 7], 192)), start=2
+        ):
+            d = _unit(b, d, f"branch7x7dbl_{i}", out, k)
+        bp = _avg_pool_branch(b, x, 192)
+        return b.add("Concat", [b1, b7, d, bp], name="concat")
+
+    def summary_text(self, p):
+        return f"7x7: {p['channels_7x7']}"
+
+
+@register_layer
+class InceptionD(_Block):
+    type = "InceptionD"
+    title = "Inception-v3 reduction D"
+    help = (
+        "Inception-v3's reduction to 8 x 8: 1x1-strided 3x3, 1x1-1x7-7x1-strided 3x3 and max "
+        "pooling side by side, concatenated."
+    )
+
+    def build(self, b, x, p, in_shape):
+        b3 = _unit(b, x, "branch3x3_1", 192, 1)
+        b3 = _unit(b, b3, "branch3x3_2", 320, 3, stride=2, padding=0)
+        b7 = _unit(b, x, "branch7x7x3_1", 192, 1)
+        b7 = _unit(b, b7, "branch7x7x3_2", 192, [1, 7])
+        b7 = _unit(b, b7, "branch7x7x3_3", 192, [7, 1])
+        b7 = _unit(b, b7, "branch7x7x3_4", 192, 3, stride=2, padding=0)
+        pool = b.add("MaxPool2d", x, name="branch_pool", kernel_size=3, stride=2)
+        return b.add("Concat", [b3, b7, pool], name="concat")
+
+
+@register_layer
+class InceptionE(_Block):
+    type = "InceptionE"
+    title = "Inception-v3 module E"
+    help = (
+        "Inception-v3's 8 x 8 module: its 3x3 branches end in a 1x3 and a 3x1 side by side "
+        "(expanded filter banks), beside 1x1 and average pooling-1x1 branches."
+    )
+
+    def build(self, b, x, p, in_shape):
+        b1 = _unit(b, x, "branch1x1", 320, 1)
+        b3 = _unit(b, x, "branch3x3_1", 384, 1)
+        b3 = b.add(
+            "Concat",
+            [
+                _unit(b, b3, "branch3x3_2a", 384, [1, 3]),
+                _unit(b, b3, "branch3x3_2b", 384, [3, 1]),
+            ],
+            name="branch3x3_concat",
+        )
+        d = _unit(b, x, "branch3x3dbl_1", 448, 1)
+        d = _unit(b, d, "branch3x3dbl_2", 384, 3)
+        d = b.add(
+            "Concat",
+            [
+                _unit(b, d, "branch3x3dbl_3a", 384, [1, 3]),
+                _unit(b, d, "branch3x3dbl_3b", 384, [3, 1]),
+            ],
+            name="branch3x3dbl_concat",
+        )
+        bp = _avg_pool_branch(b, x, 192)
+        return b.add("Concat", [b1, b3, d, bp], name="concat")

@@ -17,7 +17,7 @@ from designer.codegen import compile_design, generate
 from designer.core.analysis import analyze
 from designer.core.builder import GraphBuilder
 from designer.core.design import BlockDef, Design
-from designer.core.params import Bool, Choice, Float, Int, OptionalInt
+from designer.core.params import Bool, Choice, Float, Int, OptionalInt, Size
 from designer.core.registry import get_spec, list_specs
 from designer.layers import module_source
 from tests.templates.reference import randomize_
@@ -54,6 +54,8 @@ def _values(param):
         return list(param.options)
     if isinstance(param, Float):
         return [v for v in (param.default, 0.25, 1.0, 1e-3) if param.check(v) is None]
+    if isinstance(param, Size):
+        return [1, 2, 3, [1, 3], [3, 1]]
     if isinstance(param, Int):
         values = [v for v in (0, 1, 2, 3, 4, 6) if param.check(v) is None]
         return values + [None] if isinstance(param, OptionalInt) else values
@@ -156,6 +158,7 @@ SCRIPTED = [
     ("InvertedResidual", {"out_channels": 6, "stride": 2}),
     ("ConvBNAct", {"out_channels": 4, "activation": "none"}),
     ("ConvBNAct", {"out_channels": 4}),
+    ("ConvBNAct", {"out_channels": 4, "kernel_size": [1, 3]}),
     ("DenseBlock", {"num_layers": 2, "growth_rate": 2, "drop_rate": 0.2}),
     ("DenseLayer", {"growth_rate": 2}),
     ("DenseTransition", {}),
