@@ -587,6 +587,28 @@ def _permute(c: Call) -> Layer:
     return Layer("Permute", {"dims": _permute_dims(dims, len(c.shape_of(x)))}, inputs=[x])
 
 
+def _gelu(c: Call) -> Layer:
+    approximate = c.kwargs.get("approximate", c.args[1] if len(c.args) > 1 else "none")
+    return Layer("GELU", {"approximate": str(approximate)}, inputs=[c.tensor(0)])
+
+
+def _layer_norm_fn(c: Call) -> Layer:
+    """F.layer_norm / aten.layer_norm: over the whole sample or its last dimension."""
+    x = c.tensor(0)
+    shape = tuple(c.shape_of(x))
+    normalized = tuple(c.arg(1, "normalized_shape"))
+    if normalized not in (shape[1:], shape[-1:]):
+        raise Unmapped(f"normalizes over {normalized}, not the whole sample nor its last size")
+    weight, bias = c.arg(2, "weight"), c.arg(3, "bias")
+    if (weight is None) != (bias is None):
+        raise Unmapped("a scale without a shift, or a shift without a scale")
+    params = {"eps": float(c.arg(4, "eps", 1e-5)), "elementwise_affine": weight is not None}
+    if normalized != shape[1:]:
+        params["over"] = "last"
+    weights = {"weight": weight, "bias": bias} if weight is not None else {}
+    return Layer("LayerNorm", params, inputs=[x], weights=weights)
+
+
 def _contiguous(c: Call):
     return Alias(c.tensor(0))
 
@@ -635,7 +657,7 @@ def function_mappers() -> dict[Any, Callable]:
         F.tanh: _activation("Tanh"),
         "tanh": _activation("Tanh"),
         F.selu: _activation("SELU"),
-        F.gelu: _activation("GELU"),
+        F.gelu: _gelu,
         F.silu: _activation("SiLU"),
         F.hardswish: _activation("Hardswish"),
         F.hardsigmoid: _activation("Hardsigmoid"),
@@ -951,6 +973,8 @@ def aten_mappers() -> dict[Any, Callable]:
         aten.hardswish_.default: _activation("Hardswish"),
         aten.hardsigmoid.default: _activation("Hardsigmoid"),
         aten.cat.default: _cat,
+        aten.gelu.default: _gelu,
+        aten.layer_norm.default: _layer_norm_fn,
         aten.permute.default: _permute,
         aten.max_pool2d.default: _pool_fn("MaxPool2d"),
         aten.max_pool2d_with_indices.default: _pool_fn("MaxPool2d"),
