@@ -104,19 +104,15 @@ class ImportResult:
 
 def _propagate(gm, examples: list) -> None:
     """Run `gm` on the examples, recording each node's tensor shape (meta["tensor_meta"]) and,
-    for small integer tensors (an ONNX Slice's bounds, computed from shapes), their values
-    (meta["value"]) for the mappers."""
+    for tiny tensors (an ONNX Slice's bounds computed from shapes, the constants of an ONNX
+    GELU), their values (meta["value"]) for the mappers."""
     import torch
     from torch.fx.passes.shape_prop import ShapeProp
 
     class Propagate(ShapeProp):
         def run_node(self, n):
             result = super().run_node(n)
-            if (
-                isinstance(result, torch.Tensor)
-                and not result.is_floating_point()
-                and result.numel() <= 8
-            ):
+            if isinstance(result, torch.Tensor) and result.numel() <= 8:
                 n.meta["value"] = result.tolist()
             return result
 
@@ -360,10 +356,7 @@ class _Importer:
             return
         nid = self._place(result, node, b, env, name=_program_name(node, result))
         if nid is not None and result.weights:
-            sources[nid] = (
-                "tensors",
-                {k: getattr(v, "target", v) for k, v in result.weights.items()},
-            )
+            sources[nid] = _weights_source(result)
 
     def _place(self, result, node, b, env, name: str, first_input=None) -> str | None:
         if isinstance(result, Alias):
@@ -398,9 +391,10 @@ class _Importer:
             return
         multi = self.multi.get(type(m))
         if multi is not None:
-            nid = self._place(multi(m, args, _shape_of, node), node, b, env, name=name)
+            result = multi(m, args, _shape_of, node)
+            nid = self._place(result, node, b, env, name=name)
             if nid is not None:
-                sources[nid] = ("module", node.target)
+                sources[nid] = _weights_source(result) or ("module", node.target)
             return
         mapper = self.modules.get(type(m))
         if mapper is None:
@@ -593,6 +587,15 @@ class _Importer:
 
         walk("", code.module_names, "", "")
         return {k: v.detach() for k, v in out.items()}  # shared with the module, not copied
+
+
+def _weights_source(result) -> tuple | None:
+    """Where a mapped layer's tensors come from when the mapper names them (a tensor attribute's
+    path, or a tensor made from one): ("tensors", {state_dict leaf: path or tensor})."""
+    weights = getattr(result, "weights", None)
+    if not weights:
+        return None
+    return ("tensors", {k: getattr(v, "target", v) for k, v in weights.items()})
 
 
 def _stand_in(b: GraphBuilder, node, env) -> str | None:

@@ -11,6 +11,7 @@ have (a padding mode, dilated pooling, ...) is refused, never approximated.
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -696,9 +697,98 @@ def target_name(target) -> str:
 # -- onnx2torch's modules (an ONNX file converted to torch.fx) ---------------------------------
 
 
+# -- patterns that ONNX spells out in arithmetic: GELU and Linear at every position -----------
+
+_ROLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # fx graph -> node -> role
+
+
+def _binary_op(node) -> str:
+    """ "add", "mul", "div", ... for onnx2torch's element-wise arithmetic, else ""."""
+    if getattr(node, "op", None) != "call_module":
+        return ""
+    m = _module_of(node)
+    if type(m).__name__ != "OnnxBinaryMathOperation" or m.broadcast == 1:
+        return ""
+    return getattr(m.math_op_function, "__name__", "")
+
+
+def _scalar(value) -> float | None:
+    known = getattr(value, "meta", {}).get("value") if hasattr(value, "meta") else value
+    while isinstance(known, list) and len(known) == 1:
+        known = known[0]
+    return float(known) if isinstance(known, (int, float)) else None
+
+
+def _is_onnx(node, class_name: str) -> bool:
+    return getattr(node, "op", None) == "call_module" and (
+        type(_module_of(node)).__name__ == class_name
+    )
+
+
+def _other(node, value):
+    a, b = node.args[:2]
+    return b if a is value else a if b is value else None
+
+
+def _roles(graph) -> dict:
+    """What each node of an ONNX GELU or MatMul(+Add) does: ("gelu", x) at x / sqrt(2), whose
+    erf, + 1, x * and * 0.5 are ("alias", that node); ("linear", x, W, bias) at x @ W, whose
+    + bias is an alias."""
+    if graph in _ROLES:
+        return _ROLES[graph]
+    roles: dict = {}
+    for n in graph.nodes:
+        if _binary_op(n) in ("div", "_onnx_div") and abs((_scalar(n.args[1]) or 0) - 2**0.5) < 1e-6:
+            x, erf = n.args[0], _only_user(n)
+            add = _only_user(erf) if erf is not None and _is_onnx(erf, "OnnxErf") else None
+            one = _other(add, erf) if add is not None and _binary_op(add) == "add" else None
+            mul = _only_user(add) if _scalar(one) == 1.0 else None
+            half = _only_user(mul) if mul is not None and _other(mul, add) is x else None
+            if half is not None and _binary_op(half) == "mul" and _scalar(_other(half, mul)) == 0.5:
+                roles[n] = ("gelu", x)
+                roles.update({m: ("alias", n) for m in (erf, add, mul, half)})
+        if _is_onnx(n, "OnnxMatMul") and _is_attribute(n.args[1]):
+            add, bias = _only_user(n), None
+            if add is not None and _binary_op(add) == "add" and _is_attribute(_other(add, n)):
+                bias = _other(add, n)
+                roles[add] = ("alias", n)
+            roles[n] = ("linear", n.args[0], n.args[1], bias)
+    _ROLES[graph] = roles
+    return roles
+
+
+def _role_layer(role, node, shape_of):
+    if role[0] == "alias":
+        return Alias(role[1])
+    if role[0] == "gelu":
+        return Layer("GELU", {"approximate": "none"}, inputs=[role[1]])
+    _, x, weight_node, bias = role
+    weight = _fetch_attr(node.graph.owning_module, weight_node.target)
+    shape = shape_of(x)
+    if weight.dim() != 2 or shape is None or shape[-1] != weight.shape[0]:
+        raise Unmapped("a matrix product that is no linear layer")
+    if bias is not None and tuple(shape_of(bias) or ()) != (weight.shape[1],):
+        raise Unmapped("a bias that is not one per output")
+    params = {"out_features": int(weight.shape[1]), "bias": bias is not None}
+    if len(shape) > 2:
+        params["last_dim"] = True
+    weights = {"weight": weight.t().contiguous()} | ({"bias": bias} if bias is not None else {})
+    return Layer("Linear", params, inputs=[x], weights=weights)
+
+
+def _onnx_pattern(m, args, shape_of, node):
+    role = _roles(node.graph).get(node)
+    if role is None:
+        raise Unmapped("no layer type computes it (only as part of a GELU or a linear layer)")
+    return _role_layer(role, node, shape_of)
+
+
 def _onnx_binary(m, args, shape_of, node) -> Layer:
     import torch
 
+    role = _roles(node.graph).get(node)
+    if role is not None:
+        return _role_layer(role, node, shape_of)
     if m.broadcast == 1 or m.math_op_function not in (torch.add, torch.mul):
         raise Unmapped("element-wise arithmetic other than adding or multiplying two tensors")
     call = Call(node, shape_of)
@@ -799,7 +889,7 @@ def multi_input_mappers() -> dict[type, Callable]:
     """Module class -> mapper(module, args, shape_of, node) -> Layer, for modules that take several
     inputs or whose meaning depends on them: onnx2torch's (when it is installed)."""
     try:
-        from onnx2torch.node_converters.activations import OnnxHardSigmoid
+        from onnx2torch.node_converters.activations import OnnxErf, OnnxHardSigmoid
         from onnx2torch.node_converters.binary_math_operations import OnnxBinaryMathOperation
         from onnx2torch.node_converters.concat import OnnxConcat
         from onnx2torch.node_converters.flatten import OnnxFlatten
@@ -807,6 +897,7 @@ def multi_input_mappers() -> dict[type, Callable]:
             OnnxGlobalAveragePool,
             OnnxGlobalAveragePoolWithKnownInputShape,
         )
+        from onnx2torch.node_converters.matmul import OnnxMatMul
         from onnx2torch.node_converters.reduce import OnnxReduceStaticAxes
         from onnx2torch.node_converters.reshape import OnnxReshape
         from onnx2torch.node_converters.slice import OnnxSlice, OnnxSliceV9
@@ -825,6 +916,8 @@ def multi_input_mappers() -> dict[type, Callable]:
         OnnxSliceV9: _onnx_slice_v9,
         OnnxTranspose: _onnx_transpose,
         OnnxReduceStaticAxes: _onnx_reduce,
+        OnnxMatMul: _onnx_pattern,  # as ONNX writes a linear layer on a 4-D tensor
+        OnnxErf: _onnx_pattern,  # inside ONNX's GELU
     }
 
 

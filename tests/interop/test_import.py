@@ -284,11 +284,14 @@ def test_torchvision_with_a_weights_file_through_the_cli(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["mobilenet_v3_small", "densenet121", "shufflenet_v2_x0_5"])
+@pytest.mark.parametrize(
+    "name", ["mobilenet_v3_small", "densenet121", "shufflenet_v2_x0_5", "convnext_tiny"]
+)
 def test_torchvision_through_onnx(name, tmp_path, capsys):
     """ONNX folds BatchNorm into the convolutions; gates (Hardsigmoid, Mul), DenseNet's long
-    concatenations and ShuffleNet's Slice (x.chunk) and Reshape-Transpose-Reshape (channel
-    shuffle) come through onnx2torch's modules."""
+    concatenations, ShuffleNet's Slice (x.chunk) and Reshape-Transpose-Reshape (channel
+    shuffle), ConvNeXt's MatMul + Add (Linear at every pixel), its GELU spelled out with Erf
+    and its layer scale (an initializer times a tensor) come through onnx2torch's modules."""
     import torchvision
 
     with warnings.catch_warnings():
@@ -307,6 +310,10 @@ def test_torchvision_through_onnx(name, tmp_path, capsys):
         # each InvertedResidual is a block; equal ones (stage2.1 to stage2.3) share one
         blocks = [n.params["block"] for n in design.nodes.values() if n.type == "Block"]
         assert len(blocks) == 16 and len(set(blocks)) == 6
+    if name.startswith("convnext"):
+        types = _all_types(design)
+        assert types.count("GELU") == types.count("Scale") == 18
+        assert types.count("Linear") == 2 * 18 + 1
 
 
 @pytest.mark.slow
