@@ -508,8 +508,8 @@ class _Importer:
         from designer.core.serialization import clone
         from designer.interop.import_scopes import group_by_scope
 
-        if self.report:
-            return
+        if self.report or not analyze(self.design).ok:
+            return  # refused: result() reports what does not map or fit
         flat, flat_code, flat_tensors = clone(self.design), generate(self.design), self.tensors()
         node_of = {attr: nid for nid, attr in flat_code.module_names.items()}
         node_tensors: dict[str, dict] = {}

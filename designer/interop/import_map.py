@@ -659,6 +659,7 @@ def function_mappers() -> dict[Any, Callable]:
         "tanh": _activation("Tanh"),
         F.selu: _activation("SELU"),
         F.gelu: _gelu,
+        F.layer_norm: _layer_norm_fn,
         F.silu: _activation("SiLU"),
         F.hardswish: _activation("Hardswish"),
         F.hardsigmoid: _activation("Hardsigmoid"),

@@ -142,7 +142,7 @@ def group_by_scope(
         key = (labels[path], _signature(design, block_name))
         if key in by_signature:  # the same block as an earlier one: share it
             design.nodes[node_id].params["block"] = by_signature[key]
-            del design.blocks[block_name]
+            design.set_block(block_name, None)
         else:
             by_signature[key] = block_name
             block.description = f"Imported from {path}."
