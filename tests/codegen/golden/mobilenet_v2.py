@@ -15,17 +15,20 @@ class ConvBNAct(nn.Module):
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: int = 3,
+        kernel_size: int | tuple[int, int] = 3,
         stride: int = 1,
-        padding: int | None = None,
+        padding: int | tuple[int, int] | None = None,
         groups: int = 1,
         activation: str = "ReLU",
         eps: float = 1e-5,
         momentum: float = 0.1,
     ) -> None:
         super().__init__()
-        if padding is None:
-            padding = (kernel_size - 1) // 2
+        if padding is None:  # the same size out at stride 1, for each dimension
+            if isinstance(kernel_size, int):
+                padding = (kernel_size - 1) // 2
+            else:
+                padding = ((kernel_size[0] - 1) // 2, (kernel_size[1] - 1) // 2)
         self.conv = nn.Conv2d(
             in_channels,
             out_channels,
