@@ -220,6 +220,7 @@ FAMILIES = {  # model -> (input size, the block type its children become: "Block
     "regnet_y_400mf": (64, "RegNetBottleneck"),
     "shufflenet_v2_x0_5": (64, "ShuffleUnit"),
     "convnext_tiny": (64, "ConvNeXtBlock"),
+    "inception_v3": (80, "InceptionC"),  # its smallest input is 75 x 75
 }
 
 
@@ -231,6 +232,7 @@ CUSTOM_BLOCKS = {
     "efficientnet_b0": [],
     "regnet_y_400mf": [],  # its stages (Sequential subclasses) are plain containers
     "shufflenet_v2_x0_5": [],
+    "inception_v3": [],
     "convnext_tiny": ["Conv2dNormActivation"],
 }
 
@@ -317,16 +319,23 @@ def test_torchvision_through_onnx(name, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_torchvision_through_torch_export(tmp_path, capsys):
-    """A saved program of ResNet-18: exact, and its BasicBlocks are blocks again, shared
-    where equal (layer1.0 and layer1.1), named after their class."""
+@pytest.mark.parametrize("name", ["resnet18", "convnext_tiny"])
+def test_torchvision_through_torch_export(name, tmp_path, capsys):
+    """A saved program: exact, and the modules it ran are blocks again, shared where equal,
+    named after their class (ResNet-18's BasicBlocks; ConvNeXt's CNBlocks, whose LayerNorm
+    and GELU are ATen operators there and whose layer scale is a Scale)."""
     import torchvision
 
-    model = randomize_(torchvision.models.resnet18()).eval()
-    path = tmp_path / "resnet18.pt2"
+    model = randomize_(torchvision.models.get_model(name)).eval()
+    path = tmp_path / f"{name}.pt2"
     torch.export.save(torch.export.export(model, (torch.randn(1, 3, 64, 64),)), str(path))
     design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
     assert diff < 1e-4
     blocks = {n.name: n.params["block"] for n in design.nodes.values() if n.type == "Block"}
-    assert len(blocks) == 8 and blocks["layer1_0"] == blocks["layer1_1"] == "BasicBlock"
-    assert len(set(blocks.values())) == 7  # layerN.0 (a shortcut projection) and layerN.1
+    if name == "resnet18":
+        assert len(blocks) == 8 and blocks["layer1_0"] == blocks["layer1_1"] == "BasicBlock"
+        assert len(set(blocks.values())) == 7  # layerN.0 (a shortcut projection) and layerN.1
+    else:
+        stage1 = [blocks[f"features_1_{i}"] for i in range(3)]
+        assert stage1 == ["CNBlock"] * 3
+        assert _all_types(design).count("Scale") == 18
