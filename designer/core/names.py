@@ -31,6 +31,7 @@ _BASE_NAMES = {
     "SqueezeExcitation": "se",
     "DepthwiseSeparableConv": "dwsep",
     "ConvNeXtBlock": "cnblock",
+    "FusedMBConv": "fused",
     "ShuffleUnit": "shuffle",
     "RegNetBottleneck": "regnet",
 }

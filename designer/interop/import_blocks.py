@@ -1,6 +1,7 @@
 """Child modules that are exactly one of our composite blocks (torchvision's BasicBlock,
 Bottleneck, Fire, InvertedResidual, Inception, DenseNet's block and transition,
-Conv2dNormActivation, SqueezeExcitation, MobileNetV3's InvertedResidual and EfficientNet's MBConv,
+Conv2dNormActivation, SqueezeExcitation, MobileNetV3's InvertedResidual, EfficientNet's MBConv and
+FusedMBConv, MNASNet's _InvertedResidual,
 ShuffleNetV2's InvertedResidual, RegNet's ResBottleneckBlock, Inception-v3's modules A to E,
 ConvNeXt's CNBlock).
 
@@ -163,6 +164,35 @@ def _mb_conv(m, c_in):
     }
 
 
+def _fused_mb_conv(m, c_in):
+    units = list(m.block)
+    first = _conv_norm_act(units[0], c_in)
+    return {
+        "out_channels": units[-1][0].out_channels,
+        "expanded_channels": units[0][0].out_channels if len(units) == 2 else None,
+        "kernel_size": first["kernel_size"],
+        "stride": first["stride"],
+        "activation": first["activation"],
+        "stochastic_depth_prob": float(m.stochastic_depth.p),
+        "eps": first["eps"],
+        "momentum": first["momentum"],
+    }
+
+
+def _mnas_inverted(m, c_in):
+    """MNASNet's _InvertedResidual: MBConv with ReLU, no SE, always an expansion."""
+    expand, depthwise, project, bn = m.layers[0], m.layers[3], m.layers[6], m.layers[1]
+    return {
+        "out_channels": project.out_channels,
+        "expanded_channels": expand.out_channels,
+        "kernel_size": depthwise.kernel_size[0],
+        "stride": depthwise.stride[0],
+        "activation": "ReLU",
+        "eps": float(bn.eps),
+        "momentum": float(bn.momentum),
+    }
+
+
 def _shuffle_unit(m, c_in):
     return {"out_channels": 2 * m.branch2[0].out_channels, "stride": m.stride}
 
@@ -221,6 +251,8 @@ _CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
     ("torchvision.ops.misc", "SqueezeExcitation"): ("SqueezeExcitation", _squeeze_excitation),
     ("torchvision.models.mobilenetv3", "InvertedResidual"): ("MBConv", _mb_conv),
     ("torchvision.models.efficientnet", "MBConv"): ("MBConv", _mb_conv),
+    ("torchvision.models.efficientnet", "FusedMBConv"): ("FusedMBConv", _fused_mb_conv),
+    ("torchvision.models.mnasnet", "_InvertedResidual"): ("MBConv", _mnas_inverted),
     ("torchvision.models.shufflenetv2", "InvertedResidual"): ("ShuffleUnit", _shuffle_unit),
     ("torchvision.models.regnet", "ResBottleneckBlock"): ("RegNetBottleneck", _regnet_bottleneck),
     ("torchvision.models.regnet", "SimpleStemIN"): ("ConvBNAct", _conv_norm_act),

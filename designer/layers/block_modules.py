@@ -763,3 +763,53 @@ class InceptionE(nn.Module):
         )
         branch_pool = self.branch_pool(self.branch_pool_avg(x))
         return torch.cat([branch1x1, branch3x3, branch3x3dbl, branch_pool], 1)
+
+
+class FusedMBConv(nn.Module):
+    """EfficientNetV2's early block: a k x k convolution expanding to `expanded_channels` and a
+    linear 1x1 projection (or, without expansion, one k x k convolution to the output), and a
+    shortcut, through stochastic depth, when the stride is 1 and the channels stay the same.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        expanded_channels: int | None = None,
+        kernel_size: int = 3,
+        stride: int = 1,
+        activation: str = "SiLU",
+        stochastic_depth_prob: float = 0.0,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+    ) -> None:
+        super().__init__()
+        norm = {"eps": eps, "momentum": momentum}
+        self.use_shortcut = stride == 1 and in_channels == out_channels
+        if expanded_channels is not None and expanded_channels != in_channels:
+            self.expand = ConvBNAct(
+                in_channels,
+                expanded_channels,
+                kernel_size,
+                stride=stride,
+                activation=activation,
+                **norm,
+            )
+            self.project = ConvBNAct(expanded_channels, out_channels, 1, activation="none", **norm)
+            self.fused = None
+        else:
+            self.expand = None
+            self.project = None
+            self.fused = ConvBNAct(
+                in_channels, out_channels, kernel_size, stride=stride, activation=activation, **norm
+            )
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.fused is not None:
+            out = self.fused(x)
+        else:
+            out = self.project(self.expand(x))
+        if self.use_shortcut:
+            return x + self.stochastic_depth(out)
+        return out

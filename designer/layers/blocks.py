@@ -904,3 +904,70 @@ class InceptionE(_Block):
         )
         bp = _avg_pool_branch(b, x, 192)
         return b.add("Concat", [b1, b3, d, bp], name="concat")
+
+
+@register_layer
+class FusedMBConv(_Block):
+    type = "FusedMBConv"
+    title = "Fused MBConv"
+    repeatable = True
+    help = (
+        "EfficientNetV2's early block: MBConv's 1x1 expansion and depthwise convolution fused "
+        "into one k x k convolution, then a linear 1x1 projection (none without expansion); a "
+        "shortcut (through stochastic depth) when the stride is 1 and the channels stay."
+    )
+    params = (
+        Int("out_channels", 24, "Output channels.", min=1),
+        OptionalInt(
+            "expanded_channels",
+            None,
+            "Channels after the k x k convolution (empty = no expansion: it gives the output).",
+            min=1,
+        ),
+        Int("kernel_size", 3, "Kernel of the fused convolution.", min=1),
+        Int("stride", 1, "1 or 2.", min=1, max=2),
+        Choice(
+            "activation",
+            "SiLU",
+            "Activation after the fused convolution.",
+            options=("SiLU", "ReLU", "Hardswish"),
+        ),
+        Float(
+            "stochastic_depth_prob",
+            0.0,
+            "Probability of dropping the branch per sample while training (with the shortcut).",
+            min=0.0,
+            max=1.0,
+        ),
+        Float("eps", 1e-5, "BatchNorm's eps (EfficientNetV2: 0.001).", min=0.0, min_exclusive=True),
+        _MOMENTUM,
+    )
+
+    def build(self, b, x, p, in_shape):
+        c_in, out, k, s = in_shape[0], p["out_channels"], p["kernel_size"], p["stride"]
+        unit = {"activation": p["activation"], "eps": p["eps"], "momentum": p["momentum"]}
+        hidden = p["expanded_channels"]
+        if hidden is not None and hidden != c_in:
+            y = b.add(
+                "ConvBNAct", x, name="expand", out_channels=hidden, kernel_size=k, stride=s, **unit
+            )
+            y = b.add(
+                "ConvBNAct",
+                y,
+                name="project",
+                out_channels=out,
+                kernel_size=1,
+                **(unit | {"activation": "none"}),
+            )
+        else:
+            y = b.add(
+                "ConvBNAct", x, name="fused", out_channels=out, kernel_size=k, stride=s, **unit
+            )
+        if s == 1 and c_in == out:
+            y = b.add("StochasticDepth", y, name="stochastic_depth", p=p["stochastic_depth_prob"])
+            y = b.add("Add", [x, y], name="add")
+        return y
+
+    def summary_text(self, p):
+        k = p["kernel_size"]
+        return f"{p['out_channels']}, {k}x{k}" + (", /2" if p["stride"] == 2 else "")

@@ -214,7 +214,7 @@ FAMILIES = {  # model -> (input size, the block type its children become: "Block
     "alexnet": (64, None),
     "vgg11_bn": (64, None),
     "resnext50_32x4d": (64, "ResidualBottleneck"),
-    "mnasnet0_5": (64, "Block"),
+    "mnasnet0_5": (64, "MBConv"),
     "mobilenet_v3_small": (64, "MBConv"),
     "efficientnet_b0": (64, "MBConv"),
     "regnet_y_400mf": (64, "RegNetBottleneck"),
@@ -233,6 +233,7 @@ CUSTOM_BLOCKS = {
     "regnet_y_400mf": [],  # its stages (Sequential subclasses) are plain containers
     "shufflenet_v2_x0_5": [],
     "inception_v3": [],
+    "mnasnet0_5": [],
     "convnext_tiny": ["Conv2dNormActivation"],
 }
 

@@ -180,6 +180,8 @@ SCRIPTED = [
     ("MBConv", {"out_channels": 4}),
     ("MBConv", {"out_channels": 6, "expanded_channels": 8, "se_channels": 2, "stride": 2}),
     ("DepthwiseSeparableConv", {"out_channels": 6, "pointwise_activation": False}),
+    ("FusedMBConv", {"out_channels": 4}),
+    ("FusedMBConv", {"out_channels": 6, "expanded_channels": 8, "stride": 2}),
     ("ShuffleUnit", {"out_channels": 4, "stride": 1}),
     ("ShuffleUnit", {"out_channels": 6}),
     ("RegNetBottleneck", {"out_channels": 4, "group_width": 2}),
