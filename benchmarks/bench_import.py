@@ -39,6 +39,11 @@ def _randomize(model, seed: int = 0):
                 m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
             elif isinstance(getattr(m, "bias", None), torch.nn.Parameter):
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.05)
+            if isinstance(m, torch.nn.LayerNorm) and m.weight is not None:
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 0.5 + 0.3)
+            if isinstance(getattr(m, "layer_scale", None), torch.nn.Parameter):
+                # ConvNeXt's 1e-6 would hide its blocks' branches from the comparison
+                m.layer_scale.copy_(torch.rand(m.layer_scale.shape, generator=g) * 0.5 + 0.5)
     return model.eval()
 
 

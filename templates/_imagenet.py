@@ -98,6 +98,9 @@ class TorchvisionLink:
     # Options torchvision's pretrained weights need (GoogLeNet's were trained with
     # transform_input=True); applied with --pretrained unless the user sets them.
     pretrained_options: dict[str, Any] = field(default_factory=dict)
+    # Puts torchvision's state_dict (in its model's order) into the design's order and tensor
+    # names where they differ (ConvNeXt keeps a block's layer scale before its layers).
+    adapt: Callable[[dict], dict] | None = None
 
 
 def link_for(template, options: dict[str, Any] | None = None) -> TorchvisionLink | None:

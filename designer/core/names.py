@@ -27,6 +27,13 @@ _BASE_NAMES = {
     "DenseTransition": "transition",
     "FireModule": "fire",
     "InvertedResidual": "ir",
+    "LayerNorm2d": "ln",
+    "SqueezeExcitation": "se",
+    "DepthwiseSeparableConv": "dwsep",
+    "ConvNeXtBlock": "cnblock",
+    "FusedMBConv": "fused",
+    "ShuffleUnit": "shuffle",
+    "RegNetBottleneck": "regnet",
 }
 # Nodes a graph has one of are not numbered while the plain name is free.
 _UNNUMBERED = {

@@ -1,6 +1,9 @@
 """Child modules that are exactly one of our composite blocks (torchvision's BasicBlock,
 Bottleneck, Fire, InvertedResidual, Inception, DenseNet's block and transition,
-Conv2dNormActivation).
+Conv2dNormActivation, SqueezeExcitation, MobileNetV3's InvertedResidual, EfficientNet's MBConv and
+FusedMBConv, MNASNet's _InvertedResidual,
+ShuffleNetV2's InvertedResidual, RegNet's ResBottleneckBlock, Inception-v3's modules A to E,
+ConvNeXt's CNBlock).
 
 A candidate is recognised by its class and its params are read from its attributes; then it has
 to prove it: our block's module (block_modules.py) gets the candidate's tensors, paired by
@@ -106,17 +109,131 @@ def _basic_conv(m, c_in):  # GoogLeNet's and Inception-v3's conv -> bn -> F.relu
 
 
 def _conv_bn(conv, bn, act):
-    k = conv.kernel_size[0]
+    kh, kw = conv.kernel_size
+    if conv.dilation != (1, 1) or conv.stride[0] != conv.stride[1]:
+        raise ValueError("dilated or strided unevenly")  # ConvBNAct has neither
+    same = ((kh - 1) // 2, (kw - 1) // 2)
+    if tuple(conv.padding) != same and conv.padding[0] != conv.padding[1]:
+        raise ValueError("uneven padding other than the same size out")
     return {
         "out_channels": conv.out_channels,
-        "kernel_size": k,
+        "kernel_size": kh if kh == kw else [kh, kw],
         "stride": conv.stride[0],
-        "padding": None if conv.padding[0] == (k - 1) // 2 else conv.padding[0],
+        "padding": None if tuple(conv.padding) == same else conv.padding[0],
         "groups": conv.groups,
         "activation": act,
         "eps": float(bn.eps),
+        "momentum": float(bn.momentum),
     }
 
+
+def _activation_name(m) -> str:
+    return type(m).__name__
+
+
+def _squeeze_excitation(m, c_in):
+    return {
+        "squeeze_channels": m.fc1.out_channels,
+        "activation": _activation_name(m.activation),
+        "gate": _activation_name(m.scale_activation),
+    }
+
+
+def _mb_conv(m, c_in):
+    """MobileNetV3's InvertedResidual and EfficientNet's MBConv: block = [expand,] depthwise,
+    [SE,] project."""
+    units = list(m.block)
+    expand = units[0] if len(units) == 4 or (len(units) == 3 and not _is_se(units[1])) else None
+    rest = units[1:] if expand is not None else units
+    depthwise, project = rest[0], rest[-1]
+    se = rest[1] if len(rest) == 3 else None
+    unit = _conv_norm_act(depthwise, c_in)
+    sd = getattr(m, "stochastic_depth", None)
+    return {
+        "out_channels": project[0].out_channels,
+        "expanded_channels": depthwise[0].out_channels if expand is not None else None,
+        "kernel_size": unit["kernel_size"],
+        "stride": unit["stride"],
+        "activation": unit["activation"],
+        "se_channels": se.fc1.out_channels if se is not None else 0,
+        "se_activation": _activation_name(se.activation) if se is not None else "SiLU",
+        "se_gate": _activation_name(se.scale_activation) if se is not None else "Sigmoid",
+        "stochastic_depth_prob": float(sd.p) if sd is not None else 0.0,
+        "eps": unit["eps"],
+        "momentum": unit["momentum"],
+    }
+
+
+def _fused_mb_conv(m, c_in):
+    units = list(m.block)
+    first = _conv_norm_act(units[0], c_in)
+    return {
+        "out_channels": units[-1][0].out_channels,
+        "expanded_channels": units[0][0].out_channels if len(units) == 2 else None,
+        "kernel_size": first["kernel_size"],
+        "stride": first["stride"],
+        "activation": first["activation"],
+        "stochastic_depth_prob": float(m.stochastic_depth.p),
+        "eps": first["eps"],
+        "momentum": first["momentum"],
+    }
+
+
+def _mnas_inverted(m, c_in):
+    """MNASNet's _InvertedResidual: MBConv with ReLU, no SE, always an expansion."""
+    expand, depthwise, project, bn = m.layers[0], m.layers[3], m.layers[6], m.layers[1]
+    return {
+        "out_channels": project.out_channels,
+        "expanded_channels": expand.out_channels,
+        "kernel_size": depthwise.kernel_size[0],
+        "stride": depthwise.stride[0],
+        "activation": "ReLU",
+        "eps": float(bn.eps),
+        "momentum": float(bn.momentum),
+    }
+
+
+def _shuffle_unit(m, c_in):
+    return {"out_channels": 2 * m.branch2[0].out_channels, "stride": m.stride}
+
+
+def _regnet_bottleneck(m, c_in):
+    out, width, b = m.f.c[0].out_channels, m.f.a[0].out_channels, m.f.b[0]
+    return {
+        "out_channels": out,
+        "stride": b.stride[0],
+        "group_width": width // b.groups,
+        "bottleneck_multiplier": width / out,
+        "se_channels": m.f.se.fc1.out_channels if "se" in m.f._modules else 0,
+    }
+
+
+def _is_se(m) -> bool:
+    return type(m).__name__ == "SqueezeExcitation"
+
+
+def _cn_block(m, c_in):
+    scale = m.layer_scale.detach()
+    equal = bool((scale == scale.flatten()[0]).all())  # untrained: its init; else torchvision's
+    return {
+        "layer_scale": float(scale.flatten()[0]) if equal else 1e-6,
+        "stochastic_depth_prob": float(m.stochastic_depth.p),
+    }
+
+
+# Where the tensors of a child whose modules do not pair with ours in order (CNBlock holds its
+# layer scale itself, before its layers): our key -> the child's.
+_CN_BLOCK_KEYS = {
+    "dwconv.weight": "block.0.weight",
+    "dwconv.bias": "block.0.bias",
+    "norm.weight": "block.2.weight",
+    "norm.bias": "block.2.bias",
+    "pwconv1.weight": "block.3.weight",
+    "pwconv1.bias": "block.3.bias",
+    "pwconv2.weight": "block.5.weight",
+    "pwconv2.bias": "block.5.bias",
+    "layer_scale.scale": "layer_scale",
+}
 
 # (module of the torchvision class, class name) -> (our block type, params from the child)
 _CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
@@ -130,7 +247,33 @@ _CANDIDATES: dict[tuple[str, str], tuple[str, Callable]] = {
     ("torchvision.ops.misc", "Conv2dNormActivation"): ("ConvBNAct", _conv_norm_act),
     ("torchvision.models.googlenet", "BasicConv2d"): ("ConvBNAct", _basic_conv),
     ("torchvision.models.inception", "BasicConv2d"): ("ConvBNAct", _basic_conv),
+    ("torchvision.models.convnext", "CNBlock"): ("ConvNeXtBlock", _cn_block),
+    ("torchvision.ops.misc", "SqueezeExcitation"): ("SqueezeExcitation", _squeeze_excitation),
+    ("torchvision.models.mobilenetv3", "InvertedResidual"): ("MBConv", _mb_conv),
+    ("torchvision.models.efficientnet", "MBConv"): ("MBConv", _mb_conv),
+    ("torchvision.models.efficientnet", "FusedMBConv"): ("FusedMBConv", _fused_mb_conv),
+    ("torchvision.models.mnasnet", "_InvertedResidual"): ("MBConv", _mnas_inverted),
+    ("torchvision.models.shufflenetv2", "InvertedResidual"): ("ShuffleUnit", _shuffle_unit),
+    ("torchvision.models.regnet", "ResBottleneckBlock"): ("RegNetBottleneck", _regnet_bottleneck),
+    ("torchvision.models.regnet", "SimpleStemIN"): ("ConvBNAct", _conv_norm_act),
+    ("torchvision.models.inception", "InceptionA"): (
+        "InceptionA",
+        lambda m, c_in: {"pool_features": m.branch_pool.conv.out_channels},
+    ),
+    ("torchvision.models.inception", "InceptionB"): ("InceptionB", lambda m, c_in: {}),
+    ("torchvision.models.inception", "InceptionC"): (
+        "InceptionC",
+        lambda m, c_in: {"channels_7x7": m.branch7x7_1.conv.out_channels},
+    ),
+    ("torchvision.models.inception", "InceptionD"): ("InceptionD", lambda m, c_in: {}),
+    ("torchvision.models.inception", "InceptionE"): ("InceptionE", lambda m, c_in: {}),
 }
+_KEYS: dict[str, dict[str, str]] = {"ConvNeXtBlock": _CN_BLOCK_KEYS}
+
+
+def is_candidate(module) -> bool:
+    """Is `module` of a class that may be one of our composite blocks?"""
+    return (type(module).__module__, type(module).__name__) in _CANDIDATES
 
 
 def _randomized(module, seed: int):
@@ -165,18 +308,22 @@ def match_composite(child, in_shape: tuple[int, ...]) -> Composite | None:
     type_name, read = entry
     try:
         params = get_spec(type_name).resolve(read(child, in_shape[1]))
-    except (AttributeError, IndexError, KeyError, TypeError, ZeroDivisionError):
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
     if get_spec(type_name).param_problems(params):
         return None
     ours = getattr(block_modules, type_name)(in_shape[1], **params).eval()
     theirs = _randomized(child, seed=0)
     source = theirs.state_dict()
+    shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
     try:
-        mapped = map_by_structure(
-            source, {k: tuple(v.shape) for k, v in ours.state_dict().items()}, type(child).__name__
-        )
-    except WeightsError:
+        if type_name in _KEYS:
+            mapped = {k: source[theirs_key] for k, theirs_key in _KEYS[type_name].items()}
+            if any(tuple(mapped[k].shape) != shape for k, shape in shapes.items()):
+                return None
+        else:
+            mapped = map_by_structure(source, shapes, type(child).__name__)
+    except (WeightsError, KeyError):
         return None
     if set(mapped) != set(ours.state_dict()) or len(source) != len(mapped):
         return None

@@ -24,7 +24,7 @@ from typing import Any
 from designer.core.builder import GraphBuilder
 from designer.core.design import BlockDef, Design, Edge, Graph
 from designer.core.layout import apply_layout
-from designer.interop.import_blocks import match_composite
+from designer.interop.import_blocks import is_candidate, match_composite
 from designer.interop.import_map import (
     Alias,
     Call,
@@ -102,6 +102,23 @@ class ImportResult:
     tensors: dict
 
 
+def _propagate(gm, examples: list) -> None:
+    """Run `gm` on the examples, recording each node's tensor shape (meta["tensor_meta"]) and,
+    for tiny tensors (an ONNX Slice's bounds computed from shapes, the constants of an ONNX
+    GELU), their values (meta["value"]) for the mappers."""
+    import torch
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    class Propagate(ShapeProp):
+        def run_node(self, n):
+            result = super().run_node(n)
+            if isinstance(result, torch.Tensor) and result.numel() <= 8:
+                n.meta["value"] = result.tolist()
+            return result
+
+    Propagate(gm).propagate(*examples)
+
+
 def _join(*parts: str) -> str:
     return ".".join(p for p in parts if p)
 
@@ -120,17 +137,26 @@ def _is_standard(m) -> bool:
     return module.startswith(("torch.nn", "torch.ao.nn"))
 
 
-def _block_children(module, inline: set[int], mapped: set[type]) -> set[int]:
-    """ids of the submodules traced as leaves that become blocks: every child reached through
-    plain containers that is neither a standard layer nor a mapped module (nor traced inline)."""
+def _is_plain(m) -> bool:
+    """A container that only runs its children in order: nn.Sequential, ModuleList, ModuleDict,
+    or a subclass that keeps their forward (RegNet's AnyStage) and is none of our blocks."""
     from torch import nn
 
     plain = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+    if type(m) in plain:
+        return True
+    base = next((p for p in plain if isinstance(m, p)), None)
+    return base is not None and type(m).forward is base.forward and not is_candidate(m)
+
+
+def _block_children(module, inline: set[int], mapped: set[type]) -> set[int]:
+    """ids of the submodules traced as leaves that become blocks: every child reached through
+    plain containers that is neither a standard layer nor a mapped module (nor traced inline)."""
     found: set[int] = set()
 
     def visit(m):
         for child in m.children():
-            if type(child) in plain or id(child) in inline:
+            if _is_plain(child) or id(child) in inline:
                 visit(child)
             elif not _is_standard(child) and type(child) not in mapped:
                 found.add(id(child))
@@ -167,13 +193,14 @@ class _Importer:
         # graph key ("" = the design, else a block name) -> node id -> where its weights are:
         # ("module", path) | ("composite", path, key map) | ("block", path), paths relative
         self.sources: dict[str, dict[str, tuple]] = {}
+        self.origins: dict[str, Any] = {}  # design node id -> the traced node that made it
+        self.grouped: dict | None = None  # the weights after group_by_scope, in its names
 
     # -- tracing -------------------------------------------------------------------------------
     def trace(self, module, examples: list):
         """The traced GraphModule (shapes propagated) and the ids of its block leaves."""
         import torch
         from torch import fx
-        from torch.fx.passes.shape_prop import ShapeProp
 
         inline: set[int] = set()
         while True:
@@ -183,7 +210,7 @@ class _Importer:
                 graph = tracer.trace(module)
                 gm = fx.GraphModule(tracer.root, graph)
                 with torch.no_grad():
-                    ShapeProp(gm).propagate(*examples)
+                    _propagate(gm, examples)
             except Exception as exc:  # noqa: BLE001 - user code can raise anything while traced
                 text = str(exc).strip().splitlines()
                 raise _TraceFailed(text[0] if text else type(exc).__name__) from None
@@ -223,6 +250,10 @@ class _Importer:
             except Unmapped as exc:
                 self.report.add(self._what(node, gm), str(exc), where)
                 env[node] = _stand_in(b, node, env)
+        if key == "":
+            for node in gm.graph.nodes:
+                if isinstance(env.get(node), str):
+                    self.origins.setdefault(env[node], node)
         self._fuse_global_pooling(graph)
         apply_layout(graph)
 
@@ -325,10 +356,7 @@ class _Importer:
             return
         nid = self._place(result, node, b, env, name=_program_name(node, result))
         if nid is not None and result.weights:
-            sources[nid] = (
-                "tensors",
-                {k: getattr(v, "target", v) for k, v in result.weights.items()},
-            )
+            sources[nid] = _weights_source(result)
 
     def _place(self, result, node, b, env, name: str, first_input=None) -> str | None:
         if isinstance(result, Alias):
@@ -363,9 +391,10 @@ class _Importer:
             return
         multi = self.multi.get(type(m))
         if multi is not None:
-            nid = self._place(multi(m, args, _shape_of, node), node, b, env, name=name)
+            result = multi(m, args, _shape_of, node)
+            nid = self._place(result, node, b, env, name=name)
             if nid is not None:
-                sources[nid] = ("module", node.target)
+                sources[nid] = _weights_source(result) or ("module", node.target)
             return
         mapper = self.modules.get(type(m))
         if mapper is None:
@@ -469,10 +498,59 @@ class _Importer:
         self.design.metadata["imported_from"] = self.report.model
         return ImportResult(self.design, self.tensors())
 
+    # -- blocks from the module paths of a flat import -------------------------------------------
+    def group(self, where: dict, containers=frozenset()) -> None:
+        """Group the flat design into blocks by where each operation ran (node id -> Where, see
+        import_scopes); the weights follow. Left flat when the grouped design would not
+        validate."""
+        from designer.codegen import generate
+        from designer.core.analysis import analyze
+        from designer.core.serialization import clone
+        from designer.interop.import_scopes import group_by_scope
+
+        if self.report or not analyze(self.design).ok:
+            return  # refused: result() reports what does not map or fit
+        flat, flat_code, flat_tensors = clone(self.design), generate(self.design), self.tensors()
+        node_of = {attr: nid for nid, attr in flat_code.module_names.items()}
+        node_tensors: dict[str, dict] = {}
+        for k, v in flat_tensors.items():
+            attr, leaf = k.split(".", 1)  # a flat design's attributes are plain names
+            node_tensors.setdefault(node_of[attr], {})[leaf] = v
+        instances = group_by_scope(self.design, where, frozenset(containers))
+        if not instances or analyze(self.design).problems:
+            self.design = flat
+            return
+        code = generate(self.design)
+        out: dict = {}
+
+        def collect(graph, attrs: dict, prefix: str, origin) -> None:
+            for nid, node in graph.nodes.items():
+                attr = attrs.get(nid)
+                if attr is None:
+                    continue
+                orig = origin(nid)
+                if orig in instances:
+                    name = node.params["block"]
+                    inner, mapping = self.design.blocks[name], instances[orig]
+                    collect(
+                        inner,
+                        code.block_module_names.get(name, {}),
+                        f"{prefix}{attr}.",
+                        lambda n, inner=inner, mapping=mapping: mapping[inner.nodes[n].name],
+                    )
+                    continue
+                for leaf, t in node_tensors.get(orig, {}).items():
+                    out[f"{prefix}{attr}.{leaf}"] = t
+
+        collect(self.design, code.module_names, "", lambda n: n)
+        self.grouped = out
+
     # -- weights ----------------------------------------------------------------------------------
     def tensors(self) -> dict:
         from designer.codegen import generate
 
+        if self.grouped is not None:
+            return self.grouped
         code = generate(self.design)
         out: dict = {}
 
@@ -509,6 +587,15 @@ class _Importer:
 
         walk("", code.module_names, "", "")
         return {k: v.detach() for k, v in out.items()}  # shared with the module, not copied
+
+
+def _weights_source(result) -> tuple | None:
+    """Where a mapped layer's tensors come from when the mapper names them (a tensor attribute's
+    path, or a tensor made from one): ("tensors", {state_dict leaf: path or tensor})."""
+    weights = getattr(result, "weights", None)
+    if not weights:
+        return None
+    return ("tensors", {k: getattr(v, "target", v) for k, v in weights.items()})
 
 
 def _stand_in(b: GraphBuilder, node, env) -> str | None:
@@ -555,6 +642,23 @@ def _signature(cls_name: str, graph: Graph, sources: dict) -> str:
     return json.dumps([cls_name, nodes, edges], sort_keys=True, default=str)
 
 
+def _from_onnx(module) -> bool:
+    """An fx GraphModule converted by onnx2torch from an ONNX file."""
+    return any(type(m).__module__.startswith("onnx2torch") for m in module.children())
+
+
+def _group_onnx(imp: _Importer) -> None:
+    from designer.interop.import_scopes import onnx_where
+
+    containers: set[str] = set()
+    where = {
+        nid: onnx_where(n.target, containers)
+        for nid, n in imp.origins.items()
+        if n.op == "call_module"
+    }
+    imp.group(where, containers)
+
+
 def import_module(module, input_shape: tuple[int, ...], name: str | None = None) -> ImportResult:
     """Import `module` (traced in eval mode at one sample of `input_shape`, C x H x W) as a
     design with its weights; raises ImportRefused with the report if anything does not map."""
@@ -579,6 +683,8 @@ def import_module(module, input_shape: tuple[int, ...], name: str | None = None)
             )
             raise ImportRefused(imp.report) from None
         imp.build(gm, leaves, imp.design, "", "")
+        if _from_onnx(module):
+            _group_onnx(imp)
         return imp.result()
     finally:
         module.train(was_training)
@@ -588,9 +694,9 @@ def import_program(program, input_shape: tuple[int, ...], name: str = "program")
     """Import a torch.export program (its ATen graph, flat: a program keeps no child modules to
     make blocks of) with its weights; raises ImportRefused with the report."""
     import torch
-    from torch.fx.passes.shape_prop import ShapeProp
 
     from designer.interop.import_map import aten_mappers
+    from designer.interop.import_scopes import export_where
 
     gm = program.module()
     imp = _Importer(gm, name)
@@ -599,7 +705,7 @@ def import_program(program, input_shape: tuple[int, ...], name: str = "program")
     example = torch.randn(1, *input_shape, generator=torch.Generator().manual_seed(0))
     try:
         with torch.no_grad():
-            ShapeProp(gm).propagate(example)
+            _propagate(gm, [example])
     except Exception as exc:  # noqa: BLE001 - the program's own checks raise anything
         text = str(exc).strip().splitlines()
         imp.report.add(
@@ -610,6 +716,7 @@ def import_program(program, input_shape: tuple[int, ...], name: str = "program")
         )
         raise ImportRefused(imp.report) from None
     imp.build(gm, set(), imp.design, "", "")
+    imp.group({nid: w for nid, n in imp.origins.items() if (w := export_where(n)) is not None})
     return imp.result()
 
 

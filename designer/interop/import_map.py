@@ -11,6 +11,7 @@ have (a padding mode, dilated pooling, ...) is refused, never approximated.
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,8 +114,11 @@ def _batchnorm(m) -> Layer:
     )
 
 
-def _linear(m) -> Layer:
-    return Layer("Linear", {"out_features": m.out_features, "bias": m.bias is not None})
+def _linear(m, shape) -> Layer:
+    params = {"out_features": m.out_features, "bias": m.bias is not None}
+    if len(shape) > 2:  # at every position of a channels-last image (ConvNeXt)
+        params["last_dim"] = True
+    return Layer("Linear", params)
 
 
 def _pool(type_name: str, m) -> Layer:
@@ -161,16 +165,37 @@ def _upsample(m) -> Layer:
 
 
 def _layernorm(m, shape) -> Layer:
-    if tuple(m.normalized_shape) != tuple(shape[1:]):
+    normalized = tuple(m.normalized_shape)
+    if normalized == tuple(shape[1:]):
+        over = "all"
+    elif normalized == tuple(shape[-1:]):
+        over = "last"  # each position's features (channels-last, ConvNeXt's CNBlock)
+    else:
         raise Unmapped(
-            f"normalized_shape {tuple(m.normalized_shape)} is not the whole sample "
-            f"{tuple(shape[1:])}"
+            f"normalized_shape {normalized} is neither the whole sample {tuple(shape[1:])} "
+            "nor its last dimension"
         )
     if getattr(m, "bias", True) is None and m.elementwise_affine:
         raise Unmapped("elementwise_affine without a bias")
+    params = {"eps": float(m.eps), "elementwise_affine": bool(m.elementwise_affine)}
+    return Layer("LayerNorm", params | ({"over": "last"} if over == "last" else {}))
+
+
+def _layernorm2d(m, shape) -> Layer:
+    if len(shape) != 4 or tuple(m.normalized_shape) != (shape[1],):
+        raise Unmapped(f"normalized_shape {tuple(m.normalized_shape)} is not the channels")
+    if getattr(m, "bias", True) is None and m.elementwise_affine:
+        raise Unmapped("elementwise_affine without a bias")
     return Layer(
-        "LayerNorm", {"eps": float(m.eps), "elementwise_affine": bool(m.elementwise_affine)}
+        "LayerNorm2d", {"eps": float(m.eps), "elementwise_affine": bool(m.elementwise_affine)}
     )
+
+
+def _permute_dims(dims, ndim: int) -> list[int]:
+    dims = [_dim(int(d), ndim) for d in dims]
+    if not dims or dims[0] != 0:
+        raise Unmapped("moves the batch dimension")
+    return dims[1:]
 
 
 def _instancenorm(m) -> Layer:
@@ -208,7 +233,7 @@ def module_mappers() -> dict[type, Callable]:
         nn.ConvTranspose2d: lambda m, shape: _conv_transpose(m),
         nn.BatchNorm2d: lambda m, shape: _batchnorm(m),
         nn.BatchNorm1d: lambda m, shape: _batchnorm(m),
-        nn.Linear: lambda m, shape: _linear(m),
+        nn.Linear: _linear,
         nn.MaxPool2d: lambda m, shape: _pool("MaxPool2d", m),
         nn.AvgPool2d: lambda m, shape: _pool("AvgPool2d", m),
         nn.AdaptiveAvgPool2d: lambda m, shape: _adaptive_avg(m),
@@ -251,13 +276,16 @@ def module_mappers() -> dict[type, Callable]:
 
 def _torchvision_modules() -> dict[type, Callable]:
     try:
-        from torchvision.ops import StochasticDepth
+        from torchvision.models.convnext import LayerNorm2d
+        from torchvision.ops import Permute, StochasticDepth
     except ImportError:
         return {}
     return {
         StochasticDepth: lambda m, shape: Layer(
             "StochasticDepth", {"p": float(m.p), "mode": m.mode}
-        )
+        ),
+        LayerNorm2d: _layernorm2d,
+        Permute: lambda m, shape: Layer("Permute", {"dims": _permute_dims(m.dims, len(shape))}),
     }
 
 
@@ -309,8 +337,42 @@ def _add(c: Call) -> Layer:
     return Layer("Add", inputs=[a, b])
 
 
+def _is_attribute(value) -> bool:
+    return getattr(value, "op", None) == "get_attr"
+
+
+def _scale(x, tensor, c: Call) -> Layer:
+    """A module's own tensor times a layer's output (ConvNeXt's layer scale): Scale, when the
+    tensor has the shape of one of its modes."""
+    import torch
+
+    if c.shape_of(x) is None:
+        raise Unmapped("multiplies a tensor attribute by something that is not a layer's output")
+    sx, st = tuple(c.shape_of(x)[1:]), tuple(c.shape_of(tensor))
+    modes = {"element": sx, "channel": (sx[0],) + (1,) * (len(sx) - 1), "layer": (1,)}
+    mode = next((m for m, shape in modes.items() if shape == st), None)
+    if mode is None:
+        raise Unmapped(
+            f"multiplies by a tensor of shape {st}, not one per element, per channel "
+            f"{modes['channel']} or one for the layer (Scale's)"
+        )
+    params = {"mode": mode}
+    held = _fetch_attr(c.node.graph.owning_module, tensor.target)
+    if isinstance(held, torch.Tensor) and bool((held == held.flatten()[0]).all()):
+        params["init"] = float(held.flatten()[0])  # untrained (all equal): its init
+    return Layer("Scale", params, inputs=[x], weights={"scale": tensor})
+
+
+def _fetch_attr(module, target: str):
+    for part in target.split("."):
+        module = getattr(module, part, None)
+    return module
+
+
 def _mul(c: Call) -> Layer:
     a, b = c.arg(0, "input"), c.arg(1, "other")
+    if _is_attribute(a) != _is_attribute(b):
+        return _scale(b, a, c) if _is_attribute(a) else _scale(a, b, c)
     sa, sb = c.shape_of(a), c.shape_of(b)
     if sa is None or sb is None:
         raise Unmapped("multiplies by a constant (only by another layer's output)")
@@ -343,11 +405,22 @@ def _flatten(c: Call) -> Layer:
     return Layer("Flatten", inputs=[x])
 
 
+# onnx2torch's modules that do what a tensor method does (in a channel shuffle)
+_ONNX_OPS = {"OnnxReshape": "reshape", "OnnxTranspose": "transpose"}
+
+
+def _module_of(node):
+    owner = node.graph.owning_module
+    return owner.get_submodule(node.target) if owner is not None else None
+
+
 def _op_name(node) -> str:
     if getattr(node, "op", None) == "call_method":
         return node.target
     if getattr(node, "op", None) == "call_function":
         return getattr(node.target, "__name__", "")
+    if getattr(node, "op", None) == "call_module":
+        return _ONNX_OPS.get(type(_module_of(node)).__name__, "")
     return ""
 
 
@@ -357,7 +430,11 @@ def _only_user(node):
 
 
 def _swaps_1_2(node) -> bool:
-    return _op_name(node) == "transpose" and len(node.args) == 3 and sorted(node.args[1:]) == [1, 2]
+    if _op_name(node) != "transpose":
+        return False
+    if node.op == "call_module":  # onnx2torch's Transpose of a 5-D tensor
+        return list(_module_of(node).perm or ()) == [0, 2, 1, 3, 4]
+    return len(node.args) == 3 and sorted(node.args[1:]) == [1, 2]
 
 
 def _shuffle_groups(view, shape_of) -> int | None:
@@ -503,6 +580,36 @@ def _softmax_fn(c: Call) -> Layer:
     return Layer("Softmax", {"dim": dim}, inputs=[c.tensor(0)])
 
 
+def _permute(c: Call) -> Layer:
+    x = c.tensor(0)
+    dims = c.arg(1, "dims")
+    if isinstance(dims, int):  # x.permute(0, 2, 3, 1)
+        dims = c.args[1:]
+    return Layer("Permute", {"dims": _permute_dims(dims, len(c.shape_of(x)))}, inputs=[x])
+
+
+def _gelu(c: Call) -> Layer:
+    approximate = c.kwargs.get("approximate", c.args[1] if len(c.args) > 1 else "none")
+    return Layer("GELU", {"approximate": str(approximate)}, inputs=[c.tensor(0)])
+
+
+def _layer_norm_fn(c: Call) -> Layer:
+    """F.layer_norm / aten.layer_norm: over the whole sample or its last dimension."""
+    x = c.tensor(0)
+    shape = tuple(c.shape_of(x))
+    normalized = tuple(c.arg(1, "normalized_shape"))
+    if normalized not in (shape[1:], shape[-1:]):
+        raise Unmapped(f"normalizes over {normalized}, not the whole sample nor its last size")
+    weight, bias = c.arg(2, "weight"), c.arg(3, "bias")
+    if (weight is None) != (bias is None):
+        raise Unmapped("a scale without a shift, or a shift without a scale")
+    params = {"eps": float(c.arg(4, "eps", 1e-5)), "elementwise_affine": weight is not None}
+    if normalized != shape[1:]:
+        params["over"] = "last"
+    weights = {"weight": weight, "bias": bias} if weight is not None else {}
+    return Layer("LayerNorm", params, inputs=[x], weights=weights)
+
+
 def _contiguous(c: Call):
     return Alias(c.tensor(0))
 
@@ -551,7 +658,8 @@ def function_mappers() -> dict[Any, Callable]:
         F.tanh: _activation("Tanh"),
         "tanh": _activation("Tanh"),
         F.selu: _activation("SELU"),
-        F.gelu: _activation("GELU"),
+        F.gelu: _gelu,
+        F.layer_norm: _layer_norm_fn,
         F.silu: _activation("SiLU"),
         F.hardswish: _activation("Hardswish"),
         F.hardsigmoid: _activation("Hardsigmoid"),
@@ -566,6 +674,8 @@ def function_mappers() -> dict[Any, Callable]:
         "chunk": _chunk,
         torch.split: _split,
         "split": _split,
+        torch.permute: _permute,
+        "permute": _permute,
     }
     return table
 
@@ -588,9 +698,98 @@ def target_name(target) -> str:
 # -- onnx2torch's modules (an ONNX file converted to torch.fx) ---------------------------------
 
 
+# -- patterns that ONNX spells out in arithmetic: GELU and Linear at every position -----------
+
+_ROLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # fx graph -> node -> role
+
+
+def _binary_op(node) -> str:
+    """ "add", "mul", "div", ... for onnx2torch's element-wise arithmetic, else ""."""
+    if getattr(node, "op", None) != "call_module":
+        return ""
+    m = _module_of(node)
+    if type(m).__name__ != "OnnxBinaryMathOperation" or m.broadcast == 1:
+        return ""
+    return getattr(m.math_op_function, "__name__", "")
+
+
+def _scalar(value) -> float | None:
+    known = getattr(value, "meta", {}).get("value") if hasattr(value, "meta") else value
+    while isinstance(known, list) and len(known) == 1:
+        known = known[0]
+    return float(known) if isinstance(known, (int, float)) else None
+
+
+def _is_onnx(node, class_name: str) -> bool:
+    return getattr(node, "op", None) == "call_module" and (
+        type(_module_of(node)).__name__ == class_name
+    )
+
+
+def _other(node, value):
+    a, b = node.args[:2]
+    return b if a is value else a if b is value else None
+
+
+def _roles(graph) -> dict:
+    """What each node of an ONNX GELU or MatMul(+Add) does: ("gelu", x) at x / sqrt(2), whose
+    erf, + 1, x * and * 0.5 are ("alias", that node); ("linear", x, W, bias) at x @ W, whose
+    + bias is an alias."""
+    if graph in _ROLES:
+        return _ROLES[graph]
+    roles: dict = {}
+    for n in graph.nodes:
+        if _binary_op(n) in ("div", "_onnx_div") and abs((_scalar(n.args[1]) or 0) - 2**0.5) < 1e-6:
+            x, erf = n.args[0], _only_user(n)
+            add = _only_user(erf) if erf is not None and _is_onnx(erf, "OnnxErf") else None
+            one = _other(add, erf) if add is not None and _binary_op(add) == "add" else None
+            mul = _only_user(add) if _scalar(one) == 1.0 else None
+            half = _only_user(mul) if mul is not None and _other(mul, add) is x else None
+            if half is not None and _binary_op(half) == "mul" and _scalar(_other(half, mul)) == 0.5:
+                roles[n] = ("gelu", x)
+                roles.update({m: ("alias", n) for m in (erf, add, mul, half)})
+        if _is_onnx(n, "OnnxMatMul") and _is_attribute(n.args[1]):
+            add, bias = _only_user(n), None
+            if add is not None and _binary_op(add) == "add" and _is_attribute(_other(add, n)):
+                bias = _other(add, n)
+                roles[add] = ("alias", n)
+            roles[n] = ("linear", n.args[0], n.args[1], bias)
+    _ROLES[graph] = roles
+    return roles
+
+
+def _role_layer(role, node, shape_of):
+    if role[0] == "alias":
+        return Alias(role[1])
+    if role[0] == "gelu":
+        return Layer("GELU", {"approximate": "none"}, inputs=[role[1]])
+    _, x, weight_node, bias = role
+    weight = _fetch_attr(node.graph.owning_module, weight_node.target)
+    shape = shape_of(x)
+    if weight.dim() != 2 or shape is None or shape[-1] != weight.shape[0]:
+        raise Unmapped("a matrix product that is no linear layer")
+    if bias is not None and tuple(shape_of(bias) or ()) != (weight.shape[1],):
+        raise Unmapped("a bias that is not one per output")
+    params = {"out_features": int(weight.shape[1]), "bias": bias is not None}
+    if len(shape) > 2:
+        params["last_dim"] = True
+    weights = {"weight": weight.t().contiguous()} | ({"bias": bias} if bias is not None else {})
+    return Layer("Linear", params, inputs=[x], weights=weights)
+
+
+def _onnx_pattern(m, args, shape_of, node):
+    role = _roles(node.graph).get(node)
+    if role is None:
+        raise Unmapped("no layer type computes it (only as part of a GELU or a linear layer)")
+    return _role_layer(role, node, shape_of)
+
+
 def _onnx_binary(m, args, shape_of, node) -> Layer:
     import torch
 
+    role = _roles(node.graph).get(node)
+    if role is not None:
+        return _role_layer(role, node, shape_of)
     if m.broadcast == 1 or m.math_op_function not in (torch.add, torch.mul):
         raise Unmapped("element-wise arithmetic other than adding or multiplying two tensors")
     call = Call(node, shape_of)
@@ -626,11 +825,72 @@ def _onnx_flatten(m, args, shape_of, node) -> Layer:
     return Layer("Flatten", inputs=[args[0]])
 
 
+def _onnx_transpose(m, args, shape_of, node):
+    if _shuffle_groups(args[0], shape_of) is not None:
+        return Alias(args[0])  # inside a channel shuffle, which its first Reshape does
+    ndim = len(shape_of(args[0]))
+    perm = list(m.perm) if m.perm is not None else list(range(ndim))[::-1]
+    return Layer("Permute", {"dims": _permute_dims(perm, ndim)}, inputs=[args[0]])
+
+
+def _onnx_reduce(m, args, shape_of, node) -> Layer:
+    ndim = len(shape_of(args[0]) or ())
+    axes = sorted(_dim(a, ndim) for a in (m.axes or ()))
+    if m.operation_type != "ReduceMean" or ndim != 4 or axes != [2, 3]:
+        raise Unmapped(f"{m.operation_type} over axes {m.axes} (only a mean over height and width)")
+    if m.keepdims:
+        return Layer("AdaptiveAvgPool2d", {"output_size": 1}, inputs=[args[0]])
+    return Layer("GlobalAvgPool", inputs=[args[0]])
+
+
+def _known(value, what: str):
+    """The value of a Slice's bound: a constant, or a small tensor computed from shapes."""
+    if value is None or isinstance(value, (int, list, tuple)):
+        return value
+    known = getattr(value, "meta", {}).get("value")
+    if known is None:
+        raise Unmapped(f"its {what} depend on the data")
+    return known
+
+
+def _channel_slice(x, shape_of, starts, ends, axes, steps) -> Layer:
+    ndim = len(shape_of(x))
+    axes = list(range(len(starts))) if axes is None else [_dim(a, ndim) for a in axes]
+    if axes != [1] or (steps is not None and list(steps) != [1]):
+        raise Unmapped("slices other than a range of channels")
+    channels = shape_of(x)[1]
+    start, stop = (
+        max(0, min(v + channels if v < 0 else v, channels)) for v in (starts[0], ends[0])
+    )
+    return Layer("ChannelSlice", {"start": start, "stop": stop}, inputs=[x])
+
+
+def _onnx_slice(m, args, shape_of, node) -> Layer:
+    values = [_known(a, "bounds") for a in args[1:]] + [None] * (5 - len(args))
+    return _channel_slice(args[0], shape_of, *values[:4])
+
+
+def _onnx_slice_v9(m, args, shape_of, node) -> Layer:
+    pos = m.pos_axes_slices
+    if m.flip_dims or m.neg_axes_slices or len(pos) != 2 or pos[0] != slice(None):
+        raise Unmapped("slices other than a range of channels")
+    s = pos[1]
+    channels = shape_of(args[0])[1]
+    return _channel_slice(
+        args[0],
+        shape_of,
+        [s.start or 0],
+        [channels if s.stop is None else s.stop],
+        [1],
+        [s.step or 1],
+    )
+
+
 def multi_input_mappers() -> dict[type, Callable]:
     """Module class -> mapper(module, args, shape_of, node) -> Layer, for modules that take several
     inputs or whose meaning depends on them: onnx2torch's (when it is installed)."""
     try:
-        from onnx2torch.node_converters.activations import OnnxHardSigmoid
+        from onnx2torch.node_converters.activations import OnnxErf, OnnxHardSigmoid
         from onnx2torch.node_converters.binary_math_operations import OnnxBinaryMathOperation
         from onnx2torch.node_converters.concat import OnnxConcat
         from onnx2torch.node_converters.flatten import OnnxFlatten
@@ -638,7 +898,11 @@ def multi_input_mappers() -> dict[type, Callable]:
             OnnxGlobalAveragePool,
             OnnxGlobalAveragePoolWithKnownInputShape,
         )
+        from onnx2torch.node_converters.matmul import OnnxMatMul
+        from onnx2torch.node_converters.reduce import OnnxReduceStaticAxes
         from onnx2torch.node_converters.reshape import OnnxReshape
+        from onnx2torch.node_converters.slice import OnnxSlice, OnnxSliceV9
+        from onnx2torch.node_converters.transpose import OnnxTranspose
     except ImportError:
         return {}
     return {
@@ -649,6 +913,12 @@ def multi_input_mappers() -> dict[type, Callable]:
         OnnxFlatten: _onnx_flatten,
         OnnxReshape: _onnx_reshape,
         OnnxHardSigmoid: _onnx_hard_sigmoid,
+        OnnxSlice: _onnx_slice,
+        OnnxSliceV9: _onnx_slice_v9,
+        OnnxTranspose: _onnx_transpose,
+        OnnxReduceStaticAxes: _onnx_reduce,
+        OnnxMatMul: _onnx_pattern,  # as ONNX writes a linear layer on a 4-D tensor
+        OnnxErf: _onnx_pattern,  # inside ONNX's GELU
     }
 
 
@@ -750,12 +1020,10 @@ def _aten_linear(c: Call) -> Layer:
     weight, wshape = _weight_shape(c, 1, "weight")
     bias = c.arg(2, "bias")
     weights = {"weight": weight} | ({"bias": bias} if bias is not None else {})
-    return Layer(
-        "Linear",
-        {"out_features": wshape[0], "bias": bias is not None},
-        inputs=[c.tensor(0)],
-        weights=weights,
-    )
+    params = {"out_features": wshape[0], "bias": bias is not None}
+    if len(c.shape_of(c.tensor(0))) > 2:
+        params["last_dim"] = True
+    return Layer("Linear", params, inputs=[c.tensor(0)], weights=weights)
 
 
 # ops that return a tuple whose first item is the layer's output (read with getitem 0)
@@ -799,6 +1067,9 @@ def aten_mappers() -> dict[Any, Callable]:
         aten.hardswish_.default: _activation("Hardswish"),
         aten.hardsigmoid.default: _activation("Hardsigmoid"),
         aten.cat.default: _cat,
+        aten.gelu.default: _gelu,
+        aten.layer_norm.default: _layer_norm_fn,
+        aten.permute.default: _permute,
         aten.max_pool2d.default: _pool_fn("MaxPool2d"),
         aten.max_pool2d_with_indices.default: _pool_fn("MaxPool2d"),
         aten.avg_pool2d.default: _pool_fn("AvgPool2d"),
@@ -809,6 +1080,7 @@ def aten_mappers() -> dict[Any, Callable]:
         aten.view.default: _reshape,
         aten.reshape.default: _reshape,
         aten.dropout.default: _dropout,
+        aten.dropout_.default: _dropout,
         aten.clone.default: alias,
         aten.alias.default: alias,
     }

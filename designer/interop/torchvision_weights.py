@@ -148,6 +148,8 @@ def torchvision_to_design(design, tensors: dict, link, source_name: str) -> dict
     with torch.device("meta"):
         reference = link.reference()
     source = canonical_source(tensors, list(reference.state_dict()), source_name, link.ignore)
+    if getattr(link, "adapt", None) is not None:
+        source = link.adapt(source)
     target = {k: _shape(v) for k, v in module.state_dict().items()}
     fixed: dict[str, Any] = {}
     for node_name, values in link.fixed.items():

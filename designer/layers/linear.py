@@ -1,4 +1,4 @@
-"""Fully connected layers and reshaping: Linear, Flatten, Reshape."""
+"""Fully connected layers and reshaping: Linear, Flatten, Reshape, Permute."""
 
 from __future__ import annotations
 
@@ -20,26 +20,35 @@ class Linear(LayerSpec):
     params = (
         Int("out_features", 10, "Number of outputs.", min=1),
         Bool("bias", True, "Learn a bias per output."),
+        Bool(
+            "last_dim",
+            False,
+            "Act on the last dimension of a bigger input, at every position (each pixel's "
+            "channels after a channels-last Permute, as ConvNeXt does); off: the input is flat.",
+        ),
     )
 
     def infer_shape(self, p, in_shapes):
-        if len(in_shapes[0]) != 1:
+        shape = in_shapes[0]
+        if p["last_dim"]:
+            return (*shape[:-1], p["out_features"])
+        if len(shape) != 1:
             raise ShapeError(
-                f"Linear needs a flat input (N features) but gets the 4-D tensor "
-                f"N x {shape_str(in_shapes[0])}; add Flatten or GlobalAvgPool before it"
+                f"Linear needs a flat input (N features) but gets the {len(shape) + 1}-D tensor "
+                f"N x {shape_str(shape)}; add Flatten or GlobalAvgPool before it"
             )
         return (p["out_features"],)
 
     def count_params(self, p, in_shapes):
-        n = in_shapes[0][0]
+        n = in_shapes[0][-1]
         return n * p["out_features"] + (p["out_features"] if p["bias"] else 0), 0
 
     def macs(self, p, in_shapes, out_shape):
-        return in_shapes[0][0] * p["out_features"]
+        return math.prod(in_shapes[0]) * p["out_features"]
 
     def emit_module(self, p, in_shapes):
         return call(
-            "nn.Linear", in_shapes[0][0], p["out_features"], bias=None if p["bias"] else False
+            "nn.Linear", in_shapes[0][-1], p["out_features"], bias=None if p["bias"] else False
         )
 
     def summary_text(self, p):
@@ -91,3 +100,40 @@ class Reshape(LayerSpec):
     def emit_forward(self, p, module, args, in_shapes):
         dims = ", ".join(map(str, self.infer_shape(p, in_shapes)))
         return f"{args[0]}.reshape({args[0]}.size(0), {dims})"
+
+
+@register_layer
+class Permute(LayerSpec):
+    type = "Permute"
+    title = "Permute"
+    category = "Linear"
+    help = (
+        "Reorders the dimensions of each sample, e.g. C x H x W into H x W x C (channels-last, "
+        "so LayerNorm and Linear act on each pixel's channels; ConvNeXt) and back."
+    )
+    params = (
+        IntList(
+            "dims",
+            [2, 3, 1],
+            "The input's dimensions in their new order, numbered as PyTorch does with the batch "
+            "as 0, which stays first: [2, 3, 1] makes C x H x W into H x W x C, [3, 1, 2] "
+            "undoes it.",
+            allow_minus_one=False,
+        ),
+    )
+
+    def infer_shape(self, p, in_shapes):
+        shape, dims = in_shapes[0], list(p["dims"])
+        if sorted(dims) != list(range(1, len(shape) + 1)):
+            raise ShapeError(
+                f"dims {dims} must order the {len(shape)} dimensions of {shape_str(shape)}, "
+                f"each of 1..{len(shape)} once",
+                "dims",
+            )
+        return tuple(shape[d - 1] for d in dims)
+
+    def emit_forward(self, p, module, args, in_shapes):
+        return f"{args[0]}.permute(0, {', '.join(map(str, p['dims']))})"
+
+    def summary_text(self, p):
+        return ", ".join(map(str, p["dims"]))

@@ -93,6 +93,8 @@ def _literal(value: Any, annotation: str) -> str:
         return str(value)
     if isinstance(value, str):
         return json.dumps(value)  # double quotes, as the rest of the file writes strings
+    if isinstance(value, (list, tuple)):  # a size [h, w] is written as torchvision does: (1, 7)
+        return "(" + ", ".join(_literal(v, "") for v in value) + ")"
     raise TypeError(f"no literal for a constructor argument {value!r}")
 
 

@@ -1,12 +1,14 @@
-"""Normalization: BatchNorm (1-D or 2-D from the input), LayerNorm, GroupNorm, InstanceNorm, LRN."""
+"""Normalization: BatchNorm (1-D or 2-D from the input), LayerNorm (over the whole sample or its
+last dimension), LayerNorm2d (over an image's channels), GroupNorm, InstanceNorm, LRN."""
 
 from __future__ import annotations
 
 import math
 
 from designer.core.errors import ShapeError
-from designer.core.params import Bool, Float, Int
+from designer.core.params import Bool, Choice, Float, Int
 from designer.core.registry import LayerSpec, register_layer, shape_str
+from designer.layers import module_source
 from designer.layers._util import call, need_image
 
 _EPS = Float(
@@ -69,17 +71,63 @@ class LayerNorm(_Norm):
     type = "LayerNorm"
     title = "Layer normalization"
     category = "Normalization"
-    help = "Normalizes each sample over all its features (C x H x W); independent of the batch."
-    params = (_EPS, Bool("elementwise_affine", True, "Learn a scale and shift per element."))
+    help = (
+        "Normalizes each sample over all its features (C x H x W), or over its last dimension "
+        "only (each pixel's channels after a channels-last Permute); independent of the batch."
+    )
+    params = (
+        _EPS,
+        Bool("elementwise_affine", True, "Learn a scale and shift per element."),
+        Choice(
+            "over",
+            "all",
+            "all: the whole sample; last: its last dimension, at every position (nn.LayerNorm of "
+            "the last size, as ConvNeXt and transformers use it).",
+            options=("all", "last"),
+        ),
+    )
+
+    def _normalized(self, p, shape):
+        return list(shape) if p["over"] == "all" else [shape[-1]]
 
     def count_params(self, p, in_shapes):
-        return (2 * math.prod(in_shapes[0]) if p["elementwise_affine"] else 0), 0
+        n = math.prod(self._normalized(p, in_shapes[0]))
+        return (2 * n if p["elementwise_affine"] else 0), 0
 
     def emit_module(self, p, in_shapes):
-        shape = list(in_shapes[0])
+        shape = self._normalized(p, in_shapes[0])
         return call(
             "nn.LayerNorm",
-            shape,
+            shape if p["over"] == "all" else shape[0],
+            eps=_eps_kw(p),
+            elementwise_affine=None if p["elementwise_affine"] else "False",
+        )
+
+
+@register_layer
+class LayerNorm2d(_Norm):
+    type = "LayerNorm2d"
+    title = "Layer normalization over channels"
+    category = "Normalization"
+    help = (
+        "Normalizes the channels of each pixel of an image (C values), with a learned scale and "
+        "shift per channel; independent of the batch (ConvNeXt's stem and downsampling)."
+    )
+    params = (_EPS, Bool("elementwise_affine", True, "Learn a scale and shift per channel."))
+
+    def infer_shape(self, p, in_shapes):
+        return need_image(self.title, in_shapes[0])
+
+    def count_params(self, p, in_shapes):
+        return (2 * in_shapes[0][0] if p["elementwise_affine"] else 0), 0
+
+    def support_classes(self):
+        return module_source.class_sources(self.type)
+
+    def emit_module(self, p, in_shapes):
+        return call(
+            "LayerNorm2d",
+            in_shapes[0][0],
             eps=_eps_kw(p),
             elementwise_affine=None if p["elementwise_affine"] else "False",
         )

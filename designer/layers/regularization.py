@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from designer.core.params import Choice, Float
 from designer.core.registry import LayerSpec, register_layer
+from designer.layers import module_source
 from designer.layers._util import call, need_image
 
 _P = Float("p", 0.5, "Probability of zeroing an element during training.", min=0.0, max=1.0)
@@ -37,29 +38,6 @@ class Dropout2d(Dropout):
         return call("nn.Dropout2d", p=float(p["p"]))
 
 
-_STOCHASTIC_DEPTH = '''
-class StochasticDepth(nn.Module):
-    """While training, drops the input (a residual branch) with probability p: per sample
-    ("row") or for the whole batch ("batch"), scaling what is kept by 1 / (1 - p); the identity
-    in eval mode. As torchvision.ops.StochasticDepth computes it."""
-
-    def __init__(self, p: float, mode: str) -> None:
-        super().__init__()
-        self.p = p
-        self.mode = mode
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0.0:
-            return x
-        survival = 1.0 - self.p
-        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
-        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
-        if survival > 0.0:
-            noise.div_(survival)
-        return x * noise
-'''
-
-
 @register_layer
 class StochasticDepth(LayerSpec):
     type = "StochasticDepth"
@@ -78,7 +56,9 @@ class StochasticDepth(LayerSpec):
             options=("row", "batch"),
         ),
     )
-    support_source = _STOCHASTIC_DEPTH
+
+    def support_classes(self):
+        return module_source.class_sources(self.type)
 
     def emit_module(self, p, in_shapes):
         return call("StochasticDepth", float(p["p"]), repr(p["mode"]))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 
-from designer.core.params import Choice
+from designer.core.params import Choice, Float
 from designer.core.registry import LayerSpec, register_layer
+from designer.layers import module_source
 
 _MODE = Choice(
     "mode",
@@ -15,29 +16,6 @@ _MODE = Choice(
     "layer: one for the whole layer.",
     options=("element", "channel", "layer"),
 )
-
-_SUPPORT = '''
-class Shift(nn.Module):
-    """Adds learned constants (initialized to 0) to its input."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        super().__init__()
-        self.shift = nn.Parameter(torch.zeros(shape))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + self.shift
-
-
-class Scale(nn.Module):
-    """Multiplies its input by learned constants (initialized to 1)."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        super().__init__()
-        self.scale = nn.Parameter(torch.ones(shape))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x * self.scale
-'''
 
 
 def _param_shape(mode: str, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -51,7 +29,6 @@ def _param_shape(mode: str, shape: tuple[int, ...]) -> tuple[int, ...]:
 class _ShiftScale(LayerSpec):
     category = "Shift / scale"
     params = (_MODE,)
-    support_source = _SUPPORT
     ctor = ""
 
     def count_params(self, p, in_shapes):
@@ -62,6 +39,9 @@ class _ShiftScale(LayerSpec):
 
     def summary_text(self, p):
         return f"{p['mode']}-wise"
+
+    def support_classes(self):
+        return module_source.class_sources(self.ctor)
 
 
 @register_layer
@@ -78,5 +58,21 @@ class Shift(_ShiftScale):
 class Scale(_ShiftScale):
     type = "Scale"
     title = "Scale"
-    help = "Multiplies by learned constants: per element, per channel or one for the layer."
+    help = (
+        "Multiplies by learned constants: per element, per channel or one for the layer "
+        "(per channel from a small init, ConvNeXt's layer scale)."
+    )
+    params = (
+        _MODE,
+        Float(
+            "init",
+            1.0,
+            "The constants' first value (1 = the identity; ConvNeXt's layer scale uses 1e-6).",
+        ),
+    )
     ctor = "Scale"
+
+    def emit_module(self, p, in_shapes):
+        shape = _param_shape(p["mode"], in_shapes[0])
+        init = "" if p["init"] == 1.0 else f", init={float(p['init'])!r}"
+        return f"{self.ctor}({shape!r}{init})"

@@ -158,9 +158,28 @@ def test_an_onnx_file_made_here(tmp_path, capsys):
         )
     design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 16, 16))
     assert diff < 1e-5
-    assert {"Conv2d", "Add", "Concat", "MaxPool2d", "Linear"} <= {
-        n.type for n in design.nodes.values()
-    }
+    assert {"Conv2d", "Concat", "MaxPool2d", "Linear"} <= {n.type for n in design.nodes.values()}
+    # the ONNX node names keep the module paths: the two residual children are one block
+    _shares_one_block(design, "block1", "block2", ["conv", "add", "relu"])
+
+
+def _shares_one_block(design, first, second, layers):
+    nodes = {n.name: n for n in design.nodes.values()}
+    block = nodes[first].params["block"]
+    assert nodes[first].type == "Block" and nodes[second].params["block"] == block
+    inner = [n.name for n in design.blocks[block].nodes.values()]
+    assert [n for n in inner if n not in ("input", "output")] == layers
+
+
+def _all_types(design, graph=None) -> list[str]:
+    """The layer types of a design with its custom blocks expanded, once per use."""
+    types = []
+    for node in (graph or design).nodes.values():
+        if node.type == "Block":
+            types += _all_types(design, design.blocks[node.params["block"]])
+        else:
+            types.append(node.type)
+    return types
 
 
 def test_a_torch_export_program(tmp_path, capsys):
@@ -169,6 +188,10 @@ def test_a_torch_export_program(tmp_path, capsys):
     torch.export.save(torch.export.export(model, (torch.randn(1, 3, 16, 16),)), str(path))
     design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 16, 16))
     assert diff < 1e-5 and design.input_shape == (3, 16, 16)
+    # the program's nn_module_stack keeps the modules: the residual children are one block,
+    # named after their class
+    _shares_one_block(design, "block1", "block2", ["conv", "bn", "add", "relu"])
+    assert design.find("block1").params["block"] == "Residual"
 
 
 def test_bad_sources_are_usage_errors(tmp_path, capsys):
@@ -191,11 +214,27 @@ FAMILIES = {  # model -> (input size, the block type its children become: "Block
     "alexnet": (64, None),
     "vgg11_bn": (64, None),
     "resnext50_32x4d": (64, "ResidualBottleneck"),
-    "mnasnet0_5": (64, "Block"),
-    "mobilenet_v3_small": (64, "Block"),
-    "efficientnet_b0": (64, "Block"),
-    "regnet_y_400mf": (64, "Block"),
-    "shufflenet_v2_x0_5": (64, "Block"),
+    "mnasnet0_5": (64, "MBConv"),
+    "mobilenet_v3_small": (64, "MBConv"),
+    "efficientnet_b0": (64, "MBConv"),
+    "regnet_y_400mf": (64, "RegNetBottleneck"),
+    "shufflenet_v2_x0_5": (64, "ShuffleUnit"),
+    "convnext_tiny": (64, "ConvNeXtBlock"),
+    "inception_v3": (80, "InceptionC"),  # its smallest input is 75 x 75
+}
+
+
+# MBConv holds MobileNetV3's and EfficientNet's SqueezeExcitation and Conv2dNormActivation
+# units, RegNetBottleneck RegNet's; ConvNeXt's stem (a convolution and LayerNorm2d) is its only
+# custom block.
+CUSTOM_BLOCKS = {
+    "mobilenet_v3_small": [],
+    "efficientnet_b0": [],
+    "regnet_y_400mf": [],  # its stages (Sequential subclasses) are plain containers
+    "shufflenet_v2_x0_5": [],
+    "inception_v3": [],
+    "mnasnet0_5": [],
+    "convnext_tiny": ["Conv2dNormActivation"],
 }
 
 
@@ -213,6 +252,8 @@ def test_torchvision_round_trip(name, tmp_path):
     if block:  # structure kept: the children are blocks, not hundreds of loose layers
         assert block in {n.type for n in result.design.nodes.values()}
         assert len(result.design.nodes) < 40
+    if name in CUSTOM_BLOCKS:  # children that are our blocks exactly do not become custom ones
+        assert sorted(result.design.blocks) == CUSTOM_BLOCKS[name]
 
 
 @pytest.mark.slow
@@ -246,10 +287,14 @@ def test_torchvision_with_a_weights_file_through_the_cli(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["mobilenet_v3_small", "densenet121"])
+@pytest.mark.parametrize(
+    "name", ["mobilenet_v3_small", "densenet121", "shufflenet_v2_x0_5", "convnext_tiny"]
+)
 def test_torchvision_through_onnx(name, tmp_path, capsys):
-    """ONNX folds BatchNorm into the convolutions; gates (Hardsigmoid, Mul) and DenseNet's long
-    concatenations come through onnx2torch's modules."""
+    """ONNX folds BatchNorm into the convolutions; gates (Hardsigmoid, Mul), DenseNet's long
+    concatenations, ShuffleNet's Slice (x.chunk) and Reshape-Transpose-Reshape (channel
+    shuffle), ConvNeXt's MatMul + Add (Linear at every pixel), its GELU spelled out with Erf
+    and its layer scale (an initializer times a tensor) come through onnx2torch's modules."""
     import torchvision
 
     with warnings.catch_warnings():
@@ -259,5 +304,39 @@ def test_torchvision_through_onnx(name, tmp_path, capsys):
         torch.onnx.export(
             model, (torch.randn(1, 3, 64, 64),), str(path), dynamo=False, opset_version=17
         )
-    _design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
+    design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
     assert diff < 1e-4
+    if name.startswith("shufflenet"):
+        types = _all_types(design)
+        assert types.count("ChannelShuffle") == 16 and types.count("ChannelSlice") == 26
+        assert "Permute" not in types
+        # each InvertedResidual is a block; equal ones (stage2.1 to stage2.3) share one
+        blocks = [n.params["block"] for n in design.nodes.values() if n.type == "Block"]
+        assert len(blocks) == 16 and len(set(blocks)) == 6
+    if name.startswith("convnext"):
+        types = _all_types(design)
+        assert types.count("GELU") == types.count("Scale") == 18
+        assert types.count("Linear") == 2 * 18 + 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["resnet18", "convnext_tiny"])
+def test_torchvision_through_torch_export(name, tmp_path, capsys):
+    """A saved program: exact, and the modules it ran are blocks again, shared where equal,
+    named after their class (ResNet-18's BasicBlocks; ConvNeXt's CNBlocks, whose LayerNorm
+    and GELU are ATen operators there and whose layer scale is a Scale)."""
+    import torchvision
+
+    model = randomize_(torchvision.models.get_model(name)).eval()
+    path = tmp_path / f"{name}.pt2"
+    torch.export.save(torch.export.export(model, (torch.randn(1, 3, 64, 64),)), str(path))
+    design, diff = _cli_round_trip(capsys, tmp_path, path, model, (3, 64, 64))
+    assert diff < 1e-4
+    blocks = {n.name: n.params["block"] for n in design.nodes.values() if n.type == "Block"}
+    if name == "resnet18":
+        assert len(blocks) == 8 and blocks["layer1_0"] == blocks["layer1_1"] == "BasicBlock"
+        assert len(set(blocks.values())) == 7  # layerN.0 (a shortcut projection) and layerN.1
+    else:
+        stage1 = [blocks[f"features_1_{i}"] for i in range(3)]
+        assert stage1 == ["CNBlock"] * 3
+        assert _all_types(design).count("Scale") == 18

@@ -6,6 +6,7 @@ out node by node. They script with TorchScript in every configuration."""
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from designer.codegen import compile_design, generate
 from designer.core.analysis import analyze
 from designer.core.builder import GraphBuilder
 from designer.core.design import BlockDef, Design
-from designer.core.params import Bool, Choice, Float, Int, OptionalInt
+from designer.core.params import Bool, Choice, Float, Int, OptionalInt, Size
 from designer.core.registry import get_spec, list_specs
 from designer.layers import module_source
 from tests.templates.reference import randomize_
@@ -24,8 +25,16 @@ from tests.templates.reference import randomize_
 BLOCKS = [s for s in list_specs() if s.composite]
 
 
-def test_every_block_has_its_class():
-    assert {s.type for s in BLOCKS} == set(module_source.class_names())
+def test_every_block_and_helper_has_its_class():
+    """The file holds the blocks' classes and the layers' helper classes, nothing else."""
+    helpers = {
+        re.search(r"^class (\w+)", chunk, flags=re.MULTILINE).group(1)
+        for spec in list_specs()
+        if not spec.composite
+        for chunk in spec.support_classes()
+    }
+    assert {s.type for s in BLOCKS} | helpers == set(module_source.class_names())
+    assert {"Scale", "StochasticDepth", "LayerNorm2d"} <= helpers
 
 
 @pytest.mark.parametrize("spec", BLOCKS, ids=lambda s: s.type)
@@ -45,8 +54,10 @@ def _values(param):
         return list(param.options)
     if isinstance(param, Float):
         return [v for v in (param.default, 0.25, 1.0, 1e-3) if param.check(v) is None]
+    if isinstance(param, Size):
+        return [1, 2, 3, [1, 3], [3, 1]]
     if isinstance(param, Int):
-        values = [v for v in (1, 2, 3, 4, 6) if param.check(v) is None]
+        values = [v for v in (0, 1, 2, 3, 4, 6) if param.check(v) is None]
         return values + [None] if isinstance(param, OptionalInt) else values
     raise TypeError(param)
 
@@ -147,6 +158,7 @@ SCRIPTED = [
     ("InvertedResidual", {"out_channels": 6, "stride": 2}),
     ("ConvBNAct", {"out_channels": 4, "activation": "none"}),
     ("ConvBNAct", {"out_channels": 4}),
+    ("ConvBNAct", {"out_channels": 4, "kernel_size": [1, 3]}),
     ("DenseBlock", {"num_layers": 2, "growth_rate": 2, "drop_rate": 0.2}),
     ("DenseLayer", {"growth_rate": 2}),
     ("DenseTransition", {}),
@@ -163,6 +175,17 @@ SCRIPTED = [
         },
     ),
     ("FireModule", {"squeeze": 2, "expand1x1": 2, "expand3x3": 2}),
+    ("ConvNeXtBlock", {"stochastic_depth_prob": 0.1}),
+    ("SqueezeExcitation", {"squeeze_channels": 2, "gate": "Hardsigmoid"}),
+    ("MBConv", {"out_channels": 4}),
+    ("MBConv", {"out_channels": 6, "expanded_channels": 8, "se_channels": 2, "stride": 2}),
+    ("DepthwiseSeparableConv", {"out_channels": 6, "pointwise_activation": False}),
+    ("FusedMBConv", {"out_channels": 4}),
+    ("FusedMBConv", {"out_channels": 6, "expanded_channels": 8, "stride": 2}),
+    ("ShuffleUnit", {"out_channels": 4, "stride": 1}),
+    ("ShuffleUnit", {"out_channels": 6}),
+    ("RegNetBottleneck", {"out_channels": 4, "group_width": 2}),
+    ("RegNetBottleneck", {"out_channels": 8, "stride": 2, "group_width": 4, "se_channels": 2}),
 ]
 
 

@@ -121,3 +121,58 @@ def test_every_param_has_help_and_a_valid_default(spec):
         assert p.help, f"{spec.type}.{p.name} has no help text"
         assert p.check(p.default) is None, f"{spec.type}.{p.name} default {p.default!r} is invalid"
     assert spec.help and spec.title and spec.category
+
+
+def test_channels_last_layers_are_torchvision_s_convnext_branch():
+    """The options beyond the defaults that ConvNeXt needs: Permute to channels-last, LayerNorm
+    over the last dimension, Linear at every position, Permute back, a per-channel Scale from
+    1e-6, LayerNorm2d; shapes, parameters and MACs as analysed, outputs bit-equal to
+    torchvision's CNBlock branch and LayerNorm2d with the same weights."""
+    from torchvision.models.convnext import CNBlock, LayerNorm2d
+
+    design = Design("channels last", input_shape=(8, 5, 6), task="regression")
+    b = GraphBuilder(design)
+    x = b.add("Input", name="input")
+    chain = [
+        ("Permute", {"dims": [2, 3, 1]}),
+        ("LayerNorm", {"over": "last", "eps": 1e-6}),
+        ("Linear", {"out_features": 32, "last_dim": True}),
+        ("GELU", {}),
+        ("Linear", {"out_features": 8, "last_dim": True}),
+        ("Permute", {"dims": [3, 1, 2]}),
+        ("Scale", {"mode": "channel", "init": 1e-6}),
+        ("LayerNorm2d", {"eps": 1e-6}),
+    ]
+    for i, (type_name, params) in enumerate(chain):
+        x = b.add(type_name, x, name=f"n{i}", **params)
+    b.add("RegressionOutput", b.add("Flatten", x, name="flatten"), name="output")
+    res = analyze(design)
+    assert res.problems == []
+    assert [res.info[design.find(f"n{i}").id].shape for i in (0, 2, 5)] == [
+        (5, 6, 8),
+        (5, 6, 32),
+        (8, 5, 6),
+    ]
+
+    code = generate(design)
+    model = compile_design(design, code).eval()
+    assert model.state_dict()[f"{code.module_names[design.find('n6').id]}.scale"].eq(1e-6).all()
+    theirs, norm = CNBlock(8, 1e-6, 0.0).eval(), LayerNorm2d(8, eps=1e-6)
+    with torch.no_grad():
+        for t in [*theirs.parameters(), *norm.parameters()]:
+            t.copy_(torch.randn(t.shape))
+    mine = [p for n, p in model.named_parameters()]
+    branch = [*theirs.block[1:].parameters(), theirs.layer_scale, *norm.parameters()]
+    assert [tuple(t.shape) for t in mine] == [tuple(t.shape) for t in branch]
+    with torch.no_grad():
+        for ours, t in zip(mine, branch):
+            ours.copy_(t)
+    x = torch.randn(2, 8, 5, 6)
+    with FlopCounterMode(display=False) as flops, torch.no_grad():
+        out = model(x)
+    with torch.no_grad():
+        want = norm(theirs.layer_scale * theirs.block[1:](x))
+    assert torch.equal(out, want.flatten(1))
+    totals = [res.info[design.find(f"n{i}").id] for i in range(len(chain))]
+    assert sum(i.trainable_params for i in totals) == sum(p.numel() for p in mine)
+    assert sum(i.macs for i in totals) * 2 == flops.get_total_flops() // 2

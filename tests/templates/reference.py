@@ -15,8 +15,9 @@ _COUNTER = itertools.count()
 
 
 def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
-    """Give every tensor a value that matters: BatchNorm scales, shifts and running statistics
-    and all biases random (torchvision initializes many of them to constants)."""
+    """Give every tensor a value that matters: BatchNorm scales, shifts and running statistics,
+    LayerNorm scales, ConvNeXt's layer scales and all biases random (torchvision initializes
+    many of them to constants; a layer scale of 1e-6 would hide its branch)."""
     g = torch.Generator().manual_seed(seed)
 
     def rand(t, low, high):
@@ -32,6 +33,10 @@ def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
                 m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1,), generator=g)))
             elif getattr(m, "bias", None) is not None and isinstance(m.bias, nn.Parameter):
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.05)
+            if isinstance(m, nn.LayerNorm) and m.weight is not None:
+                m.weight.copy_(rand(m.weight, 0.3, 0.8))
+            if isinstance(getattr(m, "layer_scale", None), nn.Parameter):
+                m.layer_scale.copy_(rand(m.layer_scale, 0.5, 1.0))
     return model
 
 

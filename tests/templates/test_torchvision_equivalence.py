@@ -4,8 +4,9 @@ exported standalone code. BatchNorm statistics and all biases are randomized fir
 tensor has to land in the right place.
 
 Networks whose torchvision version pools adaptively before a global pooling run at 64 x 64
-(batch 1) to keep this fast; AlexNet and VGG run at 224 x 224, where torchvision's
-AdaptiveAvgPool2d((6, 6) / (7, 7)) is the identity the designs leave out.
+(batch 1; Inception-v3 at 80 x 80, above its smallest 75) to keep this fast; AlexNet and VGG run
+at 224 x 224, where torchvision's AdaptiveAvgPool2d((6, 6) / (7, 7)) is the identity the designs
+leave out.
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from designer_templates._imagenet import link_for
 from tests.templates.reference import build_with, exported_module, randomize_, rel_diff
 
 IMAGENET = [t.name for t in list_templates() if link_for(t) is not None]
-FULL_SIZE = {"alexnet", "vgg16", "vgg19"}
-CASES = [(name, {}) for name in IMAGENET] + [("googlenet", {"transform_input": True})]
+FULL_SIZE = {"alexnet", "vgg16", "vgg19", "vgg16_bn"}
+CASES = [(name, {}) for name in IMAGENET] + [
+    ("googlenet", {"transform_input": True}),
+    ("inception_v3", {"transform_input": True}),
+]
+SMALL = {"inception_v3": 80}  # its smallest input is 75 x 75; the others run at 64 x 64
 
 
 def test_the_issue_s_templates_are_all_there():
@@ -39,6 +44,16 @@ def test_the_issue_s_templates_are_all_there():
         "squeezenet1_0",
         "squeezenet1_1",
         "mobilenet_v2",
+        "resnext50_32x4d",
+        "wide_resnet50_2",
+        "vgg16_bn",
+        "mobilenet_v3_small",
+        "mobilenet_v3_large",
+        "efficientnet_b0",
+        "regnet_y_400mf",
+        "shufflenet_v2_x1_0",
+        "convnext_tiny",
+        "inception_v3",
     }
 
 
@@ -61,7 +76,7 @@ def check_equivalent(design, link, tmp_path, seed=0):
     "name,options", CASES, ids=[n + "".join(f"-{k}" for k in o) for n, o in CASES]
 )
 def test_template_equals_torchvision(name, options, tmp_path):
-    options = {**options, "input_size": 224 if name in FULL_SIZE else 64}
+    options = {**options, "input_size": 224 if name in FULL_SIZE else SMALL.get(name, 64)}
     design = new_from_template(name, **options)
     check_equivalent(design, link_for(get_template(name), options), tmp_path)
 

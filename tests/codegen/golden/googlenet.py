@@ -8,22 +8,27 @@ from torch import Tensor, nn
 
 
 class ConvBNAct(nn.Module):
-    """A convolution without bias, BatchNorm and an activation (ReLU, ReLU6 or none)."""
+    """A convolution without bias, BatchNorm and an activation (ReLU, ReLU6, Hardswish, SiLU or
+    none)."""
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: int = 3,
+        kernel_size: int | tuple[int, int] = 3,
         stride: int = 1,
-        padding: int | None = None,
+        padding: int | tuple[int, int] | None = None,
         groups: int = 1,
         activation: str = "ReLU",
         eps: float = 1e-5,
+        momentum: float = 0.1,
     ) -> None:
         super().__init__()
-        if padding is None:
-            padding = (kernel_size - 1) // 2
+        if padding is None:  # the same size out at stride 1, for each dimension
+            if isinstance(kernel_size, int):
+                padding = (kernel_size - 1) // 2
+            else:
+                padding = ((kernel_size[0] - 1) // 2, (kernel_size[1] - 1) // 2)
         self.conv = nn.Conv2d(
             in_channels,
             out_channels,
@@ -33,8 +38,13 @@ class ConvBNAct(nn.Module):
             groups=groups,
             bias=False,
         )
-        self.bn = nn.BatchNorm2d(out_channels, eps=eps)
-        activations = {"ReLU": nn.ReLU, "ReLU6": nn.ReLU6}
+        self.bn = nn.BatchNorm2d(out_channels, eps=eps, momentum=momentum)
+        activations = {
+            "ReLU": nn.ReLU,
+            "ReLU6": nn.ReLU6,
+            "Hardswish": nn.Hardswish,
+            "SiLU": nn.SiLU,
+        }
         self.relu = activations[activation](inplace=True) if activation != "none" else None
 
     def forward(self, x: Tensor) -> Tensor:
