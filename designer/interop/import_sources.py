@@ -150,6 +150,27 @@ def _shared_initializers(model) -> None:
     model.graph.node.extend(keep)
 
 
+# protobuf cannot serialize (or even size) one message over 2 GiB, and onnx2torch sizes the
+# model it is given; a model with more weights than this goes to it as a file with its tensors
+# beside it (which its shape inference reads by path), as regnet_y_128gf's 2.6 GB need.
+IN_MEMORY_LIMIT = 1 << 30
+
+
+def _convert(model, convert, limit: int = IN_MEMORY_LIMIT):
+    """onnx2torch's convert() of ``model``, through a file with external data when it is big."""
+    import tempfile
+
+    import onnx
+
+    weights = sum(len(t.raw_data) + 4 * len(t.float_data) for t in model.graph.initializer)
+    if weights < limit:
+        return convert(model)
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "model.onnx"
+        onnx.save_model(model, str(file), save_as_external_data=True, all_tensors_to_one_file=True)
+        return convert(str(file))
+
+
 def _onnx(path: Path) -> LoadedModel:
     import onnx
 
@@ -173,7 +194,7 @@ def _onnx(path: Path) -> LoadedModel:
     ]
     _shared_initializers(model)
     try:
-        module = convert(model)
+        module = _convert(model, convert)
     except Exception as exc:  # noqa: BLE001 - onnx2torch raises NotImplementedError and others
         text = str(exc).strip().splitlines()
         raise SourceError(

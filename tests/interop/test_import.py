@@ -163,6 +163,26 @@ def test_an_onnx_file_made_here(tmp_path, capsys):
     _shares_one_block(design, "block1", "block2", ["conv", "add", "relu"])
 
 
+def test_a_model_too_big_for_one_protobuf_message_converts_through_a_file(tmp_path):
+    # What regnet_y_128gf (2.6 GB of weights) needs; here with the size limit set to 0.
+    import onnx
+    from onnx2torch import convert
+
+    from designer.interop.import_sources import _convert
+
+    model = randomize_(Handwritten()).eval()
+    path = tmp_path / "net.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (torch.randn(1, 3, 16, 16),), str(path), dynamo=False, opset_version=17
+        )
+    converted = _convert(onnx.load(str(path)), convert, limit=0)
+    x = torch.randn(1, 3, 16, 16)  # the batch the file was exported with
+    with torch.no_grad():
+        assert rel_diff(model(x), converted(x)) < 1e-5
+
+
 def _shares_one_block(design, first, second, layers):
     nodes = {n.name: n for n in design.nodes.values()}
     block = nodes[first].params["block"]
