@@ -89,11 +89,16 @@ def build(num_classes=1000, input_size=224, transform_input=False):
     return design
 
 
-def torchvision_link(name, num_classes=1000, input_size=224, transform_input=False):
-    def reference():
-        from torchvision.models import GoogLeNet
+def inception_link(
+    model: str, class_name: str, aux: tuple[str, ...], num_classes: int, transform_input: bool
+) -> TorchvisionLink:
+    """torchvision's GoogLeNet or Inception3 without its auxiliary heads (``aux``: their
+    weights' prefixes), built as the template is."""
 
-        return GoogLeNet(
+    def reference():
+        import torchvision.models
+
+        return getattr(torchvision.models, class_name)(
             num_classes=num_classes,
             aux_logits=False,
             transform_input=transform_input,
@@ -101,11 +106,17 @@ def torchvision_link(name, num_classes=1000, input_size=224, transform_input=Fal
         )
 
     return TorchvisionLink(
-        "googlenet",
+        model,
         reference,
-        ignore=("aux1.", "aux2."),
+        ignore=aux,
         fixed=transform_constants() if transform_input else {},
         pretrained_options={"transform_input": True},
+    )
+
+
+def torchvision_link(name, num_classes=1000, input_size=224, transform_input=False):
+    return inception_link(
+        "googlenet", "GoogLeNet", ("aux1.", "aux2."), num_classes, transform_input
     )
 
 

@@ -7,8 +7,8 @@ option transform_input adds the same frozen channel-wise Scale and Shift after t
 """
 
 from designer.templates import Template
-from designer_templates._imagenet import TV_RECIPES, TorchvisionLink, recipe, start
-from designer_templates.googlenet import transform_constants
+from designer_templates._imagenet import TV_RECIPES, recipe, start
+from designer_templates.googlenet import inception_link
 
 # (name, block type, params) after the stem; torchvision's Mixed_5b ... Mixed_7c.
 _MODULES = (
@@ -77,22 +77,8 @@ def build(num_classes=1000, input_size=299, transform_input=False):
 
 
 def torchvision_link(name, num_classes=1000, input_size=299, transform_input=False):
-    def reference():
-        from torchvision.models import Inception3
-
-        return Inception3(
-            num_classes=num_classes,
-            aux_logits=False,
-            transform_input=transform_input,
-            init_weights=False,
-        )
-
-    return TorchvisionLink(
-        "inception_v3",
-        reference,
-        ignore=("AuxLogits.",),
-        fixed=transform_constants() if transform_input else {},
-        pretrained_options={"transform_input": True},
+    return inception_link(
+        "inception_v3", "Inception3", ("AuxLogits.",), num_classes, transform_input
     )
 
 

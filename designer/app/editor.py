@@ -122,8 +122,8 @@ class Editor(QObject):
             self.scene.apply_analysis(level.analysis)
             self.scene.update_scene_rect()
         if panels_now:
-            self._panels_due = True
-            self.flush_panels()
+            self._panels_due = False  # a refresh still due at the end of the turn is this one
+            self.refreshed.emit()
         elif not self._panels_due:
             self._panels_due = True
             QTimer.singleShot(0, self, self.flush_panels)

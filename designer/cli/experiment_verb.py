@@ -3,13 +3,12 @@ a run directory, resumable) and prints its results table; `experiments` lists th
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
 import sys
 from pathlib import Path
 
 from designer.cli import CliError
+from designer.cli.train_verb import ctrl_c_cancels
 
 EXIT_CANCELLED = 130
 
@@ -113,7 +112,7 @@ def cmd_experiment(args) -> int:
             raise CliError(str(exc), code=2) from None
         control = TrainingControl()
         resume = f"netdesigner experiment {args.spec} --out {args.out}"
-        with _ctrl_c_cancels(control, resume):
+        with ctrl_c_cancels(control, resume, "the experiment"):
             outcome = run_experiment(
                 experiment,
                 out,
@@ -250,29 +249,3 @@ class Printer:
         if eta:
             text += f"; about {format_seconds(eta)} to go"
         self._write(text)
-
-
-@contextlib.contextmanager
-def _ctrl_c_cancels(control, resume: str):
-    """The first Ctrl-C stops the current run at its next step (checkpointed, so the experiment
-    continues from there); a second one interrupts."""
-
-    def handler(signum, frame):
-        if control.cancelled:
-            raise KeyboardInterrupt
-        print(
-            f"\nstopping after this step; continue the experiment with: {resume} "
-            f"(Ctrl-C again to interrupt)",
-            file=sys.stderr,
-        )
-        control.cancel()
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: leave Ctrl-C alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -183,14 +183,15 @@ def _config(design, overrides: dict):
 
 
 @contextlib.contextmanager
-def _ctrl_c_cancels(control, resume: str = ""):
+def ctrl_c_cancels(control, resume: str = "", what: str = "it"):
     """The first Ctrl-C asks the run to stop cleanly (checkpoint, resumable); a second one
-    interrupts. ``resume`` is the command that continues the run, shown when it stops."""
+    interrupts. ``resume`` is the command that continues ``what`` (the run, an experiment),
+    shown when it stops."""
 
     def handler(signum, frame):
         if control.cancelled:
             raise KeyboardInterrupt
-        hint = f"; continue it later with: {resume}" if resume else ""
+        hint = f"; continue {what} later with: {resume}" if resume else ""
         print(
             f"\nstopping after this step, keeping a checkpoint{hint} "
             f"(Ctrl-C again to interrupt)...",
@@ -282,7 +283,7 @@ def cmd_train(args) -> int:
         raise CliError(str(exc)) from None
     bar = ProgressBar()
     resume = f"netdesigner train {args.design} --run-dir {args.run_dir} --resume"
-    with _ctrl_c_cancels(control, resume):
+    with ctrl_c_cancels(control, resume):
         end = trainer.run_to_end(bar.show)
     return (
         EXIT_CODES.get(end.status, 1) if not end.overfit else (0 if end.overfit["reached"] else 1)
@@ -339,7 +340,7 @@ def cmd_search(args) -> int:
             print(f"  {event.status}: {event.message}", flush=True)
 
     try:
-        with _ctrl_c_cancels(control):
+        with ctrl_c_cancels(control):
             trials = random_search(
                 design,
                 config,

@@ -187,59 +187,52 @@ def run_experiment(
     from designer.training.control import TrainingControl
     from designer.training.experiment_results import write_results
 
-    out = Path(out)
     progress = progress or ExperimentProgress()
     control = control or TrainingControl()
     prepared = prepare_experiment(experiment, out, offline=offline, data_dir=data_dir)
-    offline, plan, built, statuses = (
-        prepared.offline,
-        prepared.plan,
-        prepared.built,
-        prepared.statuses,
-    )
-    outcome = ExperimentOutcome(offline, plan)
-    total = len(plan)
-    remaining = sum(s not in FINISHED for s in statuses)
-    progress.begin(experiment, total, total - remaining, offline)
+    outcome = ExperimentOutcome(prepared.offline, prepared.plan)
+    total = len(prepared.plan)
+    progress.begin(experiment, total, total - len(prepared.pending()), prepared.offline)
     if slots and len(slots) > 1:
         _side_by_side(experiment, prepared, outcome, slots, control, progress)
-        write_results(experiment, outcome.plan, out, offline)
-        return outcome
+    else:
+        _one_by_one(experiment, prepared, outcome, control, progress)
+    write_results(experiment, outcome.plan, prepared.out, prepared.offline)
+    return outcome
+
+
+def _one_by_one(experiment, prepared, outcome, control, progress) -> None:
+    """Train the pending runs in this process, in the plan's order, sharing loaded data."""
+    out, plan, total = prepared.out, prepared.plan, len(prepared.plan)
+    remaining = len(prepared.pending())
     data = _DataCache()
     spent: list[float] = []
     for index, (run, (design, config), status) in enumerate(
-        zip(plan, built, statuses, strict=True), start=1
+        zip(plan, prepared.built, prepared.statuses, strict=True)
     ):
         if status in FINISHED:
             outcome.skipped.append(run.name)
-            progress.skip_run(index, total, run, status)
+            progress.skip_run(index + 1, total, run, status)
             continue
         resumed = status is not None
-        progress.start_run(index, total, run, resumed)
+        progress.start_run(index + 1, total, run, resumed)
         started = time.perf_counter()
         end = _train(
             out / run.name, design, config, resumed, control, data.get(design, config), progress
         )
         spent.append(time.perf_counter() - started)
         remaining -= 1
-        outcome.trained.append(run.name)
-        if end.status == "failed":
-            outcome.failed.append(run.name)
-        write_results(experiment, outcome.plan, out, offline)
         eta = sum(spent) / len(spent) * remaining if remaining else 0.0
-        progress.end_run(index, total, run, end, eta)
+        _run_ended(experiment, prepared, outcome, index, end, eta, progress)
         if end.status == "cancelled" or control.cancelled:
             outcome.cancelled = True
             break
-    write_results(experiment, outcome.plan, out, offline)
-    return outcome
 
 
 def _side_by_side(experiment, prepared, outcome, slots, control, progress) -> None:
     """Keep one run training in a worker process per slot (a CUDA_VISIBLE_DEVICES value)
     until every pending run has ended; a cancelled ``control`` stops them all after their
     checkpoints and starts no more."""
-    from designer.training.experiment_results import write_results
     from designer.training.worker import TrainingProcess
 
     out, plan, total = prepared.out, prepared.plan, len(prepared.plan)
@@ -279,18 +272,25 @@ def _side_by_side(experiment, prepared, outcome, slots, control, progress) -> No
                 continue
             del active[number]
             proc.join()
-            end = proc.result
             spent.append(time.perf_counter() - started)
-            outcome.trained.append(plan[index].name)
-            if end.status == "failed":
-                outcome.failed.append(plan[index].name)
-            if end.status == "cancelled":
-                outcome.cancelled = True
-            write_results(experiment, plan, out, prepared.offline)
             left = len(queue) + len(active)
             eta = sum(spent) / len(spent) * left / len(slots) if left else 0.0
-            progress.end_run(index + 1, total, plan[index], end, eta)
+            _run_ended(experiment, prepared, outcome, index, proc.result, eta, progress)
+            if proc.result.status == "cancelled":
+                outcome.cancelled = True
     outcome.cancelled = outcome.cancelled or bool(control.cancelled)
+
+
+def _run_ended(experiment, prepared, outcome, index: int, end, eta: float, progress) -> None:
+    """Count a run that ended (trained, failed), rewrite the results, and report it."""
+    from designer.training.experiment_results import write_results
+
+    run = prepared.plan[index]
+    outcome.trained.append(run.name)
+    if end.status == "failed":
+        outcome.failed.append(run.name)
+    write_results(experiment, prepared.plan, prepared.out, prepared.offline)
+    progress.end_run(index + 1, len(prepared.plan), run, end, eta)
 
 
 def _train(path: Path, design, config, resume: bool, control, data, progress):

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 
 from designer.app.panels.fields import ERROR_STYLE
 from designer.app.training.background import BackgroundTask
-from designer.app.training.data_panel import FOLDER_PREFIX, SOURCES, summarize_source
+from designer.app.training.data_panel import SOURCES, summarize_source
 from designer.core import transfer as tr
 from designer.core.serialization import clone
 from designer.data import DataError
+from designer.data.source_names import FOLDER_PREFIX
 
 NOTHING = "(nothing: train everything)"
 
